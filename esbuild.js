@@ -1,0 +1,81 @@
+// Bundles the extension, the CLI, the VS Code host test suite and the webview scripts.
+// ssh2's optional native addons are left out on purpose: users get the pure-JS build, so we build,
+// test and benchmark exactly that.
+const esbuild = require('esbuild');
+const fs = require('fs');
+const path = require('path');
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+const nodeCommon = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  sourcesContent: false,
+  logLevel: 'warning',
+  // cpu-features and ssh2's sshcrypto.node are optional: ssh2 falls back to pure JS without them.
+  external: ['vscode', 'cpu-features', '*.node'],
+};
+
+function suiteEntries() {
+  const dir = path.join(__dirname, 'test', 'suite');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
+}
+
+function webviewEntries() {
+  const dir = path.join(__dirname, 'src', 'webview');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
+}
+
+const builds = [
+  { ...nodeCommon, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  {
+    ...nodeCommon,
+    entryPoints: { cli: 'src/cli.ts' },
+    outdir: 'dist',
+    banner: { js: '#!/usr/bin/env node' },
+  },
+  {
+    ...nodeCommon,
+    // The suite runs inside the extension host: mocha is bundled, vscode is provided by the host.
+    entryPoints: suiteEntries(),
+    outdir: 'out/suite',
+    sourcemap: true,
+    minify: false,
+    // mocha's parallel mode is never used in the extension host.
+    logOverride: { 'require-resolve-not-external': 'silent' },
+  },
+  {
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+    entryPoints: webviewEntries(),
+    outdir: 'dist/webview',
+  },
+].filter((b) => b.entryPoints && (Array.isArray(b.entryPoints) ? b.entryPoints.length : Object.keys(b.entryPoints).length));
+
+async function main() {
+  if (watch) {
+    const contexts = await Promise.all(builds.map((b) => esbuild.context(b)));
+    await Promise.all(contexts.map((c) => c.watch()));
+    console.log('[watch] esbuild is watching for changes');
+    return;
+  }
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  if (fs.existsSync('dist/cli.js')) fs.chmodSync('dist/cli.js', 0o755);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

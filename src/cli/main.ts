@@ -1,0 +1,56 @@
+// Verb dispatch for the mailgw-ha command line.
+import { parseArgs, UsageError } from './args';
+
+export const USAGE = `usage: mailgw-ha <verb> --settings FILE [--cluster NAME] [--json] [--known-hosts FILE] [--accept-new]
+
+verbs:
+  status                 each unit: reachable, active (gateway PID), mails per directory
+  ls UNIT [spool|vscan|input]
+                         mails with id, size, age, From, Subject, Message-ID; orphans flagged
+  recover [--dry-run] [--yes]
+                         the safe recovery: plan, copy, verify, signal, confirm, clean up
+  signal UNIT            SIGUSR2 to the gateway on UNIT (prints the PID it signalled)
+  logs UNIT [--follow] [--inserted] [--lines N]
+
+exit codes: 0 success, 1 failure, 2 usage error`;
+
+const OPTIONS = new Set(['settings', 'cluster', 'json', 'known-hosts', 'accept-new', 'dry-run', 'yes', 'follow', 'inserted', 'lines', 'journal', 'help']);
+
+export type Verb = (args: ReturnType<typeof parseArgs>) => Promise<number>;
+
+const verbs = new Map<string, Verb>();
+
+export function registerVerb(name: string, verb: Verb): void {
+  verbs.set(name, verb);
+}
+
+export async function runCli(argv: readonly string[]): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(argv, OPTIONS);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`mailgw-ha: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (args.options.has('help') || args.verb === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+  const verb = verbs.get(args.verb);
+  if (!verb) {
+    console.error(args.verb ? `mailgw-ha: unknown verb "${args.verb}"\n\n${USAGE}` : USAGE);
+    return 2;
+  }
+  try {
+    return await verb(args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`mailgw-ha: ${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,49 @@
+// Builds the services and registers views and commands; behaviour lives in core/, views/ and commands/.
+import * as vscode from 'vscode';
+import { readSettings, onDidChangeSettings } from './settings';
+import { ClusterTreeProvider } from './views/clusterTree';
+import { registerSettingsCommands } from './commands/settingsCommands';
+import { formatConfigError } from './core/config';
+
+export interface MailgwHaApi {
+  /** For the test suite: what the tree currently shows at its root. */
+  readonly clusterTree: ClusterTreeProvider;
+}
+
+export function activate(context: vscode.ExtensionContext): MailgwHaApi {
+  const output = vscode.window.createOutputChannel('Mail Gateway HA', { log: true });
+  const clusterTree = new ClusterTreeProvider();
+  const treeView = vscode.window.createTreeView('mailgwHa.clusters', { treeDataProvider: clusterTree, showCollapseAll: true });
+
+  let lastErrors = '';
+  const applySettings = () => {
+    const settings = readSettings();
+    clusterTree.update(settings);
+    void vscode.commands.executeCommand('setContext', 'mailgwHa.clusterCount', settings.clusters.length);
+    void vscode.commands.executeCommand('setContext', 'mailgwHa.configError', settings.errors.length > 0);
+    const errors = settings.errors.map(formatConfigError).join('\n');
+    if (errors && errors !== lastErrors) {
+      output.error(`Settings errors:\n${errors}`);
+      void vscode.window.showErrorMessage(`Mail Gateway HA: ${settings.errors.length} problem(s) in the cluster settings. ${formatConfigError(settings.errors[0])}`, 'Open Settings').then((choice) => {
+        if (choice) void vscode.commands.executeCommand('mailgwHa.openSettings');
+      });
+    }
+    lastErrors = errors;
+  };
+  applySettings();
+
+  context.subscriptions.push(
+    output,
+    treeView,
+    onDidChangeSettings(applySettings),
+    ...registerSettingsCommands(),
+    vscode.commands.registerCommand('mailgwHa.refresh', () => clusterTree.refresh()),
+    vscode.commands.registerCommand('mailgwHa.showOutput', () => output.show(true)),
+  );
+  output.info(`activated (VS Code ${vscode.version})`);
+  return { clusterTree };
+}
+
+export function deactivate(): void {
+  // Subscriptions dispose everything.
+}

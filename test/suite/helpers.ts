@@ -1,0 +1,26 @@
+// Shared helpers for suites running inside the extension host.
+import * as vscode from 'vscode';
+import type { MailgwHaApi } from '../../src/extension';
+
+export const EXTENSION_ID = 'mailgw-ha.mailgw-ha';
+
+export async function activateExtension(): Promise<MailgwHaApi> {
+  const ext = vscode.extensions.getExtension<MailgwHaApi>(EXTENSION_ID);
+  if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
+  return ext.activate();
+}
+
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}

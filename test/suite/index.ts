@@ -1,0 +1,22 @@
+// Mocha inside the VS Code extension host. Used by both runners: test/host (code-server + Chromium)
+// and @vscode/test-electron. MAILGW_SUITE_GROUP picks the files `<group>.*.test.js` beside this one.
+import * as fs from 'fs';
+import * as path from 'path';
+import * as util from 'util';
+import Mocha from 'mocha';
+
+export async function run(): Promise<void> {
+  const group = process.env.MAILGW_SUITE_GROUP ?? 'empty';
+  // Mark our lines so the runner can tell them apart from the workbench's own log output.
+  Mocha.reporters.Base.consoleLog = (...args: unknown[]) => console.log(`[suite] ${util.format(...args)}`);
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
+  const files = fs.readdirSync(__dirname).filter((f) => f.startsWith(`${group}.`) && f.endsWith('.test.js'));
+  if (files.length === 0) throw new Error(`no suite files for group "${group}" in ${__dirname}`);
+  for (const f of files.sort()) mocha.addFile(path.join(__dirname, f));
+  await new Promise<void>((resolve, reject) => {
+    const runner = mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} test(s) failed`)) : resolve()));
+    runner.on('end', () => {
+      if (runner.stats && runner.stats.tests === 0) reject(new Error('no test ran'));
+    });
+  });
+}
