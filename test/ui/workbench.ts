@@ -1,0 +1,56 @@
+// Drives the real workbench in Chromium for UI checks: open, click, read the DOM, take screenshots.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Browser, Page } from 'playwright-core';
+import { CodeServer, CodeServerOptions, launchBrowser, REPO, startCodeServer } from '../host/codeServer';
+
+export const SCREENSHOT_DIR = path.join(REPO, '.test-output', 'screenshots');
+export const VSIX = path.join(REPO, 'mailgw-ha.vsix');
+
+export interface Workbench {
+  readonly server: CodeServer;
+  readonly browser: Browser;
+  readonly page: Page;
+  screenshot(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** code-server with the packaged extension installed, opened in Chromium at 1400x900. */
+export async function openWorkbench(opts: CodeServerOptions): Promise<Workbench> {
+  if (!fs.existsSync(VSIX)) throw new Error(`${VSIX} is missing: run \`npm run package\` first`);
+  const server = await startCodeServer({ vsix: [VSIX], ...opts });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${server.url}/?folder=${encodeURIComponent(opts.workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    return {
+      server,
+      browser,
+      page,
+      async screenshot(name) {
+        fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+        const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+        await page.screenshot({ path: file });
+        return file;
+      },
+      async close() {
+        await browser.close().catch(() => undefined);
+        await server.stop();
+      },
+    };
+  } catch (err) {
+    await browser.close().catch(() => undefined);
+    await server.stop();
+    throw err;
+  }
+}
+
+/** Clicks the extension's activity-bar icon and waits for its Clusters view. */
+export async function openClustersView(page: Page): Promise<void> {
+  const icon = page.locator('.activitybar .action-item a[aria-label^="Mail Gateway HA"], .activitybar .action-item[aria-label^="Mail Gateway HA"]').first();
+  await icon.waitFor({ timeout: 60_000 });
+  await icon.click();
+  // With one view in the container VS Code hides its pane header; the side bar title names the container.
+  await page.locator('.part.sidebar .composite.title').filter({ hasText: /Mail Gateway HA/i }).first().waitFor({ timeout: 30_000 });
+}
