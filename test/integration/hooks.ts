@@ -1,0 +1,70 @@
+// Root-hook fixture of the integration tests: one lab for the whole mocha run (state in .lab, or
+// $MAILGW_LAB_DIR), up before the first test and down after the last. Test files use `lab()` and
+// call `lab().reset()` in their own beforeEach. Set MAILGW_LAB_KEEP=1 to leave the lab up afterwards.
+import { Lab } from '../lab/lab';
+
+// Kept on globalThis so that every copy of this module (required by mocha, imported by test files)
+// sees the same lab.
+const KEY = Symbol.for('mailgw-ha.integration.lab');
+const holder = globalThis as { [KEY]?: Lab };
+
+/** The lab brought up for this mocha run. */
+export function lab(): Lab {
+  const l = holder[KEY];
+  if (!l) throw new Error('the integration lab is not up: run mocha with --config test/integration/.mocharc.json (its "require" loads test/integration/hooks.ts)');
+  return l;
+}
+
+const tracked = new Set<Lab>();
+
+/** If mocha exits or is interrupted before afterAll, still kill the units (by their recorded PIDs). */
+function killOnExit(): void {
+  holder[KEY]?.killSync();
+  for (const l of tracked) l.killSync();
+}
+
+/**
+ * For a test file's own extra Lab: have it killed too if mocha is interrupted. Call before its
+ * up(); the returned function stops tracking (call it after down()).
+ */
+export function trackLab(l: Lab): () => void {
+  tracked.add(l);
+  return () => tracked.delete(l);
+}
+const SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+function killOnSignal(signal: NodeJS.Signals): void {
+  killOnExit();
+  process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+}
+function guard(on: boolean): void {
+  if (on) {
+    process.once('exit', killOnExit);
+    for (const s of SIGNALS) process.once(s, killOnSignal);
+  } else {
+    process.removeListener('exit', killOnExit);
+    for (const s of SIGNALS) process.removeListener(s, killOnSignal);
+  }
+}
+
+export const mochaHooks: Mocha.RootHookObject = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(30_000);
+    const l = new Lab();
+    holder[KEY] = l;
+    guard(true);
+    await l.up();
+  },
+  async afterAll(this: Mocha.Context) {
+    this.timeout(30_000);
+    const l = holder[KEY];
+    if (!l) return;
+    if (process.env.MAILGW_LAB_KEEP === '1') {
+      guard(false);
+      console.log(`  lab left up in ${l.stateDir} (MAILGW_LAB_KEEP=1); stop it with: npm run lab -- down`);
+      return;
+    }
+    await l.down();
+    guard(false);
+    delete holder[KEY];
+  },
+};

@@ -1,0 +1,219 @@
+// The lab's command line: `npm run lab -- <verb> ...` (tsx test/lab/cli.ts). See docs/lab.md.
+import { spawnSync } from 'child_process';
+import { DEFAULT_STATE_DIR, Lab, LabOptions } from './lab';
+import { UNIT_ENV } from './unit';
+
+const USAGE = `usage: npm run lab -- <verb> [options]      (state folder: --state-dir DIR, $MAILGW_LAB_DIR, default .lab)
+  up [--server S] [--service V] [--delivery-delay-ms N] [--scan-delay-ms N] [--port P] [--addresses A,B]
+  down
+  status [--json]
+  strand [--mails N] [--vscan M] [--duplicates D] [--orphans O] [--big-mb S] [--json]
+  deliveries [--json]
+  exec UNIT -- CMD...          UNIT: primary | secondary | fw-a | fw-b
+  takeover | takeback
+  rotate UNIT
+  reset`;
+
+class UsageError extends Error {}
+
+interface Parsed {
+  verb: string;
+  positional: string[];
+  flags: Map<string, string | true>;
+  rest: string[];
+}
+
+const BOOLEAN_FLAGS = new Set(['json']);
+
+function parse(argv: string[]): Parsed {
+  const [verb, ...args] = argv;
+  if (!verb) throw new UsageError('no verb');
+  const flags = new Map<string, string | true>();
+  const positional: string[] = [];
+  let rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      rest = args.slice(i + 1);
+      break;
+    }
+    if (verb === 'exec' && positional.length === 1) {
+      rest = args.slice(i); // `exec UNIT CMD...` without "--"
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (BOOLEAN_FLAGS.has(name)) flags.set(name, true);
+      else if (eq > 0) flags.set(name, a.slice(eq + 1));
+      else {
+        const v = args[++i];
+        if (v === undefined || v.startsWith('--')) throw new UsageError(`--${name} needs a value`);
+        flags.set(name, v);
+      }
+    } else positional.push(a);
+  }
+  return { verb, positional, flags, rest };
+}
+
+function allow(p: Parsed, names: string[], positional = 0): void {
+  for (const f of p.flags.keys()) if (f !== 'state-dir' && !names.includes(f)) throw new UsageError(`${p.verb}: unknown option --${f}`);
+  if (p.positional.length !== positional) throw new UsageError(`${p.verb}: expected ${positional} argument(s), got ${p.positional.length}`);
+}
+
+function str(p: Parsed, name: string): string | undefined {
+  const v = p.flags.get(name);
+  return typeof v === 'string' ? v : undefined;
+}
+
+function int(p: Parsed, name: string): number | undefined {
+  const v = str(p, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number >= 0 (got "${v}")`);
+  return Number(v);
+}
+
+function num(p: Parsed, name: string): number | undefined {
+  const v = str(p, name);
+  if (v === undefined) return undefined;
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--${name} must be a number >= 0 (got "${v}")`);
+  return Number(v);
+}
+
+function unitArg(p: Parsed): string {
+  const u = p.positional[0];
+  if (!u) throw new UsageError(`${p.verb}: which unit? (primary, secondary, fw-a or fw-b)`);
+  if (!['primary', 'secondary', 'fw-a', 'fw-b'].includes(u)) throw new UsageError(`${p.verb}: unknown unit "${u}" (primary, secondary, fw-a or fw-b)`);
+  return u;
+}
+
+async function main(argv: string[]): Promise<number> {
+  if (['-h', '--help', 'help'].includes(argv[0])) {
+    console.log(USAGE);
+    return 0;
+  }
+  const p = parse(argv);
+  const stateDir = str(p, 'state-dir') ?? DEFAULT_STATE_DIR;
+  const json = p.flags.get('json') === true;
+  switch (p.verb) {
+    case 'up': {
+      allow(p, ['server', 'service', 'delivery-delay-ms', 'scan-delay-ms', 'port', 'addresses']);
+      const opts: LabOptions = { stateDir, server: str(p, 'server'), service: str(p, 'service'), deliveryDelayMs: int(p, 'delivery-delay-ms'), scanDelayMs: int(p, 'scan-delay-ms'), port: int(p, 'port') };
+      const addresses = str(p, 'addresses');
+      if (addresses !== undefined) {
+        const a = addresses.split(',');
+        if (a.length !== 2) throw new UsageError('--addresses takes two addresses: A,B');
+        opts.addresses = [a[0], a[1]];
+      }
+      let lab: Lab;
+      try {
+        lab = new Lab(opts);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      await lab.up();
+      console.log(`lab up in ${lab.lastUpMs} ms (${lab.stateDir})`);
+      for (const u of lab.units) console.log(`  ${u.name}  ${u.role.padEnd(9)}  ssh root@${u.address} -p ${lab.port}`);
+      console.log(`  gateway ${lab.gatewayName} (process name ${lab.processName}) active on fw-a`);
+      console.log(`  settings     ${lab.settingsPath}`);
+      console.log(`  workspace    ${lab.workspacePath}`);
+      console.log(`  known_hosts  ${lab.knownHostsPath}`);
+      console.log(`  key          ${lab.keyPath}`);
+      console.log(`  ssh_config   ${lab.sshConfigPath}   (ssh -F ${lab.sshConfigPath} lab-primary)`);
+      console.log(`  password     mgwadmin / ${lab.password}`);
+      return 0;
+    }
+    case 'down':
+      allow(p, []);
+      await new Lab({ stateDir }).down();
+      console.log(`lab down (${stateDir}): no process or mount left`);
+      return 0;
+    case 'status': {
+      allow(p, ['json']);
+      const lab = Lab.attach(stateDir);
+      const s = lab.status();
+      if (json) {
+        console.log(JSON.stringify(s, null, 2));
+        return 0;
+      }
+      console.log(`lab ${lab.stateDir}: gateway ${lab.gatewayName} (process name ${lab.processName}), port ${lab.port}`);
+      for (const u of s) {
+        const gw = u.gateway ? `pid ${u.gateway.unitPid} in the unit (host pid ${u.gateway.pid})` : 'not running';
+        const dirs = (['spool', 'vscan', 'input'] as const).map((f) => `${f} ${u.counts[f]}${u.incomplete[f] ? ` (+${u.incomplete[f]} incomplete)` : ''}`).join(', ');
+        console.log(`${u.name} ${u.role.padEnd(9)} ${u.address}  ${u.running ? `sshd pid ${u.sshdPid}` : 'DOWN'}  gateway ${gw}  active ${u.active ? 'yes' : 'no'}`);
+        console.log(`     mails: ${dirs}`);
+      }
+      return 0;
+    }
+    case 'strand': {
+      allow(p, ['mails', 'vscan', 'duplicates', 'orphans', 'big-mb', 'json']);
+      const lab = Lab.attach(stateDir);
+      let m;
+      try {
+        m = lab.strand({ mails: int(p, 'mails'), vscan: int(p, 'vscan'), duplicates: int(p, 'duplicates'), orphans: int(p, 'orphans'), bigMb: num(p, 'big-mb') });
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      if (json) console.log(JSON.stringify(m, null, 2));
+      else {
+        console.log(
+          `stranded on fw-b: ${m.secondarySpool.length} in spool/${m.big ? ` (incl. big ${m.big})` : ''}, ${m.secondaryVscan.length} in vscan/, ${m.orphans.length} incomplete; ${m.duplicates.length} also on fw-a`,
+        );
+      }
+      return 0;
+    }
+    case 'deliveries': {
+      allow(p, ['json']);
+      const d = Lab.attach(stateDir).deliveries();
+      if (json) console.log(JSON.stringify(d, null, 2));
+      else {
+        console.log(`${d.total} deliveries of ${Object.keys(d.byMessageId).length} Message-IDs; delivered more than once: ${d.duplicated.length ? d.duplicated.join(' ') : 'none'}`);
+      }
+      return d.duplicated.length > 0 ? 1 : 0;
+    }
+    case 'exec': {
+      allow(p, [], 1);
+      const unit = unitArg(p);
+      if (p.rest.length === 0) throw new UsageError('exec: no command (exec UNIT -- CMD...)');
+      const args = Lab.attach(stateDir).execArgs(unit, p.rest);
+      const r = spawnSync('nsenter', args, { stdio: 'inherit', env: { ...UNIT_ENV, TERM: process.env.TERM ?? 'dumb' }, cwd: '/' });
+      if (r.error) throw r.error;
+      return r.status ?? 128 + 9;
+    }
+    case 'takeover':
+    case 'takeback': {
+      allow(p, []);
+      const lab = Lab.attach(stateDir);
+      await (p.verb === 'takeover' ? lab.takeover() : lab.takeback());
+      console.log(`${p.verb}: gateway active on ${lab.activeUnit()?.name ?? '?'}`);
+      return 0;
+    }
+    case 'rotate': {
+      allow(p, [], 1);
+      const aside = await Lab.attach(stateDir).rotate(unitArg(p));
+      console.log(`rotated: old log kept as ${aside}`);
+      return 0;
+    }
+    case 'reset': {
+      allow(p, []);
+      await Lab.attach(stateDir).reset();
+      console.log('reset: folders, logs and sinks emptied; gateway active on fw-a');
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown verb "${p.verb}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    if (e instanceof UsageError) {
+      console.error(`lab: ${e.message}`);
+      console.error(USAGE);
+      process.exit(2);
+    }
+    console.error(`lab: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);
