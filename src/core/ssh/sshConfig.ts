@@ -1,0 +1,87 @@
+// Resolves a unit's `host` through ~/.ssh/config (HostName, Port, User, IdentityFile, ProxyJump,
+// ServerAliveInterval), with the ssh-config package. Settings win over the config file, as
+// command-line options win over it for OpenSSH.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import SSHConfig from 'ssh-config';
+
+export interface SshTarget {
+  /** What the user wrote: an alias or an address. */
+  readonly alias: string;
+  /** Where to connect. */
+  readonly hostName: string;
+  readonly port: number;
+  readonly username: string;
+  readonly identityFiles: readonly string[];
+  readonly keepaliveIntervalMs?: number;
+  /** Jump hosts in order (ProxyJump a,b: a first). */
+  readonly jumps: readonly SshTarget[];
+}
+
+export interface TargetOverrides {
+  readonly port?: number;
+  readonly username?: string;
+  readonly identityFile?: string;
+}
+
+const MAX_JUMPS = 4;
+
+export function defaultSshConfigFile(): string {
+  return path.join(os.homedir(), '.ssh', 'config');
+}
+
+function loadConfig(file: string | undefined): SSHConfig | undefined {
+  if (!file) return undefined;
+  try {
+    return SSHConfig.parse(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`cannot read ssh config ${file}: ${(err as Error).message}`);
+  }
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function expandTilde(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : p;
+}
+
+/** `[user@]host[:port]` as ProxyJump writes it. */
+function parseJumpSpec(spec: string): { host: string; user?: string; port?: number } {
+  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec.trim());
+  if (!m) throw new Error(`cannot read ProxyJump entry "${spec}"`);
+  return { user: m[1], host: m[2].replace(/^\[|\]$/g, ''), port: m[3] ? Number(m[3]) : undefined };
+}
+
+export function resolveTarget(host: string, overrides: TargetOverrides = {}, configFile: string | undefined = defaultSshConfigFile(), depth = 0): SshTarget {
+  const config = loadConfig(configFile);
+  const c = config?.compute(host) ?? {};
+  const port = overrides.port ?? (c.Port !== undefined ? Number(first(c.Port)) : 22);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`ssh config for ${host}: invalid Port ${JSON.stringify(c.Port)}`);
+  const identityFiles = overrides.identityFile
+    ? [overrides.identityFile]
+    : ([] as string[]).concat(c.IdentityFile ?? []).map(expandTilde);
+  const alive = first(c.ServerAliveInterval);
+  const jumpSpec = first(c.ProxyJump);
+  const jumps: SshTarget[] = [];
+  if (jumpSpec && jumpSpec.toLowerCase() !== 'none') {
+    if (depth >= MAX_JUMPS) throw new Error(`ssh config: ProxyJump for ${host} nests deeper than ${MAX_JUMPS} hosts`);
+    for (const spec of jumpSpec.split(',')) {
+      const j = parseJumpSpec(spec);
+      const resolved = resolveTarget(j.host, { port: j.port, username: j.user }, configFile, depth + 1);
+      jumps.push(...resolved.jumps, { ...resolved, jumps: [] });
+    }
+  }
+  return {
+    alias: host,
+    hostName: first(c.HostName) ?? host,
+    port,
+    username: overrides.username ?? first(c.User) ?? 'root',
+    identityFiles,
+    keepaliveIntervalMs: alive !== undefined && Number(alive) > 0 ? Number(alive) * 1000 : undefined,
+    jumps,
+  };
+}
