@@ -1,12 +1,14 @@
 // mailgw-ha: the extension's core behind a headless command line, for scripts and tests.
+import { CliFailure } from './cli/context';
 import { runCli } from './cli/main';
+import './cli/status';
 
 runCli(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    console.error(`mailgw-ha: ${err instanceof Error ? err.message : String(err)}`);
+    console.error(`mailgw-ha: ${err instanceof CliFailure || err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
   },
 );

@@ -18,6 +18,13 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** Default state folder: $MAILGW_LAB_DIR or <repo>/.lab */
 export const DEFAULT_STATE_DIR = process.env.MAILGW_LAB_DIR ? path.resolve(process.env.MAILGW_LAB_DIR) : path.join(REPO_ROOT, '.lab');
 
+/** $MAILGW_LAB_ADDRESSES ("127.0.1.2,127.0.1.3") lets several labs run side by side. */
+function defaultAddresses(): [string, string] {
+  const env = process.env.MAILGW_LAB_ADDRESSES?.split(',').map((a) => a.trim());
+  if (env && env.length === 2) return [env[0], env[1]];
+  return ['127.0.0.2', '127.0.0.3'];
+}
+
 export interface LabOptions {
   stateDir?: string;
   server?: string;
@@ -101,7 +108,7 @@ export class Lab {
     this.stateDir = path.resolve(options.stateDir ?? DEFAULT_STATE_DIR);
     this.server = options.server ?? 'box1';
     this.service = options.service ?? 'mailgw';
-    this.addresses = options.addresses ?? ['127.0.0.2', '127.0.0.3'];
+    this.addresses = options.addresses ?? defaultAddresses();
     this.portValue = options.port;
     this.deliveryDelayMs = options.deliveryDelayMs ?? 1500;
     this.scanDelayMs = options.scanDelayMs ?? 1000;

@@ -1,0 +1,63 @@
+// The mail gateway process on a unit: found by its exact (15-character) process name, signalled
+// by PID. A box whose kill takes names can use the literal command from the documentation instead.
+import type { ClusterConfig } from './config';
+import { gatewayProcessName } from './names';
+import type { UnitConnection } from './ssh/connection';
+
+export interface GatewayProcess {
+  /** PIDs of processes whose name is exactly the gateway's (normally one). */
+  readonly pids: readonly number[];
+  /** The name searched for (cut to 15 characters as Linux keeps it). */
+  readonly processName: string;
+}
+
+// Fixed script text; the name arrives as "$1". pgrep where present, else a walk over /proc.
+const FIND_SCRIPT = `if command -v pgrep >/dev/null 2>&1; then pgrep -x -- "$1"; rc=$?; [ $rc -le 1 ] && exit 0; exit $rc; fi
+for d in /proc/[0-9]*; do
+  if [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ]; then echo "\${d#/proc/}"; fi
+done; exit 0`;
+
+export async function findGateway(connection: UnitConnection, cluster: ClusterConfig): Promise<GatewayProcess> {
+  const processName = gatewayProcessName(cluster.server, cluster.service);
+  const r = await connection.execScript(FIND_SCRIPT, [processName], { timeoutMs: 15_000 });
+  if (r.code !== 0) throw new Error(`${connection.address.label}: cannot look for the gateway process ${processName} (exit ${r.code}): ${r.stderr.trim()}`);
+  const pids = r.stdout
+    .toString('utf8')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
+  return { pids, processName };
+}
+
+export type SignalMethod = 'pid' | 'kill-by-name';
+
+export interface SignalResult {
+  readonly pid?: number;
+  readonly processName: string;
+  /** The exact command run on the unit, for the journal and the user. */
+  readonly command: string;
+}
+
+/**
+ * Sends SIGUSR2 to the gateway so it inserts what is in input/. 'pid' (default): find the process
+ * by its exact name, refuse if none or several run, signal that PID. 'kill-by-name': the
+ * documented `/bin/kill -s SIGUSR2 <server>_<service>`, for boxes whose kill accepts names.
+ */
+export async function signalGateway(connection: UnitConnection, cluster: ClusterConfig, method: SignalMethod = 'pid'): Promise<SignalResult> {
+  const label = connection.address.label;
+  if (method === 'kill-by-name') {
+    const argv = ['/bin/kill', '-s', 'SIGUSR2', cluster.gateway];
+    const r = await connection.exec(argv, { timeoutMs: 15_000 });
+    if (r.code !== 0) throw new Error(`${label}: "${argv.join(' ')}" failed (exit ${r.code}): ${r.stderr.trim()}. If this box's kill does not accept names, set mailgwHa.signalMethod to "pid".`);
+    return { processName: cluster.gateway, command: argv.join(' ') };
+  }
+  const found = await findGateway(connection, cluster);
+  if (found.pids.length === 0) throw new Error(`${label}: the gateway process ${found.processName} is not running on this unit, so nothing was signalled. Is this the active unit?`);
+  if (found.pids.length > 1) throw new Error(`${label}: ${found.pids.length} processes are named ${found.processName} (PIDs ${found.pids.join(', ')}); refusing to guess which one to signal.`);
+  const pid = found.pids[0];
+  const argv = ['kill', '-USR2', String(pid)];
+  const r = await connection.exec(argv, { timeoutMs: 15_000 });
+  if (r.code !== 0) throw new Error(`${label}: "${argv.join(' ')}" failed (exit ${r.code}): ${r.stderr.trim()}`);
+  return { pid, processName: found.processName, command: argv.join(' ') };
+}

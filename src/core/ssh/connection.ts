@@ -1,0 +1,611 @@
+// One ssh2 connection to one unit: verified host key (before auth), auth through auth.ts, keepalive,
+// TCP_NODELAY, a connect timeout that pauses while the user answers a prompt, reconnect with backoff
+// when the connection drops, and operations that fail with a clear error instead of hanging.
+import { EventEmitter } from 'events';
+import * as net from 'net';
+import { Client } from 'ssh2';
+import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+import type { Cancellation, Logger, Prompts, SecretStore } from '../host';
+import { shellCommand } from '../names';
+import { createAuthSession, passphraseSecretKey, passwordSecretKey } from './auth';
+import { SshError } from './errors';
+import { addToTrustStore, keyTypeOfBlob, KnownHosts } from './hostKeys';
+import { resolveTarget, SshTarget } from './sshConfig';
+
+export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
+
+export interface UnitAddress {
+  /** Shown in every message, e.g. "lab/fw-a". */
+  readonly label: string;
+  readonly host: string;
+  readonly port?: number;
+  readonly username?: string;
+  readonly identityFile?: string;
+}
+
+export interface ConnectionOptions {
+  readonly prompts: Prompts;
+  readonly secrets: SecretStore;
+  readonly logger: Logger;
+  /** known_hosts files read (missing ones are skipped). */
+  readonly knownHostsFiles: readonly string[];
+  /** The extension's own trust store (known_hosts format); "trust permanently" appends here. */
+  readonly trustStoreFile?: string;
+  /** ssh_config file for Host aliases; undefined: ~/.ssh/config. */
+  readonly sshConfigFile?: string;
+  /** Unknown host keys accepted for this process without asking (the CLI's --accept-new). */
+  readonly acceptNewHostKeys?: boolean;
+  readonly agentSocket?: string;
+  readonly connectTimeoutMs?: number;
+  readonly keepaliveIntervalMs?: number;
+  /** Concurrent channels per connection (OpenSSH allows 10 sessions by default). */
+  readonly maxChannels?: number;
+  /** First and last delay of the reconnect backoff. */
+  readonly reconnectDelaysMs?: readonly [number, number];
+  /** Secrets entered this session; shared by the connections of one host so a reconnect does not ask again. */
+  readonly sessionSecrets?: Map<string, string>;
+  /** Host keys accepted "once" this session (fingerprints by host:port). */
+  readonly sessionTrust?: Set<string>;
+}
+
+export interface ConnectionInfo {
+  readonly authMethod: string;
+  readonly hostKeyType: string;
+  readonly fingerprint: string;
+  readonly connectedAt: Date;
+  readonly target: SshTarget;
+  /** Round trip of the connect, TCP to ready. */
+  readonly handshakeMs: number;
+}
+
+export interface ExecOptions {
+  readonly timeoutMs?: number;
+  readonly stdin?: Buffer | string;
+  readonly cancellation?: Cancellation;
+  /** Stop collecting stdout beyond this many bytes (the command still runs to its end). */
+  readonly maxStdoutBytes?: number;
+}
+
+export interface ExecResult {
+  readonly code: number | null;
+  readonly signal?: string;
+  readonly stdout: Buffer;
+  readonly stderr: string;
+}
+
+const DEFAULTS = {
+  connectTimeoutMs: 15_000,
+  keepaliveIntervalMs: 15_000,
+  maxChannels: 8,
+  reconnectDelaysMs: [1_000, 30_000] as const,
+  execTimeoutMs: 60_000,
+};
+
+/** Host key algorithm names ssh2 can negotiate for each known_hosts key type. */
+const ALGORITHMS_FOR_TYPE: Record<string, string[]> = {
+  'ssh-ed25519': ['ssh-ed25519'],
+  'ecdsa-sha2-nistp256': ['ecdsa-sha2-nistp256'],
+  'ecdsa-sha2-nistp384': ['ecdsa-sha2-nistp384'],
+  'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
+  'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
+};
+
+class Semaphore {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async acquire(): Promise<() => void> {
+    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.active--;
+      this.waiting.shift()?.();
+    };
+  }
+}
+
+export class UnitConnection extends EventEmitter {
+  private client: Client | undefined;
+  private jumpClients: Client[] = [];
+  private connecting: Promise<void> | undefined;
+  private sftpPromise: Promise<SFTPWrapper> | undefined;
+  private readonly inFlight = new Set<(err: SshError) => void>();
+  private readonly channels: Semaphore;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private reconnectAttempt = 0;
+  private stateValue: ConnectionState = 'idle';
+  private errorValue: SshError | undefined;
+  private infoValue: ConnectionInfo | undefined;
+  private readonly sessionSecrets: Map<string, string>;
+  private readonly sessionTrust: Set<string>;
+
+  constructor(
+    readonly address: UnitAddress,
+    private readonly options: ConnectionOptions,
+  ) {
+    super();
+    this.channels = new Semaphore(options.maxChannels ?? DEFAULTS.maxChannels);
+    this.sessionSecrets = options.sessionSecrets ?? new Map();
+    this.sessionTrust = options.sessionTrust ?? new Set();
+  }
+
+  get state(): ConnectionState {
+    return this.stateValue;
+  }
+  /** Why the last attempt failed, when state is 'failed' or 'reconnecting'. */
+  get lastError(): SshError | undefined {
+    return this.errorValue;
+  }
+  get info(): ConnectionInfo | undefined {
+    return this.infoValue;
+  }
+
+  private setState(state: ConnectionState, error?: SshError): void {
+    this.stateValue = state;
+    this.errorValue = error;
+    this.emit('state', state, error);
+  }
+
+  /**
+   * Connects if not connected. `interactive` false (automatic reconnects, background refresh):
+   * no prompt is shown; an unknown key or a missing secret fails instead.
+   */
+  async connect(interactive = true): Promise<void> {
+    if (this.stateValue === 'closed') throw new SshError('closed', `${this.address.label}: the connection was closed (settings changed or the extension is stopping).`);
+    if (this.client && this.stateValue === 'connected') return;
+    if (!this.connecting) {
+      this.clearReconnect();
+      const wasReconnecting = this.stateValue === 'reconnecting';
+      this.setState(wasReconnecting ? 'reconnecting' : 'connecting', this.errorValue);
+      this.connecting = this.open(interactive)
+        .then(
+          () => {
+            this.reconnectAttempt = 0;
+            this.setState('connected');
+          },
+          (err: unknown) => {
+            const e = err instanceof SshError ? err : new SshError('protocol', `${this.address.label}: ${(err as Error).message}`);
+            if (this.stateValue === 'closed') throw e;
+            if (!e.fatal && wasReconnecting) this.scheduleReconnect(e);
+            else this.setState('failed', e);
+            throw e;
+          },
+        )
+        .finally(() => {
+          this.connecting = undefined;
+        });
+    }
+    return this.connecting;
+  }
+
+  /** Closes for good: pending operations fail with 'closed', no reconnect. */
+  close(): void {
+    this.clearReconnect();
+    this.setState('closed');
+    this.teardown(new SshError('closed', `${this.address.label}: the connection was closed (settings changed or the extension is stopping).`));
+  }
+
+  /** Drops the connection (e.g. to retry after a failure) without closing for good. */
+  reset(): void {
+    this.clearReconnect();
+    this.teardown(new SshError('lost', `${this.address.label}: the connection was reset.`));
+    this.reconnectAttempt = 0;
+    this.setState('idle');
+  }
+
+  private clearReconnect(): void {
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+  }
+
+  private teardown(reason: SshError): void {
+    const client = this.client;
+    this.client = undefined;
+    this.sftpPromise = undefined;
+    this.infoValue = undefined;
+    for (const reject of [...this.inFlight]) reject(reason);
+    this.inFlight.clear();
+    client?.removeAllListeners('close');
+    client?.end();
+    for (const j of this.jumpClients) j.end();
+    this.jumpClients = [];
+  }
+
+  private scheduleReconnect(error: SshError): void {
+    const [first, last] = this.options.reconnectDelaysMs ?? DEFAULTS.reconnectDelaysMs;
+    const delay = Math.min(last, first * 2 ** this.reconnectAttempt);
+    this.reconnectAttempt++;
+    this.setState('reconnecting', error);
+    this.options.logger.info(`${this.address.label}: reconnecting in ${Math.round(delay / 1000)} s (${error.message})`);
+    this.clearReconnect();
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      this.connect(false).catch(() => undefined);
+    }, delay);
+    this.reconnectTimer.unref?.();
+  }
+
+  private onUnexpectedClose(client: Client): void {
+    if (client !== this.client) return;
+    const lost = new SshError('lost', `${this.address.label}: the connection dropped; the operation did not finish. It is reconnecting; run the action again.`);
+    this.options.logger.warn(`${this.address.label}: connection lost`);
+    this.teardown(lost);
+    this.scheduleReconnect(lost);
+  }
+
+  private async open(interactive: boolean): Promise<void> {
+    const a = this.address;
+    let target: SshTarget;
+    try {
+      target = resolveTarget(a.host, { port: a.port, username: a.username, identityFile: a.identityFile }, this.options.sshConfigFile);
+    } catch (err) {
+      throw new SshError('config', `${a.label}: cannot resolve host "${a.host}": ${(err as Error).message}`);
+    }
+    let sock: net.Socket | NodeJS.ReadWriteStream | undefined;
+    const jumps: Client[] = [];
+    try {
+      for (const [i, jump] of target.jumps.entries()) {
+        const jumpLabel = `${a.label} (jump host ${jump.alias})`;
+        const c = await this.handshake(jump, jumpLabel, interactive, sock);
+        jumps.push(c.client);
+        const next = i + 1 < target.jumps.length ? target.jumps[i + 1] : target;
+        sock = await new Promise<ClientChannel>((resolve, reject) =>
+          c.client.forwardOut('127.0.0.1', 0, next.hostName, next.port, (err, ch) => (err ? reject(new SshError('unreachable', `${jumpLabel}: cannot reach ${next.hostName}:${next.port} from the jump host: ${err.message}`)) : resolve(ch))),
+        );
+      }
+      const { client, info } = await this.handshake(target, a.label, interactive, sock);
+      this.client = client;
+      this.jumpClients = jumps;
+      this.infoValue = info;
+      client.on('close', () => this.onUnexpectedClose(client));
+      this.options.logger.info(`${a.label}: connected to ${target.username}@${target.hostName}:${target.port} by ${info.authMethod}; host key ${info.hostKeyType} ${info.fingerprint}; handshake ${info.handshakeMs} ms`);
+    } catch (err) {
+      for (const j of jumps) j.end();
+      throw err;
+    }
+  }
+
+  private handshake(target: SshTarget, label: string, interactive: boolean, sock?: net.Socket | NodeJS.ReadWriteStream): Promise<{ client: Client; info: ConnectionInfo }> {
+    const opts = this.options;
+    const timeoutMs = opts.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
+    const started = Date.now();
+    const client = new Client();
+    const known = KnownHosts.load([...opts.knownHostsFiles, ...(opts.trustStoreFile ? [opts.trustStoreFile] : [])]);
+    const aliases = target.alias !== target.hostName ? [target.alias] : [];
+    const knownTypes = known.knownTypes(target.hostName, target.port, aliases);
+    const preferred = knownTypes.flatMap((t) => ALGORITHMS_FOR_TYPE[t] ?? []);
+
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      let hostKey: { type: string; fingerprint: string } | undefined;
+      let hostKeyError: SshError | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      let paused = 0;
+      const fail = (e: SshError) => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        client.removeAllListeners();
+        client.on('error', () => undefined);
+        client.end();
+        if (ownSocket) ownSocket.destroy();
+        reject(e);
+      };
+      const arm = () => {
+        if (timer) clearTimeout(timer);
+        timer = setTimeout(() => fail(new SshError('timeout', `${label}: no SSH answer from ${target.hostName}:${target.port} within ${Math.round(timeoutMs / 1000)} s. Check that the unit is up and the host and port in the settings are right.`)), timeoutMs);
+      };
+      const whilePrompting = async <T>(fn: () => Promise<T>): Promise<T> => {
+        paused++;
+        if (timer) clearTimeout(timer);
+        try {
+          return await fn();
+        } finally {
+          if (--paused === 0 && !settled) arm();
+        }
+      };
+
+      let ownSocket: net.Socket | undefined;
+      if (!sock) {
+        ownSocket = net.connect({ host: target.hostName, port: target.port });
+        ownSocket.setNoDelay(true);
+        ownSocket.setKeepAlive(true, 30_000);
+        ownSocket.on('error', () => undefined); // reported through the client
+      }
+
+      const auth = createAuthSession({
+        unitLabel: label,
+        username: target.username,
+        host: target.hostName,
+        port: target.port,
+        identityFiles: target.identityFiles,
+        agentSocket: opts.agentSocket,
+        prompts: opts.prompts,
+        secrets: opts.secrets,
+        logger: opts.logger,
+        sessionSecrets: this.sessionSecrets,
+        whilePrompting,
+        interactive,
+      });
+
+      const trustKey = `${target.hostName}:${target.port}`;
+      const hostVerifier = (blob: Buffer, verify: (ok: boolean) => void) => {
+        const key = { type: keyTypeOfBlob(blob), blob };
+        const check = known.check(target.hostName, target.port, key, aliases);
+        hostKey = { type: key.type, fingerprint: check.fingerprint };
+        const where = target.port === 22 ? target.hostName : `[${target.hostName}]:${target.port}`;
+        if (check.status === 'trusted') return verify(true);
+        if (check.status === 'revoked') {
+          hostKeyError = new SshError('hostkey-revoked', `${label}: the host key ${key.type} ${check.fingerprint} of ${where} is marked @revoked in ${check.source}. Connection refused.`);
+          return verify(false);
+        }
+        if (check.status === 'changed') {
+          hostKeyError = new SshError(
+            'hostkey-changed',
+            `${label}: HOST KEY CHANGED for ${where}: it now presents ${key.type} ${check.fingerprint}, which differs from the key recorded in ${check.source}. ` +
+              `This may be an attack (someone in the middle), or the unit was reinstalled. Connection refused before logging in. ` +
+              `If the change is expected, remove the old key (run "ssh-keygen -R '${where}' -f ${check.source?.replace(/:\d+$/, '')}" or the command "mailgw-ha: Forget Host Key") and connect again.`,
+          );
+          return verify(false);
+        }
+        if (this.sessionTrust.has(`${trustKey} ${check.fingerprint}`) || opts.acceptNewHostKeys) {
+          opts.logger.warn(`${label}: accepting unknown host key ${key.type} ${check.fingerprint} of ${where} for this session`);
+          this.sessionTrust.add(`${trustKey} ${check.fingerprint}`);
+          return verify(true);
+        }
+        const refuse = (why: string) => {
+          hostKeyError = new SshError('hostkey-unknown', `${label}: the host key ${key.type} ${check.fingerprint} of ${where} is not known and ${why}. Compare the fingerprint with the unit's (ssh-keygen -lf /etc/ssh/ssh_host_${key.type.replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub on the box) and trust it when asked, or add it to the known_hosts file.`);
+          verify(false);
+        };
+        if (!interactive) return refuse('was not confirmed (no prompt on automatic reconnects)');
+        whilePrompting(() => opts.prompts.confirmHostKey({ unit: label, host: target.hostName, port: target.port, keyType: key.type, fingerprint: check.fingerprint, otherKnownTypes: check.otherKnownTypes ?? [] }))
+          .then((decision) => {
+            if (decision === 'reject') return refuse('was refused');
+            this.sessionTrust.add(`${trustKey} ${check.fingerprint}`);
+            if (decision === 'always' && opts.trustStoreFile) {
+              try {
+                addToTrustStore(opts.trustStoreFile, target.hostName, target.port, key);
+                opts.logger.info(`${label}: host key ${key.type} ${check.fingerprint} of ${where} trusted permanently (${opts.trustStoreFile})`);
+              } catch (err) {
+                opts.logger.warn(`${label}: could not save the trusted host key: ${(err as Error).message}`);
+              }
+            }
+            verify(true);
+          })
+          .catch((err: Error) => refuse(`the question failed (${err.message})`));
+      };
+
+      client.on('ready', () => {
+        if (settled) return;
+        settled = true;
+        if (timer) clearTimeout(timer);
+        client.removeAllListeners('error');
+        client.on('error', (err) => opts.logger.warn(`${label}: ${err.message}`));
+        void auth.commit().catch((err: Error) => opts.logger.warn(`${label}: could not store the secret: ${err.message}`));
+        resolve({
+          client,
+          info: { authMethod: auth.lastMethod() ?? 'none', hostKeyType: hostKey?.type ?? '?', fingerprint: hostKey?.fingerprint ?? '?', connectedAt: new Date(), target, handshakeMs: Date.now() - started },
+        });
+      });
+      client.on('error', (err: Error & { level?: string; code?: string }) => {
+        if (hostKeyError) return fail(hostKeyError);
+        const authFailure = auth.failure();
+        if (authFailure) return fail(authFailure);
+        if (err.level === 'client-authentication') {
+          const tried = auth.tried();
+          return fail(new SshError('auth', `${label}: ${target.username}@${target.hostName} refused every login method tried (${tried.length ? tried.join(', ') : 'none available'}). Check the username and identityFile in the settings, load the key into ssh-agent, or enter the password again (stored secrets can be cleared with "mailgw-ha: Clear Stored Secrets").`));
+        }
+        if (err.code === 'ECONNREFUSED' || err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH' || err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
+          return fail(new SshError('unreachable', `${label}: cannot connect to ${target.hostName}:${target.port} (${err.code}). Check that the unit is up and the host and port in the settings are right.`));
+        }
+        if (err.level === 'client-timeout') return fail(new SshError('timeout', `${label}: no SSH answer from ${target.hostName}:${target.port}.`));
+        fail(new SshError('protocol', `${label}: SSH handshake with ${target.hostName}:${target.port} failed: ${err.message}`));
+      });
+      client.on('close', () => fail(hostKeyError ?? auth.failure() ?? new SshError('lost', `${label}: ${target.hostName}:${target.port} closed the connection during the handshake.`)));
+
+      const config: ConnectConfig = {
+        sock: (ownSocket ?? sock) as ConnectConfig["sock"],
+        username: target.username,
+        readyTimeout: 0, // our own timer, which pauses while the user answers a prompt
+        keepaliveInterval: target.keepaliveIntervalMs ?? opts.keepaliveIntervalMs ?? DEFAULTS.keepaliveIntervalMs,
+        keepaliveCountMax: 3,
+        hostVerifier: hostVerifier as unknown as ConnectConfig['hostVerifier'],
+        authHandler: auth.handler,
+        algorithms: preferred.length ? { serverHostKey: { prepend: preferred } as never } : undefined,
+      };
+      arm();
+      try {
+        client.connect(config);
+      } catch (err) {
+        fail(new SshError('config', `${label}: ${(err as Error).message}`));
+      }
+    });
+  }
+
+  /** Runs a fixed slot of work on the connection, failing it cleanly if the connection drops. */
+  private async withClient<T>(work: (client: Client, onLost: (cb: (err: SshError) => void) => () => void) => Promise<T>): Promise<T> {
+    await this.connect();
+    const release = await this.channels.acquire();
+    try {
+      const client = this.client;
+      if (!client) throw this.errorValue ?? new SshError('lost', `${this.address.label}: the connection dropped before the operation started.`);
+      const onLost = (cb: (err: SshError) => void) => {
+        this.inFlight.add(cb);
+        return () => this.inFlight.delete(cb);
+      };
+      return await work(client, onLost);
+    } finally {
+      release();
+    }
+  }
+
+  /** Runs argv (quoted here; callers never build shell text) and collects its output. */
+  exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.execShell(shellCommand(argv), options);
+  }
+
+  /**
+   * Runs a fixed shell script. Only for constant script text with "$1".. parameters: the arguments
+   * are quoted here and passed as positional parameters.
+   */
+  execScript(script: string, args: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
+    return this.exec(['sh', '-c', script, 'sh', ...args], options);
+  }
+
+  private execShell(command: string, options: ExecOptions): Promise<ExecResult> {
+    const label = this.address.label;
+    const timeoutMs = options.timeoutMs ?? DEFAULTS.execTimeoutMs;
+    return this.withClient(
+      (client, onLost) =>
+        new Promise<ExecResult>((resolve, reject) => {
+          const stdout: Buffer[] = [];
+          let stdoutBytes = 0;
+          const stderr: Buffer[] = [];
+          let done = false;
+          let channel: ClientChannel | undefined;
+          let cancelPoll: NodeJS.Timeout | undefined;
+          const finish = (err?: SshError, result?: ExecResult) => {
+            if (done) return;
+            done = true;
+            clearTimeout(timer);
+            if (cancelPoll) clearInterval(cancelPoll);
+            unlisten();
+            if (err) {
+              channel?.close();
+              reject(err);
+            } else resolve(result!);
+          };
+          const unlisten = onLost((err) => finish(err));
+          const timer = setTimeout(() => finish(new SshError('exec-timeout', `${label}: the remote command did not finish within ${Math.round(timeoutMs / 1000)} s.`)), timeoutMs);
+          if (options.cancellation) {
+            cancelPoll = setInterval(() => {
+              if (options.cancellation?.isCancellationRequested) finish(new SshError('closed', `${label}: cancelled.`));
+            }, 100);
+          }
+          client.exec(command, (err, ch) => {
+            if (err) return finish(new SshError('protocol', `${label}: cannot run a command: ${err.message}`));
+            channel = ch;
+            if (done) return ch.close();
+            let code: number | null = null;
+            let signal: string | undefined;
+            ch.on('exit', (c: number | null, s?: string) => {
+              code = c;
+              signal = s ?? undefined;
+            });
+            ch.on('data', (d: Buffer) => {
+              if (options.maxStdoutBytes !== undefined && stdoutBytes >= options.maxStdoutBytes) return;
+              stdout.push(d);
+              stdoutBytes += d.length;
+            });
+            ch.stderr.on('data', (d: Buffer) => stderr.push(d));
+            ch.on('close', () => finish(undefined, { code, signal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') }));
+            if (options.stdin !== undefined) ch.end(options.stdin);
+            else ch.end();
+          });
+        }),
+    );
+  }
+
+  /**
+   * Starts a long-running command (e.g. a log follower) on its own channel. The channel is closed
+   * when the connection drops; `onLost` is told so that the caller can resume after reconnecting.
+   */
+  async stream(argv: readonly string[], onLost: (err: SshError) => void): Promise<ClientChannel> {
+    await this.connect();
+    const client = this.client;
+    if (!client) throw new SshError('lost', `${this.address.label}: the connection dropped before the command started.`);
+    const release = await this.channels.acquire();
+    return new Promise((resolve, reject) => {
+      client.exec(shellCommand(argv), (err, ch) => {
+        if (err) {
+          release();
+          return reject(new SshError('protocol', `${this.address.label}: cannot run a command: ${err.message}`));
+        }
+        const lost = (e: SshError) => {
+          ch.close();
+          onLost(e);
+        };
+        this.inFlight.add(lost);
+        ch.on('close', () => {
+          this.inFlight.delete(lost);
+          release();
+        });
+        resolve(ch);
+      });
+    });
+  }
+
+  /** The connection's SFTP session, opened once and reused. */
+  async sftp(): Promise<SFTPWrapper> {
+    await this.connect();
+    if (!this.sftpPromise) {
+      const client = this.client!;
+      const label = this.address.label;
+      this.sftpPromise = new Promise<SFTPWrapper>((resolve, reject) => {
+        client.sftp((err, sftp) => {
+          if (err) return reject(new SshError('protocol', `${label}: cannot open SFTP: ${err.message}`));
+          sftp.on('close', () => {
+            if (this.client === client) this.sftpPromise = undefined;
+          });
+          resolve(sftp);
+        });
+      });
+      this.sftpPromise.catch(() => {
+        this.sftpPromise = undefined;
+      });
+    }
+    return this.sftpPromise;
+  }
+
+  /**
+   * Runs an SFTP operation; if the connection drops while it runs, it rejects with 'lost' instead
+   * of waiting forever for an answer.
+   */
+  async withSftp<T>(work: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+    const sftp = await this.sftp();
+    return new Promise<T>((resolve, reject) => {
+      let done = false;
+      const lost = (err: SshError) => {
+        if (done) return;
+        done = true;
+        reject(err);
+      };
+      this.inFlight.add(lost);
+      work(sftp).then(
+        (v) => {
+          if (done) return;
+          done = true;
+          this.inFlight.delete(lost);
+          resolve(v);
+        },
+        (err) => {
+          if (done) return;
+          done = true;
+          this.inFlight.delete(lost);
+          reject(err);
+        },
+      );
+    });
+  }
+
+  /** Forget the secrets of this unit (stored and in this session). */
+  async clearSecrets(): Promise<number> {
+    let target: SshTarget;
+    try {
+      target = resolveTarget(this.address.host, { port: this.address.port, username: this.address.username, identityFile: this.address.identityFile }, this.options.sshConfigFile);
+    } catch {
+      return 0;
+    }
+    const keys = [passwordSecretKey(target.username, target.hostName, target.port), ...target.identityFiles.map(passphraseSecretKey)];
+    let n = 0;
+    for (const k of keys) {
+      if ((await this.options.secrets.get(k)) !== undefined) n++;
+      await this.options.secrets.delete(k);
+      this.sessionSecrets.delete(k);
+    }
+    return n;
+  }
+}

@@ -1,0 +1,69 @@
+// One connection per unit, shared by every feature. Settings changes drop and rebuild exactly the
+// connections whose address changed.
+import { EventEmitter } from 'events';
+import type { UnitConfig } from '../config';
+import { ConnectionOptions, ConnectionState, UnitConnection } from './connection';
+import type { SshError } from './errors';
+
+function addressOf(unit: UnitConfig): string {
+  return JSON.stringify([unit.host, unit.port ?? null, unit.username ?? null, unit.identityFile ?? null]);
+}
+
+export class ConnectionPool extends EventEmitter {
+  private readonly connections = new Map<string, { address: string; connection: UnitConnection }>();
+  private readonly sessionSecrets = new Map<string, string>();
+  private readonly sessionTrust = new Set<string>();
+  private optionsValue: ConnectionOptions;
+
+  constructor(options: ConnectionOptions) {
+    super();
+    this.optionsValue = options;
+  }
+
+  /** The pooled connection of a unit (not connected until used). */
+  get(unit: UnitConfig): UnitConnection {
+    const address = addressOf(unit);
+    const existing = this.connections.get(unit.key);
+    if (existing && existing.address === address) return existing.connection;
+    existing?.connection.close();
+    const connection = new UnitConnection(
+      { label: unit.key, host: unit.host, port: unit.port, username: unit.username, identityFile: unit.identityFile },
+      { ...this.optionsValue, sessionSecrets: this.sessionSecrets, sessionTrust: this.sessionTrust },
+    );
+    connection.on('state', (state: ConnectionState, error?: SshError) => this.emit('state', unit.key, state, error));
+    this.connections.set(unit.key, { address, connection });
+    return connection;
+  }
+
+  /** The connection of a unit if one was made. */
+  peek(unitKey: string): UnitConnection | undefined {
+    return this.connections.get(unitKey)?.connection;
+  }
+
+  /**
+   * Applies new settings: connections of units that are gone or whose address changed are closed
+   * (their operations fail with a clear error); options changes (known_hosts file) rebuild all.
+   */
+  update(units: readonly UnitConfig[], options?: ConnectionOptions): void {
+    if (options) {
+      this.optionsValue = options;
+      for (const { connection } of this.connections.values()) connection.close();
+      this.connections.clear();
+      return;
+    }
+    const wanted = new Map(units.map((u) => [u.key, addressOf(u)]));
+    for (const [key, entry] of this.connections) {
+      if (wanted.get(key) !== entry.address) {
+        entry.connection.close();
+        this.connections.delete(key);
+        this.emit('state', key, 'idle');
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const { connection } of this.connections.values()) connection.close();
+    this.connections.clear();
+    this.sessionSecrets.clear();
+  }
+}
