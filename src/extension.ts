@@ -1,23 +1,26 @@
 // Builds the services and registers views and commands; behaviour lives in core/, views/ and commands/.
 import * as vscode from 'vscode';
-import { readSettings, onDidChangeSettings } from './settings';
 import { ClusterTreeProvider } from './views/clusterTree';
 import { registerSettingsCommands } from './commands/settingsCommands';
+import { registerConnectionCommands } from './commands/connectionCommands';
 import { formatConfigError } from './core/config';
+import { Services } from './services';
 
 export interface MailgwHaApi {
   /** For the test suite: what the tree currently shows at its root. */
   readonly clusterTree: ClusterTreeProvider;
+  readonly services: Services;
 }
 
 export function activate(context: vscode.ExtensionContext): MailgwHaApi {
-  const output = vscode.window.createOutputChannel('Mail Gateway HA', { log: true });
-  const clusterTree = new ClusterTreeProvider();
+  const services = new Services(context);
+  const output = services.output;
+  const clusterTree = new ClusterTreeProvider(services);
   const treeView = vscode.window.createTreeView('mailgwHa.clusters', { treeDataProvider: clusterTree, showCollapseAll: true });
 
   let lastErrors = '';
   const applySettings = () => {
-    const settings = readSettings();
+    const settings = services.settings;
     clusterTree.update(settings);
     void vscode.commands.executeCommand('setContext', 'mailgwHa.clusterCount', settings.clusters.length);
     void vscode.commands.executeCommand('setContext', 'mailgwHa.configError', settings.errors.length > 0);
@@ -33,15 +36,16 @@ export function activate(context: vscode.ExtensionContext): MailgwHaApi {
   applySettings();
 
   context.subscriptions.push(
-    output,
+    services,
     treeView,
-    onDidChangeSettings(applySettings),
+    services.onDidChangeSettings(applySettings),
     ...registerSettingsCommands(),
+    ...registerConnectionCommands(services),
     vscode.commands.registerCommand('mailgwHa.refresh', () => clusterTree.refresh()),
     vscode.commands.registerCommand('mailgwHa.showOutput', () => output.show(true)),
   );
   output.info(`activated (VS Code ${vscode.version})`);
-  return { clusterTree };
+  return { clusterTree, services };
 }
 
 export function deactivate(): void {

@@ -1,6 +1,8 @@
 // The Clusters view: cluster → unit, plus settings errors shown where the admin looks.
 import * as vscode from 'vscode';
 import { ClusterConfig, ConfigError, formatConfigError, Settings, UnitConfig } from '../core/config';
+import type { ConnectionState } from '../core/ssh/connection';
+import type { Services } from '../services';
 
 export type ClusterTreeNode =
   | { kind: 'error'; error: ConfigError }
@@ -11,6 +13,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   private readonly changed = new vscode.EventEmitter<ClusterTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private settings: Settings = { clusters: [], errors: [] };
+
+  constructor(private readonly services: Services) {
+    services.pool.on('state', () => this.changed.fire(undefined));
+  }
 
   update(settings: Settings): void {
     this.settings = settings;
@@ -54,11 +60,32 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       case 'unit': {
         const item = new vscode.TreeItem(node.unit.name, vscode.TreeItemCollapsibleState.None);
         item.id = `unit:${node.unit.key}`;
-        item.description = `${node.unit.role} · ${node.unit.host}${node.unit.port ? `:${node.unit.port}` : ''}`;
-        item.iconPath = new vscode.ThemeIcon('vm');
+        const conn = this.services.pool.peek(node.unit.key);
+        const state: ConnectionState = conn?.state ?? 'idle';
+        item.description = `${node.unit.role} · ${node.unit.host}${node.unit.port ? `:${node.unit.port}` : ''}${STATE_TEXT[state]}`;
+        item.iconPath = STATE_ICON[state];
+        item.tooltip = conn?.lastError ? conn.lastError.message : conn?.info ? `${conn.info.authMethod} · ${conn.info.hostKeyType} ${conn.info.fingerprint}` : undefined;
         item.contextValue = `unit.${node.unit.role}`;
         return item;
       }
     }
   }
 }
+
+const STATE_TEXT: Record<ConnectionState, string> = {
+  idle: '',
+  connecting: ' · connecting…',
+  connected: '',
+  reconnecting: ' · reconnecting…',
+  failed: ' · connection failed',
+  closed: '',
+};
+
+const STATE_ICON: Record<ConnectionState, vscode.ThemeIcon> = {
+  idle: new vscode.ThemeIcon('vm'),
+  connecting: new vscode.ThemeIcon('sync~spin'),
+  connected: new vscode.ThemeIcon('vm-active'),
+  reconnecting: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('list.warningForeground')),
+  failed: new vscode.ThemeIcon('vm-outline', new vscode.ThemeColor('list.errorForeground')),
+  closed: new vscode.ThemeIcon('vm'),
+};

@@ -1,0 +1,78 @@
+// The services every view and command shares: effective settings, the connection pool and the log.
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ClusterConfig, Settings, UnitConfig } from './core/config';
+import type { Logger } from './core/host';
+import { ConnectionOptions } from './core/ssh/connection';
+import { ConnectionPool } from './core/ssh/pool';
+import { onDidChangeSettings, readSettings } from './settings';
+import { outputLogger, secretStorageStore, vscodePrompts } from './vscodeHost';
+
+export class Services implements vscode.Disposable {
+  readonly output: vscode.LogOutputChannel;
+  readonly logger: Logger;
+  readonly pool: ConnectionPool;
+  /** The extension's own host key trust store (known_hosts format). */
+  readonly trustStoreFile: string;
+  private settingsValue: Settings & { trusted: boolean };
+  private readonly settingsChanged = new vscode.EventEmitter<Settings>();
+  /** Fires after the pool has been updated for new settings. */
+  readonly onDidChangeSettings = this.settingsChanged.event;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(readonly context: vscode.ExtensionContext) {
+    this.output = vscode.window.createOutputChannel('Mail Gateway HA', { log: true });
+    this.logger = outputLogger(this.output);
+    this.trustStoreFile = path.join(context.globalStorageUri.fsPath, 'known_hosts');
+    this.settingsValue = readSettings();
+    this.pool = new ConnectionPool(this.connectionOptions());
+    this.disposables.push(
+      onDidChangeSettings(() => {
+        const before = this.settingsValue.knownHostsFile;
+        this.settingsValue = readSettings();
+        const units = this.settingsValue.clusters.flatMap((c) => c.units);
+        if (before !== this.settingsValue.knownHostsFile) this.pool.update(units, this.connectionOptions());
+        else this.pool.update(units);
+        this.settingsChanged.fire(this.settingsValue);
+      }),
+    );
+  }
+
+  get settings(): Settings & { trusted: boolean } {
+    return this.settingsValue;
+  }
+
+  cluster(name: string): ClusterConfig | undefined {
+    return this.settingsValue.clusters.find((c) => c.name === name);
+  }
+
+  unit(key: string): { cluster: ClusterConfig; unit: UnitConfig } | undefined {
+    for (const cluster of this.settingsValue.clusters) for (const unit of cluster.units) if (unit.key === key) return { cluster, unit };
+    return undefined;
+  }
+
+  knownHostsFiles(): string[] {
+    const files = [path.join(os.homedir(), '.ssh', 'known_hosts')];
+    if (this.settingsValue.knownHostsFile) files.push(this.settingsValue.knownHostsFile);
+    return files;
+  }
+
+  private connectionOptions(): ConnectionOptions {
+    return {
+      prompts: vscodePrompts(),
+      secrets: secretStorageStore(this.context.secrets),
+      logger: this.logger,
+      knownHostsFiles: this.knownHostsFiles(),
+      trustStoreFile: this.trustStoreFile,
+      agentSocket: process.env.SSH_AUTH_SOCK || undefined,
+    };
+  }
+
+  dispose(): void {
+    this.pool.dispose();
+    for (const d of this.disposables) d.dispose();
+    this.settingsChanged.dispose();
+    this.output.dispose();
+  }
+}
