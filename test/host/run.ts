@@ -2,19 +2,38 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { DEFAULT_STATE_DIR, Lab } from '../lab/lab';
 import { runSuiteInHost } from './runSuite';
+
+/** The lab the "lab" group runs against; its own state folder so it never meets the integration lab. */
+export const HOST_LAB_DIR = process.env.MAILGW_HOST_LAB_DIR ?? path.join(DEFAULT_STATE_DIR, 'host');
+/** Its own addresses too, so it can run while an integration lab is up. */
+function hostLabAddresses(): [string, string] {
+  const env = process.env.MAILGW_HOST_LAB_ADDRESSES?.split(',');
+  return env?.length === 2 ? [env[0], env[1]] : ['127.0.0.8', '127.0.0.9'];
+}
 
 async function main(): Promise<number> {
   const only = process.argv[2];
   const emptyWorkspace = fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-ha-empty-ws-'));
   fs.mkdirSync(path.join(emptyWorkspace, '.vscode'));
   fs.writeFileSync(path.join(emptyWorkspace, '.vscode', 'settings.json'), '{}\n');
-  const runs = [{ group: 'empty', workspace: emptyWorkspace }].filter((r) => !only || r.group === only);
+  const runs = [
+    { group: 'empty', workspace: emptyWorkspace, lab: false },
+    { group: 'lab', workspace: path.join(HOST_LAB_DIR, 'workspace'), lab: true },
+  ].filter((r) => !only || r.group === only);
   let failed = 0;
   for (const run of runs) {
     console.log(`\n== VS Code host (code-server 4.100.3): suite group "${run.group}" ==`);
     const t0 = Date.now();
-    const code = await runSuiteInHost(run);
+    const lab = run.lab ? new Lab({ stateDir: HOST_LAB_DIR, addresses: hostLabAddresses() }) : undefined;
+    let code: number;
+    try {
+      if (lab) await lab.up();
+      code = await runSuiteInHost({ ...run, env: lab ? { MAILGW_LAB_STATE: lab.stateDir } : {} });
+    } finally {
+      if (lab && process.env.MAILGW_LAB_KEEP !== '1') await lab.down();
+    }
     console.log(`== group "${run.group}": exit ${code} in ${((Date.now() - t0) / 1000).toFixed(1)} s ==`);
     if (code !== 0) failed++;
   }

@@ -51,8 +51,10 @@ export interface ExecOptions {
   timeoutMs?: number;
 }
 
-const INIT = path.join(__dirname, 'unit-init.sh');
-const SIM = path.join(__dirname, 'gateway-sim.js');
+// From REPO_ROOT, not __dirname, so the lab also works when bundled into the VS Code test suite (out/suite).
+const LAB_SRC = path.join(path.resolve(__dirname, '..', '..'), 'test', 'lab');
+const INIT = path.join(LAB_SRC, 'unit-init.sh');
+const SIM = path.join(LAB_SRC, 'gateway-sim.js');
 /** The environment of everything started inside a unit (nothing of the caller's leaks in). */
 export const UNIT_ENV = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: '/root', LANG: 'C.UTF-8', USER: 'root' };
 
