@@ -9,6 +9,16 @@ import { ConnectionPool } from './core/ssh/pool';
 import { onDidChangeSettings, readSettings } from './settings';
 import { outputLogger, secretStorageStore, vscodePrompts } from './vscodeHost';
 
+/** What a running recovery tells other views (the log panel marks expected and confirmed ids). */
+export interface RecoveryEvent {
+  readonly cluster: string;
+  readonly phase: 'plan' | 'copy' | 'signal' | 'confirm' | 'cleanup' | 'done' | 'failed' | 'cancelled';
+  /** Mail ids the gateway is expected to report as inserted. */
+  readonly expectedIds?: readonly string[];
+  /** Of those, the ones whose insertion was seen in the log. */
+  readonly confirmedIds?: readonly string[];
+}
+
 export class Services implements vscode.Disposable {
   readonly output: vscode.LogOutputChannel;
   readonly logger: Logger;
@@ -20,6 +30,7 @@ export class Services implements vscode.Disposable {
   /** Fires after the pool has been updated for new settings. */
   readonly onDidChangeSettings = this.settingsChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
+  readonly recoveryEvents = new vscode.EventEmitter<RecoveryEvent>();
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('Mail Gateway HA', { log: true });
@@ -73,6 +84,7 @@ export class Services implements vscode.Disposable {
     this.pool.dispose();
     for (const d of this.disposables) d.dispose();
     this.settingsChanged.dispose();
+    this.recoveryEvents.dispose();
     this.output.dispose();
   }
 }

@@ -10,6 +10,8 @@ import { ParsedArgs, UsageError } from './args';
 
 export interface CliContext {
   readonly settings: Settings;
+  /** The whole settings JSON, for feature settings beyond clusters (mailgwHa.signalMethod, ...). */
+  readonly raw: Record<string, unknown>;
   readonly settingsFile: string;
   readonly clusters: readonly ClusterConfig[];
   readonly pool: ConnectionPool;
@@ -129,6 +131,7 @@ export function loadContext(args: ParsedArgs): CliContext {
   });
   return {
     settings,
+    raw,
     settingsFile: path.resolve(file),
     clusters,
     pool,

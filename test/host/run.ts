@@ -30,7 +30,7 @@ async function main(): Promise<number> {
     let code: number;
     try {
       if (lab) await lab.up();
-      code = await runSuiteInHost({ ...run, env: lab ? { MAILGW_LAB_STATE: lab.stateDir } : {} });
+      code = await runSuiteInHost({ ...run, env: { ...(lab ? { MAILGW_LAB_STATE: lab.stateDir } : {}), ...(process.env.MAILGW_SUITE_ONLY ? { MAILGW_SUITE_ONLY: process.env.MAILGW_SUITE_ONLY } : {}) } });
     } finally {
       if (lab && process.env.MAILGW_LAB_KEEP !== '1') await lab.down();
     }

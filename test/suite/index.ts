@@ -10,7 +10,9 @@ export async function run(): Promise<void> {
   // Mark our lines so the runner can tell them apart from the workbench's own log output.
   Mocha.reporters.Base.consoleLog = (...args: unknown[]) => console.log(`[suite] ${util.format(...args)}`);
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
-  const files = fs.readdirSync(__dirname).filter((f) => f.startsWith(`${group}.`) && f.endsWith('.test.js'));
+  // MAILGW_SUITE_ONLY=<text>: only the files of the group whose name contains it (while developing).
+  const only = process.env.MAILGW_SUITE_ONLY;
+  const files = fs.readdirSync(__dirname).filter((f) => f.startsWith(`${group}.`) && f.endsWith('.test.js') && (!only || f.includes(only)));
   if (files.length === 0) throw new Error(`no suite files for group "${group}" in ${__dirname}`);
   for (const f of files.sort()) mocha.addFile(path.join(__dirname, f));
   await new Promise<void>((resolve, reject) => {
