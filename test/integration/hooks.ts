@@ -1,7 +1,19 @@
 // Root-hook fixture of the integration tests: one lab for the whole mocha run (state in .lab, or
 // $MAILGW_LAB_DIR), up before the first test and down after the last. Test files use `lab()` and
 // call `lab().reset()` in their own beforeEach. Set MAILGW_LAB_KEEP=1 to leave the lab up afterwards.
+import Module from 'module';
 import { Lab } from '../lab/lab';
+
+// MAILGW_SSH2_PURE_JS=1: refuse ssh2's native addons, as in the packaged extension (the bundle
+// leaves them out), so the same tests prove the build users get.
+if (process.env.MAILGW_SSH2_PURE_JS === '1') {
+  const loader = Module as unknown as { _load: (request: string, ...rest: unknown[]) => unknown };
+  const load = loader._load;
+  loader._load = function (request: string, ...rest: unknown[]) {
+    if (request.endsWith('.node') || request === 'cpu-features') throw new Error(`native addon ${request} disabled (MAILGW_SSH2_PURE_JS=1)`);
+    return load.call(this, request, ...rest);
+  };
+}
 
 // Kept on globalThis so that every copy of this module (required by mocha, imported by test files)
 // sees the same lab.
