@@ -3,6 +3,8 @@ import * as vscode from 'vscode';
 import { ClusterTreeProvider } from './views/clusterTree';
 import { registerSettingsCommands } from './commands/settingsCommands';
 import { registerConnectionCommands } from './commands/connectionCommands';
+import { registerSpoolCommands } from './commands/spoolCommands';
+import { registerMailFileSystem } from './views/mailFileSystem';
 import { formatConfigError } from './core/config';
 import { Services } from './services';
 
@@ -16,7 +18,7 @@ export function activate(context: vscode.ExtensionContext): MailgwHaApi {
   const services = new Services(context);
   const output = services.output;
   const clusterTree = new ClusterTreeProvider(services);
-  const treeView = vscode.window.createTreeView('mailgwHa.clusters', { treeDataProvider: clusterTree, showCollapseAll: true });
+  const treeView = clusterTree.createView();
 
   let lastErrors = '';
   const applySettings = () => {
@@ -37,11 +39,12 @@ export function activate(context: vscode.ExtensionContext): MailgwHaApi {
 
   context.subscriptions.push(
     services,
-    treeView,
+    clusterTree,
+    registerMailFileSystem(services),
+    ...registerSpoolCommands(services, clusterTree, treeView),
     services.onDidChangeSettings(applySettings),
     ...registerSettingsCommands(),
     ...registerConnectionCommands(services),
-    vscode.commands.registerCommand('mailgwHa.refresh', () => clusterTree.refresh()),
     vscode.commands.registerCommand('mailgwHa.showOutput', () => output.show(true)),
   );
   output.info(`activated (VS Code ${vscode.version})`);

@@ -1,54 +1,413 @@
-// The Clusters view: cluster → unit, plus settings errors shown where the admin looks.
+// The Clusters view: cluster → unit (role, active/standby, connection state, leftover warning) →
+// spool / vscan / input (count, size, oldest) → mails (id, From — Subject, tooltip), in pages.
+// Data comes from core (loadUnitOverview, SummaryCache); this file only decides what to show.
+//
+// Loading rules: a unit is looked at when its node is first shown, on Refresh, on auto-refresh
+// (only units whose connection is up: no refresh storm while disconnected), and once when a lost
+// connection comes back. Message headers are read only for the mails of the pages shown (or for a
+// whole folder while a header filter is active), and cached by id + mtime + size.
 import * as vscode from 'vscode';
 import { ClusterConfig, ConfigError, formatConfigError, Settings, UnitConfig } from '../core/config';
+import { addressOf, displayNameOf, MessageSummary } from '../core/message/headers';
+import { describeFilter, filterNeedsHeaders, formatAge, formatBytes, isFilterActive, MailFilter, mailMatcher } from '../core/spool/filter';
+import { FolderListing, MailEntry, SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
+import { leftoverCount, loadUnitOverview, UnitOverview } from '../core/spool/overview';
+import { SummaryCache } from '../core/spool/summaries';
 import type { ConnectionState } from '../core/ssh/connection';
 import type { Services } from '../services';
 
 export type ClusterTreeNode =
   | { kind: 'error'; error: ConfigError }
+  /** A unit that could not be looked at (unreachable, refused, ...): the message says why. */
+  | { kind: 'failure'; message: string; cluster: ClusterConfig; unit: UnitConfig }
   | { kind: 'cluster'; cluster: ClusterConfig }
-  | { kind: 'unit'; cluster: ClusterConfig; unit: UnitConfig };
+  | { kind: 'unit'; cluster: ClusterConfig; unit: UnitConfig }
+  | { kind: 'folder'; cluster: ClusterConfig; unit: UnitConfig; folder: SpoolFolder }
+  | { kind: 'mail'; cluster: ClusterConfig; unit: UnitConfig; folder: SpoolFolder; mail: MailEntry }
+  | { kind: 'more'; cluster: ClusterConfig; unit: UnitConfig; folder: SpoolFolder; shown: number; total: number };
 
-export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeNode> {
-  private readonly changed = new vscode.EventEmitter<ClusterTreeNode | undefined>();
+export type FolderNode = Extract<ClusterTreeNode, { kind: 'folder' }>;
+export type MailNode = Extract<ClusterTreeNode, { kind: 'mail' }>;
+export type UnitNode = Extract<ClusterTreeNode, { kind: 'unit' }>;
+
+/** Mails per page of a folder ("show more" adds another page). */
+export const PAGE_SIZE = 200;
+export const VIEW_ID = 'mailgwHa.clusters';
+const UNIT_DECORATION_SCHEME = 'mailgw-ha-unit';
+
+interface UnitView {
+  overview?: UnitOverview;
+  error?: string;
+  loading?: Promise<void>;
+  /** The connection state seen last, to notice a reconnect. */
+  lastState?: ConnectionState;
+}
+
+export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeNode>, vscode.FileDecorationProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ClusterTreeNode | ClusterTreeNode[] | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
+  private readonly decorationsChanged = new vscode.EventEmitter<vscode.Uri[]>();
+  readonly onDidChangeFileDecorations = this.decorationsChanged.event;
   private settings: Settings = { clusters: [], errors: [] };
+  private readonly units = new Map<string, UnitView>();
+  /** Node objects by identity key: VS Code matches reveal()/change events by object identity. */
+  private readonly nodes = new Map<string, ClusterTreeNode>();
+  private readonly shown = new Map<string, number>();
+  private filterValue: MailFilter | undefined;
+  readonly summaries = new SummaryCache();
+  private view: vscode.TreeView<ClusterTreeNode> | undefined;
+  private autoRefreshTimer: NodeJS.Timeout | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly services: Services) {
-    services.pool.on('state', () => this.changed.fire(undefined));
+    const onState = (key: string, state: ConnectionState) => {
+      const v = this.units.get(key);
+      const was = v?.lastState;
+      if (v) v.lastState = state;
+      // Back after a drop: look again once (the reconnect loop itself paces the attempts).
+      if (v && state === 'connected' && (was === 'reconnecting' || v.error)) {
+        const ref = services.unit(key);
+        if (ref) void this.loadUnit(ref.cluster, ref.unit, false);
+      }
+      const node = this.nodes.get(`unit|${key}`);
+      this.changed.fire(node ?? undefined);
+    };
+    services.pool.on('state', onState);
+    this.disposables.push({ dispose: () => services.pool.off('state', onState) });
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('mailgwHa.autoRefreshSeconds')) this.scheduleAutoRefresh();
+      }),
+    );
+    this.scheduleAutoRefresh();
+  }
+
+  /** Creates the view (with its badge and filter description) and the unit decorations. */
+  createView(): vscode.TreeView<ClusterTreeNode> {
+    this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
+    this.disposables.push(this.view, vscode.window.registerFileDecorationProvider(this));
+    this.updateBadge();
+    return this.view;
   }
 
   update(settings: Settings): void {
     this.settings = settings;
+    const keys = new Set(settings.clusters.flatMap((c) => c.units.map((u) => u.key)));
+    for (const k of [...this.units.keys()]) if (!keys.has(k)) this.units.delete(k);
+    // Nodes hold config objects: new settings, new nodes.
+    this.nodes.clear();
     this.changed.fire(undefined);
+    this.updateBadge();
   }
 
-  refresh(): void {
-    this.changed.fire(undefined);
+  /** Looks at every unit again (the Refresh command; recovery calls it after a run). */
+  async refresh(): Promise<void> {
+    await Promise.all(this.settings.clusters.flatMap((c) => c.units.map((u) => this.loadUnit(c, u, true))));
   }
 
-  getChildren(node?: ClusterTreeNode): ClusterTreeNode[] {
+  /** Looks at one unit again. */
+  refreshUnit(unitKey: string): Promise<void> {
+    const ref = this.services.unit(unitKey);
+    return ref ? this.loadUnit(ref.cluster, ref.unit, true) : Promise.resolve();
+  }
+
+  /** Resolves when no unit is being looked at. */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      const pending = [...this.units.values()].map((v) => v.loading).filter((p): p is Promise<void> => !!p);
+      if (pending.length === 0) return;
+      await Promise.all(pending);
+    }
+  }
+
+  // ---- filter ---------------------------------------------------------------------------------
+
+  get filter(): MailFilter | undefined {
+    return this.filterValue;
+  }
+
+  /**
+   * Sets (or clears, with undefined) the filter. A filter on headers first reads the headers of
+   * every listed mail (cached), reporting progress; cancelling leaves the previous filter.
+   */
+  async setFilter(filter: MailFilter | undefined, progress?: { report(done: number, total: number): void; token?: vscode.CancellationToken }): Promise<boolean> {
+    const next = isFilterActive(filter) ? filter : undefined;
+    if (filterNeedsHeaders(next)) {
+      await this.whenIdle();
+      const work = this.loadedUnits().flatMap(({ cluster, unit, overview }) => SPOOL_FOLDERS.map((f) => ({ cluster, unit, mails: overview.folders[f].mails.filter((m) => !this.summaries.has(unit.key, m)) })));
+      const total = work.reduce((n, w) => n + w.mails.length, 0);
+      let done = 0;
+      for (const w of work) {
+        if (w.mails.length === 0) continue;
+        const base = done;
+        await this.summaries.load(this.services.pool.get(w.unit), w.cluster, w.unit.key, w.mails, {
+          cancellation: progress?.token,
+          onProgress: (d) => progress?.report(base + d, total),
+        });
+        done = base + w.mails.length;
+        if (progress?.token?.isCancellationRequested) return false;
+      }
+    }
+    this.filterValue = next;
+    for (const k of [...this.shown.keys()]) this.shown.delete(k);
+    if (this.view) this.view.description = next ? `filter: ${describeFilter(next)}` : undefined;
+    void vscode.commands.executeCommand('setContext', 'mailgwHa.filterActive', !!next);
+    this.changed.fire(undefined);
+    return true;
+  }
+
+  // ---- data -----------------------------------------------------------------------------------
+
+  private unitView(key: string): UnitView {
+    let v = this.units.get(key);
+    if (!v) this.units.set(key, (v = {}));
+    return v;
+  }
+
+  /** The last look at a unit, if it succeeded. */
+  overview(unitKey: string): UnitOverview | undefined {
+    return this.units.get(unitKey)?.overview;
+  }
+
+  private loadedUnits(): { cluster: ClusterConfig; unit: UnitConfig; overview: UnitOverview }[] {
+    return this.settings.clusters.flatMap((cluster) =>
+      cluster.units.flatMap((unit) => {
+        const overview = this.units.get(unit.key)?.overview;
+        return overview ? [{ cluster, unit, overview }] : [];
+      }),
+    );
+  }
+
+  private loadUnit(cluster: ClusterConfig, unit: UnitConfig, interactive: boolean): Promise<void> {
+    const v = this.unitView(unit.key);
+    if (v.loading) return v.loading;
+    const started = Date.now();
+    v.loading = (async () => {
+      try {
+        const conn = this.services.pool.get(unit);
+        await conn.connect(interactive);
+        v.overview = await loadUnitOverview(conn, cluster);
+        v.error = undefined;
+        this.services.logger.debug(`${unit.key}: spool listed in ${Date.now() - started} ms (${SPOOL_FOLDERS.map((f) => `${f} ${v.overview!.folders[f].mails.length}`).join(', ')})`);
+      } catch (err) {
+        // No stale listing: what is shown must be what is there.
+        v.overview = undefined;
+        v.error = (err as Error).message;
+        this.services.logger.warn(`${unit.key}: cannot list the spool: ${v.error}`);
+      } finally {
+        v.loading = undefined;
+        if (this.units.get(unit.key) === v) {
+          this.changed.fire(this.nodes.get(`unit|${unit.key}`) ?? undefined);
+          this.updateBadge();
+        }
+      }
+    })();
+    return v.loading;
+  }
+
+  private scheduleAutoRefresh(): void {
+    if (this.autoRefreshTimer) clearInterval(this.autoRefreshTimer);
+    this.autoRefreshTimer = undefined;
+    const seconds = vscode.workspace.getConfiguration('mailgwHa').get<number>('autoRefreshSeconds', 0);
+    if (!(seconds > 0)) return;
+    this.autoRefreshTimer = setInterval(() => this.autoRefresh(), Math.max(5, seconds) * 1000);
+  }
+
+  /** Only units whose connection is up; a unit still being looked at is skipped, never queued. */
+  private autoRefresh(): void {
+    for (const cluster of this.settings.clusters) {
+      for (const unit of cluster.units) {
+        const v = this.units.get(unit.key);
+        if (!v || v.loading) continue;
+        if (this.services.pool.peek(unit.key)?.state !== 'connected') continue;
+        void this.loadUnit(cluster, unit, false);
+      }
+    }
+  }
+
+  leftovers(): { unit: UnitConfig; count: number }[] {
+    return this.settings.clusters.flatMap((c) => c.units.map((unit) => ({ unit, count: leftoverCount(unit, this.units.get(unit.key)?.overview) }))).filter((x) => x.count > 0);
+  }
+
+  private updateBadge(): void {
+    const left = this.leftovers();
+    const total = left.reduce((n, x) => n + x.count, 0);
+    if (this.view) {
+      this.view.badge = total > 0 ? { value: total, tooltip: `${total} mail(s) left on standby secondary unit(s) (${left.map((x) => `${x.unit.key}: ${x.count}`).join(', ')}): run the recovery` } : undefined;
+    }
+    void vscode.commands.executeCommand('setContext', 'mailgwHa.leftoverCount', total);
+    this.decorationsChanged.fire(this.settings.clusters.flatMap((c) => c.units.map((u) => unitUri(u.key))));
+  }
+
+  provideFileDecoration(uri: vscode.Uri): vscode.FileDecoration | undefined {
+    if (uri.scheme !== UNIT_DECORATION_SCHEME) return undefined;
+    const key = decodeURIComponent(uri.path.slice(1));
+    const ref = this.services.unit(key);
+    const n = ref ? leftoverCount(ref.unit, this.units.get(key)?.overview) : 0;
+    if (n === 0) return undefined;
+    return new vscode.FileDecoration(n > 99 ? '99+' : String(n), `${n} mail(s) left on this standby unit: run the recovery`, new vscode.ThemeColor('list.warningForeground'));
+  }
+
+  // ---- nodes ----------------------------------------------------------------------------------
+
+  private node<T extends ClusterTreeNode>(key: string, make: () => T, update?: (n: T) => void): T {
+    let n = this.nodes.get(key) as T | undefined;
+    if (!n) this.nodes.set(key, (n = make()));
+    else update?.(n);
+    return n;
+  }
+
+  clusterNode(cluster: ClusterConfig): ClusterTreeNode {
+    return this.node(`cluster|${cluster.name}`, () => ({ kind: 'cluster', cluster }));
+  }
+  unitNode(cluster: ClusterConfig, unit: UnitConfig): UnitNode {
+    return this.node(`unit|${unit.key}`, () => ({ kind: 'unit', cluster, unit }));
+  }
+  folderNode(cluster: ClusterConfig, unit: UnitConfig, folder: SpoolFolder): FolderNode {
+    return this.node(`folder|${unit.key}|${folder}`, () => ({ kind: 'folder', cluster, unit, folder }));
+  }
+  private mailNode(cluster: ClusterConfig, unit: UnitConfig, mail: MailEntry): MailNode {
+    return this.node<MailNode>(
+      `mail|${unit.key}|${mail.folder}|${mail.id}`,
+      () => ({ kind: 'mail', cluster, unit, folder: mail.folder, mail }),
+      (n) => ((n as { mail: MailEntry }).mail = mail),
+    );
+  }
+
+  /** The mails of a folder that pass the filter (all of them when none is set). */
+  private visibleMails(unitKey: string, listing: FolderListing): readonly MailEntry[] {
+    const f = this.filterValue;
+    if (!f) return listing.mails;
+    const match = mailMatcher(f);
+    return listing.mails.filter((m) => match(m, this.summaries.get(unitKey, m)));
+  }
+
+  getParent(node: ClusterTreeNode): ClusterTreeNode | undefined {
+    switch (node.kind) {
+      case 'cluster':
+        return undefined;
+      case 'unit':
+        return this.clusterNode(node.cluster);
+      case 'folder':
+        return this.unitNode(node.cluster, node.unit);
+      case 'mail':
+      case 'more':
+        return this.folderNode(node.cluster, node.unit, node.folder);
+      case 'failure':
+        return this.unitNode(node.cluster, node.unit);
+      case 'error':
+        return undefined;
+    }
+  }
+
+  async getChildren(node?: ClusterTreeNode): Promise<ClusterTreeNode[]> {
     if (!node) {
       return [
         ...this.settings.errors.map((error): ClusterTreeNode => ({ kind: 'error', error })),
-        ...this.settings.clusters.map((cluster): ClusterTreeNode => ({ kind: 'cluster', cluster })),
+        ...this.settings.clusters.map((c) => this.clusterNode(c)),
       ];
     }
-    if (node.kind === 'cluster') return node.cluster.units.map((unit): ClusterTreeNode => ({ kind: 'unit', cluster: node.cluster, unit }));
-    return [];
+    switch (node.kind) {
+      case 'cluster':
+        return node.cluster.units.map((u) => this.unitNode(node.cluster, u));
+      case 'unit': {
+        const v = this.unitView(node.unit.key);
+        if (!v.overview && !v.error) await this.loadUnit(node.cluster, node.unit, true);
+        if (v.error) return [{ kind: 'failure', message: v.error, cluster: node.cluster, unit: node.unit }];
+        return SPOOL_FOLDERS.map((f) => this.folderNode(node.cluster, node.unit, f));
+      }
+      case 'folder':
+        return this.folderChildren(node);
+      default:
+        return [];
+    }
   }
+
+  private async folderChildren(node: FolderNode): Promise<ClusterTreeNode[]> {
+    const listing = this.units.get(node.unit.key)?.overview?.folders[node.folder];
+    if (!listing) return [];
+    const conn = this.services.pool.get(node.unit);
+    if (filterNeedsHeaders(this.filterValue)) {
+      // Set after a refresh: the folder's headers are needed to decide what matches.
+      await this.summaries.load(conn, node.cluster, node.unit.key, listing.mails).catch(() => undefined);
+    }
+    const mails = this.visibleMails(node.unit.key, listing);
+    const key = `${node.unit.key}|${node.folder}`;
+    const shown = Math.min(mails.length, this.shown.get(key) ?? PAGE_SIZE);
+    const page = mails.slice(0, shown).map((m) => this.mailNode(node.cluster, node.unit, m));
+    const children: ClusterTreeNode[] = [...page];
+    if (shown < mails.length) children.push({ kind: 'more', cluster: node.cluster, unit: node.unit, folder: node.folder, shown, total: mails.length });
+    // Headers of the mails on the page, read in the background; their items update as they arrive.
+    const missing = page.filter((n) => !this.summaries.has(node.unit.key, n.mail));
+    if (missing.length > 0) {
+      void this.summaries
+        .load(conn, node.cluster, node.unit.key, missing.map((n) => n.mail))
+        .catch((err: Error) => this.services.logger.warn(`${node.unit.key}: cannot read message headers: ${err.message}`))
+        .finally(() => this.changed.fire(missing));
+    }
+    return children;
+  }
+
+  /** "Show more": one more page of a folder. */
+  showMore(node: { unit: UnitConfig; folder: SpoolFolder; cluster: ClusterConfig }): void {
+    const key = `${node.unit.key}|${node.folder}`;
+    this.shown.set(key, (this.shown.get(key) ?? PAGE_SIZE) + PAGE_SIZE);
+    this.changed.fire(this.folderNode(node.cluster, node.unit, node.folder));
+  }
+
+  /**
+   * Shows a mail of a cluster in the tree (its unit looked at if needed, its page shown) and
+   * selects it. False if no unit of the cluster holds it, or the filter hides it.
+   */
+  async revealMail(clusterName: string, id: string): Promise<boolean> {
+    const cluster = this.settings.clusters.find((c) => c.name === clusterName);
+    if (!cluster) return false;
+    await Promise.all(cluster.units.map((u) => (this.units.get(u.key)?.overview ? undefined : this.loadUnit(cluster, u, true))));
+    for (const unit of cluster.units) {
+      const overview = this.units.get(unit.key)?.overview;
+      if (!overview) continue;
+      for (const folder of SPOOL_FOLDERS) {
+        const mail = overview.folders[folder].mails.find((m) => m.id === id);
+        if (!mail) continue;
+        if (filterNeedsHeaders(this.filterValue)) await this.summaries.load(this.services.pool.get(unit), cluster, unit.key, overview.folders[folder].mails).catch(() => undefined);
+        const index = this.visibleMails(unit.key, overview.folders[folder]).indexOf(mail);
+        if (index < 0) return false;
+        const key = `${unit.key}|${folder}`;
+        const need = Math.ceil((index + 1) / PAGE_SIZE) * PAGE_SIZE;
+        if ((this.shown.get(key) ?? PAGE_SIZE) < need) {
+          this.shown.set(key, need);
+          this.changed.fire(this.folderNode(cluster, unit, folder));
+        }
+        const node = this.mailNode(cluster, unit, mail);
+        if (this.view) await this.view.reveal(node, { select: true, focus: true, expand: false });
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** For suites and commands: a node's children with the items VS Code would show. */
+  async describeChildren(node?: ClusterTreeNode): Promise<{ node: ClusterTreeNode; label: string; description: string; contextValue?: string; tooltip: string }[]> {
+    const children = await this.getChildren(node);
+    return children.map((n) => {
+      const item = this.getTreeItem(n);
+      const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+      const tooltip = typeof item.tooltip === 'string' ? item.tooltip : (item.tooltip?.value ?? '');
+      return { node: n, label, description: typeof item.description === 'string' ? item.description : '', contextValue: item.contextValue, tooltip };
+    });
+  }
+
+  summaryOf(node: MailNode): MessageSummary | undefined {
+    return this.summaries.get(node.unit.key, node.mail);
+  }
+
+  // ---- items ----------------------------------------------------------------------------------
 
   getTreeItem(node: ClusterTreeNode): vscode.TreeItem {
     switch (node.kind) {
-      case 'error': {
-        const item = new vscode.TreeItem(node.error.message, vscode.TreeItemCollapsibleState.None);
-        item.description = [node.error.cluster, node.error.unit, node.error.field].filter(Boolean).join(' › ');
-        item.tooltip = formatConfigError(node.error);
-        item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-        item.contextValue = 'configError';
-        item.command = { command: 'mailgwHa.openSettings', title: 'Open Settings' };
-        return item;
-      }
+      case 'error':
+      case 'failure':
+        return this.errorItem(node);
       case 'cluster': {
         const item = new vscode.TreeItem(node.cluster.name, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `cluster:${node.cluster.name}`;
@@ -57,20 +416,140 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         item.contextValue = 'cluster';
         return item;
       }
-      case 'unit': {
-        const item = new vscode.TreeItem(node.unit.name, vscode.TreeItemCollapsibleState.None);
-        item.id = `unit:${node.unit.key}`;
-        const conn = this.services.pool.peek(node.unit.key);
-        const state: ConnectionState = conn?.state ?? 'idle';
-        item.description = `${node.unit.role} · ${node.unit.host}${node.unit.port ? `:${node.unit.port}` : ''}${STATE_TEXT[state]}`;
-        item.iconPath = STATE_ICON[state];
-        item.tooltip = conn?.lastError ? conn.lastError.message : conn?.info ? `${conn.info.authMethod} · ${conn.info.hostKeyType} ${conn.info.fingerprint}` : undefined;
-        item.contextValue = `unit.${node.unit.role}`;
+      case 'unit':
+        return this.unitItem(node);
+      case 'folder':
+        return this.folderItem(node);
+      case 'mail':
+        return this.mailItem(node);
+      case 'more': {
+        const item = new vscode.TreeItem(`Show ${Math.min(PAGE_SIZE, node.total - node.shown)} more…`, vscode.TreeItemCollapsibleState.None);
+        item.id = `more:${node.unit.key}:${node.folder}:${node.shown}`;
+        item.description = `${node.shown.toLocaleString('en-US')} of ${node.total.toLocaleString('en-US')} shown`;
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        item.contextValue = 'more';
+        item.command = { command: 'mailgwHa.showMore', title: 'Show More', arguments: [node] };
         return item;
       }
     }
   }
+
+  private errorItem(node: Extract<ClusterTreeNode, { kind: 'error' | 'failure' }>): vscode.TreeItem {
+    const item = new vscode.TreeItem(node.kind === 'error' ? node.error.message : node.message, vscode.TreeItemCollapsibleState.None);
+    item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
+    if (node.kind === 'error') {
+      item.description = [node.error.cluster, node.error.unit, node.error.field].filter(Boolean).join(' › ');
+      item.tooltip = formatConfigError(node.error);
+      item.contextValue = 'configError';
+      item.command = { command: 'mailgwHa.openSettings', title: 'Open Settings' };
+    } else {
+      item.tooltip = `${node.message}\n\nRefresh to try again.`;
+      item.contextValue = 'failure';
+      item.command = { command: 'mailgwHa.refresh', title: 'Refresh', arguments: [node] };
+    }
+    return item;
+  }
+
+  private unitItem(node: UnitNode): vscode.TreeItem {
+    const { unit } = node;
+    const v = this.units.get(unit.key);
+    const conn = this.services.pool.peek(unit.key);
+    const state: ConnectionState = conn?.state ?? 'idle';
+    const item = new vscode.TreeItem(unit.name, vscode.TreeItemCollapsibleState.Expanded);
+    item.id = `unit:${unit.key}`;
+    const o = v?.overview;
+    const activity = o ? (o.active ? `active (PID ${o.gateway.pids.join(', ')})` : 'standby') : v?.loading ? 'looking…' : undefined;
+    item.description = [unit.role, activity, `${unit.host}${unit.port ? `:${unit.port}` : ''}`].filter(Boolean).join(' · ') + STATE_TEXT[state];
+    const left = leftoverCount(unit, o);
+    item.iconPath = left > 0 && state === 'connected' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : o?.active && state === 'connected' ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed')) : STATE_ICON[state];
+    item.resourceUri = unitUri(unit.key);
+    const tips: string[] = [`${unit.key} (${unit.role})`];
+    if (o) tips.push(o.active ? `Active: gateway ${o.gateway.processName} runs (PID ${o.gateway.pids.join(', ')}).` : `Standby: gateway ${o.gateway.processName} is not running here.`);
+    if (left > 0) tips.push(`${left} mail(s) left on this standby secondary: run the recovery to move them to the primary.`);
+    if (conn?.lastError) tips.push(conn.lastError.message);
+    else if (conn?.info) tips.push(`${conn.info.authMethod} · ${conn.info.hostKeyType} ${conn.info.fingerprint}`);
+    if (o) tips.push(`Looked at ${new Date(o.loadedAt).toLocaleTimeString()} (${o.elapsedMs} ms).`);
+    item.tooltip = tips.join('\n');
+    item.contextValue = `unit.${unit.role}${o?.active ? '.active' : ''}${left > 0 ? '.leftovers' : ''}`;
+    return item;
+  }
+
+  private folderItem(node: FolderNode): vscode.TreeItem {
+    const listing = this.units.get(node.unit.key)?.overview?.folders[node.folder];
+    const total = listing?.mails.length ?? 0;
+    const item = new vscode.TreeItem(node.folder, total > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
+    item.id = `folder:${node.unit.key}:${node.folder}`;
+    item.iconPath = new vscode.ThemeIcon(FOLDER_ICON[node.folder]);
+    item.contextValue = `folder.${node.folder}`;
+    if (!listing) return item;
+    const parts: string[] = [];
+    if (listing.missing) parts.push('folder missing');
+    else {
+      const counted = `${listing.completeCount.toLocaleString('en-US')} mail${listing.completeCount === 1 ? '' : 's'}`;
+      parts.push(listing.incompleteCount ? `${counted} + ${listing.incompleteCount} incomplete` : counted);
+      if (total > 0) parts.push(formatBytes(listing.totalBytes), `oldest ${formatAge(listing.oldestMtimeMs!)}`);
+    }
+    if (this.filterValue && total > 0) {
+      const needHeaders = filterNeedsHeaders(this.filterValue);
+      const known = !needHeaders || listing.mails.every((m) => this.summaries.has(node.unit.key, m));
+      parts.unshift(known ? `${this.visibleMails(node.unit.key, listing).length} match` : 'filtering…');
+    }
+    item.description = parts.join(' · ');
+    const tips = [`${listing.path}`, `${listing.completeCount} complete mail(s), ${listing.incompleteCount} incomplete pair(s), ${formatBytes(listing.totalBytes)}`];
+    if (listing.oldestMtimeMs !== undefined) tips.push(`Oldest: ${new Date(listing.oldestMtimeMs).toLocaleString()} (${formatAge(listing.oldestMtimeMs)} ago)`);
+    if (listing.ignored.length) tips.push(`${listing.ignored.length} other entr${listing.ignored.length === 1 ? 'y' : 'ies'} not treated as mail: ${listing.ignored.slice(0, 5).map((e) => `${e.name} (${e.reason})`).join(', ')}${listing.ignored.length > 5 ? ', …' : ''}`);
+    item.tooltip = tips.join('\n');
+    return item;
+  }
+
+  private mailItem(node: MailNode): vscode.TreeItem {
+    const { mail } = node;
+    const s = this.summaries.get(node.unit.key, mail);
+    const item = new vscode.TreeItem(mail.id, vscode.TreeItemCollapsibleState.None);
+    item.id = `mail:${node.unit.key}:${mail.folder}:${mail.id}`;
+    const missing = !mail.body ? '.body' : !mail.env ? '.env' : undefined;
+    if (missing) {
+      item.description = `incomplete: no ${missing}${s ? ` · ${displayNameOf(s.from) ?? '?'} — ${s.subject ?? '(no subject)'}` : ''}`;
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+      item.contextValue = 'mail.incomplete';
+    } else {
+      item.description = s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…';
+      item.iconPath = new vscode.ThemeIcon('mail');
+      item.contextValue = 'mail';
+    }
+    const md = new vscode.MarkdownString(undefined, true);
+    md.supportHtml = false;
+    const row = (k: string, v: string | undefined) => (v ? `| ${k} | ${escapeMd(v)} |\n` : '');
+    md.appendMarkdown(`**${escapeMd(mail.id)}** · ${mail.folder} on ${escapeMd(node.unit.key)}${missing ? ` · $(warning) no ${missing}` : ''}\n\n| | |\n|---|---|\n`);
+    md.appendMarkdown(row('From', s?.from) + row('To', s?.to) + row('Cc', s?.cc) + row('Subject', s?.subject) + row('Date', s?.date) + row('Message-ID', s?.messageId));
+    md.appendMarkdown(row('Size', `${formatBytes(mail.size)} (${mail.body ? `.body ${mail.body.size.toLocaleString('en-US')} B` : 'no .body'}, ${mail.env ? `.env ${mail.env.size.toLocaleString('en-US')} B` : 'no .env'})`));
+    md.appendMarkdown(row('Age', `${formatAge(mail.mtimeMs)} (${new Date(mail.mtimeMs).toLocaleString()})`));
+    if (!s && mail.body) md.appendMarkdown('\n_Headers not read yet._');
+    if (s?.truncated) md.appendMarkdown('\n_The header block is longer than what was read; values may be cut._');
+    item.tooltip = md;
+    const part = mail.body ? 'body' : 'env';
+    item.command = { command: 'mailgwHa.openMail', title: `Open .${part}`, arguments: [node, part] };
+    item.accessibilityInformation = { label: `mail ${mail.id}${s?.from ? ` from ${addressOf(s.from)}` : ''}${s?.subject ? `, subject ${s.subject}` : ''}${missing ? `, incomplete, no ${missing}` : ''}` };
+    return item;
+  }
+
+  dispose(): void {
+    if (this.autoRefreshTimer) clearInterval(this.autoRefreshTimer);
+    for (const d of this.disposables) d.dispose();
+    this.changed.dispose();
+    this.decorationsChanged.dispose();
+  }
 }
+
+function unitUri(key: string): vscode.Uri {
+  return vscode.Uri.from({ scheme: UNIT_DECORATION_SCHEME, path: `/${encodeURIComponent(key)}` });
+}
+
+function escapeMd(s: string): string {
+  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
+}
+
+const FOLDER_ICON: Record<SpoolFolder, string> = { spool: 'inbox', vscan: 'shield', input: 'arrow-down' };
 
 const STATE_TEXT: Record<ConnectionState, string> = {
   idle: '',
