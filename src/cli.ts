@@ -2,6 +2,7 @@
 import { CliFailure } from './cli/context';
 import { runCli } from './cli/main';
 import './cli/status';
+import './cli/logs';
 
 runCli(process.argv.slice(2)).then(
   (code) => {

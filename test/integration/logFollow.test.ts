@@ -2,7 +2,9 @@
 // numbered lines are checked for loss, repetition and order across rotation, truncation and a
 // killed SSH connection.
 import * as assert from 'assert';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import { ClusterConfig, parseSettings } from '../../src/core/config';
 import { signalGateway } from '../../src/core/gateway';
 import { MemorySecretStore, noPrompts, silentLogger } from '../../src/core/host';
@@ -12,6 +14,7 @@ import { ConnectionPool } from '../../src/core/ssh/pool';
 import { waitFor } from '../lab/wait';
 import { lab } from './hooks';
 
+const REPO = path.resolve(__dirname, '..', '..');
 const SEQ = / TEST seq=(\d+)$/;
 
 function labCluster(): ClusterConfig {
@@ -199,5 +202,61 @@ describe('log follow against the lab (core/log/follow)', function () {
     assert.ok(before.startOffset > 0 && before.startOffset < size);
     assert.match(before.text, /TEST seq=20\n$/);
     assert.ok(before.text.split('\n').every((l) => l === '' || SEQ.test(l)), 'starts at a line start');
+  });
+});
+
+describe('mailgw-ha logs (CLI) against the lab', function () {
+  this.timeout(60_000);
+  beforeEach(async () => {
+    await lab().reset();
+    await lab().waitForLog('primary', 'SERVICE gateway started');
+  });
+
+  function cli(args: string[], opts: { until?: RegExp; onStderr?: (text: string) => void } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'src', 'cli.ts'), ...args, '--settings', lab().settingsPath], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MAILGW_HA_VERBOSE: '1' } });
+      let stdout = '';
+      let stderr = '';
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        if (opts.until?.test(stdout)) child.kill('SIGINT');
+      });
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        opts.onStderr?.(stderr);
+      });
+      child.on('error', reject);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code, stdout, stderr });
+      });
+    });
+  }
+
+  it('prints the last N lines and exits 0', async () => {
+    writeSeq(1, 40);
+    const r = await cli(['logs', 'primary', '--lines', '5']);
+    assert.strictEqual(r.code, 0, r.stderr);
+    assert.deepStrictEqual(r.stdout.trim().split('\n').map((l) => Number(SEQ.exec(l)?.[1])), [36, 37, 38, 39, 40]);
+  });
+
+  it('--follow --inserted --json prints one record per inserted mail until interrupted', async () => {
+    const a = lab().putMail('primary', 'input');
+    let following: () => void = () => undefined;
+    const started = new Promise<void>((r) => (following = r));
+    const run = cli(['logs', 'fw-a', '--follow', '--inserted', '--json', '--lines', '0'], { until: new RegExp(a.id), onStderr: (t) => /following \//.test(t) && following() });
+    await started;
+    await lab().exec('primary', ['pkill', '-USR2', '-x', lab().processName]);
+    const r = await run;
+    assert.strictEqual(r.code, 0, r.stderr);
+    const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; ids: string[]; unit: string });
+    assert.deepStrictEqual(recs.map((x) => [x.unit, x.kind, x.ids]), [['lab/fw-a', 'inserted', [a.id]]]);
+  });
+
+  it('exits 2 on a bad --lines value', async () => {
+    const r = await cli(['logs', 'primary', '--lines', 'many']);
+    assert.strictEqual(r.code, 2);
+    assert.match(r.stderr, /--lines needs a whole number/);
   });
 });
