@@ -2,6 +2,8 @@
 import { CliFailure } from './cli/context';
 import { runCli } from './cli/main';
 import './cli/status';
+import './cli/recover';
+import './cli/signal';
 import './cli/logs';
 
 runCli(process.argv.slice(2)).then(

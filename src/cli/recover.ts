@@ -1,0 +1,108 @@
+// `mailgw-ha recover [--dry-run] [--yes] [--json] [--journal FILE]`: the safe recovery of a cluster.
+// Without --yes it shows the plan and asks on a terminal; without a terminal it refuses to guess.
+import * as readline from 'readline';
+import type { ClusterConfig } from '../core/config';
+import { describePlan } from '../core/recovery/plan';
+import { journalFileFor, recover, RecoveryReport } from '../core/recovery/run';
+import { parseRecoverySettings } from '../core/recovery/settings';
+import type { ParsedArgs } from './args';
+import { UsageError } from './args';
+import { CliContext, CliFailure, loadContext } from './context';
+import { registerVerb } from './main';
+
+function ask(question: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    rl.question(question, (a) => {
+      rl.close();
+      resolve(/^y(es)?$/i.test(a.trim()));
+    });
+  });
+}
+
+/** The counts of the design contract, plus details. */
+export function reportJson(r: RecoveryReport): Record<string, unknown> {
+  return {
+    cluster: r.cluster,
+    outcome: r.outcome,
+    planned: r.planned,
+    copied: r.copied,
+    verified: r.verified,
+    inserted: r.inserted,
+    removed: r.removed,
+    skippedDuplicates: r.skippedDuplicates,
+    skippedOrphans: r.skippedOrphans,
+    rolledBack: r.rolledBack,
+    held: r.held,
+    ignoredEntries: r.ignoredEntries,
+    resumed: r.resumed,
+    method: r.method,
+    errors: r.errors.map((e) => ({ id: e.id ?? null, message: e.message })),
+    durationMs: r.durationMs,
+    journal: r.journal,
+    report: r.reportFile,
+    plan: r.plan,
+  };
+}
+
+export function summaryLines(r: RecoveryReport): string[] {
+  const lines = [
+    `${r.cluster}: ${r.outcome}: planned ${r.planned}, copied ${r.copied}, verified ${r.verified}, inserted ${r.inserted}, removed ${r.removed}; skipped ${r.skippedDuplicates} duplicate(s), ${r.skippedOrphans} incomplete; ${r.ignoredEntries} entr(ies) ignored; ${(r.durationMs / 1000).toFixed(1)} s${r.method ? ` (${r.method})` : ''}`,
+  ];
+  if (r.resumed) lines.push(`  interrupted earlier run: ${r.resumed.finished} finished, ${r.resumed.rolledBack} undone, ${r.resumed.held} held for a manual check`);
+  if (r.rolledBack) lines.push(`  ${r.rolledBack} copy(ies) removed from the primary's input/ again (the originals stay on the secondary)`);
+  for (const e of r.errors) lines.push(`  error${e.id ? ` (${e.id})` : ''}: ${e.message}`);
+  for (const i of r.plan?.incomplete ?? []) lines.push(`  incomplete, left alone: ${i.id} (${i.reason})`);
+  for (const i of r.plan?.ignored ?? []) lines.push(`  ignored in ${i.folder}/: ${JSON.stringify(i.name)} (${i.reason})`);
+  if (r.journal) lines.push(`  journal: ${r.journal}`);
+  if (r.reportFile) lines.push(`  report: ${r.reportFile}`);
+  return lines;
+}
+
+async function recoverVerb(args: ParsedArgs): Promise<number> {
+  const ctx: CliContext = loadContext(args);
+  try {
+    if (ctx.clusters.length !== 1) throw new UsageError(`choose a cluster with --cluster NAME (clusters: ${ctx.clusters.map((c) => c.name).join(', ') || 'none'})`);
+    const cluster: ClusterConfig = ctx.clusters[0];
+    const { settings, errors } = parseRecoverySettings(ctx.raw);
+    for (const e of errors) ctx.logger.warn(e);
+    const dryRun = args.options.has('dry-run');
+    const yes = args.options.has('yes');
+    if (!dryRun && !yes && !process.stdin.isTTY) throw new CliFailure('recover changes both units: pass --yes to run without a terminal to confirm on (or --dry-run to see the plan)');
+    const journalOpt = args.options.get('journal');
+    const journalFile = typeof journalOpt === 'string' ? journalOpt : journalFileFor(ctx.stateDir, cluster.name);
+    let interrupted = false;
+    const cancellation = { isCancellationRequested: false };
+    // Ctrl-C: stop at the next safe point (the journal keeps the rest); a second Ctrl-C exits.
+    const onSigint = () => {
+      if (interrupted) process.exit(130);
+      interrupted = true;
+      cancellation.isCancellationRequested = true;
+      process.stderr.write('mailgw-ha: stopping at the next safe point (Ctrl-C again to quit now; the journal lets the next run finish)\n');
+    };
+    process.on('SIGINT', onSigint);
+    const report = await recover({
+      pool: ctx.pool,
+      cluster,
+      settings,
+      journalFile,
+      dryRun,
+      cancellation,
+      logger: ctx.logger,
+      onProgress: ctx.json ? undefined : (p) => process.stderr.write(`mailgw-ha: ${p.message}\n`),
+      confirmPlan: yes
+        ? undefined
+        : async (plan) => {
+            process.stderr.write(`${describePlan(plan)}\n`);
+            return ask('Recover these mails now? [y/N] ');
+          },
+    }).finally(() => process.removeListener('SIGINT', onSigint));
+    if (ctx.json) console.log(JSON.stringify(reportJson(report), null, 2));
+    else console.log(summaryLines(report).join('\n'));
+    return ['done', 'nothing-to-do', 'dry-run', 'declined'].includes(report.outcome) ? 0 : 1;
+  } finally {
+    ctx.dispose();
+  }
+}
+
+registerVerb('recover', recoverVerb);

@@ -1,0 +1,193 @@
+// The recovery journal: one JSON object a line, appended and fsync'ed before and after every step,
+// so that whatever kills the process (SIGKILL, power, a dropped connection) the next run knows, for
+// each mail, the last step that had certainly started. A torn last line is ignored.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { SpoolFolder } from '../spool/list';
+
+export type MailState =
+  | 'planned'
+  | 'copying' // staged copies may exist in the primary's staging folder
+  | 'copied' // staged copies verified (sizes and SHA-256)
+  | 'placing' // final names in the primary's input/ may exist
+  | 'placed' // both final names in input/, ours
+  | 'signalled' // SIGUSR2 sent after the log mark was recorded
+  | 'confirmed' // the gateway logged its insertion and it left input/
+  | 'removing' // removal from the secondary started
+  | 'removed' // gone from the secondary: done
+  | 'rolledback' // our copy is gone from the primary; the mail is still (only) on the secondary
+  | 'held' // could not be decided: left alone on both units, reported for a manual check
+  | 'failed'; // a step failed before anything reached input/ (nothing to undo)
+
+export interface PlannedMail {
+  readonly id: string;
+  readonly folder: SpoolFolder;
+  readonly messageId?: string;
+  readonly bodySize: number;
+  readonly envSize: number;
+}
+
+export type JournalRecord =
+  | { t: 'run'; v: 1; runId: string; cluster: string; primary: string; secondary: string; spoolBase: string; stage: string; logFile: string; at: string }
+  | { t: 'plan'; mails: PlannedMail[] }
+  | { t: 'state'; ids: string[]; state: MailState; at: string; sha?: Record<string, { body: string; env: string }>; newIds?: Record<string, string>; message?: string }
+  | { t: 'signal'; phase: 'before' | 'after'; ids: string[]; mark: { inode: string; size: number }; pid?: number; command?: string; at: string }
+  | { t: 'end'; outcome: 'done' | 'failed' | 'cancelled'; at: string; message?: string };
+
+export interface MailRecord extends PlannedMail {
+  state: MailState;
+  sha?: { body: string; env: string };
+  newId?: string;
+  message?: string;
+  /** Log mark recorded before the signal that may have inserted this mail. */
+  mark?: { inode: string; size: number };
+}
+
+export interface JournalState {
+  run?: Extract<JournalRecord, { t: 'run' }>;
+  mails: Map<string, MailRecord>;
+  ended?: Extract<JournalRecord, { t: 'end' }>;
+  records: number;
+}
+
+/** Folds the records of a journal file into the last known state of each mail. */
+export function replay(text: string): JournalState {
+  const st: JournalState = { mails: new Map(), records: 0 };
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (!line.trim()) continue;
+    let r: JournalRecord;
+    try {
+      r = JSON.parse(line) as JournalRecord;
+    } catch {
+      if (i >= lines.length - 2) break; // torn last line: the step it announced had not started
+      throw new Error(`journal line ${i + 1} is not JSON; the journal is damaged`);
+    }
+    st.records++;
+    switch (r.t) {
+      case 'run':
+        st.run = r;
+        break;
+      case 'plan':
+        for (const m of r.mails) st.mails.set(m.id, { ...m, state: 'planned' });
+        break;
+      case 'state':
+        for (const id of r.ids) {
+          const m = st.mails.get(id);
+          if (!m) continue;
+          m.state = r.state;
+          if (r.sha?.[id]) m.sha = r.sha[id];
+          if (r.newIds?.[id]) m.newId = r.newIds[id];
+          if (r.message !== undefined) m.message = r.message;
+        }
+        break;
+      case 'signal':
+        for (const id of r.ids) {
+          const m = st.mails.get(id);
+          if (!m) continue;
+          m.mark = r.mark;
+          if (r.phase === 'after' && m.state === 'placed') m.state = 'signalled';
+        }
+        break;
+      case 'end':
+        st.ended = r;
+        break;
+    }
+  }
+  return st;
+}
+
+export class Journal {
+  private fd: number;
+
+  private constructor(readonly file: string) {
+    this.fd = fs.openSync(file, 'a', 0o600);
+  }
+
+  /** Opens (creating) a journal for appending. */
+  static open(file: string): Journal {
+    const existed = fs.existsSync(file);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const j = new Journal(file);
+    if (!existed) fsyncDir(path.dirname(file));
+    return j;
+  }
+
+  static read(file: string): JournalState | undefined {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      return undefined;
+    }
+    return replay(text);
+  }
+
+  /** Appends one record and waits until it is on disk. */
+  append(r: JournalRecord): void {
+    fs.writeSync(this.fd, JSON.stringify(r) + '\n');
+    fs.fsyncSync(this.fd);
+  }
+
+  state(ids: readonly string[], state: MailState, extra: { sha?: Record<string, { body: string; env: string }>; newIds?: Record<string, string>; message?: string } = {}): void {
+    if (ids.length === 0) return;
+    this.append({ t: 'state', ids: [...ids], state, at: new Date().toISOString(), ...extra });
+  }
+
+  close(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Moves a finished journal aside as "<name>-<stamp>.done.jsonl"; returns the new path. */
+  archive(stamp: string): string {
+    this.close();
+    const to = this.file.replace(/\.jsonl$/, '') + `-${stamp}.done.jsonl`;
+    fs.renameSync(this.file, to);
+    fsyncDir(path.dirname(this.file));
+    return to;
+  }
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    // Some file systems refuse fsync on a directory; the record itself is synced.
+  }
+}
+
+/** A lock beside the journal so that two recoveries of one cluster never run at once on this machine. */
+export function acquireLock(journalFile: string): () => void {
+  const lock = `${journalFile}.lock`;
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = fs.openSync(lock, 'wx', 0o600);
+      fs.writeSync(fd, String(process.pid));
+      fs.closeSync(fd);
+      return () => fs.rmSync(lock, { force: true });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(fs.readFileSync(lock, 'utf8').trim());
+      if (pid > 0 && pid !== process.pid && alive(pid)) throw new Error(`another recovery (process ${pid}) is running with journal ${journalFile}; wait for it to finish`);
+      fs.rmSync(lock, { force: true }); // left by a process that died
+    }
+  }
+  throw new Error(`cannot take the lock ${lock}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,206 @@
+// Everything recovery runs on a unit. Scripts are constant text; mail ids reach them on stdin (one
+// validated id a line) or as "$1".. — never as shell text. Each script works on exactly named files
+// in one folder: no globs over mail files, no `rm *`.
+import type { SFTPWrapper } from 'ssh2';
+import { isSafeAbsolutePath, isSafeMailId } from '../names';
+import type { UnitConnection } from '../ssh/connection';
+import { HEADER_BYTES, readMessageId } from './messageId';
+
+export class RecoveryError extends Error {}
+
+function checkIds(ids: readonly string[]): string {
+  for (const id of ids) if (!isSafeMailId(id)) throw new RecoveryError(`refusing unsafe mail id ${JSON.stringify(id)}`);
+  return ids.map((i) => `${i}\n`).join('');
+}
+function checkDir(dir: string): string {
+  if (!isSafeAbsolutePath(dir)) throw new RecoveryError(`refusing unsafe folder ${JSON.stringify(dir)}`);
+  return dir;
+}
+
+async function run(conn: UnitConnection, what: string, script: string, args: string[], stdin: string, timeoutMs = 120_000): Promise<string> {
+  const r = await conn.execScript(script, args, { stdin, timeoutMs });
+  if (r.code !== 0) throw new RecoveryError(`${conn.address.label}: ${what} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join('; ')}`);
+  return r.stdout.toString('utf8');
+}
+
+// ---- tools -------------------------------------------------------------------------------------
+
+export interface Tools {
+  tar: boolean;
+  sha256sum: boolean;
+  xargs: boolean;
+}
+
+const TOOLS_SCRIPT = `for t in tar sha256sum xargs ln stat; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done; exit 0`;
+
+export async function probeTools(conn: UnitConnection): Promise<Tools & { ln: boolean; stat: boolean }> {
+  const out = new Set((await run(conn, 'looking for tar/sha256sum', TOOLS_SCRIPT, [], '')).split('\n'));
+  return { tar: out.has('tar'), sha256sum: out.has('sha256sum'), xargs: out.has('xargs'), ln: out.has('ln'), stat: out.has('stat') };
+}
+
+// ---- hashes --------------------------------------------------------------------------------------
+
+// $1 folder; stdin: file names (validated "<id>.body"/"<id>.env"). Missing files are skipped, links
+// are never hashed (test -f follows links, so -L is checked first).
+const HASH_SCRIPT = `cd -- "$1" || exit 3
+while IFS= read -r f; do if [ ! -L "$f" ] && [ -f "$f" ]; then printf '%s\\n' "$f"; fi; done | xargs -r sha256sum --`;
+
+/** SHA-256 of named files in a folder (hex by file name); absent files are missing from the map. */
+export async function hashFiles(conn: UnitConnection, dir: string, names: readonly string[]): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (names.length === 0) return out;
+  for (const n of names) if (!/^(.*)\.(body|env)$/.test(n) || !isSafeMailId(n.replace(/\.(body|env)$/, ''))) throw new RecoveryError(`refusing unsafe file name ${JSON.stringify(n)}`);
+  const text = await run(conn, `hashing files in ${dir}`, HASH_SCRIPT, [checkDir(dir)], names.map((n) => `${n}\n`).join(''), 300_000);
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
+    if (m) out.set(m[2], m[1]);
+  }
+  return out;
+}
+
+// ---- placing copies into input/ -------------------------------------------------------------------
+
+// $1 input folder, $2 staging folder (inside $1); stdin: ids. For each id whose final names are both
+// free, hard-link the staged .body into input/ (ln never replaces an existing file), then — only
+// for bodies that are really ours (-ef: same inode) — the .env. A body whose .env could not be placed
+// is unlinked again. Batched ln calls keep this fast for thousands of mails. Prints "placed|exists|failed ID".
+const PLACE_SCRIPT = `cd -- "$1" || exit 3
+stage=$2
+ids=$(cat)
+cand=
+for id in $ids; do
+  if [ -e "$id.body" ] || [ -L "$id.body" ] || [ -e "$id.env" ] || [ -L "$id.env" ]; then echo "exists $id"; continue; fi
+  if [ ! -f "$stage/$id.body" ] || [ ! -f "$stage/$id.env" ]; then echo "failed $id"; continue; fi
+  cand="$cand $id"
+done
+for id in $cand; do printf '%s\\n' "$stage/$id.body"; done | xargs -r sh -c 'ln -- "$@" . 2>/dev/null; exit 0' sh
+envs=
+for id in $cand; do if [ "$stage/$id.body" -ef "$id.body" ]; then envs="$envs $id"; else echo "failed $id"; fi; done
+for id in $envs; do printf '%s\\n' "$stage/$id.env"; done | xargs -r sh -c 'ln -- "$@" . 2>/dev/null; exit 0' sh
+for id in $envs; do
+  if [ "$stage/$id.env" -ef "$id.env" ]; then echo "placed $id"; rm -f -- "$stage/$id.body" "$stage/$id.env"
+  else rm -f -- "$id.body"; echo "failed $id"; fi
+done
+exit 0`;
+
+export interface PlaceResult {
+  placed: string[];
+  exists: string[];
+  failed: string[];
+}
+
+export async function placeStaged(conn: UnitConnection, inputDir: string, stageDir: string, ids: readonly string[]): Promise<PlaceResult> {
+  const res: PlaceResult = { placed: [], exists: [], failed: [] };
+  if (ids.length === 0) return res;
+  if (!stageDir.startsWith(`${inputDir}/.`)) throw new RecoveryError(`staging folder ${stageDir} must be a dot-folder inside ${inputDir}`);
+  const text = await run(conn, `placing mails into ${inputDir}`, PLACE_SCRIPT, [checkDir(inputDir), checkDir(stageDir)], checkIds(ids));
+  for (const line of text.split('\n')) {
+    const m = /^(placed|exists|failed) (\S+)$/.exec(line);
+    if (m) res[m[1] as keyof PlaceResult].push(m[2]);
+  }
+  return res;
+}
+
+// ---- removing exactly named files ----------------------------------------------------------------
+
+// $1 folder; stdin: ids. Removes "<id>.body" then "<id>.env" (the link itself if one is a link:
+// rm never follows). Names are built from validated ids only.
+const REMOVE_SCRIPT = `cd -- "$1" || exit 3
+while IFS= read -r id; do printf '%s\\n%s\\n' "$id.body" "$id.env"; done | xargs -r rm -f --`;
+
+export async function removeMails(conn: UnitConnection, dir: string, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await run(conn, `removing mails from ${dir}`, REMOVE_SCRIPT, [checkDir(dir)], checkIds(ids));
+}
+
+// $1 folder; stdin: exact file names. Removes those that exist, then the folder if it is empty.
+const REMOVE_STAGE_SCRIPT = `[ -d "$1" ] || exit 0
+cd -- "$1" || exit 3
+xargs -r rm -f --
+cd / && rmdir -- "$1" 2>/dev/null; exit 0`;
+
+// $1 folder; stdin: exact file names (validated). Removes those, nothing else.
+const REMOVE_FILES_SCRIPT = `cd -- "$1" || exit 3
+xargs -r rm -f --`;
+
+export async function removeFiles(conn: UnitConnection, dir: string, names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  for (const n of names) if (!/\.(body|env)$/.test(n) || !isSafeMailId(n.replace(/\.(body|env)$/, ''))) throw new RecoveryError(`refusing unsafe file name ${JSON.stringify(n)}`);
+  await run(conn, `removing files from ${dir}`, REMOVE_FILES_SCRIPT, [checkDir(dir)], names.map((n) => `${n}\n`).join(''));
+}
+
+export async function removeStage(conn: UnitConnection, stageDir: string, ids: readonly string[]): Promise<void> {
+  const names = ids.flatMap((i) => [`${i}.body`, `${i}.env`]);
+  checkIds(ids);
+  await run(conn, `cleaning the staging folder ${stageDir}`, REMOVE_STAGE_SCRIPT, [checkDir(stageDir)], names.map((n) => `${n}\n`).join(''));
+}
+
+// ---- the gateway log -------------------------------------------------------------------------------
+
+export interface LogMark {
+  readonly inode: string;
+  readonly size: number;
+}
+
+const STAT_SCRIPT = `stat -c '%i %s' -- "$1" 2>/dev/null || echo "- 0"`;
+
+export async function logMark(conn: UnitConnection, logFile: string): Promise<LogMark> {
+  const text = (await run(conn, `reading the size of ${logFile}`, STAT_SCRIPT, [checkDir(logFile)], '')).trim();
+  const m = /^(\S+) (\d+)$/.exec(text);
+  if (!m) throw new RecoveryError(`${conn.address.label}: cannot read the size of ${logFile}: ${text}`);
+  return { inode: m[1], size: Number(m[2]) };
+}
+
+// $1 log, $2 inode, $3 offset. Prints what was appended to the file with that inode after the
+// offset (the file may have been rotated aside as "<log>.<stamp>"), then, if the current log is a
+// newer file, all of it. Only log files are read.
+const LOG_SINCE_SCRIPT = `f=$1; ino=$2; off=$3
+for g in "$f" "$f".*; do
+  [ -f "$g" ] && [ ! -L "$g" ] || continue
+  if [ "$(stat -c %i -- "$g")" = "$ino" ]; then tail -c +"$((off + 1))" -- "$g"; echo; break; fi
+done
+if [ "$(stat -c %i -- "$f" 2>/dev/null)" != "$ino" ] && [ -f "$f" ]; then cat -- "$f"; fi
+exit 0`;
+
+export async function logSince(conn: UnitConnection, logFile: string, mark: LogMark): Promise<string> {
+  return run(conn, `reading ${logFile}`, LOG_SINCE_SCRIPT, [checkDir(logFile), mark.inode, String(mark.size)], '');
+}
+
+export async function logTail(conn: UnitConnection, logFile: string, bytes: number): Promise<string> {
+  return run(conn, `reading ${logFile}`, `[ -f "$1" ] || exit 0; tail -c "$2" -- "$1"`, [checkDir(logFile), String(bytes)], '');
+}
+
+// ---- Message-IDs over SFTP ------------------------------------------------------------------------
+
+/** Reads the first HEADER_BYTES of each "<dir>/<id>.body" (many requests in flight) and its Message-ID. */
+export async function readMessageIds(conn: UnitConnection, dir: string, ids: readonly string[], inFlight = 32): Promise<Map<string, string | undefined>> {
+  checkDir(dir);
+  checkIds(ids);
+  const out = new Map<string, string | undefined>();
+  if (ids.length === 0) return out;
+  await conn.withSftp(async (sftp) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length) {
+        const id = ids[next++];
+        out.set(id, await readHead(sftp, `${dir}/${id}.body`).then(readMessageId, () => undefined));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(inFlight, ids.length) }, worker));
+  });
+  return out;
+}
+
+function readHead(sftp: SFTPWrapper, file: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    sftp.open(file, 'r', (err, handle) => {
+      if (err) return reject(err);
+      const buf = Buffer.alloc(HEADER_BYTES);
+      sftp.read(handle, buf, 0, HEADER_BYTES, 0, (rerr, n) => {
+        sftp.close(handle, () => undefined);
+        if (rerr && (rerr as { code?: number }).code !== 1) return reject(rerr); // 1: EOF (empty file)
+        resolve(buf.subarray(0, rerr ? 0 : n));
+      });
+    });
+  });
+}

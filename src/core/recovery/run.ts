@@ -1,0 +1,545 @@
+// One recovery run: finish or undo what an interrupted run left (from its journal), plan, copy,
+// verify, place, signal, confirm, clean up — each step journaled before and after it happens.
+// The invariant: a mail's copy on the primary is either confirmed inserted (then the secondary's
+// original is removed) or removed from input/ again (then the original stays) — never both kept.
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { ClusterConfig } from '../config';
+import { gatewayDirs } from '../config';
+import { signalGateway } from '../gateway';
+import type { Cancellation, Logger } from '../host';
+import { silentLogger } from '../host';
+import { listFolder, SpoolFolder } from '../spool/list';
+import type { ConnectionPool } from '../ssh/pool';
+import { insertedIds, waitForInsertion } from './confirm';
+import { acquireLock, Journal, JournalState, MailRecord, MailState, PlannedMail } from './journal';
+import { normalizeMessageId } from './messageId';
+import { checkPair, deliveredMessageIds, makePlan, RecoveryPlan } from './plan';
+import { hashFiles, logMark, logSince, logTail, placeStaged, probeTools, readMessageIds, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
+import type { RecoverySettings } from './settings';
+import { canUseTar, copyMails, makeStage } from './transfer';
+
+export type FaultPoint = 'before-copy' | 'mid-copy' | 'after-copy' | 'after-place' | 'after-signal' | 'mid-cleanup';
+export type RecoveryPhase = 'resume' | 'plan' | 'copy' | 'signal' | 'confirm' | 'cleanup' | 'done' | 'failed' | 'cancelled';
+
+export interface RecoveryProgress {
+  readonly phase: RecoveryPhase;
+  readonly message: string;
+  /** Mails done in this phase and how many there are. */
+  readonly done?: number;
+  readonly total?: number;
+}
+
+export interface RecoveryEventData {
+  readonly cluster: string;
+  readonly phase: 'plan' | 'copy' | 'signal' | 'confirm' | 'cleanup' | 'done' | 'failed' | 'cancelled';
+  readonly expectedIds?: readonly string[];
+  readonly confirmedIds?: readonly string[];
+}
+
+export interface RecoveryOptions {
+  readonly pool: ConnectionPool;
+  readonly cluster: ClusterConfig;
+  readonly settings: RecoverySettings;
+  /** The journal of this cluster (resumed if an earlier run did not finish). */
+  readonly journalFile: string;
+  readonly dryRun?: boolean;
+  readonly includeDuplicates?: boolean;
+  readonly folders?: readonly SpoolFolder[];
+  /** Only these mails (ids on the secondary) are moved (the "copy selected" command). */
+  readonly onlyIds?: ReadonlySet<string>;
+  /** Asked after planning; false stops before anything is touched. */
+  readonly confirmPlan?: (plan: RecoveryPlan) => Promise<boolean>;
+  readonly cancellation?: Cancellation;
+  readonly logger?: Logger;
+  readonly onProgress?: (p: RecoveryProgress) => void;
+  readonly onEvent?: (e: RecoveryEventData) => void;
+  /** Fault injection for tests: awaited at each named point. */
+  readonly faults?: (point: FaultPoint) => void | Promise<void>;
+  /** How long to wait for the gateway to insert the copies (default 60 s + 10 ms a mail). */
+  readonly confirmTimeoutMs?: number;
+  /** Mails per copy batch (default 1000). */
+  readonly batchSize?: number;
+  /** Force the SFTP fallback (tests, benchmarks). */
+  readonly forceSftp?: boolean;
+}
+
+export interface RecoveryReport {
+  cluster: string;
+  runId?: string;
+  outcome: 'done' | 'nothing-to-do' | 'dry-run' | 'declined' | 'failed' | 'cancelled';
+  planned: number;
+  copied: number;
+  verified: number;
+  inserted: number;
+  removed: number;
+  skippedDuplicates: number;
+  skippedOrphans: number;
+  rolledBack: number;
+  held: number;
+  ignoredEntries: number;
+  /** What the run finished or undid for an interrupted earlier run. */
+  resumed?: { finished: number; rolledBack: number; held: number };
+  method?: 'tar' | 'sftp';
+  errors: { id?: string; message: string }[];
+  durationMs: number;
+  journal?: string;
+  reportFile?: string;
+  plan?: { move: string[]; duplicates: { id: string; reason?: string }[]; incomplete: { id: string; reason?: string }[]; ignored: { folder: string; name: string; reason: string }[] };
+}
+
+/** The journal file of a cluster in a folder (cluster names may hold any character). */
+export function journalFileFor(dir: string, clusterName: string): string {
+  const safe = clusterName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  const tag = crypto.createHash('sha256').update(clusterName).digest('hex').slice(0, 8);
+  return path.join(dir, `recovery-${safe}-${tag}.jsonl`);
+}
+
+const heldLocks = new Set<string>();
+
+class Cancelled extends Error {}
+
+export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
+  const file = path.resolve(opts.journalFile);
+  if (heldLocks.has(file)) throw new RecoveryError(`a recovery of cluster "${opts.cluster.name}" is already running here`);
+  const release = acquireLock(file);
+  heldLocks.add(file);
+  try {
+    return await new Run(opts, file).go();
+  } finally {
+    heldLocks.delete(file);
+    release();
+  }
+}
+
+class Run {
+  private readonly log: Logger;
+  private readonly cluster: ClusterConfig;
+  private readonly started = Date.now();
+  private readonly report: RecoveryReport;
+  private readonly dirs: ReturnType<typeof gatewayDirs>;
+  private firstCleanup = true;
+
+  constructor(
+    private readonly opts: RecoveryOptions,
+    private readonly file: string,
+  ) {
+    this.log = opts.logger ?? silentLogger;
+    this.cluster = opts.cluster;
+    this.dirs = gatewayDirs(opts.cluster);
+    this.report = {
+      cluster: opts.cluster.name,
+      outcome: 'failed',
+      planned: 0,
+      copied: 0,
+      verified: 0,
+      inserted: 0,
+      removed: 0,
+      skippedDuplicates: 0,
+      skippedOrphans: 0,
+      rolledBack: 0,
+      held: 0,
+      ignoredEntries: 0,
+      errors: [],
+      durationMs: 0,
+    };
+  }
+
+  private get primary() {
+    return this.opts.pool.get(this.cluster.primary);
+  }
+  private get secondary() {
+    return this.opts.pool.get(this.cluster.secondary);
+  }
+  private progress(phase: RecoveryPhase, message: string, done?: number, total?: number) {
+    this.log.info(`recovery ${this.cluster.name}: ${message}`);
+    this.opts.onProgress?.({ phase, message, done, total });
+  }
+  private checkCancel() {
+    if (this.opts.cancellation?.isCancellationRequested) throw new Cancelled('cancelled');
+  }
+  private async fault(point: FaultPoint) {
+    await this.opts.faults?.(point);
+  }
+
+  async go(): Promise<RecoveryReport> {
+    const r = this.report;
+    let journal: Journal | undefined;
+    try {
+      const prev = Journal.read(this.file);
+      if (prev && prev.run && !prev.ended) await this.resume(prev);
+      else if (prev) fs.renameSync(this.file, this.file.replace(/\.jsonl$/, '') + `-${stamp()}.done.jsonl`);
+
+      this.progress('plan', `planning: listing ${this.cluster.secondary.key} and ${this.cluster.primary.key}`);
+      const held = readHeld(this.file);
+      const plan = await makePlan(this.opts.pool, this.cluster, {
+        folders: this.opts.folders,
+        deliveryLogPattern: this.opts.settings.deliveryLogPattern,
+        includeDuplicates: this.opts.includeDuplicates,
+        exclude: new Set(held.keys()),
+      });
+      const move = plan.move.filter((m) => !this.opts.onlyIds || this.opts.onlyIds.has(m.id));
+      r.planned = move.length;
+      r.skippedDuplicates = plan.duplicates.length;
+      r.skippedOrphans = plan.incomplete.length;
+      r.ignoredEntries = plan.ignored.length;
+      r.plan = {
+        move: move.map((m) => m.id),
+        duplicates: plan.duplicates.map((m) => ({ id: m.id, reason: m.reason })),
+        incomplete: plan.incomplete.map((m) => ({ id: m.id, reason: m.reason })),
+        ignored: plan.ignored.map((e) => ({ folder: e.folder, name: e.name, reason: e.reason })),
+      };
+      for (const [id, why] of held) r.errors.push({ id, message: `held for a manual check by an earlier run: ${why}` });
+      this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'plan', expectedIds: move.map((m) => m.id) });
+      if (this.opts.dryRun) {
+        r.outcome = 'dry-run';
+        return this.finish();
+      }
+      if (this.opts.confirmPlan && !(await this.opts.confirmPlan({ ...plan, move }))) {
+        r.outcome = 'declined';
+        return this.finish();
+      }
+      this.checkCancel();
+      if (move.length === 0) {
+        r.outcome = 'nothing-to-do';
+        return this.finish();
+      }
+
+      const runId = `${stamp()}-${crypto.randomBytes(3).toString('hex')}`;
+      r.runId = runId;
+      const stage = `${this.dirs.input}/.mailgw-ha-${runId}`;
+      journal = Journal.open(this.file);
+      r.journal = this.file;
+      journal.append({ t: 'run', v: 1, runId, cluster: this.cluster.name, primary: this.cluster.primary.key, secondary: this.cluster.secondary.key, spoolBase: this.dirs.base, stage, logFile: this.cluster.logFile, at: new Date().toISOString() });
+      const planned: PlannedMail[] = move.map((m) => ({ id: m.id, folder: m.folder, messageId: m.messageId, bodySize: m.bodySize, envSize: m.envSize }));
+      journal.append({ t: 'plan', mails: planned });
+      const records = planned.map((m): MailRecord => ({ ...m, state: 'planned' }));
+
+      const placed = await this.copyAndPlace(journal, stage, records);
+      await this.signalAndConfirm(journal, placed, true);
+      journal.append({ t: 'end', outcome: 'done', at: new Date().toISOString() });
+      r.journal = journal.archive(stamp());
+      journal = undefined;
+      r.outcome = r.errors.length ? 'failed' : 'done';
+      if (r.held) r.outcome = 'failed';
+      return this.finish();
+    } catch (e) {
+      const cancelled = e instanceof Cancelled;
+      r.outcome = cancelled ? 'cancelled' : 'failed';
+      if (!cancelled) r.errors.push({ message: (e as Error).message });
+      this.opts.onEvent?.({ cluster: this.cluster.name, phase: cancelled ? 'cancelled' : 'failed' });
+      // The journal stays open-ended: the next run finishes or undoes what this one left.
+      journal?.close();
+      if (journal) r.journal = this.file;
+      return this.finish();
+    }
+  }
+
+  private finish(): RecoveryReport {
+    const r = this.report;
+    r.durationMs = Date.now() - this.started;
+    if (r.outcome === 'done' || r.outcome === 'nothing-to-do') this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'done' });
+    if (r.outcome !== 'dry-run' && r.outcome !== 'declined') {
+      try {
+        const dir = path.dirname(this.file);
+        fs.mkdirSync(dir, { recursive: true });
+        const f = path.join(dir, `${path.basename(this.file, '.jsonl')}-${stamp()}.report.json`);
+        fs.writeFileSync(f, JSON.stringify(r, null, 2) + '\n');
+        r.reportFile = f;
+      } catch (e) {
+        this.log.warn(`cannot write the recovery report: ${(e as Error).message}`);
+      }
+    }
+    return r;
+  }
+
+  // ---- copy, verify, place ------------------------------------------------------------------
+
+  private async copyAndPlace(journal: Journal, stage: string, records: MailRecord[]): Promise<MailRecord[]> {
+    const r = this.report;
+    const [st, pt] = await Promise.all([probeTools(this.secondary), probeTools(this.primary)]);
+    const useTar = !this.opts.forceSftp && canUseTar(st, pt);
+    if (!pt.ln) throw new RecoveryError(`${this.cluster.primary.key}: no "ln" command; cannot place copies without overwriting`);
+    r.method = useTar ? 'tar' : 'sftp';
+    this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'copy', expectedIds: records.map((m) => m.id) });
+    await makeStage(this.primary, stage);
+    const placed: MailRecord[] = [];
+    const batchSize = this.opts.batchSize ?? 1000;
+    try {
+      for (let i = 0; i < records.length; i += batchSize) {
+        this.checkCancel();
+        const batch = records.slice(i, i + batchSize);
+        const ids = batch.map((m) => m.id);
+        journal.state(ids, 'copying');
+        await this.fault('before-copy');
+        this.progress('copy', `copying ${r.copied + batch.length} of ${records.length} mail(s) (${useTar ? 'tar stream' : 'SFTP'})`, r.copied, records.length);
+        const res = await copyMails(
+          this.secondary,
+          this.primary,
+          stage,
+          batch.map((m) => ({ id: m.id, srcDir: this.dirs[m.folder], bodySize: m.bodySize, envSize: m.envSize })),
+          useTar,
+          { cancellation: this.opts.cancellation, onFlowing: () => void this.fault('mid-copy') },
+        );
+        r.copied += batch.length - [...res.failed.keys()].length;
+        const sha: Record<string, { body: string; env: string }> = {};
+        for (const [id, h] of res.verified) sha[id] = h;
+        journal.state([...res.verified.keys()], 'copied', { sha });
+        for (const [id, why] of res.failed) {
+          journal.state([id], 'failed', { message: why });
+          r.errors.push({ id, message: why });
+        }
+        r.verified += res.verified.size;
+        await this.fault('after-copy');
+        this.checkCancel();
+        const ok = batch.filter((m) => res.verified.has(m.id));
+        for (const m of ok) m.sha = res.verified.get(m.id);
+        // Final names appear from here on: .body of every mail first, then the .env files.
+        journal.state(ok.map((m) => m.id), 'placing');
+        const pr = await placeStaged(this.primary, this.dirs.input, stage, ok.map((m) => m.id));
+        journal.state(pr.placed, 'placed');
+        for (const id of pr.exists) {
+          const why = `a mail named ${id} is already in the primary's input/; not overwritten`;
+          journal.state([id], 'rolledback', { message: why });
+          r.errors.push({ id, message: why });
+        }
+        for (const id of pr.failed) {
+          const why = `could not place ${id} in the primary's input/`;
+          journal.state([id], 'rolledback', { message: why });
+          r.errors.push({ id, message: why });
+        }
+        const placedSet = new Set(pr.placed);
+        for (const m of ok) if (placedSet.has(m.id)) placed.push(Object.assign(m, { state: 'placed' as MailState }));
+        await this.fault('after-place');
+      }
+    } catch (e) {
+      // Staged copies are only ours and never seen by the gateway: remove them, then stop.
+      await removeStage(this.primary, stage, records.map((m) => m.id)).catch(() => undefined);
+      if (e instanceof Cancelled || this.opts.cancellation?.isCancellationRequested) {
+        await this.rollBack(journal, placed, 'cancelled before the gateway was signalled').catch(() => undefined);
+        throw new Cancelled('cancelled');
+      }
+      throw e;
+    }
+    await removeStage(this.primary, stage, records.map((m) => m.id));
+    if (this.opts.cancellation?.isCancellationRequested) {
+      await this.rollBack(journal, placed, 'cancelled before the gateway was signalled');
+      throw new Cancelled('cancelled');
+    }
+    return placed;
+  }
+
+  /** Removes our copies (checked by SHA-256) from the primary's input/; the originals stay. */
+  private async rollBack(journal: Journal, mails: readonly MailRecord[], why: string): Promise<void> {
+    if (mails.length === 0) return;
+    const names = mails.flatMap((m) => [`${m.id}.body`, `${m.id}.env`]);
+    const hashes = await hashFiles(this.primary, this.dirs.input, names);
+    const ours = names.filter((n) => {
+      const m = mails.find((x) => n.startsWith(`${x.id}.`))!;
+      return hashes.get(n) === (n.endsWith('.body') ? m.sha?.body : m.sha?.env);
+    });
+    await removeFiles(this.primary, this.dirs.input, ours);
+    journal.state(mails.map((m) => m.id), 'rolledback', { message: why });
+    this.report.rolledBack += mails.length;
+  }
+
+  // ---- signal, confirm, clean up --------------------------------------------------------------
+
+  private async signalAndConfirm(journal: Journal, mails: MailRecord[], fresh: boolean): Promise<void> {
+    if (mails.length === 0) return;
+    const r = this.report;
+    this.checkCancel();
+    // Right before the signal: still the active primary, and every original still on the secondary
+    // as copied. A mail the secondary delivered meanwhile (it was active) must not be inserted again.
+    this.progress('signal', `checking ${this.cluster.primary.key} is active and the originals are unchanged`);
+    await checkPair(this.opts.pool, this.cluster);
+    const folders = [...new Set(mails.map((m) => m.folder))];
+    const listings = await Promise.all(folders.map((f) => listFolder(this.secondary, this.cluster, f)));
+    const present = new Map<string, { body: number; env: number }>();
+    for (const l of listings) for (const m of l.mails) if (m.complete) present.set(`${l.folder}/${m.id}`, { body: m.body!.size, env: m.env!.size });
+    const gone = mails.filter((m) => {
+      const p = present.get(`${m.folder}/${m.id}`);
+      return !p || p.body !== m.bodySize || p.env !== m.envSize;
+    });
+    if (gone.length) {
+      await this.rollBack(journal, gone, "the original left the secondary's folder (delivered or moved there) before the signal");
+      for (const m of gone) r.errors.push({ id: m.id, message: `rolled back: the original left ${this.cluster.secondary.key} before the gateway was signalled` });
+    }
+    const goneSet = new Set(gone);
+    const toInsert = mails.filter((m) => !goneSet.has(m));
+    if (toInsert.length === 0) return;
+    if (this.opts.cancellation?.isCancellationRequested) {
+      await this.rollBack(journal, toInsert, 'cancelled before the gateway was signalled');
+      throw new Cancelled('cancelled');
+    }
+    const ids = toInsert.map((m) => m.id);
+    const mark = await logMark(this.primary, this.cluster.logFile);
+    journal.append({ t: 'signal', phase: 'before', ids, mark, at: new Date().toISOString() });
+    this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'signal', expectedIds: ids });
+    const sig = await signalGateway(this.primary, this.cluster, this.opts.settings.signalMethod);
+    journal.append({ t: 'signal', phase: 'after', ids, mark, pid: sig.pid, command: sig.command, at: new Date().toISOString() });
+    this.progress('signal', `signalled the gateway on ${this.cluster.primary.key} (${sig.pid !== undefined ? `PID ${sig.pid}` : sig.command})`);
+    await this.fault('after-signal');
+
+    this.progress('confirm', `waiting for the gateway to insert ${ids.length} mail(s)`, 0, ids.length);
+    const byId = new Map(toInsert.map((m) => [m.id, m]));
+    const confirmedIds: string[] = [];
+    const confirmed = await waitForInsertion(this.primary, this.cluster, mark, ids, {
+      timeoutMs: this.opts.confirmTimeoutMs ?? 60_000 + 10 * ids.length,
+      cancellation: this.opts.cancellation,
+      onConfirmed: async (batch) => {
+        const newIds: Record<string, string> = {};
+        for (const [id, n] of batch) if (n !== id) newIds[id] = n;
+        journal.state([...batch.keys()], 'confirmed', { newIds });
+        r.inserted += batch.size;
+        confirmedIds.push(...batch.keys());
+        this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'confirm', expectedIds: ids, confirmedIds: [...confirmedIds] });
+        this.progress('confirm', `${confirmedIds.length} of ${ids.length} inserted`, confirmedIds.length, ids.length);
+        await this.cleanUp(journal, [...batch.keys()].map((id) => byId.get(id)!));
+      },
+    });
+    const missing = ids.filter((id) => !confirmed.has(id));
+    if (missing.length) {
+      if (this.opts.cancellation?.isCancellationRequested) throw new Cancelled('cancelled');
+      throw new RecoveryError(`${missing.length} mail(s) were not confirmed by the log of ${this.cluster.primary.key} in time (e.g. ${missing.slice(0, 3).join(', ')}); they stay in the journal and the next run confirms or undoes them. Check the gateway.`);
+    }
+    void fresh;
+  }
+
+  private async cleanUp(journal: Journal, mails: readonly MailRecord[]): Promise<void> {
+    if (mails.length === 0) return;
+    this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'cleanup', expectedIds: mails.map((m) => m.id) });
+    const byFolder = new Map<SpoolFolder, string[]>();
+    for (const m of mails) byFolder.set(m.folder, [...(byFolder.get(m.folder) ?? []), m.id]);
+    for (const [folder, ids] of byFolder) {
+      journal.state(ids, 'removing');
+      if (this.firstCleanup) {
+        this.firstCleanup = false;
+        await this.fault('mid-cleanup');
+      }
+      await removeMails(this.secondary, this.dirs[folder], ids);
+      journal.state(ids, 'removed');
+      this.report.removed += ids.length;
+    }
+  }
+
+  // ---- resume -----------------------------------------------------------------------------------
+
+  private async resume(prev: JournalState): Promise<void> {
+    const run = prev.run!;
+    if (run.cluster !== this.cluster.name || run.spoolBase !== this.dirs.base || run.primary !== this.cluster.primary.key || run.secondary !== this.cluster.secondary.key) {
+      throw new RecoveryError(`the unfinished journal ${this.file} belongs to cluster "${run.cluster}" (${run.primary} ← ${run.secondary}, ${run.spoolBase}), which the settings no longer describe the same way; restore the settings so that the run can be finished`);
+    }
+    const r = this.report;
+    const resumed = { finished: 0, rolledBack: 0, held: 0 };
+    r.resumed = resumed;
+    this.progress('resume', `finishing the interrupted run ${run.runId} (journal ${this.file})`);
+    const journal = Journal.open(this.file);
+    try {
+      const mails = [...prev.mails.values()];
+      const inFlight = mails.filter((m) => m.state === 'placing' || m.state === 'placed' || m.state === 'signalled');
+      const toClean = mails.filter((m) => m.state === 'confirmed' || m.state === 'removing');
+      const toSignal: MailRecord[] = [];
+      const hold = (m: MailRecord, why: string) => {
+        journal.state([m.id], 'held', { message: why });
+        addHeld(this.file, m.id, why);
+        resumed.held++;
+        r.errors.push({ id: m.id, message: why });
+      };
+
+      if (inFlight.length) {
+        const names = inFlight.flatMap((m) => [`${m.id}.body`, `${m.id}.env`]);
+        let hashes = await hashFiles(this.primary, this.dirs.input, names);
+        const ours = (m: MailRecord, h: Map<string, string>) => ({ body: !!m.sha && h.get(`${m.id}.body`) === m.sha.body, env: !!m.sha && h.get(`${m.id}.env`) === m.sha.env });
+        // A gateway inserting right now moves .body then .env: give it a moment to finish.
+        if (inFlight.some((m) => m.state !== 'placing' && ours(m, hashes).body !== ours(m, hashes).env)) {
+          await new Promise((res) => setTimeout(res, 1500));
+          hashes = await hashFiles(this.primary, this.dirs.input, names);
+        }
+        let logText: string | undefined;
+        let delivered: Set<string> | undefined;
+        let onPrimary: Set<string> | undefined;
+        const evidence = async (m: MailRecord): Promise<string | undefined> => {
+          if (logText === undefined) {
+            const mark = inFlight.find((x) => x.mark)?.mark;
+            const tail = await logTail(this.primary, this.cluster.logFile, 16 * 1024 * 1024);
+            logText = mark ? (await logSince(this.primary, this.cluster.logFile, mark)) + '\n' + tail : tail;
+          }
+          const seen = insertedIds(logText, new Set([m.id])).get(m.id);
+          if (seen) return seen;
+          if (!m.messageId) return undefined;
+          if (!delivered) delivered = deliveredMessageIds(logText, this.opts.settings.deliveryLogPattern);
+          if (!onPrimary) {
+            const sp = await listFolder(this.primary, this.cluster, 'spool');
+            const mids = await readMessageIds(this.primary, this.dirs.spool, sp.mails.filter((x) => x.complete).map((x) => x.id));
+            onPrimary = new Set([...mids.values()].filter((x): x is string => !!x).map(normalizeMessageId));
+          }
+          const key = normalizeMessageId(m.messageId);
+          return delivered.has(key) || onPrimary.has(key) ? '?' : undefined;
+        };
+        for (const m of inFlight) {
+          const o = ours(m, hashes);
+          if (o.body && o.env) {
+            toSignal.push(m); // both copies in input/, not inserted yet: signal (after the checks)
+          } else if (o.body || o.env) {
+            if (m.state === 'placing') {
+              await removeFiles(this.primary, this.dirs.input, [o.body ? `${m.id}.body` : `${m.id}.env`]);
+              journal.state([m.id], 'rolledback', { message: 'half placed when the run was interrupted; removed from input/' });
+              resumed.rolledBack++;
+            } else hold(m, `only one of ${m.id}.body/.env of our copy is in the primary's input/; check the primary by hand`);
+          } else {
+            const newId = await evidence(m);
+            if (newId) {
+              journal.state([m.id], 'confirmed', newId !== '?' && newId !== m.id ? { newIds: { [m.id]: newId } } : {});
+              toClean.push(m);
+            } else if (m.state === 'placing') {
+              journal.state([m.id], 'rolledback', { message: 'not placed when the run was interrupted' });
+              resumed.rolledBack++;
+            } else {
+              hold(m, `our copy of ${m.id} left the primary's input/ but no insertion or delivery of it was found in the log; it is left on the secondary for a manual check`);
+            }
+          }
+        }
+      }
+      // Staged copies of the interrupted run (never seen by the gateway).
+      await removeStage(this.primary, run.stage, mails.map((m) => m.id));
+      await this.cleanUp(journal, toClean);
+      resumed.finished += toClean.length;
+      r.inserted += toClean.length;
+      const before = r.inserted;
+      await this.signalAndConfirm(journal, toSignal, false);
+      resumed.finished += r.inserted - before;
+      resumed.rolledBack += toSignal.length - (r.inserted - before);
+      journal.append({ t: 'end', outcome: 'done', at: new Date().toISOString() });
+      journal.archive(stamp());
+      this.progress('resume', `interrupted run ${run.runId}: ${resumed.finished} finished, ${resumed.rolledBack} undone, ${resumed.held} held`);
+    } catch (e) {
+      journal.close();
+      throw e;
+    }
+  }
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+}
+
+// Mails an earlier run could not decide about: never touched again until a person looks.
+function heldFile(journalFile: string): string {
+  return journalFile.replace(/\.jsonl$/, '') + '.held.json';
+}
+function readHeld(journalFile: string): Map<string, string> {
+  try {
+    return new Map(Object.entries(JSON.parse(fs.readFileSync(heldFile(journalFile), 'utf8')) as Record<string, string>));
+  } catch {
+    return new Map();
+  }
+}
+function addHeld(journalFile: string, id: string, why: string): void {
+  const m = readHeld(journalFile);
+  m.set(id, why);
+  const f = heldFile(journalFile);
+  fs.writeFileSync(`${f}.tmp`, JSON.stringify(Object.fromEntries(m), null, 2) + '\n');
+  fs.renameSync(`${f}.tmp`, f);
+}
