@@ -1,6 +1,7 @@
 // `mailgw-ha status`: each unit reachable or not, how it logged in, whether the gateway runs there.
 import { findGateway } from '../core/gateway';
 import { SshError } from '../core/ssh/errors';
+import { parseSyncSettings, readSyncHealth, SyncHealth } from '../core/sync/health';
 import { registerVerb } from './main';
 import { CliContext, loadContext } from './context';
 import type { ParsedArgs } from './args';
@@ -61,7 +62,13 @@ async function status(args: ParsedArgs): Promise<number> {
   const ctx = loadContext(args);
   try {
     const reports = await unitStatuses(ctx);
-    if (ctx.json) console.log(JSON.stringify({ units: reports }, null, 2));
+    const syncSettings = parseSyncSettings((k) => ctx.raw[k]);
+    const clusters: { name: string; sync: SyncHealth }[] = [];
+    for (const cluster of ctx.clusters) {
+      if (!reports.some((r) => r.cluster === cluster.name && r.reachable)) continue;
+      clusters.push({ name: cluster.name, sync: await readSyncHealth(ctx.pool, cluster, syncSettings) });
+    }
+    if (ctx.json) console.log(JSON.stringify({ units: reports, clusters }, null, 2));
     else {
       for (const r of reports) {
         const head = `${r.cluster}/${r.unit} (${r.role}, ${r.host})`;
@@ -76,11 +83,23 @@ async function status(args: ParsedArgs): Promise<number> {
           .join(', ');
         console.log(`${head}: ${gw}; ${r.authMethod}, ${r.roundTripMs} ms${extras ? `; ${extras}` : ''}`);
       }
+      for (const { name, sync } of clusters) console.log(`${name} HA sync: ${describeSync(sync)}`);
     }
     return reports.every((r) => r.reachable && !r.error) ? 0 : 1;
   } finally {
     ctx.dispose();
   }
+}
+
+export function describeSync(h: SyncHealth): string {
+  if (h.error) return `unknown (${h.error})`;
+  if (h.warning && !h.active) return h.warning.toUpperCase().slice(0, 1) + h.warning.slice(1);
+  const parts = [
+    h.state === 'lagging' ? `LAGGING: ${h.warning}` : h.lagging.length ? `${h.lagging.length} mail(s) not mirrored yet (oldest ${Math.round(h.oldestLagMs! / 1000)} s)` : `ok, ${h.active} → ${h.standby} in step`,
+    h.standbyOnly.length ? `${h.standbyOnly.length} mail(s) only on ${h.standby} (stranded, or copies whose delivery is not synced: recover or check before a takeover)` : undefined,
+    `pending sync actions: ${h.pendingActions}`,
+  ];
+  return parts.filter(Boolean).join('; ');
 }
 
 registerVerb('status', status);

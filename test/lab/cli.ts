@@ -4,13 +4,15 @@ import { DEFAULT_STATE_DIR, Lab, LabOptions } from './lab';
 import { UNIT_ENV } from './unit';
 
 const USAGE = `usage: npm run lab -- <verb> [options]      (state folder: --state-dir DIR, $MAILGW_LAB_DIR, default .lab)
-  up [--server S] [--service V] [--delivery-delay-ms N] [--scan-delay-ms N] [--port P] [--addresses A,B]
+  up [--server S] [--service V] [--delivery-delay-ms N] [--scan-delay-ms N] [--port P] [--addresses A,B] [--sync-delay-ms N]
+                               --sync-delay-ms: the active unit mirrors spooled mail to its partner (HA sync)
   down
   status [--json]
   strand [--mails N] [--vscan M] [--duplicates D] [--orphans O] [--big-mb S] [--json]
   deliveries [--json]
   exec UNIT -- CMD...          UNIT: primary | secondary | fw-a | fw-b
   takeover | takeback
+  partition | heal             cut / restore the HA sync path (failed syncs queue in sync.tlog)
   rotate UNIT
   reset`;
 
@@ -97,8 +99,8 @@ async function main(argv: string[]): Promise<number> {
   const json = p.flags.get('json') === true;
   switch (p.verb) {
     case 'up': {
-      allow(p, ['server', 'service', 'delivery-delay-ms', 'scan-delay-ms', 'port', 'addresses']);
-      const opts: LabOptions = { stateDir, server: str(p, 'server'), service: str(p, 'service'), deliveryDelayMs: int(p, 'delivery-delay-ms'), scanDelayMs: int(p, 'scan-delay-ms'), port: int(p, 'port') };
+      allow(p, ['server', 'service', 'delivery-delay-ms', 'scan-delay-ms', 'port', 'addresses', 'sync-delay-ms']);
+      const opts: LabOptions = { stateDir, server: str(p, 'server'), service: str(p, 'service'), deliveryDelayMs: int(p, 'delivery-delay-ms'), scanDelayMs: int(p, 'scan-delay-ms'), port: int(p, 'port'), syncDelayMs: int(p, 'sync-delay-ms') };
       const addresses = str(p, 'addresses');
       if (addresses !== undefined) {
         const a = addresses.split(',');
@@ -186,6 +188,15 @@ async function main(argv: string[]): Promise<number> {
       const lab = Lab.attach(stateDir);
       await (p.verb === 'takeover' ? lab.takeover() : lab.takeback());
       console.log(`${p.verb}: gateway active on ${lab.activeUnit()?.name ?? '?'}`);
+      return 0;
+    }
+    case 'partition':
+    case 'heal': {
+      allow(p, []);
+      const lab = Lab.attach(stateDir);
+      if (p.verb === 'partition') lab.partition();
+      else lab.heal();
+      console.log(p.verb === 'partition' ? 'partition: HA sync path cut; sync actions queue in the transaction log' : 'heal: HA sync path restored; queued actions are retried');
       return 0;
     }
     case 'rotate': {

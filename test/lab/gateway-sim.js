@@ -16,11 +16,14 @@ process.on('SIGINT', () => pending.push('term') && schedule());
 const fs = require('fs');
 const path = require('path');
 const crypto = require('crypto');
+const { spawn } = require('child_process');
 
 /**
  * @typedef {{ unit: string, server: string, service: string, spoolDir: string, logFile: string,
  *   sinkFile: string, readyFile: string, pauseFile: string, deliveryDelayMs: number,
- *   scanDelayMs: number, rotateEverySec: number, tickMs: number }} Config
+ *   scanDelayMs: number, rotateEverySec: number, tickMs: number, sync: SyncConfig | null }} Config
+ * @typedef {{ delayMs: number, partnerAddress: string, port: number, keyFile: string, knownHostsFile: string,
+ *   partitionFile: string, tlogFile: string }} SyncConfig
  */
 /** @type {Config} */
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
@@ -178,10 +181,140 @@ function tick() {
       fs.unlinkSync(body);
       fs.unlinkSync(env);
       log('Info', `DELIVERY mail delivered (id=${id}, message-id=${messageId}, to=${rcpt ? rcpt[1] : ''})`);
+      if (config.sync) syncDelivered(id);
     } catch {
       // Removed or changed under us: look again next tick.
     }
   }
+}
+
+
+// ---- HA sync ---------------------------------------------------------------------------------
+// The active unit mirrors each spooled mail to its partner's spool/ within sync.delayMs, removes the
+// partner's copy when it delivers the mail, and queues what fails (partner down, link cut) in a
+// transaction log of pending actions, retried every 2 s. One-way: nothing flows back.
+
+/** @typedef {{ op: 'copy' | 'delete', id: string, at: string }} SyncAction */
+
+/** Ids mirrored (or queued to be) to the partner. */
+const mirrored = new Set();
+/** When each spooled id was first seen, for its per-mail sync delay. @type {Map<string, number>} */
+const firstSeen = new Map();
+/** @type {SyncAction[]} */
+const queue = [];
+let syncing = false;
+let lastRetry = 0;
+
+function readTlog() {
+  const s = /** @type {SyncConfig} */ (config.sync);
+  try {
+    return /** @type {SyncAction[]} */ (fs.readFileSync(s.tlogFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l)));
+  } catch {
+    return [];
+  }
+}
+
+/** @param {SyncAction[]} actions */
+function writeTlog(actions) {
+  const s = /** @type {SyncConfig} */ (config.sync);
+  const tmp = `${s.tlogFile}.tmp`;
+  fs.writeFileSync(tmp, actions.map((a) => JSON.stringify(a) + '\n').join(''));
+  fs.renameSync(tmp, s.tlogFile);
+}
+
+/** Per-mail delay in [delayMs/4, delayMs], stable for an id. @param {string} id */
+function syncDelayOf(id) {
+  const s = /** @type {SyncConfig} */ (config.sync);
+  const h = crypto.createHash('sha1').update(id).digest().readUInt32BE(0) / 0xffffffff;
+  return s.delayMs * (0.25 + 0.75 * h);
+}
+
+/** Runs one action on the partner over SSH. @param {SyncAction} a @returns {Promise<boolean>} */
+function runOnPartner(a) {
+  const s = /** @type {SyncConfig} */ (config.sync);
+  if (fs.existsSync(s.partitionFile)) return Promise.resolve(false);
+  const spool = dirs.spool;
+  const ssh = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=3', '-o', `UserKnownHostsFile=${s.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-i', s.keyFile, '-p', String(s.port), `root@${s.partnerAddress}`];
+  return new Promise((resolve) => {
+    // Ids are the simulator's own file names (checked below); the remote script takes them as "$1".
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(a.id)) return resolve(true);
+    let child;
+    if (a.op === 'copy') {
+      const script = `d=${spool}; mkdir -p "$d/.sync" && tar -xf - -C "$d/.sync" && mv -f "$d/.sync/$1.body" "$d/$1.body" && mv -f "$d/.sync/$1.env" "$d/$1.env"`;
+      // Local: tar the pair; remote: untar into spool/.sync, then rename into place (.body first).
+      child = spawn('sh', ['-c', 'sp=$0; id=$1; shift; tar -C "$sp" -cf - "$id.body" "$id.env" | ssh "$@" "sh -c \'$SYNC_SCRIPT\' sh $id"', spool, a.id, ...ssh], {
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...process.env, SYNC_SCRIPT: script },
+      });
+    } else {
+      child = spawn('ssh', [...ssh, 'rm', '-f', '--', `${spool}/${a.id}.body`, `${spool}/${a.id}.env`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    }
+    let err = '';
+    child.stderr?.on('data', (d) => (err += d));
+    child.on('error', () => resolve(false));
+    child.on('exit', (code) => {
+      if (code !== 0 && a.op === 'copy' && /No such file/.test(err)) return resolve(true); // delivered meanwhile
+      resolve(code === 0);
+    });
+  });
+}
+
+/** @param {SyncAction} a */
+function enqueue(a) {
+  queue.push(a);
+  void drain();
+}
+
+async function drain() {
+  if (syncing) return;
+  syncing = true;
+  try {
+    // Pending actions from the transaction log go first, in order.
+    let pending = readTlog();
+    if (pending.length && Date.now() - lastRetry >= 2000) {
+      lastRetry = Date.now();
+      while (pending.length) {
+        if (!(await runOnPartner(pending[0]))) break;
+        log('Info', `SYNC pending action done (op=${pending[0].op}, id=${pending[0].id})`);
+        pending = pending.slice(1);
+        writeTlog(pending);
+      }
+    }
+    while (queue.length) {
+      const a = /** @type {SyncAction} */ (queue.shift());
+      if (pending.length || !(await runOnPartner(a))) {
+        pending.push(a);
+        writeTlog(pending);
+        log('Warning', `SYNC partner unreachable, action queued (op=${a.op}, id=${a.id}, pending=${pending.length})`);
+        continue;
+      }
+      log('Info', a.op === 'copy' ? `SYNC mail mirrored to partner (id=${a.id})` : `SYNC partner copy removed (id=${a.id})`);
+    }
+  } finally {
+    syncing = false;
+  }
+}
+
+/** Each tick: spooled mails whose sync delay has passed go to the partner. */
+function syncTick() {
+  const now = Date.now();
+  const present = new Set(scan(dirs.spool).complete);
+  for (const id of present) {
+    if (mirrored.has(id)) continue;
+    if (!firstSeen.has(id)) firstSeen.set(id, now);
+    if (now - /** @type {number} */ (firstSeen.get(id)) < syncDelayOf(id)) continue;
+    mirrored.add(id);
+    enqueue({ op: 'copy', id, at: new Date().toISOString() });
+  }
+  for (const id of firstSeen.keys()) if (!present.has(id) && !mirrored.has(id)) firstSeen.delete(id);
+  if (readTlog().length && !syncing && now - lastRetry >= 2000) void drain();
+}
+
+/** @param {string} id */
+function syncDelivered(id) {
+  firstSeen.delete(id);
+  if (!mirrored.delete(id)) return;
+  enqueue({ op: 'delete', id, at: new Date().toISOString() });
 }
 
 // ---- main loop -------------------------------------------------------------------------------
@@ -208,6 +341,7 @@ log('Info', `SERVICE gateway started (pid=${process.pid})`);
 setInterval(() => {
   try {
     tick();
+    if (config.sync) syncTick();
   } catch (e) {
     log('Error', `SERVICE ${e instanceof Error ? e.message : e}`);
   }

@@ -36,6 +36,11 @@ export interface LabOptions {
   deliveryDelayMs?: number;
   scanDelayMs?: number;
   rotateEverySec?: number;
+  /**
+   * HA sync: the active unit mirrors each spooled mail to its partner within this many ms (over the
+   * lab's SSH) and removes the partner's copy when it delivers. Off when undefined.
+   */
+  syncDelayMs?: number;
 }
 
 interface ResolvedOptions {
@@ -47,6 +52,7 @@ interface ResolvedOptions {
   deliveryDelayMs: number;
   scanDelayMs: number;
   rotateEverySec: number;
+  syncDelayMs?: number;
 }
 
 interface StateFile {
@@ -99,6 +105,7 @@ export class Lab {
   readonly deliveryDelayMs: number;
   readonly scanDelayMs: number;
   readonly rotateEverySec: number;
+  readonly syncDelayMs: number | undefined;
   /** How long the last up() took (ms). */
   lastUpMs: number | undefined;
   private portValue: number | undefined;
@@ -113,6 +120,7 @@ export class Lab {
     this.deliveryDelayMs = options.deliveryDelayMs ?? 1500;
     this.scanDelayMs = options.scanDelayMs ?? 1000;
     this.rotateEverySec = options.rotateEverySec ?? 14400;
+    this.syncDelayMs = options.syncDelayMs;
     for (const [what, v] of [['server', this.server], ['service', this.service]]) {
       if (!NAME.test(v)) throw new Error(`lab: ${what} "${v}" must be letters, digits and "-" (not starting with "-")`);
     }
@@ -231,6 +239,16 @@ export class Lab {
             deliveryDelayMs: this.deliveryDelayMs,
             scanDelayMs: this.scanDelayMs,
             rotateEverySec: this.rotateEverySec,
+            sync:
+              this.syncDelayMs === undefined
+                ? undefined
+                : {
+                    delayMs: this.syncDelayMs,
+                    partnerAddress: this.units.find((x) => x.name !== u.name)!.address,
+                    keyFile: this.keyPath,
+                    knownHostsFile: this.knownHostsPath,
+                    partitionFile: path.join(this.stateDir, 'sync-partitioned'),
+                  },
           },
           records[u.name],
         ),
@@ -334,6 +352,7 @@ export class Lab {
         deliveryDelayMs: this.deliveryDelayMs,
         scanDelayMs: this.scanDelayMs,
         rotateEverySec: this.rotateEverySec,
+        syncDelayMs: this.syncDelayMs,
       },
       units: records,
       upAt: new Date(t0).toISOString(),
@@ -552,6 +571,22 @@ export class Lab {
     return this.running(ref).killSshSessions();
   }
 
+  /** Cut the HA sync path: every sync attempt fails (as a cut link would) and is queued in the transaction log. */
+  partition(): void {
+    fs.writeFileSync(path.join(this.stateDir, 'sync-partitioned'), '');
+  }
+  /** Restore the sync path; queued actions are retried within about two seconds. */
+  heal(): void {
+    fs.rmSync(path.join(this.stateDir, 'sync-partitioned'), { force: true });
+  }
+  get partitioned(): boolean {
+    return fs.existsSync(path.join(this.stateDir, 'sync-partitioned'));
+  }
+  /** Path, inside a unit, of the sync transaction log (pending actions, JSON lines). */
+  get syncLogFile(): string {
+    return `${this.u('primary').spoolDir}/sync.tlog`;
+  }
+
   /** Keep (or stop keeping) mail in a unit's spool/: its simulator delivers nothing while paused. */
   pauseDelivery(ref: UnitRef | string): void {
     fs.writeFileSync(this.u(ref).pauseFile, '');
@@ -570,7 +605,10 @@ export class Lab {
     for (const u of units) {
       for (const f of ['spool', 'vscan', 'input', 'logs', 'sink'] as const) emptyFolder(u.hostPath(f));
       fs.rmSync(u.pauseFile, { force: true });
+      fs.rmSync(path.join(path.dirname(u.hostPath('spool')), 'sync.tlog'), { force: true });
+      fs.rmSync(path.join(u.hostPath('spool'), '.sync'), { recursive: true, force: true });
     }
+    this.heal();
     await units[0].startGateway(this.linkPath);
   }
 }

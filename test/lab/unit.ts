@@ -29,6 +29,7 @@ export interface UnitConfig {
   deliveryDelayMs: number;
   scanDelayMs: number;
   rotateEverySec: number;
+  sync?: { delayMs: number; partnerAddress: string; keyFile: string; knownHostsFile: string; partitionFile: string };
 }
 
 /** What `down` needs to stop a unit started by another process: PIDs with their start times. */
@@ -272,6 +273,7 @@ export class Unit {
       scanDelayMs: this.cfg.scanDelayMs,
       rotateEverySec: this.cfg.rotateEverySec,
       tickMs: 100,
+      sync: this.cfg.sync ? { ...this.cfg.sync, port: this.cfg.port, tlogFile: `${this.spoolDir}/sync.tlog` } : null,
     };
     fs.writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
     // setsid -f forks and returns at once; the simulator's parent exits, so the unit's PID 1 adopts it.

@@ -1,0 +1,92 @@
+// HA sync health against a lab whose simulator mirrors mail to its partner (its own lab, sync on).
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { parseSettings } from '../../src/core/config';
+import { MemorySecretStore, noPrompts } from '../../src/core/host';
+import { ConnectionPool } from '../../src/core/ssh/pool';
+import { readSyncHealth, SyncHealth, SyncSettings } from '../../src/core/sync/health';
+import { DEFAULT_STATE_DIR, Lab } from '../lab/lab';
+import { trackLab } from './hooks';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('sync: HA sync health (separate lab with the sync on)', function () {
+  this.timeout(90_000);
+  const l = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'side', 'sync'), addresses: ['127.0.0.10', '127.0.0.11'], syncDelayMs: 1000 });
+  let untrack: () => void;
+  let pool: ConnectionPool;
+  const settings: SyncSettings = { intervalMs: 1500, lagWarningMs: 2500, transactionLog: '/var/phion/spool/mgw/box1_mailgw/sync.tlog' };
+  const cluster = () => {
+    const raw = JSON.parse(fs.readFileSync(l.settingsPath, 'utf8')) as Record<string, unknown>;
+    return parseSettings(raw['mailgwHa.clusters']).clusters[0];
+  };
+  async function until(what: string, probe: () => Promise<SyncHealth>, ok: (h: SyncHealth) => boolean, ms = 20_000): Promise<SyncHealth> {
+    const deadline = Date.now() + ms;
+    let h = await probe();
+    while (!ok(h) && Date.now() < deadline) {
+      await sleep(250);
+      h = await probe();
+    }
+    assert.ok(ok(h), `${what}: ${JSON.stringify(h)}`);
+    return h;
+  }
+
+  before(async () => {
+    untrack = trackLab(l);
+    await l.up();
+    pool = new ConnectionPool({ prompts: noPrompts, secrets: new MemorySecretStore(), logger: { debug() {}, info() {}, warn() {}, error() {} }, knownHostsFiles: [l.knownHostsPath], sshConfigFile: '/nonexistent' });
+  });
+  after(async () => {
+    pool?.dispose();
+    await l.down();
+    untrack();
+  });
+  beforeEach(() => l.reset());
+
+  it('mirrors spooled mail to the standby and reports the pair in step', async () => {
+    l.pauseDelivery('primary');
+    const mails = [l.putMail('primary', 'spool'), l.putMail('primary', 'spool')];
+    await until('in step', () => readSyncHealth(pool, cluster(), settings), (h) => h.state === 'ok' && h.lagging.length === 0 && h.pendingActions === 0 && mails.every((m) => fs.existsSync(path.join(l.hostPath('secondary', 'spool'), `${m.id}.env`))));
+  });
+
+  it('shows lag and pending actions while the sync path is cut, and clears them after heal', async () => {
+    l.pauseDelivery('primary');
+    l.partition();
+    const mails = [0, 1, 2].map(() => l.putMail('primary', 'spool'));
+    const lagging = await until('lagging', () => readSyncHealth(pool, cluster(), settings), (h) => h.state === 'lagging');
+    assert.deepStrictEqual(lagging.lagging.map((x) => x.id).sort(), mails.map((m) => m.id).sort());
+    assert.ok(lagging.oldestLagMs! > settings.lagWarningMs);
+    assert.strictEqual(lagging.pendingActions, 3);
+    assert.match(lagging.warning!, /3 mail\(s\) on fw-a not mirrored to fw-b for up to \d+ s: a takeover now would strand them/);
+    l.heal();
+    const healed = await until('healed', () => readSyncHealth(pool, cluster(), settings), (h) => h.state === 'ok' && h.lagging.length === 0 && h.pendingActions === 0);
+    assert.deepStrictEqual(healed.standbyOnly, []);
+  });
+
+  it('flags standby copies of mail the active unit delivered while the path was cut (duplicate candidates) until the delete syncs', async () => {
+    l.pauseDelivery('primary');
+    const mails = [l.putMail('primary', 'spool'), l.putMail('primary', 'spool')];
+    await until('mirrored', () => readSyncHealth(pool, cluster(), settings), () => mails.every((m) => fs.existsSync(path.join(l.hostPath('secondary', 'spool'), `${m.id}.env`))));
+    l.partition();
+    l.resumeDelivery('primary');
+    const h = await until('standby-only copies', () => readSyncHealth(pool, cluster(), settings), (x) => x.standbyOnly.length === 2);
+    assert.deepStrictEqual([...h.standbyOnly].sort(), mails.map((m) => m.id).sort());
+    assert.strictEqual(h.pendingActions, 2);
+    assert.strictEqual(l.deliveries().total, 2);
+    l.heal();
+    await until('copies removed', () => readSyncHealth(pool, cluster(), settings), (x) => x.standbyOnly.length === 0 && x.pendingActions === 0);
+  });
+
+  it('says "unknown" for pending actions when the transaction log path is not configured', async () => {
+    const h = await readSyncHealth(pool, cluster(), { intervalMs: 1500, lagWarningMs: 2500 });
+    assert.strictEqual(h.pendingActions, 'unknown');
+  });
+
+  it('reports no active unit when the gateway runs on neither', async () => {
+    await l.stopGateway('primary');
+    const h = await readSyncHealth(pool, cluster(), settings);
+    assert.strictEqual(h.state, 'no-active-unit');
+    assert.match(h.warning!, /runs on neither unit/);
+  });
+});
