@@ -418,6 +418,7 @@ export class Lab {
         },
       ],
       'mailgwHa.knownHostsFile': this.knownHostsPath,
+      'mailgwHa.syncTransactionLog': `/var/phion/spool/mgw/${this.gatewayName}/sync.tlog`,
     };
   }
 
