@@ -2,6 +2,7 @@
 import { CliFailure } from './cli/context';
 import { runCli } from './cli/main';
 import './cli/status';
+import './cli/ls';
 import './cli/recover';
 import './cli/signal';
 import './cli/logs';

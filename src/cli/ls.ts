@@ -1,0 +1,107 @@
+// `mailgw-ha ls UNIT [spool|vscan|input]`: the mails on a unit with id, size, age, From, Subject and
+// Message-ID, incomplete pairs flagged. Also adds per-folder counts to `mailgw-ha status`.
+import { listFolder, SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
+import { loadUnitOverview } from '../core/spool/overview';
+import { SummaryCache } from '../core/spool/summaries';
+import { formatAge, formatBytes } from '../core/spool/filter';
+import { UsageError, ParsedArgs } from './args';
+import { findUnit, loadContext } from './context';
+import { registerVerb } from './main';
+import { extendStatus } from './status';
+
+export interface LsMail {
+  id: string;
+  folder: SpoolFolder;
+  complete: boolean;
+  /** "body" or "env" when only one half is there. */
+  missing?: 'body' | 'env';
+  size: number;
+  mtime: string;
+  ageSeconds: number;
+  from?: string;
+  to?: string;
+  subject?: string;
+  date?: string;
+  messageId?: string;
+}
+
+async function ls(args: ParsedArgs): Promise<number> {
+  const ctx = loadContext(args);
+  try {
+    const { cluster, unit } = findUnit(ctx, args.positionals[0]);
+    const folderArg = args.positionals[1];
+    if (folderArg !== undefined && !(SPOOL_FOLDERS as readonly string[]).includes(folderArg)) throw new UsageError(`folder must be spool, vscan or input (got "${folderArg}")`);
+    if (args.positionals.length > 2) throw new UsageError('ls takes UNIT and at most one folder');
+    const folders = folderArg ? [folderArg as SpoolFolder] : [...SPOOL_FOLDERS];
+    const conn = ctx.pool.get(unit);
+    await conn.connect();
+    const overview = await loadUnitOverview(conn, cluster);
+    const cache = new SummaryCache();
+    const now = Date.now();
+    const mails: LsMail[] = [];
+    const unreadable: { id: string; error: string }[] = [];
+    for (const f of folders) {
+      const listing = overview.folders[f];
+      const { failed } = await cache.load(conn, cluster, unit.key, listing.mails, { concurrency: 32 });
+      unreadable.push(...failed);
+      for (const m of listing.mails) {
+        const s = cache.get(unit.key, m);
+        mails.push({
+          id: m.id,
+          folder: f,
+          complete: m.complete,
+          missing: m.complete ? undefined : m.body ? 'env' : 'body',
+          size: m.size,
+          mtime: new Date(m.mtimeMs).toISOString(),
+          ageSeconds: Math.round((now - m.mtimeMs) / 1000),
+          from: s?.from,
+          to: s?.to,
+          subject: s?.subject,
+          date: s?.date,
+          messageId: s?.messageId,
+        });
+      }
+    }
+    if (ctx.json) {
+      const summary = Object.fromEntries(
+        folders.map((f) => {
+          const l = overview.folders[f];
+          return [f, { path: l.path, missing: l.missing, complete: l.completeCount, incomplete: l.incompleteCount, bytes: l.totalBytes, oldest: l.oldestMtimeMs !== undefined ? new Date(l.oldestMtimeMs).toISOString() : null, ignored: l.ignored }];
+        }),
+      );
+      console.log(JSON.stringify({ cluster: cluster.name, unit: unit.name, role: unit.role, active: overview.active, gatewayPids: overview.gateway.pids, folders: summary, mails, unreadable }, null, 2));
+    } else {
+      console.log(`${unit.key} (${unit.role}, ${overview.active ? `active, gateway PID ${overview.gateway.pids.join(',')}` : 'standby'})`);
+      for (const f of folders) {
+        const l = overview.folders[f];
+        const head = l.missing ? 'folder missing' : `${l.completeCount} mail(s)${l.incompleteCount ? ` + ${l.incompleteCount} incomplete` : ''}, ${formatBytes(l.totalBytes)}${l.oldestMtimeMs !== undefined ? `, oldest ${formatAge(l.oldestMtimeMs, now)}` : ''}`;
+        console.log(`\n${f}/ (${l.path}): ${head}`);
+        for (const m of mails.filter((x) => x.folder === f)) {
+          const flag = m.missing ? `  INCOMPLETE (no .${m.missing})` : '';
+          console.log(`  ${m.id}  ${formatBytes(m.size).padStart(8)}  ${formatAge(Date.parse(m.mtime), now).padStart(6)}  ${m.from ?? '-'}  ${JSON.stringify(m.subject ?? '')}  ${m.messageId ?? '-'}${flag}`);
+        }
+        for (const i of l.ignored) console.log(`  (not a mail: ${i.name}: ${i.reason})`);
+      }
+      for (const u of unreadable) console.error(`mailgw-ha: ${u.error}`);
+    }
+    return 0;
+  } finally {
+    ctx.dispose();
+  }
+}
+
+registerVerb('ls', ls);
+
+// `status`: complete mails per folder as "count:<folder>", incomplete pairs as "count:<folder>.incomplete" when any.
+extendStatus(async (ctx, report) => {
+  const found = ctx.clusters.flatMap((c) => c.units.filter((u) => u.name === report.unit && c.name === report.cluster).map((u) => ({ c, u })))[0];
+  if (!found) return;
+  // status already looked for the gateway: only the three readdirs here.
+  const conn = ctx.pool.get(found.u);
+  const listings = await Promise.all(SPOOL_FOLDERS.map((f) => listFolder(conn, found.c, f)));
+  for (const l of listings) {
+    const f = l.folder;
+    report[`count:${f}`] = l.missing ? 'missing' : l.completeCount;
+    if (l.incompleteCount) report[`count:${f}.incomplete`] = l.incompleteCount;
+  }
+});
