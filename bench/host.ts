@@ -1,0 +1,40 @@
+// Extension activation time in the real VS Code host (code-server), bundle and .vsix sizes.
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { runSuiteInHost } from '../test/host/runSuite';
+import { Benchmark, BenchRow, median } from './types';
+
+const REPO = path.resolve(__dirname, '..');
+
+export const benchmarks: Benchmark[] = [
+  {
+    name: 'host',
+    async run({ runs }) {
+      execFileSync('npm', ['run', '--silent', 'package'], { cwd: REPO, stdio: 'pipe' });
+      const vsixKiB = fs.statSync(path.join(REPO, 'mailgw-ha.vsix')).size / 1024;
+      const extKiB = fs.statSync(path.join(REPO, 'dist', 'extension.js')).size / 1024;
+      const cliKiB = fs.statSync(path.join(REPO, 'dist', 'cli.js')).size / 1024;
+      execFileSync(process.execPath, ['esbuild.js'], { cwd: REPO, stdio: 'pipe' }); // the suite bundle (dev build)
+      const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-bench-ws-'));
+      fs.mkdirSync(path.join(ws, '.vscode'));
+      fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), '{}');
+      const times: number[] = [];
+      for (let i = 0; i < Math.max(3, Math.min(runs, 5)); i++) {
+        const out = path.join(ws, `activation-${i}.json`);
+        const code = await runSuiteInHost({ group: 'bench', workspace: ws, env: { MAILGW_BENCH_OUT: out } });
+        if (code !== 0 || !fs.existsSync(out)) throw new Error(`activation run ${i} failed (exit ${code})`);
+        times.push((JSON.parse(fs.readFileSync(out, 'utf8')) as { activationMs: number }).activationMs);
+      }
+      fs.rmSync(ws, { recursive: true, force: true });
+      const rows: BenchRow[] = [
+        { name: 'activation in code-server 4.100.3 (dev bundle)', value: median(times), unit: 'ms', runs: times },
+        { name: 'dist/extension.js (production, minified)', value: extKiB, unit: 'KiB' },
+        { name: 'dist/cli.js (production, minified)', value: cliKiB, unit: 'KiB' },
+        { name: 'mailgw-ha.vsix', value: vsixKiB, unit: 'KiB' },
+      ];
+      return rows;
+    },
+  },
+];
