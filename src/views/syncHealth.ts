@@ -1,0 +1,95 @@
+// Sync health per cluster for the tree: read on demand (tree expand, Refresh), warn once when the
+// lag crosses the threshold. The comparison itself lives in core/sync/health.ts.
+import * as vscode from 'vscode';
+import type { ClusterConfig } from '../core/config';
+import { parseSyncSettings, readSyncHealth, SyncHealth } from '../core/sync/health';
+import type { Services } from '../services';
+
+export class SyncHealthMonitor implements vscode.Disposable {
+  private readonly health = new Map<string, SyncHealth>();
+  private readonly loading = new Map<string, Promise<SyncHealth>>();
+  private readonly changed = new vscode.EventEmitter<string>();
+  /** Fires with the cluster name whose health changed. */
+  readonly onDidChange = this.changed.event;
+
+  constructor(private readonly services: Services) {}
+
+  get(cluster: string): SyncHealth | undefined {
+    return this.health.get(cluster);
+  }
+
+  /** Reads a cluster's sync health (one at a time per cluster). */
+  refresh(cluster: ClusterConfig): Promise<SyncHealth> {
+    const running = this.loading.get(cluster.name);
+    if (running) return running;
+    const p = readSyncHealth(this.services.pool, cluster, parseSyncSettings((k) => vscode.workspace.getConfiguration().get(k)))
+      .then((h) => {
+        const before = this.health.get(cluster.name);
+        this.health.set(cluster.name, h);
+        if (h.state === 'lagging' && before?.state !== 'lagging') {
+          this.services.logger.warn(`${cluster.name}: HA sync ${h.warning}`);
+          void vscode.window.showWarningMessage(`Mail Gateway HA: ${cluster.name}: ${h.warning}.`);
+        }
+        this.changed.fire(cluster.name);
+        return h;
+      })
+      .finally(() => this.loading.delete(cluster.name));
+    this.loading.set(cluster.name, p);
+    return p;
+  }
+
+  clear(): void {
+    this.health.clear();
+  }
+
+  dispose(): void {
+    this.changed.dispose();
+  }
+}
+
+function seconds(ms: number): string {
+  return ms < 120_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`;
+}
+
+/** The "HA sync" node under a cluster. */
+export function syncHealthItem(cluster: ClusterConfig, h: SyncHealth | undefined): vscode.TreeItem {
+  const item = new vscode.TreeItem('HA sync', vscode.TreeItemCollapsibleState.None);
+  item.id = `sync:${cluster.name}`;
+  item.contextValue = 'syncHealth';
+  if (!h) {
+    item.description = 'checking…';
+    item.iconPath = new vscode.ThemeIcon('sync~spin');
+    return item;
+  }
+  const pending = h.pendingActions === 'unknown' ? 'pending actions unknown (set mailgwHa.syncTransactionLog)' : `${h.pendingActions} pending action(s)`;
+  const lines = [`**HA sync of ${cluster.name}**`, ''];
+  switch (h.state) {
+    case 'unreachable':
+      item.description = 'unknown';
+      item.iconPath = new vscode.ThemeIcon('question');
+      lines.push(`Could not compare the units: ${h.error}`);
+      break;
+    case 'no-active-unit':
+    case 'both-active':
+      item.description = h.state === 'no-active-unit' ? 'no active unit' : 'both units active!';
+      item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
+      lines.push(h.warning ?? '');
+      break;
+    default: {
+      const parts = [h.lagging.length ? `${h.lagging.length} lagging (oldest ${seconds(h.oldestLagMs!)})` : `in step ${h.active} → ${h.standby}`];
+      if (h.standbyOnly.length) parts.push(`${h.standbyOnly.length} only on ${h.standby}`);
+      if (typeof h.pendingActions === 'number' && h.pendingActions > 0) parts.push(`${h.pendingActions} pending`);
+      item.description = parts.join(' · ');
+      const warn = h.state === 'lagging' || h.standbyOnly.length > 0;
+      item.iconPath = h.state === 'lagging' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : warn ? new vscode.ThemeIcon('info') : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+      if (h.warning) lines.push(`⚠ ${h.warning}.`, '');
+      lines.push(
+        `- not mirrored to ${h.standby} after the sync interval: ${h.lagging.length}${h.lagging.length ? ` (oldest ${seconds(h.oldestLagMs!)})` : ''}`,
+        `- only on ${h.standby}: ${h.standbyOnly.length}${h.standbyOnly.length ? ' — stranded by a takeover, or copies whose delivery was not synced yet (would be delivered twice)' : ''}`,
+        `- ${pending}`,
+      );
+    }
+  }
+  item.tooltip = new vscode.MarkdownString(lines.join('\n'));
+  return item;
+}
