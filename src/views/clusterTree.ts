@@ -120,6 +120,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     }
   }
 
+  /** For suites: what the view shows in its badge and description, and the current selection. */
+  get viewState(): { badge?: vscode.ViewBadge; description?: string; selection: readonly ClusterTreeNode[] } {
+    return { badge: this.view?.badge, description: this.view?.description, selection: this.view?.selection ?? [] };
+  }
+
   // ---- filter ---------------------------------------------------------------------------------
 
   get filter(): MailFilter | undefined {
