@@ -4,6 +4,7 @@ import { ClusterTreeProvider } from './views/clusterTree';
 import { registerSettingsCommands } from './commands/settingsCommands';
 import { registerConnectionCommands } from './commands/connectionCommands';
 import { registerSpoolCommands } from './commands/spoolCommands';
+import { registerLogFeatures } from './commands/logCommands';
 import { registerMailFileSystem } from './views/mailFileSystem';
 import { formatConfigError } from './core/config';
 import { Services } from './services';
@@ -45,6 +46,7 @@ export function activate(context: vscode.ExtensionContext): MailgwHaApi {
     services.onDidChangeSettings(applySettings),
     ...registerSettingsCommands(),
     ...registerConnectionCommands(services),
+    ...registerLogFeatures(context, services),
     vscode.commands.registerCommand('mailgwHa.showOutput', () => output.show(true)),
   );
   output.info(`activated (VS Code ${vscode.version})`);

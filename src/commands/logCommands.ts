@@ -1,0 +1,167 @@
+// Log watch commands: Open mailgw Log, Watch Log in Panel, Pick Log File…, Reveal in Log, and the
+// document helpers (load earlier lines, reveal an id from a link). Also builds the log views.
+import * as path from 'path';
+import * as vscode from 'vscode';
+import type { ClusterConfig, UnitConfig } from '../core/config';
+import { listLogFiles, LogFileEntry } from '../core/log/follow';
+import type { HubLine } from '../core/log/hub';
+import type { Services } from '../services';
+import { LOG_SCHEME, LogDocuments, logUri } from '../views/logDocument';
+import { LogPanel, revealMailInTree } from '../views/logPanel';
+import { LogStatusBar } from '../views/logStatusBar';
+import { LogWatch } from '../views/logWatch';
+
+export interface LogDebugState {
+  readonly panel: LogPanel['state'];
+  readonly statusBar: string;
+  readonly sources: { key: string; lines: number; inserted: string[] }[];
+  readonly document?: ReturnType<LogDocuments['state']>;
+}
+
+type Target = { cluster: ClusterConfig; unit: UnitConfig };
+
+export function registerLogFeatures(context: vscode.ExtensionContext, services: Services): vscode.Disposable[] {
+  const logWatch = new LogWatch(services);
+  const documents = new LogDocuments(services, logWatch);
+  const panel = new LogPanel(context, services, logWatch);
+  const statusBar = new LogStatusBar(services, logWatch);
+
+  /** A tree node ({cluster, unit} or {cluster}), a unit key, or nothing (asks, active unit first). */
+  async function target(arg: unknown, title: string): Promise<Target | undefined> {
+    if (typeof arg === 'string') return services.unit(arg);
+    if (arg && typeof arg === 'object') {
+      const o = arg as { cluster?: ClusterConfig | string; unit?: UnitConfig | string };
+      const clusterName = typeof o.cluster === 'string' ? o.cluster : o.cluster?.name;
+      const cluster = clusterName !== undefined ? services.cluster(clusterName) : undefined;
+      if (cluster && o.unit) {
+        const name = typeof o.unit === 'string' ? o.unit : o.unit.name;
+        const unit = cluster.units.find((u) => u.name === name || u.key === name);
+        if (unit) return { cluster, unit };
+      } else if (cluster) {
+        return { cluster, unit: (await activeOrPrimary(cluster)) };
+      }
+    }
+    const clusters = services.settings.clusters;
+    if (clusters.length === 0) {
+      void vscode.window.showInformationMessage('Mail Gateway HA: no cluster is configured. Add one first.', 'Add Cluster').then((c) => c && vscode.commands.executeCommand('mailgwHa.addCluster'));
+      return undefined;
+    }
+    const items = clusters.flatMap((cluster) => {
+      const active = logWatch.activeUnitName(cluster.name);
+      return cluster.units
+        .map((unit) => ({ label: unit.name, description: `${cluster.name} · ${unit.role}${active === unit.name ? ' · active' : ''}`, detail: cluster.logFile, ref: { cluster, unit }, active: active === unit.name }))
+        .sort((a, b) => Number(b.active) - Number(a.active));
+    });
+    return (await vscode.window.showQuickPick(items, { title, placeHolder: 'Unit whose gateway log to show' }))?.ref;
+  }
+
+  async function activeOrPrimary(cluster: ClusterConfig): Promise<UnitConfig> {
+    const known = logWatch.activeUnitName(cluster.name);
+    if (known) return cluster.units.find((u) => u.name === known) ?? cluster.primary;
+    return (await logWatch.refreshActive(cluster.name)) ?? cluster.primary;
+  }
+
+  function recentOf(cluster: string): HubLine[] {
+    return logWatch.hub.all().filter((s) => s.info.cluster === cluster).flatMap((s) => [...s.recent]);
+  }
+
+  return [
+    logWatch,
+    documents,
+    panel,
+    statusBar,
+    vscode.commands.registerCommand('mailgwHa.openLog', async (arg?: unknown) => {
+      const t = await target(arg, 'Open the gateway log of which unit?');
+      if (!t) return undefined;
+      const editor = await documents.open(t.cluster, t.unit);
+      return editor.document.uri.toString();
+    }),
+    vscode.commands.registerCommand('mailgwHa.watchLog', async (arg?: unknown) => {
+      const t = await target(arg, 'Watch the gateway log of which unit?');
+      if (!t) return false;
+      await panel.watch(t.cluster, t.unit);
+      return true;
+    }),
+    vscode.commands.registerCommand('mailgwHa.pickLogFile', async (arg?: unknown) => {
+      const t = await target(arg, 'Pick a log file on which unit?');
+      if (!t) return undefined;
+      const dir = path.posix.dirname(t.cluster.logFile);
+      let files: LogFileEntry[];
+      try {
+        files = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Listing ${dir} on ${t.unit.key}…` }, () => listLogFiles(services.pool.get(t.unit), dir));
+      } catch (err) {
+        void vscode.window.showErrorMessage((err as Error).message);
+        return undefined;
+      }
+      if (files.length === 0) {
+        void vscode.window.showInformationMessage(`${dir} on ${t.unit.key} holds no files.`);
+        return undefined;
+      }
+      const picked = await vscode.window.showQuickPick(
+        files.map((f) => ({
+          label: `$(file) ${f.name}`,
+          description: `${formatSize(f.size)} · ${new Date(f.mtimeMs).toISOString().replace('T', ' ').slice(0, 19)} UTC${f.path === t.cluster.logFile ? ' · current gateway log' : ''}`,
+          file: f,
+        })),
+        { title: `Log files in ${dir} on ${t.unit.key}`, placeHolder: 'Open which file (read-only, follows new lines)?', matchOnDescription: true },
+      );
+      if (!picked) return undefined;
+      const editor = await documents.open(t.cluster, t.unit, picked.file.path);
+      return editor.document.uri.toString();
+    }),
+    vscode.commands.registerCommand('mailgwHa.revealInLog', async (node?: unknown) => {
+      const n = node as { kind?: string; cluster?: ClusterConfig; unit?: UnitConfig; mail?: { id?: string } } | undefined;
+      const id = n?.mail?.id;
+      if (!n?.cluster || !n.unit || !id) {
+        void vscode.window.showInformationMessage('Reveal in Log works on a mail in the Clusters view.');
+        return false;
+      }
+      // The mail sits on this unit; its insertion was logged by whichever unit was active then.
+      const editor = await documents.open(n.cluster, n.unit);
+      await panel.watch(n.cluster, n.unit);
+      panel.setFilter(id);
+      for (let attempt = 0; attempt < 4; attempt++) {
+        const text = editor.document.getText();
+        const at = text.lastIndexOf(id);
+        if (at >= 0) {
+          const start = editor.document.positionAt(at);
+          const range = new vscode.Range(start, start.translate(0, id.length));
+          editor.selection = new vscode.Selection(range.start, range.end);
+          editor.revealRange(range, vscode.TextEditorRevealType.InCenter);
+          return true;
+        }
+        const state = documents.state(editor.document.uri);
+        if (!state || state.reachedTop) break;
+        if ((await documents.loadMore(editor.document.uri)) === 0) break;
+      }
+      void vscode.window.showInformationMessage(`Mail ${id} does not appear in the loaded part of the log of ${n.unit.key}. It may have been logged by the other unit or in a rotated file ("Pick Log File…").`);
+      return false;
+    }),
+    vscode.commands.registerCommand('mailgwHa.logLoadMore', async (uri?: vscode.Uri) => {
+      const u = uri ?? vscode.window.activeTextEditor?.document.uri;
+      if (!u || u.scheme !== LOG_SCHEME) return 0;
+      return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loading earlier log lines…' }, () => documents.loadMore(u));
+    }),
+    vscode.commands.registerCommand('mailgwHa.logRevealId', (arg?: { cluster?: string; id?: string }) => {
+      if (!arg?.cluster || !arg.id) return false;
+      return revealMailInTree(arg.cluster, arg.id, recentOf(arg.cluster));
+    }),
+    // For the test suites: what the log views show.
+    vscode.commands.registerCommand('mailgwHa.logDebugState', (arg?: { cluster: string; unit: string }): LogDebugState => {
+      const c = arg && services.cluster(arg.cluster);
+      const u = c?.units.find((x) => x.name === arg?.unit);
+      return {
+        panel: panel.state,
+        statusBar: statusBar.text,
+        sources: logWatch.hub.all().map((s) => ({ key: s.info.key, lines: s.recent.length, inserted: [...s.insertedIds] })),
+        document: c && u ? documents.state(logUri(c, u)) : undefined,
+      };
+    }),
+  ];
+}
+
+function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}

@@ -1,0 +1,244 @@
+// Read-only editor documents for gateway logs: `mailgw-log:/<cluster>/<unit>/<absolute file>`.
+// A document opens at the tail (the lines the shared follower read back), keeps appending while it
+// is open, and can load earlier text on demand ("Load earlier lines" CodeLens / editor title
+// button). Inserted-mail ids are links that reveal the mail in the Clusters tree; inserted lines and
+// errors are marked in the overview ruler. Colours come from the TextMate grammar
+// media/mailgw-log.tmLanguage.json, so they follow the user's theme.
+import * as vscode from 'vscode';
+import type { ClusterConfig, UnitConfig } from '../core/config';
+import { readBefore } from '../core/log/follow';
+import type { HubLine } from '../core/log/hub';
+import { LogKind, parseLine } from '../core/log/parse';
+import type { Services } from '../services';
+import type { LogWatch, Watch } from './logWatch';
+
+export const LOG_SCHEME = 'mailgw-log';
+export const LOG_LANGUAGE = 'mailgw-log';
+/** Most lines a document holds; older ones are dropped from the top (and can be loaded again). */
+const MAX_LINES = 50_000;
+const LOAD_MORE_BYTES = 512 << 10;
+const CHANGE_THROTTLE_MS = 250;
+
+interface DocState {
+  readonly uri: vscode.Uri;
+  readonly watch: Watch;
+  texts: string[];
+  kinds: LogKind[];
+  /** Position of the first line held, for "load more". */
+  first: { ino: string; offset: number } | undefined;
+  reachedTop: boolean;
+  unsubscribe: () => void;
+  timer: NodeJS.Timeout | undefined;
+  ready: Promise<void>;
+}
+
+export function logUri(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): vscode.Uri {
+  return vscode.Uri.from({ scheme: LOG_SCHEME, path: `/${cluster.name}/${unit.name}${file}` });
+}
+
+function parseUri(uri: vscode.Uri): { cluster: string; unit: string; file: string } | undefined {
+  const parts = uri.path.split('/');
+  if (parts.length < 4 || parts[0] !== '') return undefined;
+  return { cluster: parts[1], unit: parts[2], file: '/' + parts.slice(3).join('/') };
+}
+
+export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.DocumentLinkProvider, vscode.CodeLensProvider, vscode.Disposable {
+  private readonly docs = new Map<string, DocState>();
+  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
+  readonly onDidChange = this.changed.event;
+  private readonly lensChanged = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.lensChanged.event;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly insertedDeco = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    backgroundColor: new vscode.ThemeColor('diffEditor.insertedLineBackground'),
+    overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.addedForeground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Left,
+  });
+  private readonly errorDeco = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.errorForeground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Right,
+  });
+
+  constructor(
+    private readonly services: Services,
+    private readonly logWatch: LogWatch,
+  ) {
+    this.disposables.push(
+      vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this),
+      vscode.languages.registerDocumentLinkProvider({ scheme: LOG_SCHEME }, this),
+      vscode.languages.registerCodeLensProvider({ scheme: LOG_SCHEME }, this),
+      vscode.workspace.onDidCloseTextDocument((d) => d.uri.scheme === LOG_SCHEME && this.close(d.uri)),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.decorateAll()),
+      this.insertedDeco,
+      this.errorDeco,
+    );
+  }
+
+  /** Opens (or shows) the log of a unit in an editor, at its end. */
+  async open(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): Promise<vscode.TextEditor> {
+    const uri = logUri(cluster, unit, file);
+    let doc = await vscode.workspace.openTextDocument(uri);
+    if (doc.languageId !== LOG_LANGUAGE) doc = await vscode.languages.setTextDocumentLanguage(doc, LOG_LANGUAGE);
+    const editor = await vscode.window.showTextDocument(doc, { preview: false });
+    const end = new vscode.Position(Math.max(0, doc.lineCount - 1), 0);
+    editor.revealRange(new vscode.Range(end, end), vscode.TextEditorRevealType.Default);
+    this.decorate(editor);
+    return editor;
+  }
+
+  async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
+    const state = this.docs.get(uri.toString()) ?? this.create(uri);
+    if (!state) return `This log cannot be shown: ${uri.toString()} does not name a configured cluster and unit.\n`;
+    await state.ready;
+    return state.texts.join('\n') + (state.texts.length ? '\n' : '');
+  }
+
+  private create(uri: vscode.Uri): DocState | undefined {
+    const p = parseUri(uri);
+    const cluster = p && this.services.cluster(p.cluster);
+    const unit = cluster?.units.find((u) => u.name === p!.unit);
+    if (!p || !cluster || !unit) return undefined;
+    const watch = this.logWatch.watch(cluster, unit, p.file);
+    const state: DocState = { uri, watch, texts: [], kinds: [], first: undefined, reachedTop: false, unsubscribe: () => undefined, timer: undefined, ready: Promise.resolve() };
+    state.ready = watch.source.start().then(
+      () => undefined,
+      (err: Error) => {
+        state.texts.push(`[mailgw-ha] cannot follow ${p.file} on ${unit.key}: ${err.message}`);
+        state.kinds.push('error');
+      },
+    );
+    state.unsubscribe = watch.source.subscribe({
+      lines: (lines) => this.append(state, lines),
+      notice: (n) => {
+        if (n.type === 'rotated') this.services.logger.info(`${unit.key}: ${p.file} rotated${n.archive ? ` (old file ${n.archive})` : ''}`);
+      },
+    });
+    this.docs.set(uri.toString(), state);
+    return state;
+  }
+
+  private append(state: DocState, lines: readonly HubLine[]): void {
+    if (!lines.length) return;
+    if (state.first === undefined) {
+      state.first = { ino: lines[0].ino, offset: lines[0].offset };
+      if (lines[0].offset === 0) state.reachedTop = true;
+    }
+    for (const l of lines) {
+      state.texts.push(l.text);
+      state.kinds.push(l.record.kind);
+    }
+    if (state.texts.length > MAX_LINES) {
+      const drop = state.texts.length - MAX_LINES;
+      state.texts.splice(0, drop);
+      state.kinds.splice(0, drop);
+      state.reachedTop = false;
+      state.first = undefined; // the exact position of the new first line is not kept; load-more is then off
+    }
+    if (!state.timer) {
+      state.timer = setTimeout(() => {
+        state.timer = undefined;
+        this.changed.fire(state.uri);
+        setTimeout(() => this.decorateAll(), 50);
+      }, CHANGE_THROTTLE_MS);
+    }
+  }
+
+  /** Loads up to 512 KB of text above the first line held. Returns the number of lines added. */
+  async loadMore(uri: vscode.Uri): Promise<number> {
+    const state = this.docs.get(uri.toString());
+    if (!state) return 0;
+    if (state.reachedTop) {
+      void vscode.window.showInformationMessage('The whole log file is already shown.');
+      return 0;
+    }
+    const first = state.first;
+    if (!first || first.ino !== state.watch.source.position.ino) {
+      void vscode.window.showInformationMessage(`The earlier lines are no longer in ${state.watch.source.info.file} (it was rotated). Use "Pick Log File…" to open the rotated file.`);
+      return 0;
+    }
+    const conn = this.services.pool.get(state.watch.unit);
+    const r = await readBefore(conn, state.watch.source.info.file, first.offset, LOAD_MORE_BYTES);
+    const lines = r.text.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    state.texts.unshift(...lines);
+    state.kinds.unshift(...lines.map((l) => parseLine(l).kind));
+    state.first = { ino: first.ino, offset: r.startOffset };
+    state.reachedTop = r.startOffset === 0;
+    this.changed.fire(uri);
+    this.lensChanged.fire();
+    setTimeout(() => this.decorateAll(), 100);
+    return lines.length;
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    const state = this.docs.get(document.uri.toString());
+    if (!state || state.reachedTop) return [];
+    const range = new vscode.Range(0, 0, 0, 0);
+    return [new vscode.CodeLens(range, { title: '$(fold-up) Load earlier lines (512 KB)', command: 'mailgwHa.logLoadMore', arguments: [document.uri] })];
+  }
+
+  provideDocumentLinks(document: vscode.TextDocument): vscode.DocumentLink[] {
+    const p = parseUri(document.uri);
+    if (!p) return [];
+    const links: vscode.DocumentLink[] = [];
+    const state = this.docs.get(document.uri.toString());
+    const n = document.lineCount;
+    for (let i = 0; i < n; i++) {
+      const kind = state?.kinds[i];
+      if (kind !== undefined && kind !== 'inserted' && kind !== 'renamed') continue;
+      const text = document.lineAt(i).text;
+      if (!/inserted|renamed/.test(text)) continue;
+      const rec = parseLine(text);
+      if (rec.kind !== 'inserted' && rec.kind !== 'renamed') continue;
+      const id = rec.ids[rec.ids.length - 1];
+      const at = text.lastIndexOf(id);
+      if (at < 0) continue;
+      const link = new vscode.DocumentLink(new vscode.Range(i, at, i, at + id.length), vscode.Uri.parse(`command:mailgwHa.logRevealId?${encodeURIComponent(JSON.stringify([{ cluster: p.cluster, id }]))}`));
+      link.tooltip = `Reveal mail ${id} in the Clusters view`;
+      links.push(link);
+    }
+    return links;
+  }
+
+  private decorateAll(): void {
+    for (const e of vscode.window.visibleTextEditors) if (e.document.uri.scheme === LOG_SCHEME) this.decorate(e);
+  }
+
+  private decorate(editor: vscode.TextEditor): void {
+    const state = this.docs.get(editor.document.uri.toString());
+    if (!state) return;
+    const inserted: vscode.Range[] = [];
+    const errors: vscode.Range[] = [];
+    const n = Math.min(state.kinds.length, editor.document.lineCount);
+    for (let i = 0; i < n; i++) {
+      if (state.kinds[i] === 'inserted') inserted.push(new vscode.Range(i, 0, i, 0));
+      else if (state.kinds[i] === 'error') errors.push(new vscode.Range(i, 0, i, 0));
+    }
+    editor.setDecorations(this.insertedDeco, inserted);
+    editor.setDecorations(this.errorDeco, errors);
+  }
+
+  /** Lines of the open document of a unit's log (for Reveal in Log and tests). */
+  state(uri: vscode.Uri): { lines: number; reachedTop: boolean; inserted: number } | undefined {
+    const s = this.docs.get(uri.toString());
+    return s && { lines: s.texts.length, reachedTop: s.reachedTop, inserted: s.kinds.filter((k) => k === 'inserted').length };
+  }
+
+  private close(uri: vscode.Uri): void {
+    const s = this.docs.get(uri.toString());
+    if (!s) return;
+    this.docs.delete(uri.toString());
+    if (s.timer) clearTimeout(s.timer);
+    s.unsubscribe();
+    s.watch.release();
+  }
+
+  dispose(): void {
+    for (const uri of [...this.docs.keys()]) this.close(vscode.Uri.parse(uri));
+    for (const d of this.disposables) d.dispose();
+    this.changed.dispose();
+    this.lensChanged.dispose();
+  }
+}

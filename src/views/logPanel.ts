@@ -1,0 +1,236 @@
+// The "Gateway Log" webview view in the bottom panel: live lines of the watched units, inserted
+// ids highlighted and counted, errors marked, filter, pause, clear, click an id to reveal the mail,
+// and during a recovery which expected ids the log has confirmed. Lines reach the webview in batches
+// (every BATCH_MS) so thousands of lines per second do not flood the message channel; the webview
+// caps its DOM rows (see src/webview/logPanel.ts).
+import * as crypto from 'crypto';
+import * as vscode from 'vscode';
+import type { ClusterConfig, UnitConfig } from '../core/config';
+import type { HubLine } from '../core/log/hub';
+import type { RecoveryEvent, Services } from '../services';
+import { BATCH_MS, FromWebview, MAX_BUFFERED_LINES, PanelLine, PanelRecovery, PanelSource, ToWebview } from './logProtocol';
+import type { LogWatch, Watch } from './logWatch';
+
+export const LOG_PANEL_VIEW = 'mailgwHa.logPanel';
+
+type WebviewState = Extract<FromWebview, { type: 'state' }>;
+
+export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private ready = false;
+  private readonly watches = new Map<string, { watch: Watch; unsubscribe: () => void }>();
+  private batch: PanelLine[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private recovery: PanelRecovery | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+  private lastState: WebviewState | undefined;
+  private readonly stateChanged = new vscode.EventEmitter<WebviewState>();
+  /** For tests: what the webview reports it shows. */
+  readonly onDidReportState = this.stateChanged.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly services: Services,
+    private readonly logWatch: LogWatch,
+  ) {
+    this.disposables.push(
+      vscode.window.registerWebviewViewProvider(LOG_PANEL_VIEW, this, { webviewOptions: { retainContextWhenHidden: true } }),
+      services.recoveryEvents.event((e) => this.onRecovery(e)),
+    );
+  }
+
+  get state(): WebviewState | undefined {
+    return this.lastState;
+  }
+
+  /** Starts showing a unit's log in the panel (and reveals the panel). */
+  async watch(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): Promise<void> {
+    const key = `${unit.key}:${file}`;
+    if (!this.watches.has(key)) {
+      const watch = this.logWatch.watch(cluster, unit, file);
+      const unsubscribe = watch.source.subscribe({
+        lines: (lines) => this.queue(key, lines),
+        notice: (n) => {
+          const text =
+            n.type === 'rotated' ? `log rotated${n.archive ? ` (old file ${n.archive})` : '; the old file was not found'}` :
+            n.type === 'truncated' ? 'log truncated; reading again from the start' :
+            n.type === 'reconnecting' ? `connection lost; retrying in ${Math.round(n.delayMs / 100) / 10} s (${n.error})` :
+            n.type === 'resumed' ? 'reconnected; nothing was missed' :
+            n.type === 'missing' ? `${file} does not exist (yet); waiting for it` :
+            `stopped: ${n.error ?? 'done'}`;
+          const severity = n.type === 'stopped' || n.type === 'reconnecting' ? 'error' : n.type === 'resumed' ? 'info' : 'warning';
+          this.post({ type: 'notice', src: key, text, severity });
+        },
+      });
+      this.watches.set(key, { watch, unsubscribe });
+      this.postSources();
+    }
+    await vscode.commands.executeCommand(`${LOG_PANEL_VIEW}.focus`);
+  }
+
+  stop(key: string): void {
+    const w = this.watches.get(key);
+    if (!w) return;
+    w.unsubscribe();
+    w.watch.release();
+    this.watches.delete(key);
+    this.postSources();
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    this.ready = false;
+    const media = vscode.Uri.joinPath(this.context.extensionUri, 'media');
+    const scripts = vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview');
+    view.webview.options = { enableScripts: true, localResourceRoots: [media, scripts] };
+    view.webview.html = this.html(view.webview);
+    view.onDidDispose(() => {
+      if (this.view === view) {
+        this.view = undefined;
+        this.ready = false;
+      }
+    });
+    view.webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m));
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = crypto.randomBytes(16).toString('base64');
+    const css = webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'media', 'logPanel.css'));
+    const js = webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview', 'logPanel.js'));
+    const csp = `default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}'; img-src ${webview.cspSource};`;
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${css}">
+<title>Gateway Log</title>
+</head>
+<body>
+<header class="toolbar" role="toolbar" aria-label="Log controls">
+  <label class="filter"><span class="sr-only">Filter</span><input id="filter" type="search" placeholder="Filter (text)" aria-label="Filter lines" spellcheck="false"></label>
+  <label class="check"><input id="regex" type="checkbox"> Regex</label>
+  <label class="check"><input id="insertedOnly" type="checkbox"> Inserted only</label>
+  <button id="pause" type="button" aria-pressed="false" title="Pause (lines keep being collected)">Pause</button>
+  <button id="clear" type="button" title="Clear the panel">Clear</button>
+  <button id="watch" type="button" title="Watch another unit's log">Watch…</button>
+  <span class="counter" id="counter" role="status" aria-live="polite">0 inserted</span>
+</header>
+<div id="sources" class="sources" aria-label="Watched logs"></div>
+<div id="recovery" class="recovery" hidden role="region" aria-label="Recovery confirmation"></div>
+<div id="notices" class="notices" role="log" aria-live="polite"></div>
+<div id="empty" class="empty">No log is watched. Use <strong>Watch…</strong> or the command “Watch Log in Panel”.</div>
+<main id="rows" class="rows" role="log" aria-label="Gateway log lines" tabindex="0"></main>
+<script nonce="${nonce}" src="${js}"></script>
+</body>
+</html>`;
+  }
+
+  private onMessage(m: FromWebview): void {
+    switch (m.type) {
+      case 'ready':
+        this.ready = true;
+        this.postSources();
+        this.post({ type: 'recovery', recovery: this.recovery });
+        // Replay what the sources hold, newest last, bounded.
+        for (const [key, w] of this.watches) {
+          const recent = w.watch.source.recent;
+          this.queue(key, recent.slice(Math.max(0, recent.length - MAX_BUFFERED_LINES)));
+        }
+        return;
+      case 'reveal':
+        void this.reveal(m.src, m.id);
+        return;
+      case 'watch':
+        void vscode.commands.executeCommand('mailgwHa.watchLog');
+        return;
+      case 'openEditor': {
+        const w = this.watches.get(m.src)?.watch;
+        if (w) void vscode.commands.executeCommand('mailgwHa.openLog', { cluster: w.cluster, unit: w.unit });
+        return;
+      }
+      case 'stop':
+        this.services.logger.info(`log panel: stopped watching ${m.src}`);
+        this.stop(m.src);
+        return;
+      case 'state':
+        this.lastState = m;
+        this.stateChanged.fire(m);
+        return;
+    }
+  }
+
+  private async reveal(src: string, id: string): Promise<void> {
+    const w = this.watches.get(src)?.watch;
+    const cluster = w?.cluster.name ?? src.split('/')[0];
+    const found = await revealMailInTree(cluster, id, w ? w.source.recent : []);
+    this.post({ type: 'revealResult', id, found });
+  }
+
+  private onRecovery(e: RecoveryEvent): void {
+    this.recovery = { cluster: e.cluster, phase: e.phase, expected: e.expectedIds ?? this.recovery?.expected ?? [], confirmed: e.confirmedIds ?? this.recovery?.confirmed ?? [] };
+    this.post({ type: 'recovery', recovery: this.recovery });
+  }
+
+  private queue(src: string, lines: readonly HubLine[]): void {
+    for (const l of lines) this.batch.push({ src, seq: l.seq, text: l.text, kind: l.record.kind, ids: l.record.ids, history: l.history });
+    // Bounded while the view is hidden or not ready: the oldest lines go first.
+    if (this.batch.length > MAX_BUFFERED_LINES) this.batch.splice(0, this.batch.length - MAX_BUFFERED_LINES);
+    if (!this.timer) this.timer = setTimeout(() => this.flush(), BATCH_MS);
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    if (!this.view || !this.ready) return; // kept (bounded) until the view is ready
+    if (!this.batch.length) return;
+    const lines = this.batch;
+    this.batch = [];
+    this.post({ type: 'lines', lines });
+  }
+
+  private postSources(): void {
+    const sources: PanelSource[] = [...this.watches.values()].map(({ watch }) => ({ key: watch.source.info.key, cluster: watch.cluster.name, unit: watch.unit.name, file: watch.source.info.file }));
+    this.post({ type: 'sources', sources });
+  }
+
+  private post(m: ToWebview): void {
+    if (this.view && this.ready) void this.view.webview.postMessage(m);
+  }
+
+  /** Sets the panel's filter (Reveal in Log). */
+  setFilter(text: string, regex = false): void {
+    this.post({ type: 'filter', text, regex });
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const key of [...this.watches.keys()]) this.stop(key);
+    for (const d of this.disposables) d.dispose();
+    this.stateChanged.dispose();
+  }
+}
+
+/**
+ * Asks the Clusters tree to reveal a mail (command mailgwHa.revealMail, owned by the tree). If it is
+ * not there, says why when the log tells: delivered, or renamed by the gateway.
+ */
+export async function revealMailInTree(cluster: string, id: string, recent: readonly HubLine[]): Promise<boolean> {
+  let found = false;
+  try {
+    found = (await vscode.commands.executeCommand<boolean>('mailgwHa.revealMail', { cluster, id })) === true;
+  } catch {
+    found = false;
+  }
+  if (!found) {
+    const delivered = [...recent].reverse().find((l) => l.record.kind === 'delivered' && l.record.ids.includes(id));
+    const renamed = [...recent].reverse().find((l) => l.record.kind === 'renamed' && l.record.ids[0] === id);
+    const why = delivered
+      ? `it has been delivered${delivered.record.timestamp ? ` (${delivered.record.timestamp.replace('T', ' ')})` : ''}${delivered.record.to ? ` to ${delivered.record.to}` : ''}`
+      : renamed
+        ? `the gateway gave it the new id ${renamed.record.ids[1]}`
+        : 'it has probably been delivered already (or left the spool)';
+    void vscode.window.showInformationMessage(`Mail ${id} is not in the Clusters tree: ${why}.`);
+  }
+  return found;
+}

@@ -1,0 +1,56 @@
+// The message protocol between the log panel (extension side, src/views/logPanel.ts) and its
+// webview script (src/webview/logPanel.ts). Types only: both sides import them, so a change to a
+// message breaks the build on both sides instead of failing silently at run time.
+import type { LogKind } from '../core/log/parse';
+
+export interface PanelSource {
+  /** `<unit key>:<file>` */
+  readonly key: string;
+  readonly cluster: string;
+  readonly unit: string;
+  readonly file: string;
+}
+
+export interface PanelLine {
+  /** Source key. */
+  readonly src: string;
+  readonly seq: number;
+  readonly text: string;
+  readonly kind: LogKind;
+  readonly ids: readonly string[];
+  readonly history: boolean;
+}
+
+export interface PanelRecovery {
+  readonly cluster: string;
+  readonly phase: string;
+  readonly expected: readonly string[];
+  readonly confirmed: readonly string[];
+}
+
+/** Extension → webview. */
+export type ToWebview =
+  | { readonly type: 'sources'; readonly sources: readonly PanelSource[] }
+  | { readonly type: 'lines'; readonly lines: readonly PanelLine[] }
+  | { readonly type: 'notice'; readonly src: string; readonly text: string; readonly severity: 'info' | 'warning' | 'error' }
+  | { readonly type: 'recovery'; readonly recovery: PanelRecovery | undefined }
+  | { readonly type: 'revealResult'; readonly id: string; readonly found: boolean }
+  | { readonly type: 'clear' }
+  | { readonly type: 'filter'; readonly text: string; readonly regex: boolean };
+
+/** Webview → extension. */
+export type FromWebview =
+  | { readonly type: 'ready' }
+  | { readonly type: 'reveal'; readonly src: string; readonly id: string }
+  | { readonly type: 'watch' }
+  | { readonly type: 'openEditor'; readonly src: string }
+  | { readonly type: 'stop'; readonly src: string }
+  /** For tests and the status bar: what the webview shows right now. */
+  | { readonly type: 'state'; readonly rows: number; readonly insertedIds: readonly string[]; readonly highlighted: number; readonly errors: number; readonly paused: boolean };
+
+/** Most rows kept in the DOM; older rows are dropped (the editor keeps the full text). */
+export const MAX_DOM_ROWS = 2_000;
+/** Most lines kept in the webview for re-filtering. */
+export const MAX_BUFFERED_LINES = 10_000;
+/** How often the extension sends a batch of lines (ms). */
+export const BATCH_MS = 100;

@@ -1,0 +1,120 @@
+// The VS Code side of log watching shared by the panel, the editor documents and the status bar:
+// one LogHub (one SSH follower per unit and file), the cluster the user last chose, and which unit
+// of it is active (runs the gateway).
+import * as vscode from 'vscode';
+import type { ClusterConfig, UnitConfig } from '../core/config';
+import { findGateway } from '../core/gateway';
+import { HubLine, LogHub, LogSource } from '../core/log/hub';
+import type { Services } from '../services';
+
+export interface Watch {
+  readonly source: LogSource;
+  readonly cluster: ClusterConfig;
+  readonly unit: UnitConfig;
+  release(): void;
+}
+
+export class LogWatch implements vscode.Disposable {
+  readonly hub = new LogHub();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when sources, counts or the active unit change (throttled by the listeners). */
+  readonly onDidChange = this.changed.event;
+  private selected: string | undefined;
+  private readonly active = new Map<string, string | null>();
+  /** Ids seen inserted per cluster this session (kept when a watch ends). */
+  private readonly inserted = new Map<string, Set<string>>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly services: Services) {
+    this.disposables.push(
+      services.onDidChangeSettings(() => {
+        // Sources of units that are gone or moved stop with their closed connection; forget them here.
+        for (const s of this.hub.all()) if (!services.unit(s.info.unitKey)) void s.stop();
+        this.changed.fire();
+      }),
+    );
+    const onState = (key: string, state: string) => {
+      const c = key.split('/')[0];
+      if (state === 'connected' && this.active.get(c) === undefined && this.services.cluster(c)) void this.refreshActive(c);
+    };
+    services.pool.on('state', onState);
+    this.disposables.push({ dispose: () => services.pool.off('state', onState) });
+  }
+
+  /** The cluster shown in the status bar: the last one watched, else the only/first one. */
+  get selectedCluster(): ClusterConfig | undefined {
+    const clusters = this.services.settings.clusters;
+    return clusters.find((c) => c.name === this.selected) ?? clusters[0];
+  }
+
+  select(cluster: string): void {
+    if (this.selected !== cluster) {
+      this.selected = cluster;
+      this.changed.fire();
+    }
+  }
+
+  /** null: no unit runs the gateway; undefined: not known yet. */
+  activeUnitName(cluster: string): string | null | undefined {
+    return this.active.get(cluster);
+  }
+
+  /** Looks on both units for the gateway process. */
+  async refreshActive(clusterName: string): Promise<UnitConfig | undefined> {
+    const cluster = this.services.cluster(clusterName);
+    if (!cluster) return undefined;
+    const found = await Promise.all(
+      cluster.units.map(async (u) => {
+        try {
+          return (await findGateway(this.services.pool.get(u), cluster)).pids.length > 0 ? u : undefined;
+        } catch {
+          return undefined;
+        }
+      }),
+    );
+    const active = found.filter((u): u is UnitConfig => u !== undefined);
+    const unit = active.length === 1 ? active[0] : undefined;
+    this.active.set(clusterName, unit ? unit.name : null);
+    this.changed.fire();
+    return unit;
+  }
+
+  /** Starts (or joins) following `file` (default: the cluster's log file) on a unit. */
+  watch(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): Watch {
+    const { source, release } = this.hub.acquire({ unitKey: unit.key, cluster: cluster.name, file }, this.services.pool.get(unit));
+    const onLines = (lines: readonly HubLine[]) => {
+      let set = this.inserted.get(cluster.name);
+      if (!set) this.inserted.set(cluster.name, (set = new Set()));
+      for (const l of lines) if (!l.history && l.record.kind === 'inserted') for (const id of l.record.ids) set.add(id);
+      this.changed.fire();
+    };
+    source.on('lines', onLines);
+    source.start().catch((err: Error) => {
+      this.services.logger.error(`${unit.key}: cannot follow ${file}: ${err.message}`);
+      void vscode.window.showErrorMessage(`Mail Gateway HA: cannot follow ${file} on ${unit.key}: ${err.message}`);
+    });
+    this.select(cluster.name);
+    if (this.active.get(cluster.name) === undefined) void this.refreshActive(cluster.name);
+    return {
+      source,
+      cluster,
+      unit,
+      release: () => {
+        source.off('lines', onLines);
+        release();
+        this.changed.fire();
+      },
+    };
+  }
+
+  /** Mails seen inserted (this session) in the logs watched for a cluster. */
+  insertedCount(cluster: string): number {
+    return this.inserted.get(cluster)?.size ?? 0;
+  }
+
+  dispose(): void {
+    this.hub.dispose();
+    for (const d of this.disposables) d.dispose();
+    this.changed.dispose();
+  }
+}
