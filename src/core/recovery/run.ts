@@ -120,6 +120,8 @@ class Run {
   private readonly report: RecoveryReport;
   private readonly dirs: ReturnType<typeof gatewayDirs>;
   private firstCleanup = true;
+  /** Set when a fault hook throws while a copy streams: the copy stops as if cancelled. */
+  private aborted: Error | undefined;
 
   constructor(
     private readonly opts: RecoveryOptions,
@@ -202,7 +204,8 @@ class Run {
       }
       this.checkCancel();
       if (move.length === 0) {
-        r.outcome = 'nothing-to-do';
+        r.outcome = r.resumed && r.resumed.finished + r.resumed.rolledBack > 0 ? 'done' : 'nothing-to-do';
+        if (r.resumed?.held) r.outcome = 'failed';
         return this.finish();
       }
 
@@ -265,6 +268,8 @@ class Run {
     this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'copy', expectedIds: records.map((m) => m.id) });
     await makeStage(this.primary, stage);
     const placed: MailRecord[] = [];
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- read by the getter below
+    const self = this;
     const batchSize = this.opts.batchSize ?? 1000;
     try {
       for (let i = 0; i < records.length; i += batchSize) {
@@ -280,8 +285,14 @@ class Run {
           stage,
           batch.map((m) => ({ id: m.id, srcDir: this.dirs[m.folder], bodySize: m.bodySize, envSize: m.envSize })),
           useTar,
-          { cancellation: this.opts.cancellation, onFlowing: () => void this.fault('mid-copy') },
-        );
+          {
+            cancellation: { get isCancellationRequested() { return self.aborted !== undefined || !!self.opts.cancellation?.isCancellationRequested; } },
+            onFlowing: () => void this.fault('mid-copy').catch((e: Error) => (this.aborted = e)),
+          },
+        ).catch((e: Error) => {
+          throw this.aborted ?? e;
+        });
+        if (this.aborted) throw this.aborted;
         r.copied += batch.length - [...res.failed.keys()].length;
         const sha: Record<string, { body: string; env: string }> = {};
         for (const [id, h] of res.verified) sha[id] = h;
@@ -316,7 +327,7 @@ class Run {
     } catch (e) {
       // Staged copies are only ours and never seen by the gateway: remove them, then stop.
       await removeStage(this.primary, stage, records.map((m) => m.id)).catch(() => undefined);
-      if (e instanceof Cancelled || this.opts.cancellation?.isCancellationRequested) {
+      if (!this.aborted && (e instanceof Cancelled || this.opts.cancellation?.isCancellationRequested)) {
         await this.rollBack(journal, placed, 'cancelled before the gateway was signalled').catch(() => undefined);
         throw new Cancelled('cancelled');
       }

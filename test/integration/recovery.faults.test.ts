@@ -1,0 +1,152 @@
+// Faults during recovery, each followed by a second run that must finish the job with every
+// stranded mail delivered exactly once (checked against what the simulators delivered).
+import * as assert from 'assert';
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import type { FaultPoint } from '../../src/core/recovery/run';
+import { lab } from './hooks';
+import { assertExactlyOnce, buildCli, runRecovery, tempJournal } from './recoveryHelpers';
+
+const POINTS: FaultPoint[] = ['before-copy', 'mid-copy', 'after-copy', 'after-place', 'after-signal', 'mid-cleanup'];
+
+describe('recovery faults (lab)', function () {
+  this.timeout(120_000);
+  beforeEach(async () => {
+    await lab().reset();
+  });
+
+  for (const [unit, crash] of [['primary', false], ['secondary', false], ['primary', true], ['secondary', true]] as const) {
+    for (const point of POINTS) {
+      const how = crash ? 'killed and the run stopped there (as by a crash)' : 'killed';
+      it(`connection to the ${unit} ${how} at ${point}: the next run finishes, exactly once`, async () => {
+        const m = lab().strand({ mails: 25, vscan: 3, orphans: 1, bigMb: 8 });
+        const journal = tempJournal();
+        let hit = 0;
+        const first = await runRecovery(journal, {
+          faults: async (p) => {
+            if (p !== point || hit++) return;
+            await lab().killSshSessions(unit);
+            if (crash) throw new Error(`stopped at ${point}`);
+          },
+        });
+        assert.strictEqual(hit, 1, `fault point ${point} reached`);
+        const second = await runRecovery(journal);
+        assert.ok(['done', 'nothing-to-do'].includes(second.outcome), `second run: ${second.outcome} ${JSON.stringify(second.errors)} (first: ${first.outcome} ${JSON.stringify(first.errors)})`);
+        assert.ok(!fs.existsSync(journal), 'the journal was finished and archived');
+        if (first.outcome === 'failed') assert.ok(second.resumed, 'the second run resumed the journal');
+        if (crash) {
+          assert.strictEqual(first.outcome, 'failed');
+          assert.ok(second.resumed, 'the second run resumed the journal');
+        }
+        if (process.env.MAILGW_TEST_VERBOSE) console.log(`      first: ${first.outcome} ${first.errors.map((e) => e.message).join('; ')}; second resumed: ${JSON.stringify(second.resumed)}`);
+        await assertExactlyOnce(m);
+      });
+    }
+  }
+
+  it("the primary's input/ full (a small file system): nothing half placed; the next run finishes", async () => {
+    const m = lab().strand({ mails: 10, bigMb: 4 });
+    const input = `${lab().spoolDir}/input`;
+    const mount = await lab().exec('primary', ['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', input]);
+    assert.strictEqual(mount.code, 0, mount.stderr);
+    const journal = tempJournal();
+    try {
+      const r = await runRecovery(journal);
+      assert.strictEqual(r.outcome, 'failed');
+      assert.match(r.errors.map((e) => e.message).join('\n'), /full|space|not writable/i);
+      const inside = await lab().exec('primary', ['ls', '-A', input]);
+      assert.strictEqual(inside.stdout.trim(), '', 'staging folder removed from the full input/');
+    } finally {
+      await lab().exec('primary', ['umount', input]);
+    }
+    const r2 = await runRecovery(journal);
+    assert.strictEqual(r2.outcome, 'done', JSON.stringify(r2.errors));
+    await assertExactlyOnce(m);
+  });
+
+  it("the primary's input/ not writable: refused cleanly; the next run finishes", async () => {
+    const m = lab().strand({ mails: 6 });
+    const input = `${lab().spoolDir}/input`;
+    for (const argv of [['mount', '--bind', input, input], ['mount', '-o', 'remount,bind,ro', input]]) {
+      const r = await lab().exec('primary', argv);
+      assert.strictEqual(r.code, 0, r.stderr);
+    }
+    const journal = tempJournal();
+    try {
+      const r = await runRecovery(journal);
+      assert.strictEqual(r.outcome, 'failed');
+      assert.match(r.errors[0].message, /staging folder/);
+      assert.strictEqual(r.removed, 0);
+    } finally {
+      await lab().exec('primary', ['umount', input]);
+    }
+    const r2 = await runRecovery(journal);
+    assert.strictEqual(r2.outcome, 'done', JSON.stringify(r2.errors));
+    await assertExactlyOnce(m);
+  });
+
+  it('the gateway stops after the copies are placed: nothing inserted twice once it runs again', async () => {
+    const m = lab().strand({ mails: 8, vscan: 2 });
+    const journal = tempJournal();
+    const r = await runRecovery(journal, { faults: async (p) => (p === 'after-place' ? lab().stopGateway('primary') : undefined) });
+    assert.strictEqual(r.outcome, 'failed');
+    const r2 = await runRecovery(journal);
+    assert.strictEqual(r2.outcome, 'failed', 'still refused while no gateway runs');
+    await lab().startGateway('primary');
+    const r3 = await runRecovery(journal);
+    assert.strictEqual(r3.outcome, 'done', JSON.stringify(r3.errors));
+    assert.strictEqual(r3.resumed?.finished, 10);
+    await assertExactlyOnce(m);
+  });
+
+  for (const point of ['after-copy', 'after-place'] as const) {
+    it(`a takeover at ${point} (the secondary delivers its own mail): after the takeback nothing is delivered twice`, async () => {
+      const m = lab().strand({ mails: 12, vscan: 2 });
+      const journal = tempJournal();
+      const r = await runRecovery(journal, { faults: async (p) => (p === point ? lab().takeover() : undefined) });
+      assert.strictEqual(r.outcome, 'failed');
+      assert.match(r.errors.map((e) => e.message).join('\n'), /not the active unit/);
+      // While active, the secondary delivers what it holds.
+      await new Promise((res) => setTimeout(res, 2500));
+      await lab().takeback();
+      const r2 = await runRecovery(journal);
+      assert.ok(['done', 'nothing-to-do'].includes(r2.outcome), JSON.stringify(r2.errors));
+      await assertExactlyOnce(m);
+    });
+  }
+
+  describe('the recovering process SIGKILLed at random points (CLI child)', () => {
+    let cli = '';
+    before(async function () {
+      this.timeout(60_000);
+      cli = await buildCli();
+    });
+    for (let i = 0; i < 3; i++) {
+      it(`iteration ${i + 1}: killed, then a second run; exactly once`, async () => {
+        const m = lab().strand({ mails: 20, vscan: 3, bigMb: 2 });
+        const journal = tempJournal();
+        const args = [cli, 'recover', '--yes', '--json', '--settings', lab().settingsPath, '--journal', journal];
+        const delay = 100 + Math.floor(Math.random() * 900);
+        const first = await runCli(args, delay);
+        const second = await runCli(args);
+        assert.strictEqual(second.code, 0, `${second.stdout}\n${second.stderr} (first killed after ${delay} ms: ${first.signal ?? first.code})`);
+        await assertExactlyOnce(m);
+      });
+    }
+  });
+});
+
+function runCli(args: string[], killAfterMs?: number): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    const t = killAfterMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), killAfterMs) : undefined;
+    child.on('close', (code, signal) => {
+      if (t) clearTimeout(t);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}

@@ -1,0 +1,95 @@
+// Shared by the recovery integration tests: a pool on the lab, a journal folder, the run, and the
+// exactly-once check against what the simulators really delivered.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { ClusterConfig, parseSettings } from '../../src/core/config';
+import { MemorySecretStore, noPrompts, silentLogger } from '../../src/core/host';
+import { recover, RecoveryOptions, RecoveryReport } from '../../src/core/recovery/run';
+import { parseRecoverySettings } from '../../src/core/recovery/settings';
+import { ConnectionPool } from '../../src/core/ssh/pool';
+import type { StrandManifest } from '../lab/lab';
+import { waitFor } from '../lab/wait';
+import { lab } from './hooks';
+
+export const REPO = path.resolve(__dirname, '..', '..');
+
+export function labCluster(): ClusterConfig {
+  const raw = JSON.parse(fs.readFileSync(lab().settingsPath, 'utf8')) as Record<string, unknown>;
+  const s = parseSettings(raw['mailgwHa.clusters'], raw['mailgwHa.knownHostsFile']);
+  assert.deepStrictEqual(s.errors, []);
+  return s.clusters[0];
+}
+
+export function newPool(): ConnectionPool {
+  return new ConnectionPool({
+    prompts: noPrompts,
+    secrets: new MemorySecretStore(),
+    logger: silentLogger,
+    knownHostsFiles: [lab().knownHostsPath],
+    reconnectDelaysMs: [200, 1000],
+    connectTimeoutMs: 5000,
+  });
+}
+
+export function tempJournal(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-rec-')), 'recovery-lab.jsonl');
+}
+
+/** One run with its own pool (as a fresh process would have), closed afterwards. */
+export async function runRecovery(journalFile: string, extra: Partial<RecoveryOptions> = {}, cluster = labCluster()): Promise<RecoveryReport> {
+  const pool = newPool();
+  try {
+    return await recover({
+      pool,
+      cluster,
+      settings: parseRecoverySettings({}).settings,
+      journalFile,
+      confirmTimeoutMs: 20_000,
+      ...extra,
+    });
+  } finally {
+    pool.dispose();
+  }
+}
+
+export function mailIds(folder: string, ref: 'primary' | 'secondary'): Set<string> {
+  return new Set(fs.readdirSync(lab().hostPath(ref, folder as 'spool')).filter((n) => /\.(body|env)$/.test(n) && !n.startsWith('.')).map((n) => n.replace(/\.(body|env)$/, '')));
+}
+
+/**
+ * Every complete stranded mail delivered exactly once (over both units), none twice, after the
+ * simulators had time to deliver everything; and the moved mails gone from the secondary.
+ */
+export async function assertExactlyOnce(m: StrandManifest): Promise<void> {
+  const all = Object.values(m.messageIds);
+  await waitFor(
+    'every stranded Message-ID to be delivered',
+    () => {
+      const d = lab().deliveries();
+      return all.every((mid) => (d.byMessageId[mid] ?? 0) >= 1) ? true : undefined;
+    },
+    20_000,
+  ).catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 1500)); // a late second delivery would show up here
+  const d = lab().deliveries();
+  const lost = all.filter((mid) => !d.byMessageId[mid]);
+  const twice = all.filter((mid) => (d.byMessageId[mid] ?? 0) > 1);
+  assert.deepStrictEqual({ lost, twice }, { lost: [], twice: [] }, 'exactly-once delivery');
+  const left = new Set([...mailIds('spool', 'secondary'), ...mailIds('vscan', 'secondary')]);
+  const dup = new Set(m.duplicates);
+  const stillThere = [...m.secondarySpool, ...m.secondaryVscan].filter((id) => !dup.has(id) && left.has(id));
+  assert.deepStrictEqual(stillThere, [], 'moved mails removed from the secondary');
+  // Nothing of ours left behind in the primary's input/ (copies or staging folders).
+  assert.deepStrictEqual(fs.readdirSync(lab().hostPath('primary', 'input')), [], "primary's input/ is empty");
+}
+
+/** Bundles the CLI alone (not the whole project: other bundles may be mid-edit) into a temp folder. */
+export async function buildCli(): Promise<string> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-cli-')), 'cli.js');
+  await esbuild.build({ entryPoints: [path.join(REPO, 'src', 'cli.ts')], bundle: true, platform: 'node', target: 'node20', format: 'cjs', outfile: out, external: ['vscode', 'cpu-features', '*.node'], logLevel: 'error' });
+  return out;
+}
