@@ -1,7 +1,8 @@
 // Lists a gateway folder on a unit and pairs `<id>.env` + `<id>.body` into mails. One SFTP readdir
-// (attributes come from lstat, so symlinks are seen as links and never followed).
+// (attributes come from lstat, so symlinks are seen as links and never followed), pipelined.
 import { ClusterConfig, gatewayDirs } from '../config';
 import { isSafeMailId } from '../names';
+import type { SFTPWrapper } from 'ssh2';
 import type { UnitConnection } from '../ssh/connection';
 
 export type SpoolFolder = 'spool' | 'vscan' | 'input';
@@ -69,12 +70,14 @@ export function pairEntries(folder: SpoolFolder, path: string, entries: readonly
       ignored.push({ name, reason: 'temporary' });
       continue;
     }
-    const m = /^(.*)\.(env|body)$/.exec(name);
-    if (!m) {
+    // endsWith rather than a regex: this runs for every file of folders with 100,000 of them.
+    const part = name.endsWith('.body') ? 'body' : name.endsWith('.env') ? 'env' : undefined;
+    if (!part) {
       ignored.push({ name, reason: 'not-a-mail-file' });
       continue;
     }
-    if (!isSafeMailId(m[1])) {
+    const id = name.slice(0, name.length - part.length - 1);
+    if (!isSafeMailId(id)) {
       ignored.push({ name, reason: 'unsafe-name' });
       continue;
     }
@@ -83,10 +86,10 @@ export function pairEntries(folder: SpoolFolder, path: string, entries: readonly
       continue;
     }
     const file: MailFile = { name, size: e.size, mtimeMs: e.mtime * 1000 };
-    const slot = byId.get(m[1]) ?? {};
-    if (m[2] === 'env') slot.env = file;
+    let slot = byId.get(id);
+    if (!slot) byId.set(id, (slot = {}));
+    if (part === 'env') slot.env = file;
     else slot.body = file;
-    byId.set(m[1], slot);
   }
   const mails: MailEntry[] = [];
   let totalBytes = 0;
@@ -113,19 +116,54 @@ export function pairEntries(folder: SpoolFolder, path: string, entries: readonly
   };
 }
 
+/** READDIR requests kept in flight: each answer carries ~100 entries, so round trips, not bytes, bound a big folder. */
+const READDIR_DEPTH = 16;
+
+/**
+ * Reads a whole directory with several READDIR requests in flight on one handle (the server answers
+ * them in order with successive batches; the ones past the end get EOF). ssh2's own readdir(path)
+ * waits for each batch before asking for the next. Resolves undefined if the folder does not exist.
+ */
+function readdirPipelined(sftp: SFTPWrapper, path: string): Promise<RawDirEntry[] | undefined> {
+  return new Promise((resolve, reject) => {
+    sftp.opendir(path, (err, handle) => {
+      if (err) {
+        if ((err as { code?: number }).code === 2) return resolve(undefined); // SSH_FX_NO_SUCH_FILE
+        return reject(err);
+      }
+      const entries: RawDirEntry[] = [];
+      let inFlight = 0;
+      let eof = false;
+      let failure: Error | undefined;
+      const finish = () => sftp.close(handle, () => (failure ? reject(failure) : resolve(entries)));
+      const issue = () => {
+        while (!eof && !failure && inFlight < READDIR_DEPTH) {
+          inFlight++;
+          sftp.readdir(handle, (e, list) => {
+            inFlight--;
+            if (e) {
+              if ((e as { code?: number }).code === 1) eof = true; // SSH_FX_EOF
+              else failure ??= e;
+            } else if (Array.isArray(list)) {
+              for (const x of list) entries.push({ filename: x.filename, mode: x.attrs.mode, size: x.attrs.size, mtime: x.attrs.mtime });
+            } else eof = true;
+            if (eof || failure) {
+              if (inFlight === 0) finish();
+            } else issue();
+          });
+        }
+      };
+      issue();
+    });
+  });
+}
+
 export async function listFolder(connection: UnitConnection, cluster: ClusterConfig, folder: SpoolFolder): Promise<FolderListing> {
   const path = gatewayDirs(cluster)[folder];
-  const entries = await connection.withSftp(
-    (sftp) =>
-      new Promise<RawDirEntry[] | undefined>((resolve, reject) => {
-        sftp.readdir(path, (err, list) => {
-          if (err) {
-            if ((err as { code?: number }).code === 2) return resolve(undefined); // SSH_FX_NO_SUCH_FILE
-            return reject(new Error(`${connection.address.label}: cannot list ${path}: ${err.message}`));
-          }
-          resolve(list.map((e) => ({ filename: e.filename, mode: e.attrs.mode, size: e.attrs.size, mtime: e.attrs.mtime })));
-        });
-      }),
+  const entries = await connection.withSftp((sftp) =>
+    readdirPipelined(sftp, path).catch((err: Error) => {
+      throw new Error(`${connection.address.label}: cannot list ${path}: ${err.message}`);
+    }),
   );
   if (!entries) return { ...pairEntries(folder, path, []), missing: true };
   return pairEntries(folder, path, entries);
