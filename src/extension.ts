@@ -5,6 +5,7 @@ import { registerSettingsCommands } from './commands/settingsCommands';
 import { registerConnectionCommands } from './commands/connectionCommands';
 import { registerSpoolCommands } from './commands/spoolCommands';
 import { registerLogFeatures } from './commands/logCommands';
+import { registerRecoveryCommands } from './commands/recoveryCommands';
 import { registerMailFileSystem } from './views/mailFileSystem';
 import { formatConfigError } from './core/config';
 import { Services } from './services';
@@ -47,6 +48,7 @@ export function activate(context: vscode.ExtensionContext): MailgwHaApi {
     ...registerSettingsCommands(),
     ...registerConnectionCommands(services),
     ...registerLogFeatures(context, services),
+    ...registerRecoveryCommands(services),
     vscode.commands.registerCommand('mailgwHa.showOutput', () => output.show(true)),
   );
   output.info(`activated (VS Code ${vscode.version})`);

@@ -61,6 +61,8 @@ export interface RecoveryOptions {
   readonly confirmTimeoutMs?: number;
   /** Mails per copy batch (default 1000). */
   readonly batchSize?: number;
+  /** Copy, verify and place in input/ only: no signal, no removal (the manual way). */
+  readonly stopAfterPlace?: boolean;
   /** Force the SFTP fallback (tests, benchmarks). */
   readonly forceSftp?: boolean;
 }
@@ -220,7 +222,7 @@ class Run {
       const records = planned.map((m): MailRecord => ({ ...m, state: 'planned' }));
 
       const placed = await this.copyAndPlace(journal, stage, records);
-      await this.signalAndConfirm(journal, placed, true);
+      if (!this.opts.stopAfterPlace) await this.signalAndConfirm(journal, placed, true);
       journal.append({ t: 'end', outcome: 'done', at: new Date().toISOString() });
       r.journal = journal.archive(stamp());
       journal = undefined;

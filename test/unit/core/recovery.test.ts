@@ -93,3 +93,11 @@ describe('recovery: log parsing', () => {
     assert.match(parseRecoverySettings({ 'mailgwHa.deliveryLogPattern': 'x(?<id>y)' }).errors[0], /messageId/);
   });
 });
+
+describe('recovery: manifest', () => {
+  it("package.json's default delivery pattern is the core's", () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pkg = require('../../../package.json') as { contributes: { configuration: { properties: Record<string, { default?: unknown }> } } };
+    assert.strictEqual(pkg.contributes.configuration.properties['mailgwHa.deliveryLogPattern'].default, DEFAULT_DELIVERY_LOG_PATTERN);
+  });
+});
