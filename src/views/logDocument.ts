@@ -69,7 +69,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
       vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, this),
       vscode.languages.registerDocumentLinkProvider({ scheme: LOG_SCHEME }, this),
       vscode.languages.registerCodeLensProvider({ scheme: LOG_SCHEME }, this),
-      vscode.workspace.onDidCloseTextDocument((d) => d.uri.scheme === LOG_SCHEME && this.close(d.uri)),
+      vscode.workspace.onDidCloseTextDocument((d) => d.uri.scheme === LOG_SCHEME && this.closeLater(d.uri)),
       vscode.window.onDidChangeVisibleTextEditors(() => this.decorateAll()),
       this.insertedDeco,
       this.errorDeco,
@@ -224,6 +224,16 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
   state(uri: vscode.Uri): { lines: number; reachedTop: boolean; inserted: number } | undefined {
     const s = this.docs.get(uri.toString());
     return s && { lines: s.texts.length, reachedTop: s.reachedTop, inserted: s.kinds.filter((k) => k === 'inserted').length };
+  }
+
+  /**
+   * Setting the language closes and reopens the document at once, and VS Code closes documents
+   * some time after their tab: stop following only if it stays closed.
+   */
+  private closeLater(uri: vscode.Uri): void {
+    setTimeout(() => {
+      if (!vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString())) this.close(uri);
+    }, 2_000);
   }
 
   private close(uri: vscode.Uri): void {
