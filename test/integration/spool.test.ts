@@ -66,6 +66,18 @@ describe('spool explorer core (lab)', function () {
     assert.deepStrictEqual(primarySpool.mails.map((x) => x.id).sort(), [...m.duplicates].sort());
   });
 
+  it('lists a folder of 4,000 files completely (READDIR pipelined past many batches)', async () => {
+    const dir = lab().hostPath('secondary', 'vscan');
+    for (let n = 0; n < 2000; n++) {
+      const id = `30000-00000-${String(n).padStart(5, '0')}`;
+      fs.writeFileSync(path.join(dir, `${id}.body`), `Subject: ${n}\r\n\r\n`);
+      if (n !== 77) fs.writeFileSync(path.join(dir, `${id}.env`), 'env');
+    }
+    const l = await listFolder(pool.get(cluster.secondary), cluster, 'vscan');
+    assert.deepStrictEqual([l.completeCount, l.incompleteCount, l.mails.length, new Set(l.mails.map((m) => m.id)).size], [1999, 1, 2000, 2000]);
+    assert.strictEqual(l.mails.find((m) => !m.complete)?.id, '30000-00000-00077');
+  });
+
   it('reads From/Subject/Message-ID of every stranded mail from the first KBs of its .body, cached by id+mtime+size', async () => {
     const m = lab().strand({ mails: 15, bigMb: 3 });
     const conn = pool.get(cluster.secondary);
