@@ -181,6 +181,22 @@ describe('lab: spool explorer', () => {
     assert.deepStrictEqual(units, { 'fw-a': 'unit.primary.active', 'fw-b': 'unit.secondary.leftovers' });
   });
 
+  it('auto-refresh (mailgwHa.autoRefreshSeconds) picks up new mail without a Refresh', async () => {
+    const cfg = vscode.workspace.getConfiguration('mailgwHa');
+    // (The takeover above let fw-b's gateway work on its folders for a while: count from what is there now.)
+    await api.clusterTree.refresh();
+    const before = Number(/^(\d+) mail/.exec((await folderRow(api, 'fw-b', 'vscan')).description)?.[1]);
+    assert.ok(before >= 0);
+    await cfg.update('autoRefreshSeconds', 5, vscode.ConfigurationTarget.Workspace);
+    try {
+      lab.putMail('secondary', 'vscan');
+      const want = `${before + 1} mail${before + 1 === 1 ? '' : 's'}`;
+      await waitFor(`vscan "${want}" without Refresh`, async () => ((await folderRow(api, 'fw-b', 'vscan')).description.startsWith(want) ? true : undefined), 20_000);
+    } finally {
+      await cfg.update('autoRefreshSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+    }
+  });
+
   it('shows an unreachable unit as an error node instead of stale mail, and recovers on refresh', async () => {
     const cfg = vscode.workspace.getConfiguration('mailgwHa');
     const clusters = cfg.get<Record<string, unknown>[]>('clusters')!;
