@@ -1,10 +1,13 @@
 // HA sync health against a lab whose simulator mirrors mail to its partner (its own lab, sync on).
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { parseSettings } from '../../src/core/config';
 import { MemorySecretStore, noPrompts } from '../../src/core/host';
 import { ConnectionPool } from '../../src/core/ssh/pool';
+import { recover } from '../../src/core/recovery/run';
+import { parseRecoverySettings } from '../../src/core/recovery/settings';
 import { readSyncHealth, SyncHealth, SyncSettings } from '../../src/core/sync/health';
 import { DEFAULT_STATE_DIR, Lab } from '../lab/lab';
 import { trackLab } from './hooks';
@@ -88,5 +91,60 @@ describe('sync: HA sync health (separate lab with the sync on)', function () {
     const h = await readSyncHealth(pool, cluster(), settings);
     assert.strictEqual(h.state, 'no-active-unit');
     assert.match(h.warning!, /runs on neither unit/);
+  });
+
+  it('a takeover during traffic with the sync path cut, then recovery: every Message-ID delivered exactly once', async function () {
+    this.timeout(120_000);
+    const ids = (ms: { id: string }[]) => ms.map((m) => m.id).sort();
+    const onUnit = (ref: 'primary' | 'secondary', id: string) => fs.existsSync(path.join(l.hostPath(ref, 'spool'), `${id}.env`));
+    const waitFor = async (what: string, ok: () => boolean, ms = 20_000) => {
+      const deadline = Date.now() + ms;
+      while (!ok() && Date.now() < deadline) await sleep(100);
+      assert.ok(ok(), what);
+    };
+    const all: { id: string; messageId: string }[] = [];
+    const put = (ref: 'primary' | 'secondary') => {
+      const m = l.putMail(ref, 'spool');
+      all.push(m);
+      return m;
+    };
+    // Traffic on the primary, mirrored to the secondary (delivery held so it stays in flight).
+    l.pauseDelivery('primary');
+    const a = [0, 1, 2, 3, 4, 5].map(() => put('primary'));
+    await waitFor('A mirrored', () => a.every((m) => onUnit('secondary', m.id)));
+    // The sync path breaks; more traffic reaches only the primary.
+    l.partition();
+    const b = [0, 1, 2, 3].map(() => put('primary'));
+    // Takeover: the secondary delivers its copies of A; its deletes of the primary's A wait in its transaction log.
+    await l.takeover();
+    assert.ok(b.every((m) => !onUnit('secondary', m.id)), 'B never reached the secondary');
+    await waitFor('A delivered by the secondary', () => a.every((m) => l.deliveries().byMessageId[m.messageId] === 1));
+    l.pauseDelivery('secondary');
+    const c1 = [0, 1, 2].map(() => put('secondary'));
+    // The path heals: the deletes replay (A leaves the primary) and C1 is mirrored to the primary.
+    l.heal();
+    await waitFor('A removed from the primary, C1 mirrored to it', () => a.every((m) => !onUnit('primary', m.id)) && c1.every((m) => onUnit('primary', m.id)));
+    // It breaks again; C2 reaches only the secondary. Takeback while cut.
+    l.partition();
+    const c2 = [0, 1].map(() => put('secondary'));
+    await l.takeback();
+    l.resumeDelivery('primary');
+    const before = await readSyncHealth(pool, cluster(), settings);
+    assert.deepStrictEqual([...before.standbyOnly].sort(), ids([...c1, ...c2].filter((m) => !onUnit('primary', m.id))), 'sync health: the mails only on the standby');
+
+    const recoveryPool = new ConnectionPool({ prompts: noPrompts, secrets: new MemorySecretStore(), logger: { debug() {}, info() {}, warn() {}, error() {} }, knownHostsFiles: [l.knownHostsPath], sshConfigFile: '/nonexistent' });
+    try {
+      const report = await recover({ pool: recoveryPool, cluster: cluster(), settings: parseRecoverySettings({}).settings, journalFile: path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-sync-rec-')), 'j.jsonl'), confirmTimeoutMs: 30_000 });
+      assert.strictEqual(report.outcome, 'done', JSON.stringify(report.errors));
+      assert.deepStrictEqual(report.plan?.move.slice().sort(), ids(c2), 'only the mails the primary never had are moved');
+      assert.ok(ids(c1).every((id) => report.plan!.duplicates.some((d) => d.id === id)), 'the mirrored C1 are duplicates, not moved');
+    } finally {
+      recoveryPool.dispose();
+    }
+    l.heal();
+    await waitFor('everything delivered', () => all.every((m) => (l.deliveries().byMessageId[m.messageId] ?? 0) >= 1), 30_000);
+    await sleep(3000); // a late second delivery would show up here
+    const d = l.deliveries();
+    assert.deepStrictEqual({ lost: all.filter((m) => !d.byMessageId[m.messageId]).map((m) => m.id), twice: all.filter((m) => d.byMessageId[m.messageId] > 1).map((m) => m.id) }, { lost: [], twice: [] });
   });
 });

@@ -310,10 +310,10 @@ function syncTick() {
   if (readTlog().length && !syncing && now - lastRetry >= 2000) void drain();
 }
 
-/** @param {string} id */
+/** A delivered mail is deleted on the partner, whoever put the copy there. @param {string} id */
 function syncDelivered(id) {
   firstSeen.delete(id);
-  if (!mirrored.delete(id)) return;
+  mirrored.delete(id);
   enqueue({ op: 'delete', id, at: new Date().toISOString() });
 }
 
