@@ -133,7 +133,8 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
         this.ready = true;
         this.postSources();
         this.post({ type: 'recovery', recovery: this.recovery });
-        // Replay what the sources hold, newest last, bounded.
+        // A fresh webview: replay what the sources hold (which includes anything queued), bounded.
+        this.batch = [];
         for (const [key, w] of this.watches) {
           const recent = w.watch.source.recent;
           this.queue(key, recent.slice(Math.max(0, recent.length - MAX_BUFFERED_LINES)));

@@ -1,0 +1,71 @@
+// The packaged extension's Gateway Log panel in a real workbench, seen through the browser: "Watch
+// Log in Panel" from the command palette, mail put into input/ and SIGUSR2 on the lab, the inserted
+// ids highlighted and counted in the webview. Leaves .test-output/screenshots/log-panel-inserted.png.
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { DEFAULT_STATE_DIR, Lab } from '../lab/lab';
+import { openClustersView, openWorkbench, Workbench } from './workbench';
+
+function labOptions(): { stateDir: string; addresses: [string, string] } {
+  const env = process.env.MAILGW_HOST_LAB_ADDRESSES?.split(',');
+  return {
+    stateDir: `${process.env.MAILGW_HOST_LAB_DIR ?? path.join(DEFAULT_STATE_DIR, 'host')}-ui-log`,
+    addresses: env?.length === 2 ? [env[0], env[1]] : ['127.0.0.8', '127.0.0.9'],
+  };
+}
+
+describe('UI: Gateway Log panel with inserted mail (code-server + Chromium)', () => {
+  let wb: Workbench | undefined;
+  let lab: Lab;
+  before(async function () {
+    this.timeout(180_000);
+    lab = new Lab(labOptions());
+    await lab.up();
+    wb = await openWorkbench({ workspace: lab.workspacePath });
+  });
+  after(async () => {
+    await wb?.close();
+    await lab?.down();
+  });
+
+  it('highlights and counts the inserted ids; screenshot', async () => {
+    const page = wb!.page;
+    // Opening the Clusters view activates the extension (as a user would see it first).
+    await openClustersView(page);
+    await page.locator('.part.sidebar .monaco-list-row').filter({ hasText: 'fw-a' }).first().waitFor({ timeout: 60_000 });
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ timeout: 30_000 });
+    await input.fill('>Mail Gateway HA: Watch Log in Panel');
+    await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Watch Log in Panel' }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Enter');
+    // The unit pick: fw-a (primary).
+    await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'fw-a' }).first().waitFor({ timeout: 30_000 });
+    await input.fill('fw-a');
+    await page.keyboard.press('Enter');
+
+    const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    await frame.locator('#rows').waitFor({ timeout: 60_000 });
+    await frame.locator('.sources .source').filter({ hasText: 'lab/fw-a' }).waitFor({ timeout: 30_000 });
+    // Let the follower reach the end of the log before the mail goes in.
+    await frame.locator('.row').filter({ hasText: 'SERVICE gateway started' }).first().waitFor({ timeout: 30_000 });
+    const mails = [lab.putMail('primary', 'input'), lab.putMail('primary', 'input'), lab.putMail('primary', 'input')];
+    const r = await lab.exec('primary', ['pkill', '-USR2', '-x', lab.processName]);
+    assert.strictEqual(r.code, 0, r.stderr);
+    for (const m of mails) await frame.locator('button.id.inserted', { hasText: m.id }).waitFor({ timeout: 15_000 });
+    assert.strictEqual((await frame.locator('#counter').textContent())?.trim(), '3 inserted');
+    // Every line of the log exactly once, in order.
+    assert.deepStrictEqual(await frame.locator('.row .text').allTextContents(), lab.logLines('primary'));
+    // Ids are real buttons: reachable with the keyboard.
+    assert.strictEqual(await frame.locator('button.id.inserted').first().evaluate((b) => (b as HTMLButtonElement).tabIndex), 0);
+    // Unrelated toasts (git, ...) would cover the panel in the screenshot.
+    await page.keyboard.press('F1');
+    await input.fill('>Notifications: Clear All Notifications');
+    await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Clear All Notifications' }).first().waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+    const shot = await wb!.screenshot('log-panel-inserted');
+    assert.ok(fs.statSync(shot).size > 20_000, `screenshot written: ${shot}`);
+  });
+});
