@@ -71,6 +71,7 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
     if (!dryRun && !yes && !process.stdin.isTTY) throw new CliFailure('recover changes both units: pass --yes to run without a terminal to confirm on (or --dry-run to see the plan)');
     const journalOpt = args.options.get('journal');
     const journalFile = typeof journalOpt === 'string' ? journalOpt : journalFileFor(ctx.stateDir, cluster.name);
+    const started = Date.now();
     let interrupted = false;
     const cancellation = { isCancellationRequested: false };
     // Ctrl-C: stop at the next safe point (the journal keeps the rest); a second Ctrl-C exits.
@@ -89,7 +90,7 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
       dryRun,
       cancellation,
       logger: ctx.logger,
-      onProgress: ctx.json ? undefined : (p) => process.stderr.write(`mailgw-ha: ${p.message}\n`),
+      onProgress: ctx.json && process.env.MAILGW_HA_VERBOSE !== '1' ? undefined : (p) => process.stderr.write(`mailgw-ha: [${((Date.now() - started) / 1000).toFixed(2)} s] ${p.message}\n`),
       confirmPlan: yes
         ? undefined
         : async (plan) => {

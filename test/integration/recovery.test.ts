@@ -105,6 +105,32 @@ describe('recovery (lab)', function () {
     assert.ok(!mailIds('spool', 'secondary').has(clash), 'the renamed mail was confirmed and removed');
   });
 
+  it('a copy whose Message-ID reaches the primary before the signal is taken back, not inserted', async () => {
+    const m = lab().strand({ mails: 5 });
+    const x = m.secondarySpool[2];
+    lab().pauseDelivery('primary');
+    const r = await runRecovery(tempJournal(), {
+      faults: (p) => {
+        if (p !== 'after-place') return;
+        // The same mail arrives in the primary's spool/ by another way (e.g. HA sync), under another id.
+        const src = lab().hostPath('secondary', 'spool');
+        const dst = lab().hostPath('primary', 'spool');
+        fs.copyFileSync(path.join(src, `${x}.body`), path.join(dst, '11111-22222-33333.body'));
+        fs.copyFileSync(path.join(src, `${x}.env`), path.join(dst, '11111-22222-33333.env'));
+      },
+    });
+    assert.strictEqual(r.outcome, 'done', JSON.stringify(r.errors));
+    assert.strictEqual(r.inserted, 4);
+    assert.strictEqual(r.skippedDuplicates, 1);
+    assert.strictEqual(r.rolledBack, 1);
+    assert.ok(mailIds('spool', 'secondary').has(x), 'the original stays on the secondary');
+    assert.deepStrictEqual(fs.readdirSync(lab().hostPath('primary', 'input')), []);
+    lab().resumeDelivery('primary');
+    await new Promise((res) => setTimeout(res, 3000));
+    const d = lab().deliveries();
+    assert.deepStrictEqual(Object.values(m.messageIds).map((mid) => d.byMessageId[mid]), [1, 1, 1, 1, 1]);
+  });
+
   it('copies over SFTP when asked (fallback for boxes without tar/sha256sum)', async () => {
     const m = lab().strand({ mails: 12, vscan: 2, bigMb: 3 });
     const r = await runRecovery(tempJournal(), { forceSftp: true });

@@ -79,28 +79,45 @@ export function deliveredMessageIds(logText: string, pattern: RegExp): Set<strin
   return out;
 }
 
+/**
+ * Message-IDs the primary holds in the given folders or has delivered (its log tail). The log is
+ * read after the folders, and again if a mail vanished while its Message-ID was being read: a
+ * mail delivered meanwhile is then in the log, so it is never missed both ways.
+ */
+export async function primaryMessageIds(pool: ConnectionPool, cluster: ClusterConfig, folders: readonly SpoolFolder[], pattern: RegExp, logBytes = 16 * 1024 * 1024): Promise<Map<string, string>> {
+  const pc = pool.get(cluster.primary);
+  const dirs = gatewayDirs(cluster);
+  const listings = await Promise.all(folders.map((f) => listFolder(pc, cluster, f)));
+  const mids = await Promise.all(listings.map((l) => readMessageIds(pc, dirs[l.folder], l.mails.filter((m) => m.complete).map((m) => m.id))));
+  const out = new Map<string, string>();
+  let vanished = false;
+  listings.forEach((l, i) => {
+    for (const [, mid] of mids[i]) {
+      if (mid) out.set(normalizeMessageId(mid), `already in the primary's ${l.folder}/`);
+      else vanished = true;
+    }
+  });
+  let text = await logTail(pc, cluster.logFile, logBytes);
+  if (vanished) {
+    await new Promise((r) => setTimeout(r, 300));
+    text = await logTail(pc, cluster.logFile, logBytes);
+  }
+  for (const mid of deliveredMessageIds(text, pattern)) if (!out.has(mid)) out.set(mid, 'already delivered by the primary (its log)');
+  return out;
+}
+
 export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, options: PlanOptions): Promise<RecoveryPlan> {
   const { primaryPid } = await checkPair(pool, cluster);
   const folders = options.folders ?? ['spool', 'vscan'];
-  const pc = pool.get(cluster.primary);
   const sc = pool.get(cluster.secondary);
   const dirs = gatewayDirs(cluster);
 
-  const [secondaryListings, primaryListings, logText] = await Promise.all([
+  const [secondaryListings, onPrimary] = await Promise.all([
     Promise.all(folders.map((f) => listFolder(sc, cluster, f))),
-    Promise.all((['spool', 'input'] as const).map((f) => listFolder(pc, cluster, f))),
-    logTail(pc, cluster.logFile, options.deliveryLogBytes ?? 16 * 1024 * 1024),
+    primaryMessageIds(pool, cluster, ['spool', 'input'], options.deliveryLogPattern, options.deliveryLogBytes),
   ]);
   const complete = (l: FolderListing) => l.mails.filter((m) => m.complete && !options.exclude?.has(m.id));
-  const [secondaryMids, ...primaryMids] = await Promise.all([
-    Promise.all(secondaryListings.map((l) => readMessageIds(sc, dirs[l.folder], complete(l).map((m) => m.id)))),
-    ...primaryListings.map((l) => readMessageIds(pc, dirs[l.folder], complete(l).map((m) => m.id))),
-  ]);
-  const onPrimary = new Map<string, string>();
-  primaryListings.forEach((l, i) => {
-    for (const [, mid] of primaryMids[i]) if (mid) onPrimary.set(normalizeMessageId(mid), l.folder);
-  });
-  const delivered = deliveredMessageIds(logText, options.deliveryLogPattern);
+  const secondaryMids = await Promise.all(secondaryListings.map((l) => readMessageIds(sc, dirs[l.folder], complete(l).map((m) => m.id))));
 
   const mails: PlanMail[] = [];
   const ignored: (IgnoredEntry & { folder: SpoolFolder })[] = [];
@@ -122,8 +139,7 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
     seenIds.add(m.id);
     if (messageId) {
       const key = normalizeMessageId(messageId);
-      const where = onPrimary.get(key);
-      const dup = where ? `already in the primary's ${where}/` : delivered.has(key) ? 'already delivered by the primary (its log)' : seen.has(key) ? `same Message-ID as ${seen.get(key)} on the secondary` : undefined;
+      const dup = onPrimary.get(key) ?? (seen.has(key) ? `same Message-ID as ${seen.get(key)} on the secondary` : undefined);
       if (dup && !options.includeDuplicates) return { ...base, classification: 'duplicate', reason: dup };
       seen.set(key, m.id);
     }

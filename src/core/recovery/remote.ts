@@ -77,10 +77,12 @@ for id in $cand; do printf '%s\\n' "$stage/$id.body"; done | xargs -r sh -c 'ln 
 envs=
 for id in $cand; do if [ "$stage/$id.body" -ef "$id.body" ]; then envs="$envs $id"; else echo "failed $id"; fi; done
 for id in $envs; do printf '%s\\n' "$stage/$id.env"; done | xargs -r sh -c 'ln -- "$@" . 2>/dev/null; exit 0' sh
+ok=
 for id in $envs; do
-  if [ "$stage/$id.env" -ef "$id.env" ]; then echo "placed $id"; rm -f -- "$stage/$id.body" "$stage/$id.env"
+  if [ "$stage/$id.env" -ef "$id.env" ]; then echo "placed $id"; ok="$ok $id"
   else rm -f -- "$id.body"; echo "failed $id"; fi
 done
+for id in $ok; do printf '%s\\n%s\\n' "$stage/$id.body" "$stage/$id.env"; done | xargs -r rm -f --
 exit 0`;
 
 export interface PlaceResult {

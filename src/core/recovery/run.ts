@@ -15,7 +15,7 @@ import type { ConnectionPool } from '../ssh/pool';
 import { insertedIds, waitForInsertion } from './confirm';
 import { acquireLock, Journal, JournalState, MailRecord, MailState, PlannedMail } from './journal';
 import { normalizeMessageId } from './messageId';
-import { checkPair, deliveredMessageIds, makePlan, RecoveryPlan } from './plan';
+import { checkPair, deliveredMessageIds, makePlan, primaryMessageIds, RecoveryPlan } from './plan';
 import { hashFiles, logMark, logSince, logTail, placeStaged, probeTools, readMessageIds, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import type { RecoverySettings } from './settings';
 import { canUseTar, copyMails, makeStage } from './transfer';
@@ -379,7 +379,15 @@ class Run {
       await this.rollBack(journal, gone, "the original left the secondary's folder (delivered or moved there) before the signal");
       for (const m of gone) r.errors.push({ id: m.id, message: `rolled back: the original left ${this.cluster.secondary.key} before the gateway was signalled` });
     }
-    const goneSet = new Set(gone);
+    // And none of them reached the primary meanwhile by another way (delivered, or in its spool/).
+    const onPrimary = await primaryMessageIds(this.opts.pool, this.cluster, ['spool'], this.opts.settings.deliveryLogPattern);
+    const arrived = mails.filter((m) => !gone.includes(m) && m.messageId && onPrimary.has(normalizeMessageId(m.messageId)));
+    if (arrived.length) {
+      await this.rollBack(journal, arrived, 'the same Message-ID reached the primary meanwhile');
+      r.skippedDuplicates += arrived.length;
+      for (const m of arrived) this.log.warn(`recovery ${this.cluster.name}: ${m.id} not inserted: its Message-ID is now on ${this.cluster.primary.key} (${onPrimary.get(normalizeMessageId(m.messageId!))}); left on ${this.cluster.secondary.key} as a duplicate`);
+    }
+    const goneSet = new Set([...gone, ...arrived]);
     const toInsert = mails.filter((m) => !goneSet.has(m));
     if (toInsert.length === 0) return;
     if (this.opts.cancellation?.isCancellationRequested) {

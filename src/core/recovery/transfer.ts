@@ -50,13 +50,17 @@ export async function copyMails(source: UnitConnection, primary: UnitConnection,
 async function copyByTar(source: UnitConnection, primary: UnitConnection, stageDir: string, items: readonly CopyItem[], opts: CopyOptions): Promise<CopyResult> {
   const bySrc = new Map<string, CopyItem[]>();
   for (const it of items) bySrc.set(it.srcDir, [...(bySrc.get(it.srcDir) ?? []), it]);
+  // The source's hashes are computed while the stream runs (both only read the originals).
+  const srcHashing = Promise.all([...bySrc].map(([dir, g]) => hashFiles(source, dir, g.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]))));
+  srcHashing.catch(() => undefined);
   let done = 0;
   for (const [srcDir, group] of bySrc) {
     await relayTar(source, primary, srcDir, stageDir, group.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]), opts);
     done += group.length;
     opts.onProgress?.(done);
   }
-  return verify(source, primary, stageDir, items, 'tar');
+  const srcHashes = new Map((await srcHashing).flatMap((m) => [...m]));
+  return verify(source, primary, stageDir, items, 'tar', srcHashes);
 }
 
 function relayTar(source: UnitConnection, primary: UnitConnection, srcDir: string, stageDir: string, names: readonly string[], opts: CopyOptions): Promise<void> {
@@ -134,15 +138,15 @@ function relayTar(source: UnitConnection, primary: UnitConnection, srcDir: strin
   });
 }
 
-async function verify(source: UnitConnection, primary: UnitConnection, stageDir: string, items: readonly CopyItem[], method: 'tar' | 'sftp', streamed?: Map<string, string>): Promise<CopyResult> {
+async function verify(source: UnitConnection, primary: UnitConnection, stageDir: string, items: readonly CopyItem[], method: 'tar' | 'sftp', knownSource?: Map<string, string>): Promise<CopyResult> {
   const bySrc = new Map<string, CopyItem[]>();
   for (const it of items) bySrc.set(it.srcDir, [...(bySrc.get(it.srcDir) ?? []), it]);
   const names = items.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]);
   const [dstHashes, ...srcParts] = await Promise.all([
     hashFiles(primary, stageDir, names),
-    ...(streamed ? [] : [...bySrc].map(([dir, g]) => hashFiles(source, dir, g.flatMap((i) => [`${i.id}.body`, `${i.id}.env`])))),
+    ...(knownSource ? [] : [...bySrc].map(([dir, g]) => hashFiles(source, dir, g.flatMap((i) => [`${i.id}.body`, `${i.id}.env`])))),
   ]);
-  const srcHashes = streamed ?? new Map(srcParts.flatMap((m) => [...m]));
+  const srcHashes = knownSource ?? new Map(srcParts.flatMap((m) => [...m]));
   const verified = new Map<string, { body: string; env: string }>();
   const failed = new Map<string, string>();
   for (const it of items) {
