@@ -70,7 +70,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         if (ref) void this.loadUnit(ref.cluster, ref.unit, false);
       }
       const node = this.nodes.get(`unit|${key}`);
-      this.changed.fire(node ?? undefined);
+      if (node) this.emit(node);
     };
     services.pool.on('state', onState);
     this.disposables.push({ dispose: () => services.pool.off('state', onState) });
@@ -96,7 +96,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     for (const k of [...this.units.keys()]) if (!keys.has(k)) this.units.delete(k);
     // Nodes hold config objects: new settings, new nodes.
     this.nodes.clear();
-    this.changed.fire(undefined);
+    this.emit(undefined);
     this.updateBadge();
   }
 
@@ -157,7 +157,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     for (const k of [...this.shown.keys()]) this.shown.delete(k);
     if (this.view) this.view.description = next ? `filter: ${describeFilter(next)}` : undefined;
     void vscode.commands.executeCommand('setContext', 'mailgwHa.filterActive', !!next);
-    this.changed.fire(undefined);
+    this.emit(undefined);
     return true;
   }
 
@@ -202,7 +202,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       } finally {
         v.loading = undefined;
         if (this.units.get(unit.key) === v) {
-          this.changed.fire(this.nodes.get(`unit|${unit.key}`) ?? undefined);
+          const n = this.nodes.get(`unit|${unit.key}`);
+          if (n) this.emit(n);
           this.updateBadge();
         }
       }
@@ -251,6 +252,46 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const n = ref ? leftoverCount(ref.unit, this.units.get(key)?.overview) : 0;
     if (n === 0) return undefined;
     return new vscode.FileDecoration(n > 99 ? '99+' : String(n), `${n} mail(s) left on this standby unit: run the recovery`, new vscode.ThemeColor('list.warningForeground'));
+  }
+
+  // ---- change events ----------------------------------------------------------------------------
+  // VS Code registers a node's children by id when they arrive; two fetches of the same children in
+  // flight at once make it fail with "Element with id … is already registered". So while any
+  // getChildren runs, change events wait, and go out (merged) when none runs.
+  private busy = 0;
+  private readonly fetchWaiters = new Map<ClusterTreeNode, (() => void)[]>();
+
+  /** Resolves after VS Code next fetched the node's children, or after `ms` (it may be collapsed). */
+  private nextFetch(node: ClusterTreeNode, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      const list = this.fetchWaiters.get(node) ?? [];
+      list.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.fetchWaiters.set(node, list);
+    });
+  }
+  private deferred: Set<ClusterTreeNode> | 'all' | undefined;
+
+  private emit(what: ClusterTreeNode | ClusterTreeNode[] | undefined): void {
+    if (this.busy > 0) {
+      if (what === undefined || this.deferred === 'all') this.deferred = 'all';
+      else {
+        this.deferred ??= new Set();
+        for (const n of Array.isArray(what) ? what : [what]) this.deferred.add(n);
+      }
+      return;
+    }
+    this.changed.fire(what);
+  }
+
+  private flushDeferred(): void {
+    if (this.busy > 0 || this.deferred === undefined) return;
+    const d = this.deferred;
+    this.deferred = undefined;
+    this.changed.fire(d === 'all' ? undefined : [...d]);
   }
 
   // ---- nodes ----------------------------------------------------------------------------------
@@ -306,6 +347,22 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   }
 
   async getChildren(node?: ClusterTreeNode): Promise<ClusterTreeNode[]> {
+    this.busy++;
+    try {
+      return await this.fetchChildren(node);
+    } finally {
+      this.busy--;
+      if (node) {
+        const waiters = this.fetchWaiters.get(node);
+        this.fetchWaiters.delete(node);
+        waiters?.forEach((w) => setTimeout(w, 0));
+      }
+      // After VS Code has taken these children (next tick), not while it registers them.
+      if (this.busy === 0 && this.deferred !== undefined) setTimeout(() => this.flushDeferred(), 0);
+    }
+  }
+
+  private async fetchChildren(node?: ClusterTreeNode): Promise<ClusterTreeNode[]> {
     if (!node) {
       return [
         ...this.settings.errors.map((error): ClusterTreeNode => ({ kind: 'error', error })),
@@ -348,7 +405,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       void this.summaries
         .load(conn, node.cluster, node.unit.key, missing.map((n) => n.mail))
         .catch((err: Error) => this.services.logger.warn(`${node.unit.key}: cannot read message headers: ${err.message}`))
-        .finally(() => this.changed.fire(missing));
+        .finally(() => this.emit(missing));
     }
     return children;
   }
@@ -357,7 +414,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   showMore(node: { unit: UnitConfig; folder: SpoolFolder; cluster: ClusterConfig }): void {
     const key = `${node.unit.key}|${node.folder}`;
     this.shown.set(key, (this.shown.get(key) ?? PAGE_SIZE) + PAGE_SIZE);
-    this.changed.fire(this.folderNode(node.cluster, node.unit, node.folder));
+    this.emit(this.folderNode(node.cluster, node.unit, node.folder));
   }
 
   /**
@@ -381,7 +438,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         const need = Math.ceil((index + 1) / PAGE_SIZE) * PAGE_SIZE;
         if ((this.shown.get(key) ?? PAGE_SIZE) < need) {
           this.shown.set(key, need);
-          this.changed.fire(this.folderNode(cluster, unit, folder));
+          const folderNode = this.folderNode(cluster, unit, folder);
+          // reveal() looks in the children VS Code has: let it take the longer page first.
+          const fetched = this.nextFetch(folderNode, 1000);
+          this.emit(folderNode);
+          await fetched;
         }
         const node = this.mailNode(cluster, unit, mail);
         if (this.view) await this.view.reveal(node, { select: true, focus: true, expand: false });
