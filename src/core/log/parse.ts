@@ -22,39 +22,79 @@ export interface LogRecord {
 
 // 2026 11 28 17:46:20 +00:00 Info     SPOOLER ...   (also tolerates ISO dates and a missing offset)
 const TIME = /^(\d{4})[ -](\d{2})[ -](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,6}))?(?:\s*(Z|[+-]\d{2}:?\d{2}))?\s+/;
-const LEVEL_WORD = /^([A-Za-z]+)(?:\s+|$)/;
 const LEVELS = new Set(['info', 'notice', 'warning', 'warn', 'error', 'err', 'fatal', 'critical', 'crit', 'debug', 'security', 'alert', 'emergency']);
 
 /** Mail ids in a message: `id=...` and `new-id=...` values (box ids are `#####-#####-#####`). */
-const ID_FIELD = /\b(new-id|id)=([A-Za-z0-9][A-Za-z0-9_.-]{0,127}?)(?=[,)\s;]|$)/g;
+const ID_FIELD = /(?:^|[^A-Za-z0-9_-])(new-id|id)=([A-Za-z0-9][A-Za-z0-9_.-]{0,127})/g;
+/** One pass for the kinds recognised by their words (case-insensitive). */
+const KIND_WORDS = /(new mail inserted)|(mail renamed)|(mail delivered)|(^vscan\b.*\bscanned\b)|(^service\b)/i;
+const ERROR_LEVELS = new Set(['error', 'err', 'fatal', 'critical', 'crit', 'alert', 'emergency']);
+const ERROR_WORDS = /\b(?:error|failed|cannot)\b/i;
+
+function isDigit(t: string, i: number): boolean {
+  const c = t.charCodeAt(i);
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * The box's own layout, checked by character positions (no regex): "YYYY MM DD HH:MM:SS +00:00 ".
+ * Most lines take this path; anything else goes through the tolerant TIME pattern.
+ */
+function fastTime(t: string): boolean {
+  if (t.length < 28) return false;
+  for (const i of DIGITS) if (!isDigit(t, i)) return false;
+  for (const i of SPACES) if (t.charCodeAt(i) !== 32) return false;
+  const sign = t.charCodeAt(20);
+  return (sign === 43 || sign === 45) && t.charCodeAt(13) === 58 && t.charCodeAt(16) === 58 && t.charCodeAt(23) === 58;
+}
+const DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 21, 22, 24, 25];
+const SPACES = [4, 7, 10, 19, 26];
 
 export function parseLine(line: string): LogRecord {
   const text = line.endsWith('\r') ? line.slice(0, -1) : line;
   let timestamp: string | undefined;
   let level: string | undefined;
   let message = text;
-  const m = TIME.exec(text);
-  if (m) {
-    const [, y, mo, d, h, mi, s, frac, zone] = m;
-    const ms = frac ? `.${frac.padEnd(3, '0').slice(0, 3)}` : '';
-    const tz = zone === undefined ? '' : zone === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
-    timestamp = `${y}-${mo}-${d}T${h}:${mi}:${s}${ms}${tz === '+00:00' ? 'Z' : tz}`;
-    message = text.slice(m[0].length);
+  let rest: string | undefined;
+  if (fastTime(text)) {
+    const zone = text.slice(20, 26);
+    timestamp = `${text.slice(0, 4)}-${text.slice(5, 7)}-${text.slice(8, 10)}T${text.slice(11, 19)}${zone === '+00:00' ? 'Z' : zone}`;
+    rest = text.slice(27);
+  } else {
+    const m = TIME.exec(text);
+    if (m) {
+      const [, y, mo, d, h, mi, s, frac, zone] = m;
+      const ms = frac ? `.${frac.padEnd(3, '0').slice(0, 3)}` : '';
+      const tz = zone === undefined ? '' : zone === 'Z' ? 'Z' : zone.includes(':') ? zone : `${zone.slice(0, 3)}:${zone.slice(3)}`;
+      timestamp = `${y}-${mo}-${d}T${h}:${mi}:${s}${ms}${tz === '+00:00' ? 'Z' : tz}`;
+      rest = text.slice(m[0].length);
+    }
+  }
+  if (rest !== undefined) {
+    message = rest;
     // A level column is optional: only a known level word counts as one.
-    const l = LEVEL_WORD.exec(message);
-    if (l && LEVELS.has(l[1].toLowerCase())) {
-      level = l[1];
-      message = message.slice(l[0].length);
+    let end = 0;
+    for (let c = rest.charCodeAt(0); end < 12 && ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)); c = rest.charCodeAt(++end));
+    if (end > 0 && (end === rest.length || rest[end] === ' ' || rest[end] === '\t') && LEVELS.has(rest.slice(0, end).toLowerCase())) {
+      level = rest.slice(0, end);
+      let start = end;
+      while (start < rest.length && (rest[start] === ' ' || rest[start] === '\t')) start++;
+      message = rest.slice(start);
     }
   }
   const ids: string[] = [];
-  let newId: string | undefined;
-  ID_FIELD.lastIndex = 0;
-  for (let f = ID_FIELD.exec(message); f; f = ID_FIELD.exec(message)) {
-    if (f[1] === 'new-id') newId = f[2];
-    else ids.push(f[2]);
+  if (message.includes('id=')) {
+    let newId: string | undefined;
+    ID_FIELD.lastIndex = 0;
+    for (let f = ID_FIELD.exec(message); f; f = ID_FIELD.exec(message)) {
+      // Trailing punctuation belongs to the sentence, not the id.
+      let id = f[2];
+      while (id.endsWith('.') || id.endsWith('-')) id = id.slice(0, -1);
+      if (f[1] === 'new-id') newId = id;
+      else ids.push(id);
+    }
+    if (newId !== undefined) ids.push(newId);
   }
-  if (newId !== undefined) ids.push(newId);
   const kind = classify(message, level);
   const rec: { -readonly [K in keyof LogRecord]: LogRecord[K] } = { message, kind, ids };
   if (timestamp !== undefined) rec.timestamp = timestamp;
@@ -69,15 +109,19 @@ export function parseLine(line: string): LogRecord {
 }
 
 function classify(message: string, level: string | undefined): LogKind {
-  const lower = message.toLowerCase();
   const lvl = level?.toLowerCase();
-  if (lvl === 'error' || lvl === 'err' || lvl === 'fatal' || lvl === 'critical' || lvl === 'crit' || lvl === 'alert' || lvl === 'emergency') return 'error';
-  if (/\bnew mail inserted\b/.test(lower)) return 'inserted';
-  if (/\bmail renamed\b/.test(lower)) return 'renamed';
-  if (/\bmail delivered\b/.test(lower)) return 'delivered';
-  if (/\bscanned\b/.test(lower) && /^vscan\b/.test(lower)) return 'scanned';
-  if (/^service\b/.test(lower)) return 'service';
-  if (!lvl && /\b(error|failed|cannot)\b/.test(lower)) return 'error';
+  if (lvl !== undefined && ERROR_LEVELS.has(lvl)) return 'error';
+  // Exact-case words first (plain substring search is much cheaper than a case-insensitive regex).
+  if (message.includes('new mail inserted')) return 'inserted';
+  if (message.includes('mail renamed')) return 'renamed';
+  if (message.includes('mail delivered')) return 'delivered';
+  if (message.startsWith('VSCAN') && message.includes('scanned')) return 'scanned';
+  if (message.startsWith('SERVICE')) return 'service';
+  if (/mail|vscan|service/i.test(message)) {
+    const m = KIND_WORDS.exec(message);
+    if (m) return m[1] ? 'inserted' : m[2] ? 'renamed' : m[3] ? 'delivered' : m[4] ? 'scanned' : 'service';
+  }
+  if (!lvl && ERROR_WORDS.test(message)) return 'error';
   return 'other';
 }
 
