@@ -166,6 +166,12 @@ function renderSources(): void {
   emptyEl.hidden = sources.length > 0 || rowsEl.childElementCount > 0;
 }
 
+function confirmedIds(): string[] {
+  if (!recovery) return [];
+  const confirmed = new Set(recovery.confirmed);
+  return recovery.expected.filter((id) => confirmed.has(id) || inserted.has(id));
+}
+
 function renderRecovery(): void {
   if (!recovery || recovery.expected.length === 0) {
     recoveryEl.hidden = true;
@@ -173,7 +179,7 @@ function renderRecovery(): void {
   }
   recoveryEl.hidden = false;
   recoveryEl.textContent = '';
-  const confirmed = new Set([...recovery.confirmed, ...recovery.expected.filter((id) => inserted.has(id))]);
+  const confirmed = new Set(confirmedIds());
   const head = document.createElement('div');
   head.className = 'recovery-head';
   const done = recovery.expected.filter((id) => confirmed.has(id)).length;
@@ -214,6 +220,7 @@ function reportState(): void {
       highlighted: rowsEl.querySelectorAll('button.id.inserted').length,
       errors: rowsEl.querySelectorAll('.row.kind-error').length,
       paused,
+      recovery: recovery ? { expected: recovery.expected.length, confirmed: confirmedIds() } : undefined,
     });
   }, 150);
 }
@@ -250,6 +257,7 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
     case 'recovery':
       recovery = m.recovery;
       renderRecovery();
+      reportState();
       return;
     case 'revealResult':
       if (!m.found) notice(`mail ${m.id} is not in the tree (delivered?)`, 'info', '');

@@ -62,3 +62,26 @@ describe('lab: log watch', () => {
     assert.ok(linked.includes(mail.id), `links: ${linked.join(', ')}`);
   });
 });
+
+describe('lab: log panel during a recovery', () => {
+  it('shows which expected ids the log has confirmed', async () => {
+    const api = await activateExtension();
+    const lab = hostLab();
+    assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.watchLog', 'lab/fw-a'), true);
+    const mails = [lab.putMail('primary', 'input'), lab.putMail('primary', 'input')];
+    const expected = [...mails.map((m) => m.id), '99999-99999-99999'];
+    api.services.recoveryEvents.fire({ cluster: 'lab', phase: 'signal', expectedIds: expected, confirmedIds: [] });
+    await waitFor('the panel to show the recovery', async () => ((await debugState()).panel?.recovery?.expected === 3 ? true : undefined));
+    await lab.exec('primary', ['pkill', '-USR2', '-x', lab.processName]);
+    const state = await waitFor(
+      'both inserted ids confirmed',
+      async () => {
+        const r = (await debugState()).panel?.recovery;
+        return r && r.confirmed.length === 2 ? r : undefined;
+      },
+      10_000,
+    );
+    assert.deepStrictEqual([...state.confirmed].sort(), mails.map((m) => m.id).sort());
+    api.services.recoveryEvents.fire({ cluster: 'lab', phase: 'done', expectedIds: [], confirmedIds: [] });
+  });
+});
