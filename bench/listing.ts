@@ -1,5 +1,5 @@
 // Spool explorer at scale: a folder of 50,000 mails (100,000 files) on the lab's secondary, listed
-// the way the tree does it (ssh2 SFTP readdir + pairing), beside `ssh unit ls -l` measured in the
+// the way the tree does it (a `find -printf` stream, or SFTP READDIR as fallback, + pairing), beside `ssh unit ls -l` measured in the
 // same run. Also: the tree's whole look at a unit (gateway + 3 folders) and the headers of the
 // first page (200 mails). Run alone: `npx tsx bench/listing.ts [--quick] [--runs N]`.
 import { spawn } from 'child_process';
@@ -68,6 +68,7 @@ export async function benchListing({ runs, quick }: { runs: number; quick: boole
     const remoteDir = `${lab.spoolDir}/spool`;
 
     const warm: number[] = [];
+    const warmFind: number[] = [];
     const cold: number[] = [];
     const look: number[] = [];
     const page: number[] = [];
@@ -81,12 +82,14 @@ export async function benchListing({ runs, quick }: { runs: number; quick: boole
         const conn = pool.get(cluster.secondary);
         const c = await time(async () => {
           await conn.connect(false);
-          return listFolder(conn, cluster, 'spool');
+          return listFolder(conn, cluster, 'spool', { method: 'auto' });
         });
+        if (c.value.via !== 'find') throw new Error('the find-based listing did not run');
         if (c.value.completeCount !== mails) throw new Error(`listed ${c.value.completeCount} mails, expected ${mails}`);
         cold.push(c.ms);
         // Warm: the tree's Refresh on an open connection.
-        warm.push((await time(() => listFolder(conn, cluster, 'spool'))).ms);
+        warm.push((await time(() => listFolder(conn, cluster, 'spool', { method: 'sftp' }))).ms);
+        warmFind.push((await time(() => listFolder(conn, cluster, 'spool', { method: 'auto' }))).ms);
         const o = await time(() => loadUnitOverview(conn, cluster));
         look.push(o.ms);
         // The headers of the first page, with an empty cache (what expanding the folder costs).
@@ -102,8 +105,9 @@ export async function benchListing({ runs, quick }: { runs: number; quick: boole
     const base = { name: 'ssh unit ls -l (OpenSSH client, new connection)', value: median(baseline) };
     const label = `${mails.toLocaleString('en-US')} mails / ${(mails * 2).toLocaleString('en-US')} files`;
     return [
-      { name: `list + pair ${label}, new ssh2 connection (pure-JS)`, value: median(cold), unit: 'ms', baseline: base, runs: cold },
-      { name: `list + pair ${label}, open connection (tree refresh)`, value: median(warm), unit: 'ms', baseline: base, runs: warm },
+      { name: `list + pair ${label}: new ssh2 connection (pure-JS) + find stream`, value: median(cold), unit: 'ms', baseline: base, runs: cold },
+      { name: `list + pair ${label}: open connection, find stream (tree refresh)`, value: median(warmFind), unit: 'ms', baseline: base, runs: warmFind },
+      { name: `list + pair ${label}: open connection, SFTP READDIR (fallback)`, value: median(warm), unit: 'ms', baseline: base, runs: warm },
       { name: `look at a unit: gateway + spool/vscan/input, ${label}`, value: median(look), unit: 'ms', runs: look },
       { name: `headers of the first page (${PAGE} mails, SFTP reads of the first KBs)`, value: median(page), unit: 'ms', runs: page },
     ];

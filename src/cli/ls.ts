@@ -98,7 +98,7 @@ extendStatus(async (ctx, report) => {
   if (!found) return;
   // status already looked for the gateway: only the three readdirs here.
   const conn = ctx.pool.get(found.u);
-  const listings = await Promise.all(SPOOL_FOLDERS.map((f) => listFolder(conn, found.c, f)));
+  const listings = await Promise.all(SPOOL_FOLDERS.map((f) => listFolder(conn, found.c, f, { method: 'auto' })));
   for (const l of listings) {
     const f = l.folder;
     report[`count:${f}`] = l.missing ? 'missing' : l.completeCount;

@@ -78,6 +78,27 @@ describe('spool explorer core (lab)', function () {
     assert.strictEqual(l.mails.find((m) => !m.complete)?.id, '30000-00000-00077');
   });
 
+  it('the find-based listing (method auto) gives exactly what SFTP gives: symlinks, odd names, missing folder', async () => {
+    lab().strand({ mails: 5, orphans: 2 });
+    const dir = lab().hostPath('secondary', 'spool');
+    fs.symlinkSync('/etc/passwd', path.join(dir, '40000-00000-00001.body'));
+    fs.writeFileSync(path.join(dir, '40000-00000-00001.env'), 'env');
+    fs.writeFileSync(path.join(dir, 'odd name\nwith newline.body'), 'x');
+    fs.writeFileSync(path.join(dir, '.hidden.env'), 'x');
+    fs.mkdirSync(path.join(dir, 'sub.body'));
+    const conn = pool.get(cluster.secondary);
+    const viaSftp = await listFolder(conn, cluster, 'spool', { method: 'sftp' });
+    const viaFind = await listFolder(conn, cluster, 'spool', { method: 'auto' });
+    assert.deepStrictEqual([viaSftp.via, viaFind.via], ['sftp', 'find'], 'the lab has GNU find: the fast path ran');
+    const norm = (l: typeof viaSftp) => ({ ...l, via: undefined, ignored: [...l.ignored].sort((a, b) => a.name.localeCompare(b.name)) });
+    assert.deepStrictEqual(norm(viaFind), norm(viaSftp));
+    assert.deepStrictEqual(viaFind.ignored.map((i) => `${i.name}:${i.reason}`).sort(), ['.hidden.env:temporary', '40000-00000-00001.body:not-a-regular-file', 'odd name\nwith newline.body:unsafe-name', 'sub.body:not-a-regular-file']);
+    assert.strictEqual(viaFind.mails.find((m) => m.id === '40000-00000-00001')?.complete, false, 'a symlinked half is not a mail half');
+    const other = { ...cluster, spoolRoot: '/var/phion/spool/nowhere' };
+    assert.strictEqual((await listFolder(conn, other, 'spool', { method: 'auto' })).missing, true);
+    assert.strictEqual((await listFolder(conn, other, 'spool', { method: 'sftp' })).missing, true);
+  });
+
   it('reads From/Subject/Message-ID of every stranded mail from the first KBs of its .body, cached by id+mtime+size', async () => {
     const m = lab().strand({ mails: 15, bigMb: 3 });
     const conn = pool.get(cluster.secondary);

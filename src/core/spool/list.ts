@@ -47,6 +47,8 @@ export interface FolderListing {
   readonly ignored: readonly IgnoredEntry[];
   /** The folder does not exist on the unit. */
   readonly missing: boolean;
+  /** How it was read (listFolder sets it). */
+  readonly via?: 'sftp' | 'find';
 }
 
 const S_IFMT = 0o170000;
@@ -158,13 +160,63 @@ function readdirPipelined(sftp: SFTPWrapper, path: string): Promise<RawDirEntry[
   });
 }
 
-export async function listFolder(connection: UnitConnection, cluster: ClusterConfig, folder: SpoolFolder): Promise<FolderListing> {
+export interface ListOptions {
+  /**
+   * 'sftp' (default): SFTP READDIR, works on any SSH server with SFTP. 'auto': one `find -printf`
+   * stream on an exec channel when the unit's find supports it (GNU find; about twice as fast for
+   * big folders: no per-entry ls-style longname, less parsing), else SFTP. The answer is
+   * remembered per connection.
+   */
+  readonly method?: 'sftp' | 'auto';
+}
+
+// Fixed script; the folder arrives as "$1". Exit 3: no such folder. %y is the type of the entry
+// itself (lstat: a symlink is 'l', never followed), NUL-separated so any file name survives.
+const FIND_SCRIPT = `[ -d "$1" ] || exit 3
+cd -- "$1" || exit 4
+exec find . -mindepth 1 -maxdepth 1 -printf '%y %s %T@ %f\\0'`;
+
+const findWorks = new WeakMap<UnitConnection, boolean>();
+
+/** Entries through find; undefined: the folder is missing; null: find cannot do it here (use SFTP). */
+async function readdirFind(connection: UnitConnection, path: string): Promise<RawDirEntry[] | undefined | null> {
+  const r = await connection.execScript(FIND_SCRIPT, [path], { timeoutMs: 120_000 });
+  if (r.code === 3) return undefined;
+  if (r.code !== 0) return null;
+  const out = r.stdout.toString('utf8');
+  const entries: RawDirEntry[] = [];
+  let start = 0;
+  for (let end = out.indexOf('\0'); end >= 0; start = end + 1, end = out.indexOf('\0', start)) {
+    const rec = out.slice(start, end);
+    const a = rec.indexOf(' ');
+    const b = rec.indexOf(' ', a + 1);
+    const c = rec.indexOf(' ', b + 1);
+    if (a !== 1 || b < 0 || c < 0) return null; // not the format asked for: not GNU find
+    const size = Number(rec.slice(a + 1, b));
+    const mtime = Math.floor(Number(rec.slice(b + 1, c)));
+    if (!Number.isFinite(size) || !Number.isFinite(mtime)) return null;
+    entries.push({ filename: rec.slice(c + 1), mode: rec[0] === 'f' ? S_IFREG | 0o644 : 0, size, mtime });
+  }
+  if (start !== out.length) return null;
+  return entries;
+}
+
+export async function listFolder(connection: UnitConnection, cluster: ClusterConfig, folder: SpoolFolder, options: ListOptions = {}): Promise<FolderListing> {
   const path = gatewayDirs(cluster)[folder];
-  const entries = await connection.withSftp((sftp) =>
-    readdirPipelined(sftp, path).catch((err: Error) => {
-      throw new Error(`${connection.address.label}: cannot list ${path}: ${err.message}`);
-    }),
-  );
-  if (!entries) return { ...pairEntries(folder, path, []), missing: true };
-  return pairEntries(folder, path, entries);
+  let entries: RawDirEntry[] | undefined | null = null;
+  if (options.method === 'auto' && findWorks.get(connection) !== false) {
+    entries = await readdirFind(connection, path);
+    if (entries === null) findWorks.set(connection, false);
+    else findWorks.set(connection, true);
+  }
+  if (entries === null) {
+    entries = await connection.withSftp((sftp) =>
+      readdirPipelined(sftp, path).catch((err: Error) => {
+        throw new Error(`${connection.address.label}: cannot list ${path}: ${err.message}`);
+      }),
+    );
+  }
+  const via = options.method === 'auto' && findWorks.get(connection) ? 'find' : 'sftp';
+  if (!entries) return { ...pairEntries(folder, path, []), missing: true, via };
+  return { ...pairEntries(folder, path, entries), via };
 }

@@ -18,7 +18,7 @@ export interface UnitOverview {
 export async function loadUnitOverview(connection: UnitConnection, cluster: ClusterConfig): Promise<UnitOverview> {
   const started = Date.now();
   // Four requests in parallel on the one connection: a process lookup and three readdirs.
-  const [gateway, ...listings] = await Promise.all([findGateway(connection, cluster), ...SPOOL_FOLDERS.map((f) => listFolder(connection, cluster, f))]);
+  const [gateway, ...listings] = await Promise.all([findGateway(connection, cluster), ...SPOOL_FOLDERS.map((f) => listFolder(connection, cluster, f, { method: 'auto' }))]);
   const folders = Object.fromEntries(listings.map((l) => [l.folder, l])) as Record<SpoolFolder, FolderListing>;
   return { gateway, active: gateway.pids.length > 0, folders, loadedAt: Date.now(), elapsedMs: Date.now() - started };
 }
