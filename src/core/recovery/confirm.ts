@@ -49,6 +49,7 @@ export async function waitForInsertion(primary: UnitConnection, cluster: Cluster
   const confirmed = new Map<string, string>();
   const deadline = Date.now() + opts.timeoutMs;
   const inputDir = gatewayDirs(cluster).input;
+  let polls = 0;
   for (;;) {
     const [text, input] = await Promise.all([logSince(primary, cluster.logFile, mark), listFolder(primary, cluster, 'input')]);
     if (input.path !== inputDir) throw new RecoveryError('unexpected input folder');
@@ -62,6 +63,8 @@ export async function waitForInsertion(primary: UnitConnection, cluster: Cluster
     if (fresh.size > 0) await opts.onConfirmed?.(fresh);
     if (confirmed.size === expected.size) return confirmed;
     if (opts.cancellation?.isCancellationRequested || Date.now() > deadline) return confirmed;
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
+    // Quick first looks (the gateway usually inserts at once), then every pollMs.
+    polls++;
+    await new Promise((r) => setTimeout(r, polls <= 3 ? 80 : (opts.pollMs ?? 250)));
   }
 }

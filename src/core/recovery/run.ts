@@ -263,12 +263,11 @@ class Run {
 
   private async copyAndPlace(journal: Journal, stage: string, records: MailRecord[]): Promise<MailRecord[]> {
     const r = this.report;
-    const [st, pt] = await Promise.all([probeTools(this.secondary), probeTools(this.primary)]);
+    const [st, pt] = await Promise.all([probeTools(this.secondary), probeTools(this.primary), makeStage(this.primary, stage)]);
     const useTar = !this.opts.forceSftp && canUseTar(st, pt);
     if (!pt.ln) throw new RecoveryError(`${this.cluster.primary.key}: no "ln" command; cannot place copies without overwriting`);
     r.method = useTar ? 'tar' : 'sftp';
     this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'copy', expectedIds: records.map((m) => m.id) });
-    await makeStage(this.primary, stage);
     const placed: MailRecord[] = [];
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- read by the getter below
     const self = this;
@@ -366,9 +365,15 @@ class Run {
     // Right before the signal: still the active primary, and every original still on the secondary
     // as copied. A mail the secondary delivered meanwhile (it was active) must not be inserted again.
     this.progress('signal', `checking ${this.cluster.primary.key} is active and the originals are unchanged`);
-    await checkPair(this.opts.pool, this.cluster);
     const folders = [...new Set(mails.map((m) => m.folder))];
-    const listings = await Promise.all(folders.map((f) => listFolder(this.secondary, this.cluster, f)));
+    // All looked at together (each is a snapshot taken just before the signal; the mark only has to
+    // be taken before it).
+    const [, listings, onPrimary, mark] = await Promise.all([
+      checkPair(this.opts.pool, this.cluster),
+      Promise.all(folders.map((f) => listFolder(this.secondary, this.cluster, f))),
+      primaryMessageIds(this.opts.pool, this.cluster, ['spool'], this.opts.settings.deliveryLogPattern),
+      logMark(this.primary, this.cluster.logFile),
+    ]);
     const present = new Map<string, { body: number; env: number }>();
     for (const l of listings) for (const m of l.mails) if (m.complete) present.set(`${l.folder}/${m.id}`, { body: m.body!.size, env: m.env!.size });
     const gone = mails.filter((m) => {
@@ -380,7 +385,6 @@ class Run {
       for (const m of gone) r.errors.push({ id: m.id, message: `rolled back: the original left ${this.cluster.secondary.key} before the gateway was signalled` });
     }
     // And none of them reached the primary meanwhile by another way (delivered, or in its spool/).
-    const onPrimary = await primaryMessageIds(this.opts.pool, this.cluster, ['spool'], this.opts.settings.deliveryLogPattern);
     const arrived = mails.filter((m) => !gone.includes(m) && m.messageId && onPrimary.has(normalizeMessageId(m.messageId)));
     if (arrived.length) {
       await this.rollBack(journal, arrived, 'the same Message-ID reached the primary meanwhile');
@@ -395,7 +399,6 @@ class Run {
       throw new Cancelled('cancelled');
     }
     const ids = toInsert.map((m) => m.id);
-    const mark = await logMark(this.primary, this.cluster.logFile);
     journal.append({ t: 'signal', phase: 'before', ids, mark, at: new Date().toISOString() });
     this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'signal', expectedIds: ids });
     const sig = await signalGateway(this.primary, this.cluster, this.opts.settings.signalMethod);
