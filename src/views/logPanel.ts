@@ -217,11 +217,22 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
  * not there, says why when the log tells: delivered, or renamed by the gateway.
  */
 export async function revealMailInTree(cluster: string, id: string, recent: readonly HubLine[]): Promise<boolean> {
-  let found = false;
-  try {
-    found = (await vscode.commands.executeCommand<boolean>('mailgwHa.revealMail', { cluster, id })) === true;
-  } catch {
-    found = false;
+  const ask = async () => {
+    try {
+      return (await vscode.commands.executeCommand<boolean>('mailgwHa.revealMail', { cluster, id })) === true;
+    } catch {
+      return false; // the tree is not there (yet)
+    }
+  };
+  const refresh = () => Promise.resolve(vscode.commands.executeCommand('mailgwHa.refresh')).catch(() => undefined);
+  // If the log says the mail has been delivered since, the tree's listing may be older: refresh first.
+  const last = [...recent].reverse().find((l) => l.record.ids.includes(id) && (l.record.kind === 'delivered' || l.record.kind === 'inserted' || l.record.kind === 'renamed'));
+  if (last?.record.kind === 'delivered') await refresh();
+  let found = await ask();
+  if (!found) {
+    // The tree may show an older listing than the log: look at the units again once.
+    await refresh();
+    found = await ask();
   }
   if (!found) {
     const delivered = [...recent].reverse().find((l) => l.record.kind === 'delivered' && l.record.ids.includes(id));

@@ -85,3 +85,27 @@ describe('lab: log panel during a recovery', () => {
     api.services.recoveryEvents.fire({ cluster: 'lab', phase: 'done', expectedIds: [], confirmedIds: [] });
   });
 });
+
+describe('lab: from the log to the tree and back', () => {
+  it('an inserted id reveals the mail in the tree; once delivered it is reported as not there', async () => {
+    await activateExtension();
+    const lab = hostLab();
+    lab.pauseDelivery('primary');
+    const mail = lab.putMail('primary', 'input');
+    await lab.exec('primary', ['pkill', '-USR2', '-x', lab.processName]);
+    await lab.waitForLog('primary', `new mail inserted (id=${mail.id})`);
+    assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.logRevealId', { cluster: 'lab', id: mail.id }), true);
+    // "Reveal in Log" on the mail node: the editor selects the id in the log.
+    const api = await activateExtension();
+    const cluster = api.services.cluster('lab')!;
+    const node = { kind: 'mail', cluster, unit: cluster.primary, folder: 'spool', mail: { id: mail.id } };
+    assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.revealInLog', node), true);
+    const editor = vscode.window.activeTextEditor!;
+    assert.strictEqual(editor.document.uri.scheme, 'mailgw-log');
+    assert.strictEqual(editor.document.getText(editor.selection), mail.id);
+    lab.resumeDelivery('primary');
+    await lab.waitForLog('primary', `DELIVERY mail delivered (id=${mail.id}`);
+    await new Promise((r) => setTimeout(r, 1000)); // the follower reads the delivery line
+    assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.logRevealId', { cluster: 'lab', id: mail.id }), false);
+  });
+});
