@@ -1,6 +1,7 @@
-// `npm run faults [N]`: N times (default 100) strand mail in the lab, start `mailgw-ha recover --yes`
-// as a child process, SIGKILL it at a random moment, run it again, and check against what the
-// simulators delivered that every stranded mail was delivered exactly once. Prints the counts;
+// `npm run faults [N]`: until N runs (default 100) have really been interrupted, strand mail in the
+// lab, start `mailgw-ha recover --yes` as a child process, SIGKILL it at a random moment, run it
+// again, and check against what the simulators delivered that every stranded mail was delivered
+// exactly once. Prints the counts;
 // exits 1 if anything was lost or duplicated. Uses $MAILGW_LAB_DIR / $MAILGW_LAB_ADDRESSES.
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -57,9 +58,11 @@ async function main(): Promise<number> {
     await lab.reset();
     lab.strand({ mails: 30, vscan: 3 });
     const probe = await runCli([cli, 'recover', '--yes', '--json', '--settings', lab.settingsPath, '--journal', path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-faults-')), 'j.jsonl')]);
-    const span = Math.max(300, Math.round(probe.ms * 0.8));
-    console.log(`faults: ${n} iteration(s); an uninterrupted run takes ${probe.ms} ms here, kills fall in 0..${span} ms`);
-    for (let i = 1; i <= n; i++) {
+    // Kills fall uniformly within the time a run takes here (learnt from runs that were not killed).
+    let estimate = probe.ms;
+    console.log(`faults: until ${n} runs are SIGKILLed mid-way; an uninterrupted run takes ${probe.ms} ms here`);
+    for (let i = 1; totals.killed < n && i <= 3 * n; i++) {
+      const span = Math.max(300, Math.round(estimate * 0.9));
       await lab.reset();
       const m = lab.strand({ mails: rnd(5, 40), vscan: rnd(0, 5), duplicates: rnd(0, 3), orphans: rnd(0, 2), bigMb: Math.random() < 0.3 ? 2 : 0 });
       const journal = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-faults-')), 'recovery.jsonl');
@@ -67,7 +70,10 @@ async function main(): Promise<number> {
       const delay = rnd(0, span);
       const first = await runCli(args, delay);
       if (first.killed) totals.killed++;
-      else totals.finishedBeforeKill++;
+      else {
+        totals.finishedBeforeKill++;
+        estimate = 0.7 * estimate + 0.3 * first.ms;
+      }
       let second = await runCli(args);
       if (second.code !== 0) {
         totals.secondRunFailed++;
