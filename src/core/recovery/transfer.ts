@@ -92,11 +92,18 @@ function relayTar(source: UnitConnection, primary: UnitConnection, srcDir: strin
         if (opts.cancellation?.isCancellationRequested) fail(new RecoveryError('cancelled'));
       }, 100);
     }
-    Promise.all([
+    Promise.allSettled([
       // The staging folder is new and ours; tar writes only below it (GNU tar refuses ".." members).
       primary.stream(['tar', '-xf', '-', '-C', stageDir], (e) => fail(e)),
       source.stream(['tar', '-cf', '-', '-C', srcDir, '-T', '-'], (e) => fail(e)),
-    ]).then(([d, s]) => {
+    ]).then(([dr, sr]) => {
+      if (dr.status === 'rejected' || sr.status === 'rejected') {
+        if (dr.status === 'fulfilled') dr.value.close();
+        if (sr.status === 'fulfilled') sr.value.close();
+        return fail((dr.status === 'rejected' ? dr.reason : (sr as PromiseRejectedResult).reason) as Error);
+      }
+      const d = dr.value;
+      const s = sr.value;
       dst = d;
       src = s;
       if (settled) {
@@ -134,7 +141,7 @@ function relayTar(source: UnitConnection, primary: UnitConnection, srcDir: strin
         finish();
       });
       s.end(names.map((n) => `${n}\n`).join(''));
-    }, fail);
+    });
   });
 }
 
