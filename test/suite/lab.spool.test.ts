@@ -197,7 +197,7 @@ describe('lab: spool explorer', () => {
     }
   });
 
-  it('shows an unreachable unit as an error node instead of stale mail, and recovers on refresh', async () => {
+  it('shows an unreachable unit as an error node instead of stale mail, is not retried by auto-refresh, and recovers on refresh', async () => {
     const cfg = vscode.workspace.getConfiguration('mailgwHa');
     const clusters = cfg.get<Record<string, unknown>[]>('clusters')!;
     const broken = JSON.parse(JSON.stringify(clusters)) as { units: { port?: number }[] }[];
@@ -210,6 +210,21 @@ describe('lab: spool explorer', () => {
       const children = await rows(api, b.node);
       assert.deepStrictEqual(children.map((c) => c.contextValue), ['failure']);
       assert.match(children[0].label, /lab\/fw-b/);
+      // No refresh storm: with auto-refresh every 5 s, the unreachable unit is not retried (two ticks),
+      // while the reachable one is looked at again.
+      const attempts: string[] = [];
+      const onState = (key: string, state: string) => state === 'connecting' && attempts.push(key);
+      api.services.pool.on('state', onState);
+      const looksBefore = api.clusterTree.overview('lab/fw-a')!.loadedAt;
+      await cfg.update('autoRefreshSeconds', 5, vscode.ConfigurationTarget.Workspace);
+      try {
+        await new Promise((r) => setTimeout(r, 11_000));
+      } finally {
+        await cfg.update('autoRefreshSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+        api.services.pool.off('state', onState);
+      }
+      assert.deepStrictEqual(attempts, [], 'no connection attempt to the unreachable unit');
+      assert.ok(api.clusterTree.overview('lab/fw-a')!.loadedAt > looksBefore, 'the reachable unit was refreshed');
     } finally {
       await cfg.update('clusters', clusters, vscode.ConfigurationTarget.Workspace);
     }
