@@ -256,10 +256,46 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   // ---- change events ----------------------------------------------------------------------------
   // VS Code registers a node's children by id when they arrive; two fetches of the same children in
-  // flight at once make it fail with "Element with id … is already registered". So while any
-  // getChildren runs, change events wait, and go out (merged) when none runs.
-  private busy = 0;
+  // flight at once make it fail with "Element with id … is already registered". So a change event
+  // waits while a fetch runs in the same unit's subtree (or at the root), and goes out when that
+  // fetch is done. Units are independent: one waiting for a passphrase does not hold up the others.
+  private readonly pending = new Map<string, number>();
+  private deferred: { all: boolean; nodes: Set<ClusterTreeNode> } = { all: false, nodes: new Set() };
   private readonly fetchWaiters = new Map<ClusterTreeNode, (() => void)[]>();
+
+  /** '*' for the root and clusters (their refresh re-fetches every expanded unit), else the unit key. */
+  private static scope(node: ClusterTreeNode | undefined): string {
+    return !node || node.kind === 'cluster' || node.kind === 'error' ? '*' : node.unit.key;
+  }
+
+  private blocked(scope: string): boolean {
+    if (this.pending.size === 0) return false;
+    return scope === '*' || this.pending.has('*') || this.pending.has(scope);
+  }
+
+  private emit(what: ClusterTreeNode | ClusterTreeNode[] | undefined): void {
+    const nodes = what === undefined ? undefined : Array.isArray(what) ? what : [what];
+    if (!nodes) {
+      if (this.blocked('*')) this.deferred.all = true;
+      else this.changed.fire(undefined);
+      return;
+    }
+    const now = nodes.filter((n) => !this.blocked(ClusterTreeProvider.scope(n)));
+    for (const n of nodes) if (!now.includes(n)) this.deferred.nodes.add(n);
+    if (now.length) this.changed.fire(now);
+  }
+
+  private flushDeferred(): void {
+    if (this.deferred.all) {
+      if (this.blocked('*')) return;
+      this.deferred = { all: false, nodes: new Set() };
+      this.changed.fire(undefined);
+      return;
+    }
+    const ready = [...this.deferred.nodes].filter((n) => !this.blocked(ClusterTreeProvider.scope(n)));
+    for (const n of ready) this.deferred.nodes.delete(n);
+    if (ready.length) this.changed.fire(ready);
+  }
 
   /** Resolves after VS Code next fetched the node's children, or after `ms` (it may be collapsed). */
   private nextFetch(node: ClusterTreeNode, ms: number): Promise<void> {
@@ -272,26 +308,6 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       });
       this.fetchWaiters.set(node, list);
     });
-  }
-  private deferred: Set<ClusterTreeNode> | 'all' | undefined;
-
-  private emit(what: ClusterTreeNode | ClusterTreeNode[] | undefined): void {
-    if (this.busy > 0) {
-      if (what === undefined || this.deferred === 'all') this.deferred = 'all';
-      else {
-        this.deferred ??= new Set();
-        for (const n of Array.isArray(what) ? what : [what]) this.deferred.add(n);
-      }
-      return;
-    }
-    this.changed.fire(what);
-  }
-
-  private flushDeferred(): void {
-    if (this.busy > 0 || this.deferred === undefined) return;
-    const d = this.deferred;
-    this.deferred = undefined;
-    this.changed.fire(d === 'all' ? undefined : [...d]);
   }
 
   // ---- nodes ----------------------------------------------------------------------------------
@@ -347,18 +363,21 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   }
 
   async getChildren(node?: ClusterTreeNode): Promise<ClusterTreeNode[]> {
-    this.busy++;
+    const scope = ClusterTreeProvider.scope(node);
+    this.pending.set(scope, (this.pending.get(scope) ?? 0) + 1);
     try {
       return await this.fetchChildren(node);
     } finally {
-      this.busy--;
+      const left = (this.pending.get(scope) ?? 1) - 1;
+      if (left > 0) this.pending.set(scope, left);
+      else this.pending.delete(scope);
       if (node) {
         const waiters = this.fetchWaiters.get(node);
         this.fetchWaiters.delete(node);
         waiters?.forEach((w) => setTimeout(w, 0));
       }
       // After VS Code has taken these children (next tick), not while it registers them.
-      if (this.busy === 0 && this.deferred !== undefined) setTimeout(() => this.flushDeferred(), 0);
+      if (this.deferred.all || this.deferred.nodes.size) setTimeout(() => this.flushDeferred(), 0);
     }
   }
 
