@@ -14,7 +14,7 @@ import { LogWatch } from '../views/logWatch';
 export interface LogDebugState {
   readonly panel: LogPanel['state'];
   readonly statusBar: string;
-  readonly sources: { key: string; lines: number; inserted: string[] }[];
+  readonly sources: { key: string; lines: number; inserted: string[]; last?: string }[];
   readonly document?: ReturnType<LogDocuments['state']>;
 }
 
@@ -146,6 +146,11 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
       if (!arg?.cluster || !arg.id) return false;
       return revealMailInTree(arg.cluster, arg.id, recentOf(arg.cluster));
     }),
+    /** Sets the panel's filter (other features and the suites): text, or a regex when `regex` is true. */
+    vscode.commands.registerCommand('mailgwHa.logSetFilter', (text?: string, regex?: boolean) => {
+      panel.setFilter(typeof text === 'string' ? text : '', regex === true);
+      return true;
+    }),
     // For the test suites: what the log views show.
     vscode.commands.registerCommand('mailgwHa.logDebugState', (arg?: { cluster: string; unit: string }): LogDebugState => {
       const c = arg && services.cluster(arg.cluster);
@@ -153,7 +158,7 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
       return {
         panel: panel.state,
         statusBar: statusBar.text,
-        sources: logWatch.hub.all().map((s) => ({ key: s.info.key, lines: s.recent.length, inserted: [...s.insertedIds] })),
+        sources: logWatch.hub.all().map((s) => ({ key: s.info.key, lines: s.recent.length, inserted: [...s.insertedIds], last: s.recent[s.recent.length - 1]?.text })),
         document: c && u ? documents.state(logUri(c, u)) : undefined,
       };
     }),

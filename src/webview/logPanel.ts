@@ -26,6 +26,8 @@ let sources: PanelSource[] = [];
 const inserted = new Set<string>();
 let recovery: PanelRecovery | undefined;
 let paused = false;
+/** Lines received since the panel opened (or was cleared). */
+let received = 0;
 let follow = true;
 let matcher: ((l: PanelLine) => boolean) | undefined;
 let frame = 0;
@@ -220,6 +222,8 @@ function reportState(): void {
       highlighted: rowsEl.querySelectorAll('button.id.inserted').length,
       errors: rowsEl.querySelectorAll('.row.kind-error').length,
       paused,
+      lastText: rowsEl.lastElementChild?.querySelector('.text')?.textContent ?? undefined,
+      received,
       recovery: recovery ? { expected: recovery.expected.length, confirmed: confirmedIds() } : undefined,
     });
   }, 150);
@@ -237,6 +241,7 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
             if (recovery?.expected.includes(id)) recoveryTouched = true;
           }
       }
+      received += m.lines.length;
       buffer.push(...m.lines);
       if (buffer.length > MAX_BUFFERED_LINES) buffer = buffer.slice(buffer.length - MAX_BUFFERED_LINES);
       pendingRender.push(...m.lines);
@@ -278,6 +283,7 @@ function clearAll(): void {
   buffer = [];
   pendingRender = [];
   inserted.clear();
+  received = 0;
   rowsEl.textContent = '';
   updateCounter();
   renderRecovery();

@@ -109,3 +109,41 @@ describe('lab: from the log to the tree and back', () => {
     assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.logRevealId', { cluster: 'lab', id: mail.id }), false);
   });
 });
+
+describe('lab: log panel under load', () => {
+  it('keeps up with 5,000 lines/s for 3 s: every line received, at most 2,000 rows, the newest shown', async () => {
+    await activateExtension();
+    const lab = hostLab();
+    assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.watchLog', 'lab/fw-a'), true);
+    await vscode.commands.executeCommand('mailgwHa.logSetFilter', ''); // "Reveal in Log" above filtered the panel
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const before = (await waitFor('panel state', async () => (await debugState()).panel)).received;
+    const file = lab.hostLogFile('primary');
+    const total = 15_000;
+    const t0 = Date.now();
+    let n = 0;
+    while (n < total) {
+      const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * 5000) + 50);
+      let text = '';
+      for (; n < due; n++) text += `2026 11 29 10:00:00 +00:00 Info     LOAD line ${n}\n`;
+      if (text) fs.appendFileSync(file, text);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const wrote = Date.now();
+    const last = `2026 11 29 10:00:00 +00:00 Info     LOAD line ${total - 1}`;
+    let seen: unknown;
+    let followerGotIt = 0;
+    const state = await waitFor('the panel to show the last line', async () => {
+      const d = await debugState();
+      if (!followerGotIt && d.sources.some((s) => s.last === last)) followerGotIt = Date.now();
+      seen = { panel: { ...d.panel, insertedIds: undefined }, sources: d.sources };
+      const s = d.panel;
+      return s && s.lastText === last ? s : undefined;
+    }, 15_000).catch((err: Error) => {
+      throw new Error(`${err.message}; last state ${JSON.stringify(seen)}`);
+    });
+    console.log(`[suite]       ${total} lines in ${((wrote - t0) / 1000).toFixed(1)} s; last one read by the follower after ${followerGotIt - wrote} ms, shown in the panel after ${Date.now() - wrote} ms`);
+    assert.strictEqual(state.received - before, total);
+    assert.ok(state.rows <= 2000, `rows: ${state.rows}`);
+  });
+});
