@@ -8,6 +8,18 @@ import * as path from 'path';
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const VSCODE_MODULES = path.join(REPO, '.cache', 'host', 'node_modules', 'code-server', 'lib', 'vscode', 'node_modules');
 
+// Just the parts of vscode-textmate / vscode-oniguruma used here (they are not dependencies of the repo).
+interface TextMate {
+  Registry: new (o: { onigLib: Promise<unknown>; loadGrammar(scope: string): Promise<unknown> }) => { loadGrammar(scope: string): Promise<{ tokenizeLine(line: string, state: unknown): { tokens: Token[] } } | null> };
+  parseRawGrammar(text: string, file: string): unknown;
+  INITIAL: unknown;
+}
+interface Oniguruma {
+  loadWASM(data: ArrayBuffer): Promise<void>;
+  OnigScanner: new (s: string[]) => unknown;
+  OnigString: new (s: string) => unknown;
+}
+
 interface Token {
   startIndex: number;
   endIndex: number;
@@ -24,18 +36,18 @@ describe('media/mailgw-log.tmLanguage.json', function () {
       this.skip();
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const tm = require(path.join(VSCODE_MODULES, 'vscode-textmate')) as typeof import('vscode-textmate');
+    const tm = require(path.join(VSCODE_MODULES, 'vscode-textmate')) as TextMate;
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const onig = require(path.join(VSCODE_MODULES, 'vscode-oniguruma')) as typeof import('vscode-oniguruma');
+    const onig = require(path.join(VSCODE_MODULES, 'vscode-oniguruma')) as Oniguruma;
     const wasm = fs.readFileSync(path.join(VSCODE_MODULES, 'vscode-oniguruma', 'release', 'onig.wasm'));
-    await onig.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength));
+    await onig.loadWASM(wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) as ArrayBuffer);
     const registry = new tm.Registry({
       onigLib: Promise.resolve({ createOnigScanner: (s: string[]) => new onig.OnigScanner(s), createOnigString: (s: string) => new onig.OnigString(s) }),
       loadGrammar: async (scope: string) => (scope === 'text.log.mailgw' ? tm.parseRawGrammar(fs.readFileSync(path.join(REPO, 'media', 'mailgw-log.tmLanguage.json'), 'utf8'), 'mailgw-log.tmLanguage.json') : null),
     });
     const grammar = await registry.loadGrammar('text.log.mailgw');
     assert.ok(grammar, 'grammar loads');
-    tokenize = (line) => (grammar.tokenizeLine(line, tm.INITIAL).tokens as Token[]).map((t) => ({ text: line.slice(t.startIndex, t.endIndex), scopes: t.scopes }));
+    tokenize = (line) => grammar.tokenizeLine(line, tm.INITIAL).tokens.map((t) => ({ text: line.slice(t.startIndex, t.endIndex), scopes: t.scopes }));
   });
 
   const scopeOf = (tokens: { text: string; scopes: string[] }[], text: string) => tokens.find((t) => t.text === text)?.scopes.join(' ') ?? `(no token "${text}")`;
