@@ -31,6 +31,7 @@ let received = 0;
 let follow = true;
 let matcher: ((l: PanelLine) => boolean) | undefined;
 let frame = 0;
+let fallback: ReturnType<typeof setTimeout> | undefined;
 let stateTimer: ReturnType<typeof setTimeout> | undefined;
 
 const saved = vscode.getState() as { filter?: string; regex?: boolean; insertedOnly?: boolean } | undefined;
@@ -71,7 +72,14 @@ function buildMatcher(): void {
 function makeRow(l: PanelLine): HTMLElement {
   const row = document.createElement('div');
   row.className = `row kind-${l.kind}${l.history ? ' history' : ''}`;
-  row.setAttribute('role', 'listitem');
+  if (l.kind === 'other' && sources.length <= 1) {
+    // The common case under load: one element, one text node.
+    const text = document.createElement('span');
+    text.className = 'text';
+    text.textContent = l.text;
+    row.appendChild(text);
+    return row;
+  }
   if (l.kind === 'error') {
     const mark = document.createElement('span');
     mark.className = 'mark';
@@ -114,7 +122,10 @@ function atBottom(): boolean {
 }
 
 function render(): void {
+  if (frame) cancelAnimationFrame(frame);
+  if (fallback) clearTimeout(fallback);
   frame = 0;
+  fallback = undefined;
   if (paused) return;
   const lines = pendingRender;
   pendingRender = [];
@@ -122,24 +133,29 @@ function render(): void {
   const start = Math.max(0, shown.length - MAX_DOM_ROWS);
   const frag = document.createDocumentFragment();
   for (let i = start; i < shown.length; i++) frag.appendChild(makeRow(shown[i]));
+  // A full screen of new rows replaces the old ones in one go; otherwise drop the oldest.
+  if (shown.length - start >= MAX_DOM_ROWS) rowsEl.textContent = '';
+  else {
+    let excess = rowsEl.childElementCount + (shown.length - start) - MAX_DOM_ROWS;
+    while (excess-- > 0 && rowsEl.firstChild) rowsEl.removeChild(rowsEl.firstChild);
+  }
   rowsEl.appendChild(frag);
-  let excess = rowsEl.childElementCount - MAX_DOM_ROWS;
-  while (excess-- > 0 && rowsEl.firstChild) rowsEl.removeChild(rowsEl.firstChild);
   if (follow) rowsEl.scrollTop = rowsEl.scrollHeight;
   emptyEl.hidden = sources.length > 0 || rowsEl.childElementCount > 0;
   reportState();
 }
 
 function scheduleRender(): void {
-  if (!frame && !paused) frame = requestAnimationFrame(render);
+  if (frame || fallback || paused) return;
+  frame = requestAnimationFrame(render);
+  // Animation frames are throttled for a webview the browser thinks is not visible: render anyway.
+  fallback = setTimeout(render, 100);
 }
 
 /** Rebuilds the rows from the buffer (filter changed, resumed, cleared). */
 function rerender(): void {
   rowsEl.textContent = '';
   pendingRender = buffer.slice();
-  if (frame) cancelAnimationFrame(frame);
-  frame = 0;
   render();
 }
 
@@ -226,7 +242,7 @@ function reportState(): void {
       received,
       recovery: recovery ? { expected: recovery.expected.length, confirmed: confirmedIds() } : undefined,
     });
-  }, 150);
+  }, 300);
 }
 
 window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
