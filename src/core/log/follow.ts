@@ -167,6 +167,11 @@ export class LogFollower extends EventEmitter {
     return { ino: this.ino, offset: this.pending.length ? this.pendingOffset : this.offset };
   }
 
+  /** Stopped for good (stop() called, or a fatal error such as a closed connection). */
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
   get isRunning(): boolean {
     return this.running && !this.stopped;
   }

@@ -72,6 +72,10 @@ export class LogSource extends EventEmitter {
   get running(): boolean {
     return this.follower.isRunning;
   }
+  /** Ended for good (its connection was closed, e.g. by a settings change): a new watch needs a new source. */
+  get ended(): boolean {
+    return this.follower.isStopped;
+  }
 
   start(): Promise<void> {
     if (!this.started) {
@@ -125,6 +129,11 @@ export class LogHub {
   acquire(info: Omit<LogSourceInfo, 'key'>, connection: LogConnection): { source: LogSource; release: () => void } {
     const key = `${info.unitKey}:${info.file}`;
     let entry = this.sources.get(key);
+    if (entry?.source.ended) {
+      // Its users keep their (ended) source; new users get a fresh one.
+      this.sources.delete(key);
+      entry = undefined;
+    }
     if (!entry) {
       entry = { source: new LogSource({ ...info, key }, connection, this.options.ringSize, this.options.backfillLines), users: 0 };
       this.sources.set(key, entry);
