@@ -3,9 +3,10 @@
 import * as assert from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import type { FaultPoint } from '../../src/core/recovery/run';
 import { lab } from './hooks';
-import { assertExactlyOnce, buildCli, runRecovery, tempJournal } from './recoveryHelpers';
+import { assertExactlyOnce, buildCli, mailIds, runRecovery, tempJournal } from './recoveryHelpers';
 
 const POINTS: FaultPoint[] = ['before-copy', 'mid-copy', 'after-copy', 'after-place', 'after-signal', 'mid-cleanup'];
 
@@ -114,6 +115,37 @@ describe('recovery faults (lab)', function () {
       await assertExactlyOnce(m);
     });
   }
+
+  it('a placed copy that vanished from input/ without any trace of insertion is held, never copied again on a guess', async () => {
+    const m = lab().strand({ mails: 4 });
+    const journal = tempJournal();
+    const first = await runRecovery(journal, {
+      faults: (p) => {
+        if (p === 'after-place') throw new Error('stopped after placing');
+      },
+    });
+    assert.strictEqual(first.outcome, 'failed');
+    // Someone removes one of the placed copies by hand: no SIGUSR2, no log line, not in spool/.
+    const x = m.secondarySpool[1];
+    const input = lab().hostPath('primary', 'input');
+    fs.rmSync(path.join(input, `${x}.body`));
+    fs.rmSync(path.join(input, `${x}.env`));
+    const second = await runRecovery(journal);
+    assert.strictEqual(second.outcome, 'failed');
+    assert.strictEqual(second.resumed?.held, 1);
+    assert.strictEqual(second.held, 1);
+    assert.strictEqual(second.resumed?.finished, 3);
+    assert.ok(second.errors.some((e) => e.id === x && /manual check/.test(e.message)), JSON.stringify(second.errors));
+    assert.ok(mailIds('spool', 'secondary').has(x), 'the original stays on the secondary');
+    // Later runs leave it alone and keep reporting it.
+    const third = await runRecovery(journal);
+    assert.strictEqual(third.planned, 0);
+    assert.ok(third.errors.some((e) => e.id === x && /held/.test(e.message)));
+    assert.ok(mailIds('spool', 'secondary').has(x));
+    await new Promise((res) => setTimeout(res, 2500));
+    const d = lab().deliveries();
+    assert.deepStrictEqual(m.secondarySpool.map((id) => d.byMessageId[m.messageIds[id]] ?? 0), m.secondarySpool.map((id) => (id === x ? 0 : 1)));
+  });
 
   describe('the recovering process SIGKILLed at random points (CLI child)', () => {
     let cli = '';

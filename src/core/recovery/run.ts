@@ -469,6 +469,7 @@ class Run {
         journal.state([m.id], 'held', { message: why });
         addHeld(this.file, m.id, why);
         resumed.held++;
+        r.held++;
         r.errors.push({ id: m.id, message: why });
       };
 
