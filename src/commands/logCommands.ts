@@ -13,6 +13,7 @@ import { LogWatch } from '../views/logWatch';
 
 export interface LogDebugState {
   readonly panel: LogPanel['state'];
+  readonly panelFlush?: LogPanel['lastFlush'];
   readonly statusBar: string;
   readonly sources: { key: string; lines: number; inserted: string[]; last?: string }[];
   readonly document?: ReturnType<LogDocuments['state']>;
@@ -157,6 +158,7 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
       const u = c?.units.find((x) => x.name === arg?.unit);
       return {
         panel: panel.state,
+        panelFlush: panel.lastFlush,
         statusBar: statusBar.text,
         sources: logWatch.hub.all().map((s) => ({ key: s.info.key, lines: s.recent.length, inserted: [...s.insertedIds], last: s.recent[s.recent.length - 1]?.text })),
         document: c && u ? documents.state(logUri(c, u)) : undefined,

@@ -24,6 +24,8 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   private recovery: PanelRecovery | undefined;
   private readonly disposables: vscode.Disposable[] = [];
   private lastState: WebviewState | undefined;
+  /** For tests: when the last batch went to the webview, and its last line. */
+  lastFlush: { at: number; text: string } | undefined;
   private readonly stateChanged = new vscode.EventEmitter<WebviewState>();
   /** For tests: what the webview reports it shows. */
   readonly onDidReportState = this.stateChanged.event;
@@ -187,6 +189,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     if (!this.batch.length) return;
     const lines = this.batch;
     this.batch = [];
+    this.lastFlush = { at: Date.now(), text: lines[lines.length - 1].text };
     this.post({ type: 'lines', lines });
   }
 

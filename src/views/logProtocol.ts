@@ -46,7 +46,7 @@ export type FromWebview =
   | { readonly type: 'openEditor'; readonly src: string }
   | { readonly type: 'stop'; readonly src: string }
   /** For tests and the status bar: what the webview shows right now. */
-  | { readonly type: 'state'; readonly rows: number; readonly insertedIds: readonly string[]; readonly highlighted: number; readonly errors: number; readonly paused: boolean; readonly lastText?: string; readonly received: number; readonly recovery?: { readonly expected: number; readonly confirmed: readonly string[] } };
+  | { readonly type: 'state'; readonly rows: number; readonly insertedIds: readonly string[]; readonly highlighted: number; readonly errors: number; readonly paused: boolean; readonly lastText?: string; readonly received: number; /** Date.now() in the webview when sent. */ readonly at: number; readonly recovery?: { readonly expected: number; readonly confirmed: readonly string[] } };
 
 /** Most rows kept in the DOM; older rows are dropped (the editor keeps the full text). */
 export const MAX_DOM_ROWS = 2_000;

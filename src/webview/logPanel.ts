@@ -240,6 +240,7 @@ function reportState(): void {
       paused,
       lastText: rowsEl.lastElementChild?.querySelector('.text')?.textContent ?? undefined,
       received,
+      at: Date.now(),
       recovery: recovery ? { expected: recovery.expected.length, confirmed: confirmedIds() } : undefined,
     });
   }, 300);

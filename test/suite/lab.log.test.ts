@@ -133,16 +133,18 @@ describe('lab: log panel under load', () => {
     const last = `2026 11 29 10:00:00 +00:00 Info     LOAD line ${total - 1}`;
     let seen: unknown;
     let followerGotIt = 0;
+    let flushedAt = 0;
     const state = await waitFor('the panel to show the last line', async () => {
       const d = await debugState();
       if (!followerGotIt && d.sources.some((s) => s.last === last)) followerGotIt = Date.now();
+      if (!flushedAt && d.panelFlush?.text === last) flushedAt = d.panelFlush.at;
       seen = { panel: { ...d.panel, insertedIds: undefined }, sources: d.sources };
       const s = d.panel;
       return s && s.lastText === last ? s : undefined;
     }, 15_000).catch((err: Error) => {
       throw new Error(`${err.message}; last state ${JSON.stringify(seen)}`);
     });
-    console.log(`[suite]       ${total} lines in ${((wrote - t0) / 1000).toFixed(1)} s; last one read by the follower after ${followerGotIt - wrote} ms, shown in the panel after ${Date.now() - wrote} ms`);
+    console.log(`[suite]       ${total} lines in ${((wrote - t0) / 1000).toFixed(1)} s; last one read by the follower after ${followerGotIt - wrote} ms, sent to the webview after ${flushedAt - wrote} ms, rendered after ${state.at - wrote} ms, state seen after ${Date.now() - wrote} ms`);
     assert.strictEqual(state.received - before, total);
     assert.ok(state.rows <= 2000, `rows: ${state.rows}`);
   });
