@@ -15,12 +15,15 @@ import { leftoverCount, loadUnitOverview, UnitOverview } from '../core/spool/ove
 import { SummaryCache } from '../core/spool/summaries';
 import type { ConnectionState } from '../core/ssh/connection';
 import type { Services } from '../services';
+import { SyncHealthMonitor, syncHealthItem } from './syncHealth';
 
 export type ClusterTreeNode =
   | { kind: 'error'; error: ConfigError }
   /** A unit that could not be looked at (unreachable, refused, ...): the message says why. */
   | { kind: 'failure'; message: string; cluster: ClusterConfig; unit: UnitConfig }
   | { kind: 'cluster'; cluster: ClusterConfig }
+  /** The cluster's HA sync health (lag, standby-only copies, pending actions). */
+  | { kind: 'sync'; cluster: ClusterConfig }
   | { kind: 'unit'; cluster: ClusterConfig; unit: UnitConfig }
   | { kind: 'folder'; cluster: ClusterConfig; unit: UnitConfig; folder: SpoolFolder }
   | { kind: 'mail'; cluster: ClusterConfig; unit: UnitConfig; folder: SpoolFolder; mail: MailEntry }
@@ -59,7 +62,17 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   private autoRefreshTimer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
+  readonly syncHealth: SyncHealthMonitor;
+
   constructor(private readonly services: Services) {
+    this.syncHealth = new SyncHealthMonitor(services);
+    this.disposables.push(
+      this.syncHealth,
+      this.syncHealth.onDidChange((name) => {
+        const c = this.settings.clusters.find((x) => x.name === name);
+        if (c) this.emit(this.syncNode(c));
+      }),
+    );
     const onState = (key: string, state: ConnectionState) => {
       const v = this.units.get(key);
       const was = v?.lastState;
@@ -96,6 +109,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     for (const k of [...this.units.keys()]) if (!keys.has(k)) this.units.delete(k);
     // Nodes hold config objects: new settings, new nodes.
     this.nodes.clear();
+    this.syncHealth.clear();
     this.emit(undefined);
     this.updateBadge();
   }
@@ -103,6 +117,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   /** Looks at every unit again (the Refresh command; recovery calls it after a run). */
   async refresh(): Promise<void> {
     await Promise.all(this.settings.clusters.flatMap((c) => c.units.map((u) => this.loadUnit(c, u, true))));
+    await Promise.all(this.settings.clusters.map((c) => this.syncHealth.refresh(c).catch(() => undefined)));
   }
 
   /** Looks at one unit again. */
@@ -228,6 +243,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         if (this.services.pool.peek(unit.key)?.state !== 'connected') continue;
         void this.loadUnit(cluster, unit, false);
       }
+      // Sync health only when both units are up: no storm while one is down.
+      if (cluster.units.every((u) => this.services.pool.peek(u.key)?.state === 'connected')) void this.syncHealth.refresh(cluster).catch(() => undefined);
     }
   }
 
@@ -265,7 +282,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   /** '*' for the root and clusters (their refresh re-fetches every expanded unit), else the unit key. */
   private static scope(node: ClusterTreeNode | undefined): string {
-    return !node || node.kind === 'cluster' || node.kind === 'error' ? '*' : node.unit.key;
+    return !node || node.kind === 'cluster' || node.kind === 'error' || node.kind === 'sync' ? '*' : node.unit.key;
   }
 
   private blocked(scope: string): boolean {
@@ -322,6 +339,9 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   clusterNode(cluster: ClusterConfig): ClusterTreeNode {
     return this.node(`cluster|${cluster.name}`, () => ({ kind: 'cluster', cluster }));
   }
+  syncNode(cluster: ClusterConfig): ClusterTreeNode {
+    return this.node(`sync|${cluster.name}`, () => ({ kind: 'sync', cluster }));
+  }
   unitNode(cluster: ClusterConfig, unit: UnitConfig): UnitNode {
     return this.node(`unit|${unit.key}`, () => ({ kind: 'unit', cluster, unit }));
   }
@@ -349,6 +369,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       case 'cluster':
         return undefined;
       case 'unit':
+      case 'sync':
         return this.clusterNode(node.cluster);
       case 'folder':
         return this.unitNode(node.cluster, node.unit);
@@ -390,7 +411,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     }
     switch (node.kind) {
       case 'cluster':
-        return node.cluster.units.map((u) => this.unitNode(node.cluster, u));
+        return [...node.cluster.units.map((u) => this.unitNode(node.cluster, u)), this.syncNode(node.cluster)];
       case 'unit': {
         const v = this.unitView(node.unit.key);
         if (!v.overview && !v.error) await this.loadUnit(node.cluster, node.unit, true);
@@ -490,6 +511,12 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   getTreeItem(node: ClusterTreeNode): vscode.TreeItem {
     switch (node.kind) {
+      case 'sync': {
+        const health = this.syncHealth.get(node.cluster.name);
+        // First shown: look once; Refresh and auto-refresh look again.
+        if (!health) void this.syncHealth.refresh(node.cluster).catch(() => undefined);
+        return syncHealthItem(node.cluster, health);
+      }
       case 'error':
       case 'failure':
         return this.errorItem(node);

@@ -1,0 +1,53 @@
+// The "HA sync" node of a cluster in the real host: in step, mail only on the standby, lagging.
+import * as assert from 'assert';
+import type { MailgwHaApi } from '../../src/extension';
+import { activateExtension, waitFor } from './helpers';
+import { hostLab } from './labHelpers';
+
+async function syncRow(api: MailgwHaApi) {
+  const [cluster] = (await api.clusterTree.describeChildren()).filter((r) => r.node.kind === 'cluster');
+  const row = (await api.clusterTree.describeChildren(cluster.node)).find((r) => r.node.kind === 'sync');
+  assert.ok(row, 'the cluster has an HA sync node');
+  return row;
+}
+
+describe('lab: HA sync health node', () => {
+  let api: MailgwHaApi;
+  const lab = hostLab();
+  before(async () => {
+    api = await activateExtension();
+    await lab.reset();
+  });
+  after(() => lab.reset());
+
+  it('shows the pair in step when neither unit holds mail the other lacks', async () => {
+    await api.clusterTree.refresh();
+    const row = await syncRow(api);
+    assert.strictEqual(row.label, 'HA sync');
+    assert.match(row.description, /^in step fw-a → fw-b$/);
+    assert.strictEqual(row.contextValue, 'syncHealth');
+  });
+
+  it('counts mail only on the standby (stranded, or copies whose delivery did not sync)', async () => {
+    lab.strand({ mails: 4, orphans: 1 });
+    await api.clusterTree.refresh();
+    const row = await syncRow(api);
+    assert.match(row.description, /in step fw-a → fw-b · 4 only on fw-b$/);
+    assert.match(row.tooltip, /only on fw-b: 4 — stranded by a takeover, or copies whose delivery was not synced yet/);
+    assert.match(row.tooltip, /0 pending action\(s\)|pending actions unknown/);
+  });
+
+  it('warns when mail on the active unit has not been mirrored for longer than the warning threshold', async () => {
+    lab.pauseDelivery('primary');
+    const old = new Date(Date.now() - 5 * 60_000);
+    lab.putMail('primary', 'spool', { mtime: old });
+    lab.putMail('primary', 'spool', { mtime: old });
+    await api.clusterTree.refresh();
+    const row = await waitFor('lagging', async () => {
+      const r = await syncRow(api);
+      return /^2 lagging \(oldest 5 min\)/.test(r.description) ? r : undefined;
+    });
+    assert.match(row.tooltip, /2 mail\(s\) on fw-a not mirrored to fw-b for up to \d+ s: a takeover now would strand them/);
+    assert.strictEqual(api.clusterTree.syncHealth.get('lab')?.state, 'lagging');
+  });
+});
