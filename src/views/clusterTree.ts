@@ -109,7 +109,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     for (const k of [...this.units.keys()]) if (!keys.has(k)) this.units.delete(k);
     // Nodes hold config objects: new settings, new nodes.
     this.nodes.clear();
-    this.syncHealth.clear();
+    this.syncHealth.retain(settings.clusters);
     this.emit(undefined);
     this.updateBadge();
   }

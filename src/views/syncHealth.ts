@@ -38,8 +38,17 @@ export class SyncHealthMonitor implements vscode.Disposable {
     return p;
   }
 
-  clear(): void {
-    this.health.clear();
+  private readonly signatures = new Map<string, string>();
+
+  /**
+   * After a settings change: forget the health of clusters that are gone or whose configuration
+   * changed; keep the rest (a change of an unrelated setting must not trigger new connections).
+   */
+  retain(clusters: readonly ClusterConfig[]): void {
+    const now = new Map(clusters.map((c) => [c.name, JSON.stringify(c)]));
+    for (const name of [...this.health.keys()]) if (now.get(name) !== this.signatures.get(name)) this.health.delete(name);
+    this.signatures.clear();
+    for (const [k, v] of now) this.signatures.set(k, v);
   }
 
   dispose(): void {

@@ -8,7 +8,8 @@ import Mocha from 'mocha';
 export async function run(): Promise<void> {
   const group = process.env.MAILGW_SUITE_GROUP ?? 'empty';
   // Mark our lines so the runner can tell them apart from the workbench's own log output.
-  Mocha.reporters.Base.consoleLog = (...args: unknown[]) => console.log(`[suite] ${util.format(...args)}`);
+  // Every line, so multi-line failure details (diffs, stacks) reach the runner too.
+  Mocha.reporters.Base.consoleLog = (...args: unknown[]) => console.log(util.format(...args).split('\n').map((l) => `[suite] ${l}`).join('\n'));
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
   // MAILGW_SUITE_ONLY=<text>: only the files of the group whose name contains it (while developing).
   const only = process.env.MAILGW_SUITE_ONLY;

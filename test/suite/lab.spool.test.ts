@@ -18,7 +18,7 @@ async function rows(api: MailgwHaApi, node?: ClusterTreeNode): Promise<Row[]> {
 }
 async function unitRows(api: MailgwHaApi): Promise<Row[]> {
   const [cluster] = (await rows(api)).filter((r) => r.node.kind === 'cluster');
-  return rows(api, cluster.node);
+  return (await rows(api, cluster.node)).filter((r) => r.node.kind === 'unit');
 }
 async function folderRow(api: MailgwHaApi, unit: string, folder: string): Promise<Row> {
   const u = (await unitRows(api)).find((r) => r.label === unit)!;
