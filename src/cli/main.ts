@@ -7,14 +7,14 @@ verbs:
   status                 each unit: reachable, active (gateway PID), mails per directory
   ls UNIT [spool|vscan|input]
                          mails with id, size, age, From, Subject, Message-ID; orphans flagged
-  recover [--dry-run] [--yes]
+  recover [--dry-run] [--yes] [--include-duplicates] [--journal FILE]
                          the safe recovery: plan, copy, verify, signal, confirm, clean up
   signal UNIT            SIGUSR2 to the gateway on UNIT (prints the PID it signalled)
   logs UNIT [--follow] [--inserted] [--lines N]
 
 exit codes: 0 success, 1 failure, 2 usage error`;
 
-const OPTIONS = new Set(['settings', 'cluster', 'json', 'known-hosts', 'accept-new', 'dry-run', 'yes', 'follow', 'inserted', 'lines', 'journal', 'help']);
+const OPTIONS = new Set(['settings', 'cluster', 'json', 'known-hosts', 'accept-new', 'dry-run', 'yes', 'follow', 'inserted', 'lines', 'journal', 'help', 'include-duplicates']);
 
 export type Verb = (args: ReturnType<typeof parseArgs>) => Promise<number>;
 

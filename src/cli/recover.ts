@@ -88,6 +88,8 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
       settings,
       journalFile,
       dryRun,
+      // Only when the admin insists: these Message-IDs are already on (or delivered by) the primary.
+      includeDuplicates: args.options.has('include-duplicates'),
       cancellation,
       logger: ctx.logger,
       onProgress: ctx.json && process.env.MAILGW_HA_VERBOSE !== '1' ? undefined : (p) => process.stderr.write(`mailgw-ha: [${((Date.now() - started) / 1000).toFixed(2)} s] ${p.message}\n`),
