@@ -3,24 +3,15 @@
 // ids highlighted and counted in the webview. Leaves .test-output/screenshots/log-panel-inserted.png.
 import * as assert from 'assert';
 import * as fs from 'fs';
-import * as path from 'path';
-import { DEFAULT_STATE_DIR, Lab } from '../lab/lab';
-import { openClustersView, openWorkbench, Workbench } from './workbench';
-
-function labOptions(): { stateDir: string; addresses: [string, string] } {
-  const env = process.env.MAILGW_HOST_LAB_ADDRESSES?.split(',');
-  return {
-    stateDir: `${process.env.MAILGW_HOST_LAB_DIR ?? path.join(DEFAULT_STATE_DIR, 'host')}-ui-log`,
-    addresses: env?.length === 2 ? [env[0], env[1]] : ['127.0.0.8', '127.0.0.9'],
-  };
-}
+import { Lab } from '../lab/lab';
+import { openClustersView, openWorkbench, uiLabOptions, Workbench } from './workbench';
 
 describe('UI: Gateway Log panel with inserted mail (code-server + Chromium)', () => {
   let wb: Workbench | undefined;
   let lab: Lab;
   before(async function () {
     this.timeout(180_000);
-    lab = new Lab(labOptions());
+    lab = new Lab(uiLabOptions('log'));
     await lab.up();
     wb = await openWorkbench({ workspace: lab.workspacePath });
   });

@@ -3,17 +3,8 @@
 // Leaves a screenshot of the tree in .test-output/screenshots/spool-explorer-stranded.png.
 import * as assert from 'assert';
 import * as fs from 'fs';
-import * as path from 'path';
-import { DEFAULT_STATE_DIR, Lab, StrandManifest } from '../lab/lab';
-import { openClustersView, openWorkbench, Workbench } from './workbench';
-
-function labOptions(): { stateDir: string; addresses: [string, string] } {
-  const env = process.env.MAILGW_HOST_LAB_ADDRESSES?.split(',');
-  return {
-    stateDir: `${process.env.MAILGW_HOST_LAB_DIR ?? path.join(DEFAULT_STATE_DIR, 'host')}-ui-spool`,
-    addresses: env?.length === 2 ? [env[0], env[1]] : ['127.0.0.8', '127.0.0.9'],
-  };
-}
+import { Lab, StrandManifest } from '../lab/lab';
+import { openClustersView, openWorkbench, uiLabOptions, Workbench } from './workbench';
 
 describe('UI: spool explorer with stranded mail (code-server + Chromium)', () => {
   let wb: Workbench | undefined;
@@ -21,7 +12,7 @@ describe('UI: spool explorer with stranded mail (code-server + Chromium)', () =>
   let manifest: StrandManifest;
   before(async function () {
     this.timeout(180_000);
-    lab = new Lab(labOptions());
+    lab = new Lab(uiLabOptions('spool'));
     await lab.up();
     manifest = lab.strand({ mails: 12, vscan: 2, orphans: 2 });
     wb = await openWorkbench({ workspace: lab.workspacePath, userSettings: { 'git.openRepositoryInParentFolders': 'never' } });

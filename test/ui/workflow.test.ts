@@ -3,19 +3,10 @@
 // inserted ids → the tree shows the secondary emptied. Asserts the DOM at each step and saves
 // screenshots (.test-output/screenshots/workflow-*.png; `npm run screenshots` copies them to docs/).
 import * as assert from 'assert';
-import * as path from 'path';
 import type { Page } from 'playwright-core';
-import { DEFAULT_STATE_DIR, Lab, StrandManifest } from '../lab/lab';
+import { Lab, StrandManifest } from '../lab/lab';
 import { waitFor } from '../lab/wait';
-import { openClustersView, openWorkbench, Workbench } from './workbench';
-
-function labOptions(): { stateDir: string; addresses: [string, string] } {
-  const env = process.env.MAILGW_HOST_LAB_ADDRESSES?.split(',');
-  return {
-    stateDir: `${process.env.MAILGW_HOST_LAB_DIR ?? path.join(DEFAULT_STATE_DIR, 'host')}-ui-workflow`,
-    addresses: env?.length === 2 ? [env[0], env[1]] : ['127.0.0.8', '127.0.0.9'],
-  };
-}
+import { openClustersView, openWorkbench, uiLabOptions, Workbench } from './workbench';
 
 async function command(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
@@ -37,7 +28,7 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
   let manifest: StrandManifest;
   before(async function () {
     this.timeout(180_000);
-    lab = new Lab(labOptions());
+    lab = new Lab(uiLabOptions('workflow'));
     await lab.up();
     manifest = lab.strand({ mails: 10, vscan: 2, duplicates: 2, orphans: 1 });
     lab.pauseDelivery('primary'); // the duplicates stay visible on the primary while the plan is made
