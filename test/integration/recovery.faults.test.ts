@@ -45,6 +45,36 @@ describe('recovery faults (lab)', function () {
     }
   }
 
+  // Small batches: several are in flight at once when the fault hits (the copy runs 3 batches concurrently).
+  for (const [unit, point] of [['secondary', 'mid-copy'], ['primary', 'after-copy'], ['primary', 'after-place']] as const) {
+    it(`with batches in flight, the ${unit} killed at ${point} and the run stopped: the next run finishes, exactly once`, async () => {
+      const m = lab().strand({ mails: 30, vscan: 4, orphans: 1, bigMb: 2 });
+      const journal = tempJournal();
+      let hit = 0;
+      const first = await runRecovery(journal, {
+        batchSize: 4,
+        faults: async (p) => {
+          if (p !== point || hit++) return;
+          await lab().killSshSessions(unit);
+          throw new Error(`stopped at ${point}`);
+        },
+      });
+      assert.strictEqual(first.outcome, 'failed');
+      const second = await runRecovery(journal);
+      assert.ok(['done', 'nothing-to-do'].includes(second.outcome), `second run: ${second.outcome} ${JSON.stringify(second.errors)}`);
+      assert.ok(second.resumed, 'the second run resumed the journal');
+      await assertExactlyOnce(m);
+    });
+  }
+
+  it('many small batches in flight: every mail moved exactly once', async () => {
+    const m = lab().strand({ mails: 40, vscan: 5, orphans: 1, bigMb: 3 });
+    const r = await runRecovery(tempJournal(), { batchSize: 3 });
+    assert.strictEqual(r.outcome, 'done', JSON.stringify(r.errors));
+    assert.strictEqual(r.inserted, m.secondarySpool.length + m.secondaryVscan.length);
+    await assertExactlyOnce(m);
+  });
+
   it("the primary's input/ full (a small file system): nothing half placed; the next run finishes", async () => {
     const m = lab().strand({ mails: 10, bigMb: 4 });
     const input = `${lab().spoolDir}/input`;

@@ -59,8 +59,10 @@ export interface RecoveryOptions {
   readonly faults?: (point: FaultPoint) => void | Promise<void>;
   /** How long to wait for the gateway to insert the copies (default 60 s + 10 ms a mail). */
   readonly confirmTimeoutMs?: number;
-  /** Mails per copy batch (default 1000). */
+  /** Mails per copy batch (default 500; a batch also closes at 16 MB). */
   readonly batchSize?: number;
+  /** Copy batches in flight at once (default 3). */
+  readonly copyConcurrency?: number;
   /** Copy, verify and place in input/ only: no signal, no removal (the manual way). */
   readonly stopAfterPlace?: boolean;
   /** Force the SFTP fallback (tests, benchmarks). */
@@ -96,6 +98,30 @@ export function journalFileFor(dir: string, clusterName: string): string {
   const safe = clusterName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
   const tag = crypto.createHash('sha256').update(clusterName).digest('hex').slice(0, 8);
   return path.join(dir, `recovery-${safe}-${tag}.jsonl`);
+}
+
+/** Batches in flight at once (each holds one tar stream and one hash exec per unit). */
+const COPY_CONCURRENCY = 3;
+/** A batch closes at this many bytes, so large bodies get streams of their own. */
+const BATCH_BYTES = 16 * 1024 * 1024;
+
+/** Cuts the mails into batches of at most `count` mails and about `bytes` bytes, in order. */
+export function copyBatches<T extends { bodySize: number; envSize: number }>(records: readonly T[], count: number, bytes: number): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let size = 0;
+  for (const m of records) {
+    const b = m.bodySize + m.envSize;
+    if (cur.length && (cur.length >= count || size + b > bytes)) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(m);
+    size += b;
+  }
+  if (cur.length) out.push(cur);
+  return out;
 }
 
 const heldLocks = new Set<string>();
@@ -271,60 +297,77 @@ class Run {
     const placed: MailRecord[] = [];
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- read by the getter below
     const self = this;
-    const batchSize = this.opts.batchSize ?? 1000;
-    try {
-      for (let i = 0; i < records.length; i += batchSize) {
-        this.checkCancel();
-        const batch = records.slice(i, i + batchSize);
-        const ids = batch.map((m) => m.id);
-        journal.state(ids, 'copying');
-        await this.fault('before-copy');
-        this.progress('copy', `copying ${r.copied + batch.length} of ${records.length} mail(s) (${useTar ? 'tar stream' : 'SFTP'})`, r.copied, records.length);
-        const res = await copyMails(
-          this.secondary,
-          this.primary,
-          stage,
-          batch.map((m) => ({ id: m.id, srcDir: this.dirs[m.folder], bodySize: m.bodySize, envSize: m.envSize })),
-          useTar,
-          {
-            cancellation: { get isCancellationRequested() { return self.aborted !== undefined || !!self.opts.cancellation?.isCancellationRequested; } },
-            onFlowing: () => void this.fault('mid-copy').catch((e: Error) => (this.aborted = e)),
-          },
-        ).catch((e: Error) => {
-          throw this.aborted ?? e;
-        });
-        if (this.aborted) throw this.aborted;
-        r.copied += batch.length - [...res.failed.keys()].length;
-        const sha: Record<string, { body: string; env: string }> = {};
-        for (const [id, h] of res.verified) sha[id] = h;
-        journal.state([...res.verified.keys()], 'copied', { sha });
-        for (const [id, why] of res.failed) {
-          journal.state([id], 'failed', { message: why });
-          r.errors.push({ id, message: why });
-        }
-        r.verified += res.verified.size;
-        await this.fault('after-copy');
-        this.checkCancel();
-        const ok = batch.filter((m) => res.verified.has(m.id));
-        for (const m of ok) m.sha = res.verified.get(m.id);
-        // Final names appear from here on: .body of every mail first, then the .env files.
-        journal.state(ok.map((m) => m.id), 'placing');
-        const pr = await placeStaged(this.primary, this.dirs.input, stage, ok.map((m) => m.id));
-        journal.state(pr.placed, 'placed');
-        for (const id of pr.exists) {
-          const why = `a mail named ${id} is already in the primary's input/; not overwritten`;
-          journal.state([id], 'rolledback', { message: why });
-          r.errors.push({ id, message: why });
-        }
-        for (const id of pr.failed) {
-          const why = `could not place ${id} in the primary's input/`;
-          journal.state([id], 'rolledback', { message: why });
-          r.errors.push({ id, message: why });
-        }
-        const placedSet = new Set(pr.placed);
-        for (const m of ok) if (placedSet.has(m.id)) placed.push(Object.assign(m, { state: 'placed' as MailState }));
-        await this.fault('after-place');
+    const batches = copyBatches(records, this.opts.batchSize ?? 500, BATCH_BYTES);
+    let next = 0;
+    let firstError: unknown;
+    // One batch: stream, verify, place. Several run at once so that one large body or one unit's
+    // round trips do not hold up the rest; each mail's journal states stay in order.
+    const runBatch = async (batch: MailRecord[]): Promise<void> => {
+      this.checkCancel();
+      const ids = batch.map((m) => m.id);
+      journal.state(ids, 'copying');
+      await this.fault('before-copy');
+      this.progress('copy', `copying ${r.copied + batch.length} of ${records.length} mail(s) (${useTar ? 'tar stream' : 'SFTP'})`, r.copied, records.length);
+      const res = await copyMails(
+        this.secondary,
+        this.primary,
+        stage,
+        batch.map((m) => ({ id: m.id, srcDir: this.dirs[m.folder], bodySize: m.bodySize, envSize: m.envSize })),
+        useTar,
+        {
+          cancellation: { get isCancellationRequested() { return self.aborted !== undefined || firstError !== undefined || !!self.opts.cancellation?.isCancellationRequested; } },
+          onFlowing: () => void this.fault('mid-copy').catch((e: Error) => (this.aborted = e)),
+        },
+      ).catch((e: Error) => {
+        throw this.aborted ?? e;
+      });
+      if (this.aborted) throw this.aborted;
+      r.copied += batch.length - [...res.failed.keys()].length;
+      const sha: Record<string, { body: string; env: string }> = {};
+      for (const [id, h] of res.verified) sha[id] = h;
+      journal.state([...res.verified.keys()], 'copied', { sha });
+      for (const [id, why] of res.failed) {
+        journal.state([id], 'failed', { message: why });
+        r.errors.push({ id, message: why });
       }
+      r.verified += res.verified.size;
+      await this.fault('after-copy');
+      this.checkCancel();
+      const ok = batch.filter((m) => res.verified.has(m.id));
+      for (const m of ok) m.sha = res.verified.get(m.id);
+      // Final names appear from here on: .body of every mail first, then the .env files.
+      journal.state(ok.map((m) => m.id), 'placing');
+      const pr = await placeStaged(this.primary, this.dirs.input, stage, ok.map((m) => m.id));
+      journal.state(pr.placed, 'placed');
+      for (const id of pr.exists) {
+        const why = `a mail named ${id} is already in the primary's input/; not overwritten`;
+        journal.state([id], 'rolledback', { message: why });
+        r.errors.push({ id, message: why });
+      }
+      for (const id of pr.failed) {
+        const why = `could not place ${id} in the primary's input/`;
+        journal.state([id], 'rolledback', { message: why });
+        r.errors.push({ id, message: why });
+      }
+      const placedSet = new Set(pr.placed);
+      for (const m of ok) if (placedSet.has(m.id)) placed.push(Object.assign(m, { state: 'placed' as MailState }));
+      await this.fault('after-place');
+    };
+    const worker = async (): Promise<void> => {
+      while (firstError === undefined && next < batches.length) {
+        const batch = batches[next++];
+        try {
+          await runBatch(batch);
+        } catch (e) {
+          // The other batches in flight see it through the copy's cancellation and stop; the
+          // first error is the one reported.
+          if (firstError === undefined) firstError = e;
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.opts.copyConcurrency ?? COPY_CONCURRENCY, batches.length) }, () => worker()));
+      if (firstError !== undefined) throw firstError;
     } catch (e) {
       // Staged copies are only ours and never seen by the gateway: remove them, then stop.
       await removeStage(this.primary, stage, records.map((m) => m.id)).catch(() => undefined);

@@ -6,7 +6,7 @@ import { insertedIds } from '../../../src/core/recovery/confirm';
 import { acquireLock, Journal, replay } from '../../../src/core/recovery/journal';
 import { normalizeMessageId, readMessageId } from '../../../src/core/recovery/messageId';
 import { deliveredMessageIds } from '../../../src/core/recovery/plan';
-import { journalFileFor } from '../../../src/core/recovery/run';
+import { copyBatches, journalFileFor } from '../../../src/core/recovery/run';
 import { DEFAULT_DELIVERY_LOG_PATTERN, parseRecoverySettings } from '../../../src/core/recovery/settings';
 
 describe('recovery: Message-ID reader', () => {
@@ -101,3 +101,13 @@ describe('recovery: manifest', () => {
     assert.strictEqual(pkg.contributes.configuration.properties['mailgwHa.deliveryLogPattern'].default, DEFAULT_DELIVERY_LOG_PATTERN);
   });
 });
+
+describe('copyBatches', () => {
+  it('cuts by count and by bytes, keeps order, and gives a large body a batch of its own', () => {
+    const m = (id: string, kb: number) => ({ id, bodySize: kb * 1024, envSize: 100 });
+    const batches = copyBatches([m('a', 10), m('b', 10), m('c', 10), m('big', 20_000), m('d', 10)], 2, 16 * 1024 * 1024);
+    assert.deepStrictEqual(batches.map((b) => b.map((x) => x.id)), [['a', 'b'], ['c'], ['big'], ['d']]);
+    assert.deepStrictEqual(copyBatches([], 5, 1000), []);
+  });
+});
+
