@@ -20,10 +20,10 @@ async function buildCli(): Promise<string> {
   return out;
 }
 
-function runCli(args: string[], killAfterMs?: number): Promise<{ code: number | null; killed: boolean; ms: number; out: string }> {
+function runCli(args: string[], killAfterMs?: number, env: NodeJS.ProcessEnv = process.env): Promise<{ code: number | null; killed: boolean; ms: number; out: string }> {
   const t0 = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));
@@ -68,7 +68,8 @@ async function main(): Promise<number> {
       const journal = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-faults-')), 'recovery.jsonl');
       const args = [cli, 'recover', '--yes', '--json', '--settings', lab.settingsPath, '--journal', journal];
       const delay = rnd(0, span);
-      const first = await runCli(args, delay);
+      // Every other run copies in batches of 4, so several batches are in flight when the kill comes.
+      const first = await runCli(args, delay, i % 2 ? { ...process.env, MAILGW_HA_COPY_BATCH: '4' } : process.env);
       if (first.killed) totals.killed++;
       else {
         totals.finishedBeforeKill++;

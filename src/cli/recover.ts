@@ -90,6 +90,8 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
       dryRun,
       // Only when the admin insists: these Message-IDs are already on (or delivered by) the primary.
       includeDuplicates: args.options.has('include-duplicates'),
+      // Tuning (and the fault loop, which wants several batches in flight): mails per copy batch.
+      batchSize: Number(process.env.MAILGW_HA_COPY_BATCH) > 0 ? Number(process.env.MAILGW_HA_COPY_BATCH) : undefined,
       cancellation,
       logger: ctx.logger,
       onProgress: ctx.json && process.env.MAILGW_HA_VERBOSE !== '1' ? undefined : (p) => process.stderr.write(`mailgw-ha: [${((Date.now() - started) / 1000).toFixed(2)} s] ${p.message}\n`),
