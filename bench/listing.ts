@@ -2,7 +2,7 @@
 // the way the tree does it (a `find -printf` stream, or SFTP READDIR as fallback, + pairing), beside `ssh unit ls -l` measured in the
 // same run. Also: the tree's whole look at a unit (gateway + 3 folders) and the headers of the
 // first page (200 mails). Run alone: `npx tsx bench/listing.ts [--quick] [--runs N]`.
-import { spawn } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ClusterConfig, parseSettings } from '../src/core/config';
@@ -109,6 +109,10 @@ export async function benchListing({ runs, quick }: { runs: number; quick: boole
         pool.dispose();
       }
     }
+    // Peak memory of a process that lists the folder (a child of its own, so this process's own use does not count).
+    const memOut = execFileSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'listingMemory.ts'), lab.settingsPath], { encoding: 'utf8' });
+    const mem = JSON.parse(memOut.trim().split('\n').pop()!) as { mails: number; rssBeforeMb: number; peakMb: number };
+    if (mem.mails !== mails) throw new Error(`memory run listed ${mem.mails} mails, expected ${mails}`);
     const base = { name: 'ssh unit ls -l (OpenSSH client, new connection)', value: median(baseline) };
     const label = `${mails.toLocaleString('en-US')} mails / ${(mails * 2).toLocaleString('en-US')} files`;
     return [
@@ -117,6 +121,7 @@ export async function benchListing({ runs, quick }: { runs: number; quick: boole
       { name: `list + pair ${label}: open connection, SFTP READDIR (fallback)`, value: median(warm), unit: 'ms', baseline: base, runs: warm },
       { name: `look at a unit: gateway + spool/vscan/input, ${label}`, value: median(look), unit: 'ms', runs: look },
       { name: `headers of the first page (${PAGE} mails, SFTP reads of the first KBs)`, value: median(page), unit: 'ms', runs: page },
+      { name: `peak memory of a process listing ${label} (find stream)`, value: mem.peakMb, unit: 'MB', note: `resident before the listing (node, tsx, ssh2, connected): ${mem.rssBeforeMb.toFixed(0)} MB` },
       { name: `headers of all ${mails.toLocaleString('en-US')} mails (a header filter's one-time read, 32 in flight)`, value: allHeadersMs!, unit: 'ms', runs: [allHeadersMs!], note: 'measured once per benchmark run' },
     ];
   } finally {
