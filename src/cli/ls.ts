@@ -1,13 +1,12 @@
 // `mailgw-ha ls UNIT [spool|vscan|input]`: the mails on a unit with id, size, age, From, Subject and
-// Message-ID, incomplete pairs flagged. Also adds per-folder counts to `mailgw-ha status`.
-import { listFolder, SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
+// Message-ID, incomplete pairs flagged.
+import { SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { loadUnitOverview } from '../core/spool/overview';
 import { SummaryCache } from '../core/spool/summaries';
 import { formatAge, formatBytes } from '../core/spool/filter';
 import { UsageError, ParsedArgs } from './args';
 import { findUnit, loadContext } from './context';
 import { registerVerb } from './main';
-import { extendStatus } from './status';
 
 export interface LsMail {
   id: string;
@@ -91,17 +90,3 @@ async function ls(args: ParsedArgs): Promise<number> {
 }
 
 registerVerb('ls', ls);
-
-// `status`: complete mails per folder as "count:<folder>", incomplete pairs as "count:<folder>.incomplete" when any.
-extendStatus(async (ctx, report) => {
-  const found = ctx.clusters.flatMap((c) => c.units.filter((u) => u.name === report.unit && c.name === report.cluster).map((u) => ({ c, u })))[0];
-  if (!found) return;
-  // status already looked for the gateway: only the three readdirs here.
-  const conn = ctx.pool.get(found.u);
-  const listings = await Promise.all(SPOOL_FOLDERS.map((f) => listFolder(conn, found.c, f, { method: 'auto' })));
-  for (const l of listings) {
-    const f = l.folder;
-    report[`count:${f}`] = l.missing ? 'missing' : l.completeCount;
-    if (l.incompleteCount) report[`count:${f}.incomplete`] = l.incompleteCount;
-  }
-});

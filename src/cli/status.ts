@@ -1,7 +1,10 @@
-// `mailgw-ha status`: each unit reachable or not, how it logged in, whether the gateway runs there.
-import { findGateway } from '../core/gateway';
+// `mailgw-ha status`: each unit reachable or not, how it logged in, whether the gateway runs there,
+// its mails per folder, and the HA sync health of each cluster (from the same looks at the units).
+import type { ClusterConfig } from '../core/config';
+import { loadUnitOverview, UnitOverview } from '../core/spool/overview';
+import { SPOOL_FOLDERS } from '../core/spool/list';
 import { SshError } from '../core/ssh/errors';
-import { parseSyncSettings, readSyncHealth, SyncHealth } from '../core/sync/health';
+import { parseSyncSettings, SyncHealth, syncHealthOf, UnitLook } from '../core/sync/health';
 import { registerVerb } from './main';
 import { CliContext, loadContext } from './context';
 import type { ParsedArgs } from './args';
@@ -20,39 +23,39 @@ export interface UnitStatusReport {
   active?: boolean;
   gatewayPids?: number[];
   roundTripMs?: number;
-  /** Filled in by extensions of status (spool counts, sync health). */
-  [extra: string]: unknown;
+  /** Complete mails per folder as "count:<folder>", incomplete pairs as "count:<folder>.incomplete" when any. */
+  [count: `count:${string}`]: unknown;
 }
 
-type StatusExtension = (ctx: CliContext, report: UnitStatusReport) => Promise<void>;
-const extensions: StatusExtension[] = [];
-/** Lets other features add fields to each unit's status (e.g. mail counts per directory). */
-export function extendStatus(ext: StatusExtension): void {
-  extensions.push(ext);
-}
+type UnitStatus = { report: UnitStatusReport; look?: UnitLook };
 
-export async function unitStatuses(ctx: CliContext): Promise<UnitStatusReport[]> {
+async function unitStatuses(ctx: CliContext): Promise<UnitStatus[]> {
   const jobs = ctx.clusters.flatMap((cluster) =>
-    cluster.units.map(async (unit): Promise<UnitStatusReport> => {
+    cluster.units.map(async (unit): Promise<UnitStatus> => {
       const report: UnitStatusReport = { cluster: cluster.name, unit: unit.name, role: unit.role, host: unit.host, reachable: false, state: 'idle' };
       const conn = ctx.pool.get(unit);
+      let overview: UnitOverview | undefined;
       try {
         const started = Date.now();
         await conn.connect();
         report.reachable = true;
         report.authMethod = conn.info?.authMethod;
         report.hostKey = conn.info ? `${conn.info.hostKeyType} ${conn.info.fingerprint}` : undefined;
-        const gw = await findGateway(conn, cluster);
+        overview = await loadUnitOverview(conn, cluster);
         report.roundTripMs = Date.now() - started;
-        report.gatewayPids = [...gw.pids];
-        report.active = gw.pids.length > 0;
-        for (const ext of extensions) await ext(ctx, report);
+        report.gatewayPids = [...overview.gateway.pids];
+        report.active = overview.active;
+        for (const f of SPOOL_FOLDERS) {
+          const l = overview.folders[f];
+          report[`count:${f}`] = l.missing ? 'missing' : l.completeCount;
+          if (l.incompleteCount) report[`count:${f}.incomplete`] = l.incompleteCount;
+        }
       } catch (err) {
         report.error = (err as Error).message;
         if (err instanceof SshError) report.errorCode = err.code;
       }
       report.state = conn.state;
-      return report;
+      return { report, look: overview && { unit, active: overview.active, spool: overview.folders.spool } };
     }),
   );
   return Promise.all(jobs);
@@ -61,12 +64,13 @@ export async function unitStatuses(ctx: CliContext): Promise<UnitStatusReport[]>
 async function status(args: ParsedArgs): Promise<number> {
   const ctx = loadContext(args);
   try {
-    const reports = await unitStatuses(ctx);
+    const statuses = await unitStatuses(ctx);
+    const reports = statuses.map((s) => s.report);
     const syncSettings = parseSyncSettings((k) => ctx.raw[k]);
     const clusters: { name: string; sync: SyncHealth }[] = [];
     for (const cluster of ctx.clusters) {
-      if (!reports.some((r) => r.cluster === cluster.name && r.reachable)) continue;
-      clusters.push({ name: cluster.name, sync: await readSyncHealth(ctx.pool, cluster, syncSettings) });
+      const sync = await clusterSync(ctx, cluster, statuses, syncSettings);
+      if (sync) clusters.push({ name: cluster.name, sync });
     }
     if (ctx.json) console.log(JSON.stringify({ units: reports, clusters }, null, 2));
     else {
@@ -89,6 +93,15 @@ async function status(args: ParsedArgs): Promise<number> {
   } finally {
     ctx.dispose();
   }
+}
+
+/** Sync health from the looks status already took; unknown when a unit could not be looked at. */
+async function clusterSync(ctx: CliContext, cluster: ClusterConfig, statuses: readonly UnitStatus[], settings: ReturnType<typeof parseSyncSettings>): Promise<SyncHealth | undefined> {
+  const mine = statuses.filter((s) => s.report.cluster === cluster.name);
+  if (!mine.some((s) => s.report.reachable)) return undefined;
+  const failed = mine.find((s) => !s.look);
+  if (failed) return { cluster: cluster.name, lagging: [], standbyOnly: [], pendingActions: 'unknown', state: 'unreachable', error: failed.report.error ?? `${failed.report.unit} could not be looked at` };
+  return syncHealthOf(ctx.pool, cluster, mine.map((s) => s.look!), settings);
 }
 
 export function describeSync(h: SyncHealth): string {

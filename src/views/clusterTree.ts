@@ -15,6 +15,7 @@ import { leftoverCount, loadUnitOverview, UnitOverview } from '../core/spool/ove
 import { SummaryCache } from '../core/spool/summaries';
 import type { ConnectionState } from '../core/ssh/connection';
 import type { Services } from '../services';
+import type { UnitLook } from '../core/sync/health';
 import { SyncHealthMonitor, syncHealthItem } from './syncHealth';
 
 export type ClusterTreeNode =
@@ -117,7 +118,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   /** Looks at every unit again (the Refresh command; recovery calls it after a run). */
   async refresh(): Promise<void> {
     await Promise.all(this.settings.clusters.flatMap((c) => c.units.map((u) => this.loadUnit(c, u, true))));
-    await Promise.all(this.settings.clusters.map((c) => this.syncHealth.refresh(c).catch(() => undefined)));
+    await Promise.all(this.settings.clusters.map((c) => this.syncHealth.refresh(c, this.looks(c)).catch(() => undefined)));
   }
 
   /** Looks at one unit again. */
@@ -184,6 +185,13 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     return v;
   }
 
+  /** What the sync comparison needs from this tree's last look at each unit, if all of them were seen. */
+  private looks(cluster: ClusterConfig): UnitLook[] | undefined {
+    const looks = cluster.units.map((unit) => ({ unit, overview: this.units.get(unit.key)?.overview }));
+    if (looks.some((l) => !l.overview)) return undefined;
+    return looks.map(({ unit, overview }) => ({ unit, active: overview!.active, spool: overview!.folders.spool }));
+  }
+
   /** The last look at a unit, if it succeeded. */
   overview(unitKey: string): UnitOverview | undefined {
     return this.units.get(unitKey)?.overview;
@@ -237,14 +245,19 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   /** Only units whose connection is up; a unit still being looked at is skipped, never queued. */
   private autoRefresh(): void {
     for (const cluster of this.settings.clusters) {
+      const loads: Promise<void>[] = [];
       for (const unit of cluster.units) {
         const v = this.units.get(unit.key);
         if (!v || v.loading) continue;
         if (this.services.pool.peek(unit.key)?.state !== 'connected') continue;
-        void this.loadUnit(cluster, unit, false);
+        loads.push(this.loadUnit(cluster, unit, false));
       }
-      // Sync health only when both units are up: no storm while one is down.
-      if (cluster.units.every((u) => this.services.pool.peek(u.key)?.state === 'connected')) void this.syncHealth.refresh(cluster).catch(() => undefined);
+      // Sync health only when both units are up (no storm while one is down), from the looks just taken.
+      if (cluster.units.every((u) => this.services.pool.peek(u.key)?.state === 'connected')) {
+        void Promise.all(loads)
+          .then(() => this.syncHealth.refresh(cluster, this.looks(cluster)))
+          .catch(() => undefined);
+      }
     }
   }
 
@@ -514,7 +527,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       case 'sync': {
         const health = this.syncHealth.get(node.cluster.name);
         // First shown: look once; Refresh and auto-refresh look again.
-        if (!health) void this.syncHealth.refresh(node.cluster).catch(() => undefined);
+        if (!health) void this.syncHealth.refresh(node.cluster, this.looks(node.cluster)).catch(() => undefined);
         return syncHealthItem(node.cluster, health);
       }
       case 'error':

@@ -2,7 +2,7 @@
 // lag crosses the threshold. The comparison itself lives in core/sync/health.ts.
 import * as vscode from 'vscode';
 import type { ClusterConfig } from '../core/config';
-import { parseSyncSettings, readSyncHealth, SyncHealth } from '../core/sync/health';
+import { parseSyncSettings, readSyncHealth, SyncHealth, syncHealthOf, UnitLook } from '../core/sync/health';
 import type { Services } from '../services';
 
 export class SyncHealthMonitor implements vscode.Disposable {
@@ -18,11 +18,16 @@ export class SyncHealthMonitor implements vscode.Disposable {
     return this.health.get(cluster);
   }
 
-  /** Reads a cluster's sync health (one at a time per cluster). */
-  refresh(cluster: ClusterConfig): Promise<SyncHealth> {
+  /**
+   * A cluster's sync health (one at a time per cluster): from `looks` the tree already made at both
+   * units when it has them, else by looking at the units itself.
+   */
+  refresh(cluster: ClusterConfig, looks?: readonly UnitLook[]): Promise<SyncHealth> {
     const running = this.loading.get(cluster.name);
     if (running) return running;
-    const p = readSyncHealth(this.services.pool, cluster, parseSyncSettings((k) => vscode.workspace.getConfiguration().get(k)))
+    const settings = parseSyncSettings((k) => vscode.workspace.getConfiguration().get(k));
+    const read = looks ? syncHealthOf(this.services.pool, cluster, looks, settings) : readSyncHealth(this.services.pool, cluster, settings);
+    const p = read
       .then((h) => {
         const before = this.health.get(cluster.name);
         this.health.set(cluster.name, h);

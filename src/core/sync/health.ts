@@ -66,38 +66,56 @@ async function pendingActions(pool: ConnectionPool, unit: UnitConfig, file: stri
   }
 }
 
-export async function readSyncHealth(pool: ConnectionPool, cluster: ClusterConfig, settings: SyncSettings = DEFAULT_SYNC_SETTINGS, now: () => number = Date.now): Promise<SyncHealth> {
+/** What the sync comparison needs of one unit: whether the gateway runs there, and its spool/. */
+export interface UnitLook {
+  readonly unit: UnitConfig;
+  readonly active: boolean;
+  readonly spool: FolderListing;
+}
+
+/**
+ * Sync health from looks at the units already made (the tree has them after a refresh): only the
+ * transaction log is read here.
+ */
+export async function syncHealthOf(pool: ConnectionPool, cluster: ClusterConfig, looks: readonly UnitLook[], settings: SyncSettings = DEFAULT_SYNC_SETTINGS, now: () => number = Date.now): Promise<SyncHealth> {
   const base = { cluster: cluster.name, lagging: [], standbyOnly: [], pendingActions: 'unknown' as const };
-  let running: { unit: UnitConfig; active: boolean }[];
-  try {
-    running = await Promise.all(cluster.units.map(async (unit) => ({ unit, active: (await findGateway(pool.get(unit), cluster)).pids.length > 0 })));
-  } catch (err) {
-    return { ...base, state: 'unreachable', error: (err as Error).message };
-  }
-  const actives = running.filter((r) => r.active);
+  const actives = looks.filter((l) => l.active);
   if (actives.length !== 1) {
     return actives.length === 0
       ? { ...base, state: 'no-active-unit', warning: `the gateway ${cluster.gateway} runs on neither unit: nothing is delivered or synced` }
       : { ...base, state: 'both-active', warning: `the gateway ${cluster.gateway} runs on both units: mail may be delivered twice` };
   }
-  const active = actives[0].unit;
-  const standby = cluster.units.find((u) => u !== active)!;
+  const active = actives[0];
+  const standby = looks.find((l) => l !== active)!;
+  const pending = await pendingActions(pool, active.unit, settings.transactionLog);
+  const cmp = compareSpools(active.spool, standby.spool, now(), settings);
+  const lagging = (cmp.oldestLagMs ?? 0) > settings.lagWarningMs;
+  return {
+    cluster: cluster.name,
+    state: lagging ? 'lagging' : 'ok',
+    active: active.unit.name,
+    standby: standby.unit.name,
+    ...cmp,
+    pendingActions: pending,
+    warning: lagging ? `${cmp.lagging.length} mail(s) on ${active.unit.name} not mirrored to ${standby.unit.name} for up to ${Math.round(cmp.oldestLagMs! / 1000)} s: a takeover now would strand them` : undefined,
+  };
+}
+
+/** Looks at both units (gateway and spool/ only) and compares them. */
+export async function readSyncHealth(pool: ConnectionPool, cluster: ClusterConfig, settings: SyncSettings = DEFAULT_SYNC_SETTINGS, now: () => number = Date.now): Promise<SyncHealth> {
+  let looks: UnitLook[];
   try {
-    const [a, s, pending] = await Promise.all([listFolder(pool.get(active), cluster, 'spool'), listFolder(pool.get(standby), cluster, 'spool'), pendingActions(pool, active, settings.transactionLog)]);
-    const cmp = compareSpools(a, s, now(), settings);
-    const lagging = (cmp.oldestLagMs ?? 0) > settings.lagWarningMs;
-    return {
-      cluster: cluster.name,
-      state: lagging ? 'lagging' : 'ok',
-      active: active.name,
-      standby: standby.name,
-      ...cmp,
-      pendingActions: pending,
-      warning: lagging ? `${cmp.lagging.length} mail(s) on ${active.name} not mirrored to ${standby.name} for up to ${Math.round(cmp.oldestLagMs! / 1000)} s: a takeover now would strand them` : undefined,
-    };
+    looks = await Promise.all(
+      cluster.units.map(async (unit) => {
+        const conn = pool.get(unit);
+        const [gateway, spool] = await Promise.all([findGateway(conn, cluster), listFolder(conn, cluster, 'spool')]);
+        return { unit, active: gateway.pids.length > 0, spool };
+      }),
+    );
   } catch (err) {
-    return { ...base, state: 'unreachable', active: active.name, standby: standby.name, error: (err as Error).message };
+    return { cluster: cluster.name, lagging: [], standbyOnly: [], pendingActions: 'unknown', state: 'unreachable', error: (err as Error).message };
   }
+  return syncHealthOf(pool, cluster, looks, settings, now);
 }
 
 /** Sync settings from the raw settings JSON (the CLI) or VS Code's configuration (same keys). */
