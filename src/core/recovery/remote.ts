@@ -1,9 +1,10 @@
 // Everything recovery runs on a unit. Scripts are constant text; mail ids reach them on stdin (one
 // validated id a line) or as "$1".. — never as shell text. Each script works on exactly named files
 // in one folder: no globs over mail files, no `rm *`.
-import type { SFTPWrapper } from 'ssh2';
 import { isSafeAbsolutePath, isSafeMailId } from '../names';
+import { readHead } from '../message/read';
 import type { UnitConnection } from '../ssh/connection';
+import { SshError } from '../ssh/errors';
 import { HEADER_BYTES, readMessageId } from './messageId';
 
 export class RecoveryError extends Error {}
@@ -179,30 +180,18 @@ export async function readMessageIds(conn: UnitConnection, dir: string, ids: rea
   checkDir(dir);
   checkIds(ids);
   const out = new Map<string, string | undefined>();
-  if (ids.length === 0) return out;
-  await conn.withSftp(async (sftp) => {
-    let next = 0;
-    const worker = async () => {
-      while (next < ids.length) {
-        const id = ids[next++];
-        out.set(id, await readHead(sftp, `${dir}/${id}.body`).then(readMessageId, () => undefined));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(inFlight, ids.length) }, worker));
-  });
-  return out;
-}
-
-function readHead(sftp: SFTPWrapper, file: string): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    sftp.open(file, 'r', (err, handle) => {
-      if (err) return reject(err);
-      const buf = Buffer.alloc(HEADER_BYTES);
-      sftp.read(handle, buf, 0, HEADER_BYTES, 0, (rerr, n) => {
-        sftp.close(handle, () => undefined);
-        if (rerr && (rerr as { code?: number }).code !== 1) return reject(rerr); // 1: EOF (empty file)
-        resolve(buf.subarray(0, rerr ? 0 : n));
+  let next = 0;
+  const worker = async () => {
+    while (next < ids.length) {
+      const id = ids[next++];
+      const head = await readHead(conn, `${dir}/${id}.body`, HEADER_BYTES, HEADER_BYTES).catch((err: unknown) => {
+        // A lost connection fails the plan; an unreadable file only has no Message-ID.
+        if (err instanceof SshError) throw err;
+        return undefined;
       });
-    });
-  });
+      out.set(id, head && readMessageId(head));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(inFlight, ids.length) }, worker));
+  return out;
 }
