@@ -11,16 +11,11 @@ import { listFolder } from '../src/core/spool/list';
 import { loadUnitOverview } from '../src/core/spool/overview';
 import { SummaryCache } from '../src/core/spool/summaries';
 import { ConnectionPool } from '../src/core/ssh/pool';
-import { DEFAULT_STATE_DIR, Lab } from '../test/lab/lab';
+import { addressesFromEnv, DEFAULT_STATE_DIR, Lab } from '../test/lab/lab';
 import { envelope } from '../test/lab/mail';
 import { Benchmark, BenchRow, median } from './types';
 
 const PAGE = 200;
-
-function addresses(): [string, string] {
-  const env = process.env.MAILGW_BENCH_LISTING_ADDRESSES?.split(',');
-  return env?.length === 2 ? [env[0], env[1]] : ['127.0.0.12', '127.0.0.13'];
-}
 
 /** `ssh root@unit ls -l DIR` with the system client; resolves with ms and the bytes it printed. */
 function sshLs(lab: Lab, dir: string): Promise<{ ms: number; bytes: number }> {
@@ -48,7 +43,7 @@ function newPool(lab: Lab): ConnectionPool {
 
 export async function benchListing({ runs, quick }: { runs: number; quick: boolean }): Promise<BenchRow[]> {
   const mails = quick ? 5_000 : 50_000;
-  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-listing'), addresses: addresses() });
+  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-listing'), addresses: addressesFromEnv('MAILGW_BENCH_LISTING_ADDRESSES', ['127.0.0.12', '127.0.0.13']) });
   await lab.up();
   try {
     const dir = lab.hostPath('secondary', 'spool');

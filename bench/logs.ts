@@ -11,13 +11,8 @@ import { MemorySecretStore, noPrompts, silentLogger } from '../src/core/host';
 import { LogFollower } from '../src/core/log/follow';
 import { parseLine } from '../src/core/log/parse';
 import { ConnectionPool } from '../src/core/ssh/pool';
-import { DEFAULT_STATE_DIR, Lab } from '../test/lab/lab';
+import { addressesFromEnv, DEFAULT_STATE_DIR, Lab } from '../test/lab/lab';
 import { Benchmark, BenchRow, median } from './types';
-
-function addresses(): [string, string] {
-  const env = process.env.MAILGW_BENCH_LOGS_ADDRESSES?.split(',');
-  return env?.length === 2 ? [env[0], env[1]] : ['127.0.0.14', '127.0.0.15'];
-}
 
 const STAMP = '2026 11 28 17:46:22 +00:00';
 function corpusLine(n: number): string {
@@ -187,7 +182,7 @@ async function tailLatency(lab: Lab, seconds: number, rate: number): Promise<{ l
 export async function benchFollow({ runs, quick }: { runs: number; quick: boolean }): Promise<BenchRow[]> {
   const rate = 5_000;
   const seconds = quick ? 2 : 5;
-  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-logs'), addresses: addresses() });
+  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-logs'), addresses: addressesFromEnv('MAILGW_BENCH_LOGS_ADDRESSES', ['127.0.0.14', '127.0.0.15']) });
   await lab.up();
   try {
     const oursMedian: number[] = [];

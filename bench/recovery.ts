@@ -7,15 +7,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawn } from 'child_process';
-import { DEFAULT_STATE_DIR, Lab } from '../test/lab/lab';
+import { addressesFromEnv, DEFAULT_STATE_DIR, Lab } from '../test/lab/lab';
 import { Benchmark, BenchRow, median } from './types';
 
 const REPO = path.resolve(__dirname, '..');
-
-function addresses(): [string, string] {
-  const env = process.env.MAILGW_BENCH_RECOVERY_ADDRESSES?.split(',');
-  return env?.length === 2 ? [env[0], env[1]] : ['127.0.0.14', '127.0.0.15'];
-}
 
 /**
  * The CLI as users get it (bundled, run from a folder without node_modules: pure-JS ssh2), or with
@@ -64,7 +59,7 @@ async function timedExec(lab: Lab, unit: 'primary' | 'secondary', script: string
 export async function benchRecovery({ runs, quick }: { runs: number; quick: boolean }): Promise<BenchRow[]> {
   const mails = quick ? 200 : 2000;
   const bigMb = quick ? 2 : 20;
-  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-recovery'), addresses: addresses() });
+  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-recovery'), addresses: addressesFromEnv('MAILGW_BENCH_RECOVERY_ADDRESSES', ['127.0.0.14', '127.0.0.15']) });
   await lab.up();
   const cli = await buildCli();
   const nativeCli = await buildCli(true);

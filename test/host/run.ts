@@ -2,16 +2,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { DEFAULT_STATE_DIR, Lab } from '../lab/lab';
+import { Lab } from '../lab/lab';
+import { HOST_LAB_DIR, hostLabAddresses } from './hostLab';
 import { runSuiteInHost } from './runSuite';
-
-/** The lab the "lab" group runs against; its own state folder so it never meets the integration lab. */
-export const HOST_LAB_DIR = process.env.MAILGW_HOST_LAB_DIR ?? path.join(DEFAULT_STATE_DIR, 'host');
-/** Its own addresses too, so it can run while an integration lab is up. */
-function hostLabAddresses(): [string, string] {
-  const env = process.env.MAILGW_HOST_LAB_ADDRESSES?.split(',');
-  return env?.length === 2 ? [env[0], env[1]] : ['127.0.0.8', '127.0.0.9'];
-}
 
 async function main(): Promise<number> {
   const only = process.argv[2];

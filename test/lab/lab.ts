@@ -18,11 +18,17 @@ export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 /** Default state folder: $MAILGW_LAB_DIR or <repo>/.lab */
 export const DEFAULT_STATE_DIR = process.env.MAILGW_LAB_DIR ? path.resolve(process.env.MAILGW_LAB_DIR) : path.join(REPO_ROOT, '.lab');
 
-/** $MAILGW_LAB_ADDRESSES ("127.0.1.2,127.0.1.3") lets several labs run side by side. */
+/**
+ * A lab's two addresses from an environment variable ("127.0.1.2,127.0.1.3"), so that several labs
+ * (tests, host suites, benchmarks) can run side by side; `fallback` when it is not set.
+ */
+export function addressesFromEnv(variable: string, fallback: [string, string]): [string, string] {
+  const env = process.env[variable]?.split(',').map((a) => a.trim());
+  return env?.length === 2 ? [env[0], env[1]] : fallback;
+}
+
 function defaultAddresses(): [string, string] {
-  const env = process.env.MAILGW_LAB_ADDRESSES?.split(',').map((a) => a.trim());
-  if (env && env.length === 2) return [env[0], env[1]];
-  return ['127.0.0.2', '127.0.0.3'];
+  return addressesFromEnv('MAILGW_LAB_ADDRESSES', ['127.0.0.2', '127.0.0.3']);
 }
 
 export interface LabOptions {

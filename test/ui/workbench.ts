@@ -3,15 +3,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { Browser, Page } from 'playwright-core';
 import { CodeServer, CodeServerOptions, launchBrowser, REPO, startCodeServer } from '../host/codeServer';
-import { DEFAULT_STATE_DIR } from '../lab/lab';
+import { HOST_LAB_DIR, hostLabAddresses } from '../host/hostLab';
 
 /** A lab of its own for one UI test file (beside the host suites' lab, same addresses: they run one after the other). */
 export function uiLabOptions(name: string): { stateDir: string; addresses: [string, string] } {
-  const env = process.env.MAILGW_HOST_LAB_ADDRESSES?.split(',');
-  return {
-    stateDir: `${process.env.MAILGW_HOST_LAB_DIR ?? path.join(DEFAULT_STATE_DIR, 'host')}-ui-${name}`,
-    addresses: env?.length === 2 ? [env[0], env[1]] : ['127.0.0.8', '127.0.0.9'],
-  };
+  return { stateDir: `${HOST_LAB_DIR}-ui-${name}`, addresses: hostLabAddresses() };
 }
 
 export const SCREENSHOT_DIR = path.join(REPO, '.test-output', 'screenshots');
