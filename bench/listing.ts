@@ -11,7 +11,7 @@ import { listFolder } from '../src/core/spool/list';
 import { loadUnitOverview } from '../src/core/spool/overview';
 import { SummaryCache } from '../src/core/spool/summaries';
 import { ConnectionPool } from '../src/core/ssh/pool';
-import { addressesFromEnv, DEFAULT_STATE_DIR, Lab } from '../test/lab/lab';
+import { addressesFromEnv, DEFAULT_STATE_DIR, Lab, labPair } from '../test/lab/lab';
 import { envelope } from '../test/lab/mail';
 import { Benchmark, BenchRow, median } from './types';
 
@@ -43,7 +43,7 @@ function newPool(lab: Lab): ConnectionPool {
 
 export async function benchListing({ runs, quick }: { runs: number; quick: boolean }): Promise<BenchRow[]> {
   const mails = quick ? 5_000 : 50_000;
-  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-listing'), addresses: addressesFromEnv('MAILGW_BENCH_LISTING_ADDRESSES', ['127.0.0.12', '127.0.0.13']) });
+  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-listing'), addresses: addressesFromEnv('MAILGW_BENCH_LISTING_ADDRESSES', labPair(12)) });
   await lab.up();
   try {
     const dir = lab.hostPath('secondary', 'spool');

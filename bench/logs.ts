@@ -11,7 +11,7 @@ import { MemorySecretStore, noPrompts, silentLogger } from '../src/core/host';
 import { LogFollower } from '../src/core/log/follow';
 import { parseLine } from '../src/core/log/parse';
 import { ConnectionPool } from '../src/core/ssh/pool';
-import { addressesFromEnv, DEFAULT_STATE_DIR, Lab } from '../test/lab/lab';
+import { addressesFromEnv, DEFAULT_STATE_DIR, Lab, labPair } from '../test/lab/lab';
 import { Benchmark, BenchRow, median } from './types';
 
 const STAMP = '2026 11 28 17:46:22 +00:00';
@@ -182,7 +182,7 @@ async function tailLatency(lab: Lab, seconds: number, rate: number): Promise<{ l
 export async function benchFollow({ runs, quick }: { runs: number; quick: boolean }): Promise<BenchRow[]> {
   const rate = 5_000;
   const seconds = quick ? 2 : 5;
-  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-logs'), addresses: addressesFromEnv('MAILGW_BENCH_LOGS_ADDRESSES', ['127.0.0.14', '127.0.0.15']) });
+  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-logs'), addresses: addressesFromEnv('MAILGW_BENCH_LOGS_ADDRESSES', labPair(14)) });
   await lab.up();
   try {
     const oursMedian: number[] = [];

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { spawn } from 'child_process';
-import { addressesFromEnv, DEFAULT_STATE_DIR, Lab } from '../test/lab/lab';
+import { addressesFromEnv, DEFAULT_STATE_DIR, Lab, labPair } from '../test/lab/lab';
 import { Benchmark, BenchRow, median } from './types';
 
 const REPO = path.resolve(__dirname, '..');
@@ -59,7 +59,7 @@ async function timedExec(lab: Lab, unit: 'primary' | 'secondary', script: string
 export async function benchRecovery({ runs, quick }: { runs: number; quick: boolean }): Promise<BenchRow[]> {
   const mails = quick ? 200 : 2000;
   const bigMb = quick ? 2 : 20;
-  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-recovery'), addresses: addressesFromEnv('MAILGW_BENCH_RECOVERY_ADDRESSES', ['127.0.0.14', '127.0.0.15']) });
+  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'bench-recovery'), addresses: addressesFromEnv('MAILGW_BENCH_RECOVERY_ADDRESSES', labPair(14)) });
   await lab.up();
   const cli = await buildCli();
   const nativeCli = await buildCli(true);

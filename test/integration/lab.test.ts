@@ -5,7 +5,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from 'ssh2';
-import { DEFAULT_STATE_DIR, ExecResult, Lab, REPO_ROOT } from '../lab/lab';
+import { DEFAULT_STATE_DIR, ExecResult, Lab, labPair, REPO_ROOT } from '../lab/lab';
 import { waitFor } from '../lab/wait';
 import { lab, trackLab } from './hooks';
 
@@ -271,8 +271,8 @@ describe('lab: the simulated HA pair', function () {
           server: 'box1',
           service: 'mailgw',
           units: [
-            { name: 'fw-a', role: 'primary', host: '127.0.0.2', port: l.port, username: 'root', identityFile: l.keyPath },
-            { name: 'fw-b', role: 'secondary', host: '127.0.0.3', port: l.port, username: 'root', identityFile: l.keyPath },
+            { name: 'fw-a', role: 'primary', host: l.units[0].address, port: l.port, username: 'root', identityFile: l.keyPath },
+            { name: 'fw-b', role: 'secondary', host: l.units[1].address, port: l.port, username: 'root', identityFile: l.keyPath },
           ],
         },
       ],
@@ -291,8 +291,9 @@ describe('lab: the simulated HA pair', function () {
     const labCli = (...args: string[]) => run(tsx, [path.join(REPO_ROOT, 'test', 'lab', 'cli.ts'), ...args]);
     const dir = `--state-dir=${lab().stateDir}`;
     const st = ok(await labCli('status', dir), 'status');
-    assert.match(st.stdout, /fw-a primary\s+127\.0\.0\.2\s+sshd pid \d+\s+gateway pid \d+ in the unit \(host pid \d+\)\s+active yes/);
-    assert.match(st.stdout, /fw-b secondary 127\.0\.0\.3\s+sshd pid \d+\s+gateway not running\s+active no/);
+    const [a, b] = lab().units.map((u) => u.address.replace(/\./g, '\\.'));
+    assert.match(st.stdout, new RegExp(`fw-a primary\\s+${a}\\s+sshd pid \\d+\\s+gateway pid \\d+ in the unit \\(host pid \\d+\\)\\s+active yes`));
+    assert.match(st.stdout, new RegExp(`fw-b secondary ${b}\\s+sshd pid \\d+\\s+gateway not running\\s+active no`));
     const ex = await labCli('exec', dir, 'secondary', '--', 'sh', '-c', 'test -d /var/phion/spool/mgw/box1_mailgw/input && exit 7');
     assert.strictEqual(ex.code, 7, ex.stderr);
     const bad = await labCli('strand', dir, '--mails', 'many');
@@ -304,7 +305,7 @@ describe('lab: the simulated HA pair', function () {
 
 describe('lab: long gateway names (separate lab)', function () {
   // Side labs live inside the default state folder (git-ignored), each with its own addresses.
-  const l = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'side', 'long'), addresses: ['127.0.0.4', '127.0.0.5'], server: 'mailsrv01', service: 'mailgateway' });
+  const l = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'side', 'long'), addresses: labPair(4), server: 'mailsrv01', service: 'mailgateway' });
 
   const untrack = trackLab(l);
 
@@ -335,7 +336,7 @@ describe('lab: long gateway names (separate lab)', function () {
 
 describe('lab: down (separate lab)', function () {
   const stateDir = path.join(DEFAULT_STATE_DIR, 'side', 'down');
-  const l = new Lab({ stateDir, addresses: ['127.0.0.6', '127.0.0.7'] });
+  const l = new Lab({ stateDir, addresses: labPair(6) });
   const untrack = trackLab(l);
 
   after(async function () {

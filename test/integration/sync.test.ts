@@ -9,14 +9,14 @@ import { ConnectionPool } from '../../src/core/ssh/pool';
 import { recover } from '../../src/core/recovery/run';
 import { parseRecoverySettings } from '../../src/core/recovery/settings';
 import { readSyncHealth, SyncHealth, SyncSettings } from '../../src/core/sync/health';
-import { DEFAULT_STATE_DIR, Lab } from '../lab/lab';
+import { DEFAULT_STATE_DIR, Lab, labPair } from '../lab/lab';
 import { trackLab } from './hooks';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('sync: HA sync health (separate lab with the sync on)', function () {
   this.timeout(90_000);
-  const l = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'side', 'sync'), addresses: ['127.0.0.10', '127.0.0.11'], syncDelayMs: 1000 });
+  const l = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'side', 'sync'), addresses: labPair(10), syncDelayMs: 1000 });
   let untrack: () => void;
   let pool: ConnectionPool;
   const settings: SyncSettings = { intervalMs: 1500, lagWarningMs: 2500, transactionLog: '/var/phion/spool/mgw/box1_mailgw/sync.tlog' };

@@ -27,8 +27,24 @@ export function addressesFromEnv(variable: string, fallback: [string, string]): 
   return env?.length === 2 ? [env[0], env[1]] : fallback;
 }
 
+/**
+ * The loopback address 127.<net>.0.<last>, where <net> is $MAILGW_LAB_NET (default 0): every lab of a
+ * checkout (integration, side labs, host suites, benchmarks) takes its addresses from here, so two
+ * checkouts with different MAILGW_LAB_NET run their suites at the same time without meeting.
+ */
+export function labAddress(last: number): string {
+  const net = Number(process.env.MAILGW_LAB_NET ?? '0');
+  if (!Number.isInteger(net) || net < 0 || net > 255) throw new Error(`MAILGW_LAB_NET must be a whole number 0..255, not ${JSON.stringify(process.env.MAILGW_LAB_NET)}`);
+  return `127.${net}.0.${last}`;
+}
+
+/** Two lab addresses 127.<net>.0.<first> and .<first+1>. */
+export function labPair(first: number): [string, string] {
+  return [labAddress(first), labAddress(first + 1)];
+}
+
 function defaultAddresses(): [string, string] {
-  return addressesFromEnv('MAILGW_LAB_ADDRESSES', ['127.0.0.2', '127.0.0.3']);
+  return addressesFromEnv('MAILGW_LAB_ADDRESSES', labPair(2));
 }
 
 export interface LabOptions {
