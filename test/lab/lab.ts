@@ -343,7 +343,7 @@ export class Lab {
         if (info) signalIfSame(p.pid, info.start, 'SIGKILL');
       }
     }
-    const left = await waitFor('lab processes to end', () => (ours().length === 0 ? [] : undefined), 3000).catch(() => ours());
+    const left = await waitFor('lab processes to end', () => (ours().length === 0 ? [] : undefined), 15_000).catch(() => ours());
     // Every mount a unit makes names its unit folder (bind sources, overlay layers).
     const mounts = mountsMentioning(path.join(this.stateDir, 'units') + path.sep);
     if (left.length > 0 || mounts.length > 0) {
@@ -473,6 +473,30 @@ export class Lab {
     });
   }
 
+  /**
+   * What a failing test's output should show about the lab: per unit whether it runs, the gateway,
+   * mails per folder, pause and partition flags, pending sync actions and the last lines of its
+   * log; and the deliveries seen more than once. Never throws (it runs while something is broken).
+   */
+  diagnostics(logLines = 12): string {
+    const out: string[] = [`lab ${this.stateDir} (${this.addresses.join(', ')})${this.partitioned ? ', sync PARTITIONED' : ''}`];
+    try {
+      for (const s of this.status()) {
+        const unit = this.u(s.name);
+        const folders = (['spool', 'vscan', 'input'] as const).map((f) => `${f} ${s.counts[f]}${s.incomplete[f] ? `+${s.incomplete[f]} incomplete` : ''}`).join(', ');
+        const tlog = path.join(path.dirname(unit.hostPath('spool')), 'sync.tlog');
+        const pending = fs.existsSync(tlog) ? fs.readFileSync(tlog, 'utf8').split('\n').filter((l) => l.trim()).length : 0;
+        out.push(`  ${s.name} ${s.role} ${s.address}: ${s.running ? 'up' : 'DOWN'}, gateway ${s.gateway ? `pid ${s.gateway.unitPid} (host ${s.gateway.pid})` : 'not running'}${fs.existsSync(unit.pauseFile) ? ', delivery PAUSED' : ''}; ${folders}; sync actions pending ${pending}`);
+        for (const line of this.logLines(s.name).slice(-logLines)) out.push(`    | ${line}`);
+      }
+      const d = this.deliveries();
+      out.push(`  deliveries: ${d.total}${d.duplicated.length ? `, DELIVERED MORE THAN ONCE: ${d.duplicated.join(' ')}` : ''}`);
+    } catch (err) {
+      out.push(`  (lab state unreadable: ${err instanceof Error ? err.message : String(err)})`);
+    }
+    return out.join('\n');
+  }
+
   /** The unit whose gateway runs, if exactly one does. */
   activeUnit(): UnitInfo | undefined {
     const active = this.status().filter((s) => s.active);
@@ -584,8 +608,8 @@ export class Lab {
       fs.renameSync(u.hostLogFile, aside);
       fs.writeFileSync(u.hostLogFile, '');
     }
-    const name = await waitFor(`the log of ${u.name} to be rotated`, () => archives().find((n) => !before.has(n)), 5000);
-    await waitFor(`a new log on ${u.name}`, () => fs.existsSync(u.hostLogFile), 2000);
+    const name = await waitFor(`the log of ${u.name} to be rotated`, () => archives().find((n) => !before.has(n)), 20_000);
+    await waitFor(`a new log on ${u.name}`, () => fs.existsSync(u.hostLogFile), 20_000);
     return path.join(logs, name);
   }
 
@@ -608,6 +632,37 @@ export class Lab {
   /** Path, inside a unit, of the sync transaction log (pending actions, JSON lines). */
   get syncLogFile(): string {
     return `${this.u('primary').spoolDir}/sync.tlog`;
+  }
+
+  /**
+   * Waits until nothing more can be delivered by itself: on each unit whose simulator runs and is not
+   * paused, spool/ and vscan/ hold no complete mail, and neither unit has a sync action pending. Call
+   * it before asserting that nothing was delivered twice: once quiet, a late second delivery is not
+   * merely unlikely but impossible until the test acts again.
+   */
+  async waitForQuiet(timeoutMs = 30_000): Promise<void> {
+    let seen = '';
+    await waitFor(
+      'the lab to be quiet (no complete mail in a running, unpaused simulator\'s spool/ or vscan/, no pending sync action)',
+      () => {
+        const busy: string[] = [];
+        for (const u of this.units) {
+          const unit = this.u(u.name);
+          const tlog = path.join(path.dirname(unit.hostPath('spool')), 'sync.tlog');
+          if (fs.existsSync(tlog) && fs.readFileSync(tlog, 'utf8').trim() !== '') busy.push(`${u.name}: sync actions pending`);
+          if (this.gatewayPid(u.name) === null || fs.existsSync(unit.pauseFile)) continue;
+          for (const folder of ['spool', 'vscan'] as const) {
+            const n = completeMails(unit.hostPath(folder));
+            if (n > 0) busy.push(`${u.name}: ${n} in ${folder}/`);
+          }
+        }
+        seen = busy.join(', ');
+        return busy.length === 0;
+      },
+      timeoutMs,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}; still: ${seen}`);
+    });
   }
 
   /** Keep (or stop keeping) mail in a unit's spool/: its simulator delivers nothing while paused. */
@@ -634,6 +689,18 @@ export class Lab {
     this.heal();
     await units[0].startGateway(this.linkPath);
   }
+}
+
+/** Mails in a folder with both halves (what a simulator would deliver or scan). */
+function completeMails(dir: string): number {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  const set = new Set(names);
+  return names.filter((n) => !n.startsWith('.') && n.endsWith('.env') && set.has(`${n.slice(0, -4)}.body`)).length;
 }
 
 function emptyFolder(dir: string): void {

@@ -149,7 +149,7 @@ export class Unit {
   }
 
   /** Start the unit's namespaces and sshd; resolves once sshd listens. */
-  async start(timeoutMs = 5000): Promise<UnitRecord> {
+  async start(timeoutMs = 20_000): Promise<UnitRecord> {
     const out = fs.openSync(path.join(this.dir, 'init.log'), 'a');
     const child = spawn('unshare', ['--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', INIT, this.dir, this.name], {
       detached: true,
@@ -161,7 +161,7 @@ export class Unit {
     let spawnError: Error | undefined;
     child.on('error', (e) => (spawnError = e));
     child.unref();
-    const unsharePid = await waitFor('unshare to start', () => spawnError ?? child.pid, 2000, 5);
+    const unsharePid = await waitFor('unshare to start', () => spawnError ?? child.pid, 15_000, 5);
     if (spawnError) throw new Error(`cannot run unshare: ${spawnError.message}`);
     const hostNs = pidNamespace(process.pid);
     const init = await waitFor(`PID 1 of unit ${this.name}`, () => childrenOf(unsharePid as number).find((p) => pidNamespace(p.pid) !== hostNs), timeoutMs, 5);
@@ -185,7 +185,7 @@ export class Unit {
   }
 
   /** Kill the unit (SIGKILL to its PID 1, which takes every process of its PID namespace with it). */
-  async stop(timeoutMs = 5000): Promise<void> {
+  async stop(timeoutMs = 20_000): Promise<void> {
     const r = this.record;
     if (!r) return;
     // Only PID 1 first: unshare reaps it at once and exits by itself. (Killing unshare too would
@@ -197,7 +197,7 @@ export class Unit {
     };
     const ended = () => gone(r.unsharePid, r.unshareStart) && gone(r.initPid, r.initStart) && processesIn(r.pidns).length === 0;
     try {
-      await waitFor(`unit ${this.name} to end`, ended, 2000);
+      await waitFor(`unit ${this.name} to end`, ended, 5000);
     } catch {
       signalIfSame(r.unsharePid, r.unshareStart, 'SIGKILL');
       await waitFor(`unit ${this.name} to end (after SIGKILL to unshare ${r.unsharePid})`, ended, timeoutMs);
@@ -254,7 +254,7 @@ export class Unit {
   }
 
   /** Start the simulator inside the unit, as a child of the unit's PID 1; resolves with its host PID once its signal handlers are in place. */
-  async startGateway(link: string, timeoutMs = 5000): Promise<number> {
+  async startGateway(link: string, timeoutMs = 20_000): Promise<number> {
     const existing = this.gateways()[0];
     if (existing) return existing.pid;
     const readyFile = path.join(this.dir, 'gateway.ready');
@@ -286,7 +286,7 @@ export class Unit {
         return undefined;
       }
     }, timeoutMs, 10);
-    const proc = await waitFor(`the gateway process (pid ${nsPid} in ${this.name})`, () => this.gateways().find((p) => innerPid(p.pid) === nsPid), 2000, 10);
+    const proc = await waitFor(`the gateway process (pid ${nsPid} in ${this.name})`, () => this.gateways().find((p) => innerPid(p.pid) === nsPid), 15_000, 10);
     return proc.pid;
   }
 
@@ -304,7 +304,7 @@ export class Unit {
   }
 
   /** SIGTERM every simulator of this unit (SIGKILL after `graceMs`); resolves once they are reaped. */
-  async stopGateway(graceMs = 3000): Promise<void> {
+  async stopGateway(graceMs = 5000): Promise<void> {
     const procs = this.gateways();
     for (const p of procs) signalIfSame(p.pid, p.start, 'SIGTERM');
     const gone = () => procs.every((p) => !isSame(p.pid, p.start));
@@ -312,7 +312,7 @@ export class Unit {
       await waitFor(`the gateway on ${this.name} to stop`, gone, graceMs);
     } catch {
       for (const p of procs) signalIfSame(p.pid, p.start, 'SIGKILL');
-      await waitFor(`the gateway on ${this.name} to die`, gone, 3000);
+      await waitFor(`the gateway on ${this.name} to die`, gone, 15_000);
     }
   }
 
@@ -322,7 +322,7 @@ export class Unit {
     const listener = this.sshd();
     const victims = processesIn(r.pidns).filter((p) => p.comm === 'sshd' && p.pid !== listener?.pid);
     for (const p of victims) signalIfSame(p.pid, p.start, 'SIGKILL');
-    await waitFor(`ssh sessions of ${this.name} to end`, () => victims.every((p) => !isSame(p.pid, p.start)), 3000);
+    await waitFor(`ssh sessions of ${this.name} to end`, () => victims.every((p) => !isSame(p.pid, p.start)), 15_000);
     return victims.length;
   }
 
