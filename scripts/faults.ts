@@ -82,7 +82,7 @@ async function main(): Promise<number> {
       }
       const mids = Object.values(m.messageIds);
       await waitFor('deliveries', () => mids.every((x) => lab.deliveries().byMessageId[x]), 20_000).catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 600));
+      await lab.waitForQuiet();
       const d = lab.deliveries();
       const lost = mids.filter((x) => !d.byMessageId[x]).length;
       const dup = mids.filter((x) => d.byMessageId[x] > 1).length;

@@ -15,7 +15,7 @@ export interface LogDebugState {
   readonly panel: LogPanel['state'];
   readonly panelFlush?: LogPanel['lastFlush'];
   readonly statusBar: string;
-  readonly sources: { key: string; lines: number; inserted: string[]; last?: string }[];
+  readonly sources: { key: string; lines: number; inserted: string[]; last?: string; tail: string[] }[];
   readonly document?: ReturnType<LogDocuments['state']>;
 }
 
@@ -160,7 +160,7 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
         panel: panel.state,
         panelFlush: panel.lastFlush,
         statusBar: statusBar.text,
-        sources: logWatch.hub.all().map((s) => ({ key: s.info.key, lines: s.recent.length, inserted: [...s.insertedIds], last: s.recent[s.recent.length - 1]?.text })),
+        sources: logWatch.hub.all().map((s) => ({ key: s.info.key, lines: s.recent.length, inserted: [...s.insertedIds], last: s.recent[s.recent.length - 1]?.text, tail: s.recent.slice(-200).map((l) => l.text) })),
         document: c && u ? documents.state(logUri(c, u)) : undefined,
       };
     }),

@@ -59,6 +59,14 @@ function guard(on: boolean): void {
 }
 
 export const mochaHooks: Mocha.RootHookObject = {
+  // A failure in CI must be understandable from its output alone: show the lab as the test left it.
+  afterEach(this: Mocha.Context) {
+    const t = this.currentTest;
+    if (t?.state !== 'failed') return;
+    const labs = [holder[KEY], ...tracked].filter((l): l is Lab => l !== undefined);
+    console.log(`\n  -- lab state after the failure of "${t.fullTitle()}" (group: integration) --`);
+    for (const l of labs) console.log(l.diagnostics().replace(/^/gm, '  '));
+  },
   async beforeAll(this: Mocha.Context) {
     this.timeout(30_000);
     const l = new Lab();

@@ -76,11 +76,20 @@ function range(from: number, to: number): number[] {
   return Array.from({ length: to - from + 1 }, (_, i) => from + i);
 }
 
+let barriers = 0;
+
+/**
+ * Waits for line seq=`last`, then for a barrier line written after it: whatever the follower would
+ * repeat or add from before the barrier has arrived by then, so the caller can assert the exact list.
+ */
 async function waitForSeqs(cap: Capture, last: number, timeoutMs = 15_000): Promise<void> {
-  await waitFor(`line seq=${last}`, () => (cap.seqs().includes(last) ? true : undefined), timeoutMs).catch((err: Error) => {
+  const fail = (err: Error) => {
     throw new Error(`${err.message}; got ${cap.seqs().length} lines, notices ${JSON.stringify(cap.notices)}`);
-  });
-  await new Promise((r) => setTimeout(r, 300)); // a repeated line would arrive now
+  };
+  await waitFor(`line seq=${last}`, () => (cap.seqs().includes(last) ? true : undefined), timeoutMs).catch(fail);
+  const barrier = `TEST barrier=${++barriers}`;
+  fs.appendFileSync(lab().hostLogFile('primary'), `${stamp()} Info     ${barrier}\n`);
+  await waitFor(`the barrier line after seq=${last}`, () => (cap.lines.some((l) => l.text.endsWith(barrier)) ? true : undefined), timeoutMs).catch(fail);
 }
 
 describe('log follow against the lab (core/log/follow)', function () {
@@ -137,7 +146,7 @@ describe('log follow against the lab (core/log/follow)', function () {
     writeSeq(1, 300);
     await waitForSeqs(cap, 300);
     fs.truncateSync(lab().hostLogFile('primary'), 0);
-    await waitFor('truncation noticed', () => (cap.notices.some((n) => n.type === 'truncated') ? true : undefined), 5000);
+    await waitFor('truncation noticed', () => (cap.notices.some((n) => n.type === 'truncated') ? true : undefined), 20_000);
     writeSeq(301, 400);
     await waitForSeqs(cap, 400);
     assert.deepStrictEqual(cap.seqs(), range(1, 400));

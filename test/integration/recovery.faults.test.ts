@@ -138,7 +138,7 @@ describe('recovery faults (lab)', function () {
       assert.strictEqual(r.outcome, 'failed');
       assert.match(r.errors.map((e) => e.message).join('\n'), /not the active unit/);
       // While active, the secondary delivers what it holds.
-      await new Promise((res) => setTimeout(res, 2500));
+      await lab().waitForQuiet();
       await lab().takeback();
       const r2 = await runRecovery(journal);
       assert.ok(['done', 'nothing-to-do'].includes(r2.outcome), JSON.stringify(r2.errors));
@@ -172,7 +172,7 @@ describe('recovery faults (lab)', function () {
     assert.strictEqual(third.planned, 0);
     assert.ok(third.errors.some((e) => e.id === x && /held/.test(e.message)));
     assert.ok(mailIds('spool', 'secondary').has(x));
-    await new Promise((res) => setTimeout(res, 2500));
+    await lab().waitForQuiet();
     const d = lab().deliveries();
     assert.deepStrictEqual(m.secondarySpool.map((id) => d.byMessageId[m.messageIds[id]] ?? 0), m.secondarySpool.map((id) => (id === x ? 0 : 1)));
   });

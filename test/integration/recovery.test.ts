@@ -49,7 +49,7 @@ describe('recovery (lab)', function () {
     assert.strictEqual(r.planned, 5);
     assert.deepStrictEqual([...mailIds('spool', 'secondary')].sort(), before);
     assert.deepStrictEqual(fs.readdirSync(lab().hostPath('primary', 'input')), []);
-    await new Promise((res) => setTimeout(res, 500));
+    await lab().waitForQuiet();
     assert.strictEqual(Object.values(m.messageIds).filter((mid) => lab().deliveries().byMessageId[mid]).length, 0);
   });
 
@@ -126,7 +126,7 @@ describe('recovery (lab)', function () {
     assert.ok(mailIds('spool', 'secondary').has(x), 'the original stays on the secondary');
     assert.deepStrictEqual(fs.readdirSync(lab().hostPath('primary', 'input')), []);
     lab().resumeDelivery('primary');
-    await new Promise((res) => setTimeout(res, 3000));
+    await lab().waitForQuiet();
     const d = lab().deliveries();
     assert.deepStrictEqual(Object.values(m.messageIds).map((mid) => d.byMessageId[mid]), [1, 1, 1, 1, 1]);
   });

@@ -72,7 +72,7 @@ export async function assertExactlyOnce(m: StrandManifest): Promise<void> {
     },
     20_000,
   ).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 1500)); // a late second delivery would show up here
+  await lab().waitForQuiet(); // after this no second delivery can come late
   const d = lab().deliveries();
   const lost = all.filter((mid) => !d.byMessageId[mid]);
   const twice = all.filter((mid) => (d.byMessageId[mid] ?? 0) > 1);

@@ -11,6 +11,7 @@ import { Logger, MemorySecretStore, noPrompts, Prompts } from '../../src/core/ho
 import { ConnectionOptions, UnitConnection } from '../../src/core/ssh/connection';
 import { SshError } from '../../src/core/ssh/errors';
 import { ConnectionPool } from '../../src/core/ssh/pool';
+import { waitFor } from '../lab/wait';
 import { lab } from './hooks';
 
 const REPO = path.resolve(__dirname, '..', '..');
@@ -53,6 +54,26 @@ function sshdLog(unit: string): string {
 
 /** Lines sshd writes once a client starts to authenticate. */
 const AUTH_ATTEMPT = /Accepted|Failed|Postponed|userauth|Invalid user|authenticating user/;
+
+/** sshd's log of a unit since `from`, once it holds the line sshd writes when that session ended. */
+async function sshdClosed(unit: string, from: number): Promise<string> {
+  let text = '';
+  await waitFor(`sshd on ${unit} to log the end of the session`, () => {
+    text = sshdLog(unit).slice(from);
+    return /Connection (closed|reset)|Disconnected from|disconnect/i.test(text);
+  }, 15_000).catch((err: Error) => {
+    throw new Error(`${err.message}; its log since: ${JSON.stringify(text.slice(-500))}`);
+  });
+  return text;
+}
+
+/**
+ * Waits until the `sleep <seconds>` a test started over SSH runs on the unit (the operation is in
+ * flight); each test sleeps for its own number of seconds, so a leftover of another test does not count.
+ */
+async function remoteSleepRunning(unit: string, seconds: number): Promise<void> {
+  await waitFor(`"sleep ${seconds}" to run on ${unit}`, async () => (await lab().exec(unit, ['pgrep', '-fx', `sleep ${seconds}`])).code === 0, 15_000);
+}
 
 function hostFingerprint(unit: string): string {
   const pub = path.join(lab().stateDir, 'units', unit, 'ssh_host_ed25519_key.pub');
@@ -109,8 +130,8 @@ describe('ssh: connections to the lab units', function () {
     assert.strictEqual(c.info?.authMethod, 'password');
     assert.strictEqual(prompts.secretQuestions.length, 1);
     assert.strictEqual((await c.exec(['id', '-un'])).stdout.toString().trim(), 'mgwadmin');
-    await new Promise((r) => setTimeout(r, 50)); // commit() is not awaited by connect
-    assert.strictEqual(await secrets.get(`password:mgwadmin@${lab().addresses[0]}:${lab().port}`), lab().password);
+    // connect() does not wait for the secret to be committed to the store.
+    await waitFor('the password to be stored', async () => (await secrets.get(`password:mgwadmin@${lab().addresses[0]}:${lab().port}`)) === lab().password);
     // A second connection uses the stored password without asking.
     const prompts2 = promptsCounting();
     const c2 = connection({ name: 'fw-a', host: lab().addresses[0], username: 'mgwadmin' }, { prompts: prompts2, secrets, logger });
@@ -125,7 +146,8 @@ describe('ssh: connections to the lab units', function () {
     const wrong = 'not-the-password-Zq9';
     const prompts = promptsCounting({ askSecret: async () => ({ value: wrong, remember: true }) });
     const secrets = new MemorySecretStore();
-    const c = connection({ name: 'fw-a', host: lab().addresses[0], username: 'mgwadmin' }, { prompts, secrets, logger });
+    // A first reconnect delay of 100 ms: a wrong reconnect would ask again well inside the window below.
+    const c = connection({ name: 'fw-a', host: lab().addresses[0], username: 'mgwadmin' }, { prompts, secrets, logger, reconnectDelaysMs: [100, 200] });
     const before = (sshdLog('fw-a').match(/Failed password/g) ?? []).length;
     const err = await c.connect().then(() => undefined, (e: unknown) => e as SshError);
     assert.ok(err instanceof SshError);
@@ -134,7 +156,10 @@ describe('ssh: connections to the lab units', function () {
     assert.ok(!err.message.includes(wrong));
     assert.strictEqual(prompts.secretQuestions.length, 3);
     assert.strictEqual(c.state, 'failed');
+    // An absence check, so a window: 15x the first reconnect delay. Load can only make a wrong
+    // reconnect come later (and this check weaker), never fail a correct run.
     await new Promise((r) => setTimeout(r, 1500));
+    assert.strictEqual(c.state, 'failed', 'still failed, not reconnecting');
     assert.strictEqual(prompts.secretQuestions.length, 3, 'no reconnect after an auth failure');
     const after = (sshdLog('fw-a').match(/Failed password/g) ?? []).length;
     assert.strictEqual(after - before, 3, 'exactly three password attempts reached sshd');
@@ -151,8 +176,7 @@ describe('ssh: connections to the lab units', function () {
     assert.strictEqual(err?.code, 'hostkey-unknown', err?.message);
     assert.match(err!.message, /not known and was refused/);
     assert.deepStrictEqual(prompts.hostKeyQuestions, [{ unit: 'lab/fw-a', host: a.host, port: lab().port, keyType: 'ssh-ed25519', fingerprint: hostFingerprint('fw-a'), otherKnownTypes: [] }]);
-    await new Promise((r) => setTimeout(r, 300)); // let sshd write its closing line
-    const newLog = sshdLog('fw-a').slice(logBefore);
+    const newLog = await sshdClosed('fw-a', logBefore);
     assert.match(newLog, /Connection (from|closed|reset)/);
     assert.doesNotMatch(newLog, AUTH_ATTEMPT);
   });
@@ -191,8 +215,7 @@ describe('ssh: connections to the lab units', function () {
     assert.ok(err!.message.includes(`ssh-keygen -R '${a.host}' -f ${knownHosts}`), err!.message);
     assert.strictEqual(prompts.hostKeyQuestions.length, 0, 'a changed key is never offered for trust');
     assert.strictEqual(c.state, 'failed');
-    await new Promise((r) => setTimeout(r, 300));
-    assert.doesNotMatch(sshdLog('fw-a').slice(logBefore), AUTH_ATTEMPT);
+    assert.doesNotMatch(await sshdClosed('fw-a', logBefore), AUTH_ATTEMPT);
   });
 
   it('resolves a Host alias from an ssh config file (HostName, Port, User, IdentityFile)', async () => {
@@ -210,8 +233,8 @@ describe('ssh: connections to the lab units', function () {
     const states: string[] = [];
     c.on('state', (s: string) => states.push(s));
     const t0 = Date.now();
-    const inFlight = c.exec(['sleep', '30']).then(() => undefined, (e: unknown) => e as SshError);
-    await new Promise((r) => setTimeout(r, 300));
+    const inFlight = c.exec(['sleep', '37']).then(() => undefined, (e: unknown) => e as SshError);
+    await remoteSleepRunning('fw-a', 37);
     assert.ok((await lab().killSshSessions('fw-a')) > 0);
     const err = await inFlight;
     assert.strictEqual(err?.code, 'lost');
@@ -239,7 +262,8 @@ describe('ssh: connections to the lab units', function () {
       const e2 = await c.connect().then(() => undefined, (e: unknown) => e as SshError);
       assert.strictEqual(e2?.code, 'timeout');
       assert.match(e2!.message, /lab\/silent: no SSH answer from 127\.0\.0\.1:\d+ within 1 s/);
-      assert.ok(Date.now() - t0 < 3000);
+      // Bounded is the feature: 0.7 s idle; the limit holds on a loaded machine and still catches a hang.
+      assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
     } finally {
       silent.close();
     }
@@ -265,8 +289,8 @@ describe('ssh: connections to the lab units', function () {
       const cb = pool.get(b);
       assert.strictEqual(pool.get(a), ca, 'one pooled connection per unit');
       await Promise.all([ca.connect(), cb.connect()]);
-      const inFlight = ca.exec(['sleep', '30']).then(() => undefined, (e: unknown) => e as SshError);
-      await new Promise((r) => setTimeout(r, 200));
+      const inFlight = ca.exec(['sleep', '38']).then(() => undefined, (e: unknown) => e as SshError);
+      await remoteSleepRunning('fw-a', 38);
       pool.update([{ ...a, port: 2222 }, b]);
       assert.strictEqual((await inFlight)?.code, 'closed');
       assert.strictEqual(cb.state, 'connected', 'an unchanged unit keeps its connection');

@@ -143,7 +143,7 @@ describe('sync: HA sync health (separate lab with the sync on)', function () {
     }
     l.heal();
     await waitFor('everything delivered', () => all.every((m) => (l.deliveries().byMessageId[m.messageId] ?? 0) >= 1), 30_000);
-    await sleep(3000); // a late second delivery would show up here
+    await l.waitForQuiet(); // after this no second delivery can come late
     const d = l.deliveries();
     assert.deepStrictEqual({ lost: all.filter((m) => !d.byMessageId[m.messageId]).map((m) => m.id), twice: all.filter((m) => d.byMessageId[m.messageId] > 1).map((m) => m.id) }, { lost: [], twice: [] });
   });

@@ -10,17 +10,23 @@ export async function activateExtension(): Promise<MailgwHaApi> {
   return ext.activate();
 }
 
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+/**
+ * Polls `probe` until it returns a value other than undefined/false, or fails after `timeoutMs` saying
+ * what was awaited, the last error the probe threw and, from `seen`, what the probe saw last.
+ */
+export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000, seen?: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
       const v = await probe();
       if (v !== undefined && v !== false) return v as T;
+      last = undefined;
     } catch (err) {
       last = err;
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+  const saw = seen ? `; ${seen()}` : '';
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}${saw}`);
 }

@@ -11,7 +11,7 @@ import { hostLab } from './labHelpers';
 async function deliveredOnce(mids: string[]): Promise<void> {
   const lab = hostLab();
   await waitFor('all stranded mail delivered', () => (mids.every((m) => lab.deliveries().byMessageId[m]) ? true : undefined), 20_000);
-  await new Promise((r) => setTimeout(r, 1000));
+  await lab.waitForQuiet(); // after this no second delivery can come late
   const d = lab.deliveries();
   assert.deepStrictEqual(mids.filter((m) => d.byMessageId[m] !== 1), [], 'each delivered exactly once');
 }

@@ -83,7 +83,7 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     // Exactly once, as the simulators delivered it.
     const all = Object.values(manifest.messageIds);
     await waitFor('all delivered', () => (all.every((m) => lab.deliveries().byMessageId[m] >= 1) ? true : undefined), 30_000);
-    await new Promise((r) => setTimeout(r, 2000));
+    await lab.waitForQuiet(); // after this no second delivery can come late
     const d = lab.deliveries();
     assert.deepStrictEqual(all.filter((m) => d.byMessageId[m] !== 1), []);
   });

@@ -71,7 +71,7 @@ async function collect(unit: FakeUnit, opts: ConstructorParameters<typeof LogFol
   return { lines, follower };
 }
 
-async function until(what: string, ok: () => boolean, ms = 2000): Promise<void> {
+async function until(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   while (!ok()) {
     if (Date.now() > end) throw new Error(`timed out: ${what}`);
@@ -85,7 +85,10 @@ describe('core/log/follow (client side, against a stand-in unit)', () => {
     u.write(LOG, 'old\n');
     const { lines } = await collect(u, { file: LOG, maxChunkBytes: 7 }, async (got) => {
       u.write(LOG, 'alpha beta\r\ngam');
-      await new Promise((r) => setTimeout(r, 30));
+      // The 15 bytes take three reads of 7; once a fourth has started, those three (all begun after
+      // the write) have been handled.
+      const calls = u.calls;
+      await until('three reads after the write', () => u.calls >= calls + 4);
       assert.deepStrictEqual(got.map((l) => l.text), ['alpha beta'], 'the partial line waits for its end');
       u.write(LOG, 'ma\n');
       await until('gamma', () => got.length === 2);
