@@ -32,7 +32,8 @@ export async function runSuiteInHost(run: SuiteRun): Promise<number> {
     });
     page.on('pageerror', (err) => process.stderr.write(`[workbench page error] ${err.message}\n`));
     await page.goto(server.workbenchUrl({ extensionDevelopmentPath: REPO, extensionTestsPath: suiteIndex }));
-    const timeoutMs = run.timeoutMs ?? 5 * 60_000;
+    // A deadline for a hung host, not a speed target: the lab group takes 2-3 min idle, far longer under load.
+    const timeoutMs = run.timeoutMs ?? 20 * 60_000;
     const code = await Promise.race([
       exited,
       new Promise<number>((r) => setTimeout(() => r(-1), timeoutMs)),
