@@ -159,10 +159,12 @@ describe('lab: log panel under load', () => {
       const d = await debugState();
       if (!followerGotIt && d.sources.some((s) => s.last === last)) followerGotIt = Date.now();
       if (!flushedAt && d.panelFlush?.text === last) flushedAt = d.panelFlush.at;
-      seen = { panel: { ...d.panel, insertedIds: undefined }, sources: d.sources };
+      seen = { panel: { ...d.panel, insertedIds: undefined }, sources: d.sources.map((src) => ({ ...src, tail: undefined })) };
       const s = d.panel;
       return s && s.lastText === last ? s : undefined;
-    }, 15_000).catch((err: Error) => {
+      // What is asserted is that every line arrives and the newest is shown; the time it takes is
+      // printed (10 s on a loaded 2-core machine, about 2 s idle), so the deadline only catches a stall.
+    }, 45_000).catch((err: Error) => {
       throw new Error(`${err.message}; last state ${JSON.stringify(seen)}`);
     });
     console.log(`[suite]       ${total} lines in ${((wrote - t0) / 1000).toFixed(1)} s; last one read by the follower after ${followerGotIt - wrote} ms, sent to the webview after ${flushedAt - wrote} ms, rendered after ${state.at - wrote} ms, state seen after ${Date.now() - wrote} ms`);
