@@ -31,7 +31,7 @@ export async function runSuiteInHost(run: SuiteRun): Promise<number> {
       }
     });
     page.on('pageerror', (err) => process.stderr.write(`[workbench page error] ${err.message}\n`));
-    await page.goto(server.workbenchUrl({ extensionDevelopmentPath: REPO, extensionTestsPath: suiteIndex }));
+    await page.goto(server.workbenchUrl({ extensionDevelopmentPath: REPO, extensionTestsPath: suiteIndex }), { timeout: 180_000 });
     // A deadline for a hung host, not a speed target: the lab group takes 2-3 min idle, far longer under load.
     const timeoutMs = run.timeoutMs ?? 20 * 60_000;
     const code = await Promise.race([

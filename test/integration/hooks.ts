@@ -68,14 +68,14 @@ export const mochaHooks: Mocha.RootHookObject = {
     for (const l of labs) console.log(l.diagnostics().replace(/^/gm, '  '));
   },
   async beforeAll(this: Mocha.Context) {
-    this.timeout(30_000);
+    this.timeout(120_000);
     const l = new Lab();
     holder[KEY] = l;
     guard(true);
     await l.up();
   },
   async afterAll(this: Mocha.Context) {
-    this.timeout(30_000);
+    this.timeout(120_000);
     const l = holder[KEY];
     if (!l) return;
     if (process.env.MAILGW_LAB_KEEP === '1') {

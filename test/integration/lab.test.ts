@@ -313,11 +313,11 @@ describe('lab: long gateway names (separate lab)', function () {
   const untrack = trackLab(l);
 
   before(async function () {
-    this.timeout(30_000);
+    this.timeout(120_000);
     await l.up();
   });
   after(async function () {
-    this.timeout(30_000);
+    this.timeout(120_000);
     await l.down();
     untrack();
   });
@@ -343,13 +343,13 @@ describe('lab: down (separate lab)', function () {
   const untrack = trackLab(l);
 
   after(async function () {
-    this.timeout(30_000);
+    this.timeout(120_000);
     await l.down(); // no-op when the test got that far
     untrack();
   });
 
   it('leaves no process and no mount behind', async function () {
-    this.timeout(30_000);
+    this.timeout(120_000);
     await l.up();
     await l.startGateway('secondary');
     // A live session on each unit, so that per-connection sshd processes exist too.

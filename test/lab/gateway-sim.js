@@ -234,7 +234,7 @@ function runOnPartner(a) {
   const s = /** @type {SyncConfig} */ (config.sync);
   if (fs.existsSync(s.partitionFile)) return Promise.resolve(false);
   const spool = dirs.spool;
-  const ssh = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=3', '-o', `UserKnownHostsFile=${s.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-i', s.keyFile, '-p', String(s.port), `root@${s.partnerAddress}`];
+  const ssh = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=15', '-o', `UserKnownHostsFile=${s.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-i', s.keyFile, '-p', String(s.port), `root@${s.partnerAddress}`];
   return new Promise((resolve) => {
     // Ids are the simulator's own file names (checked below); the remote script takes them as "$1".
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(a.id)) return resolve(true);

@@ -640,7 +640,7 @@ export class Lab {
    * it before asserting that nothing was delivered twice: once quiet, a late second delivery is not
    * merely unlikely but impossible until the test acts again.
    */
-  async waitForQuiet(timeoutMs = 30_000): Promise<void> {
+  async waitForQuiet(timeoutMs = 90_000): Promise<void> {
     let seen = '';
     await waitFor(
       'the lab to be quiet (no complete mail in a running, unpaused simulator\'s spool/ or vscan/, no pending sync action)',
