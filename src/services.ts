@@ -38,6 +38,7 @@ export class Services implements vscode.Disposable {
     this.trustStoreFile = path.join(context.globalStorageUri.fsPath, 'known_hosts');
     this.settingsValue = readSettings();
     this.pool = new ConnectionPool(this.connectionOptions());
+    this.pool.update(this.settingsValue.clusters.flatMap((c) => c.units));
     this.disposables.push(
       onDidChangeSettings(() => {
         const before = this.settingsValue.knownHostsFile;

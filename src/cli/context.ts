@@ -7,6 +7,7 @@ import { ClusterConfig, formatConfigError, parseSettings, Settings, UnitConfig }
 import { Logger, MemorySecretStore, Prompts, SecretStore } from '../core/host';
 import { ConnectionPool } from '../core/ssh/pool';
 import { ParsedArgs, UsageError } from './args';
+import { terminalText } from '../core/text/terminal';
 
 export interface CliContext {
   readonly settings: Settings;
@@ -44,7 +45,8 @@ function readHidden(prompt: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const stdin = process.stdin;
     if (!stdin.isTTY) return resolve(undefined);
-    process.stderr.write(prompt);
+    // The prompt may hold the server's keyboard-interactive text.
+    process.stderr.write(terminalText(prompt));
     stdin.setRawMode(true);
     stdin.resume();
     let value = '';
@@ -90,7 +92,7 @@ function cliPrompts(): Prompts {
 }
 
 export function stderrLogger(verbose: boolean): Logger {
-  const w = (level: string) => (m: string) => process.stderr.write(`mailgw-ha ${level}: ${m}\n`);
+  const w = (level: string) => (m: string) => process.stderr.write(`mailgw-ha ${level}: ${terminalText(m)}\n`);
   return { debug: verbose ? w('debug') : () => undefined, info: verbose ? w('info') : () => undefined, warn: w('warning'), error: w('error') };
 }
 

@@ -5,6 +5,7 @@
 // errors are marked in the overview ruler. Colours come from the TextMate grammar
 // media/mailgw-log.tmLanguage.json, so they follow the user's theme.
 import * as vscode from 'vscode';
+import * as safeWindow from '../safeWindow';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { readBefore } from '../core/log/follow';
 import type { HubLine } from '../core/log/hub';
@@ -150,12 +151,12 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     const state = this.docs.get(uri.toString());
     if (!state) return 0;
     if (state.reachedTop) {
-      void vscode.window.showInformationMessage('The whole log file is already shown.');
+      void safeWindow.showInformationMessage('The whole log file is already shown.');
       return 0;
     }
     const first = state.first;
     if (!first || first.ino !== state.watch.source.position.ino) {
-      void vscode.window.showInformationMessage(`The earlier lines are no longer in ${state.watch.source.info.file} (it was rotated). Use "Pick Log File…" to open the rotated file.`);
+      void safeWindow.showInformationMessage(`The earlier lines are no longer in ${state.watch.source.info.file} (it was rotated). Use "Pick Log File…" to open the rotated file.`);
       return 0;
     }
     const conn = this.services.pool.get(state.watch.unit);

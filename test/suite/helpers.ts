@@ -1,13 +1,16 @@
 // Shared helpers for suites running inside the extension host.
 import * as vscode from 'vscode';
-import type { MailgwHaApi } from '../../src/extension';
+import type { MailgwHaTestApi } from '../../src/extension';
 
 export const EXTENSION_ID = 'mailgw-ha.mailgw-ha';
 
-export async function activateExtension(): Promise<MailgwHaApi> {
-  const ext = vscode.extensions.getExtension<MailgwHaApi>(EXTENSION_ID);
+export async function activateExtension(): Promise<MailgwHaTestApi> {
+  const ext = vscode.extensions.getExtension<MailgwHaTestApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
-  return ext.activate();
+  const api = await ext.activate();
+  // The runner starts the extension with extensionTestsPath: VS Code's test mode, the only mode with this API.
+  if (!api) throw new Error(`extension ${EXTENSION_ID} exported no test API: it is not running in VS Code's test mode`);
+  return api;
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {

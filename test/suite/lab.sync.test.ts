@@ -1,10 +1,10 @@
 // The "HA sync" node of a cluster in the real host: in step, mail only on the standby, lagging.
 import * as assert from 'assert';
-import type { MailgwHaApi } from '../../src/extension';
+import type { MailgwHaTestApi } from '../../src/extension';
 import { activateExtension, waitFor } from './helpers';
 import { hostLab } from './labHelpers';
 
-async function syncRow(api: MailgwHaApi) {
+async function syncRow(api: MailgwHaTestApi) {
   const [cluster] = (await api.clusterTree.describeChildren()).filter((r) => r.node.kind === 'cluster');
   const row = (await api.clusterTree.describeChildren(cluster.node)).find((r) => r.node.kind === 'sync');
   assert.ok(row, 'the cluster has an HA sync node');
@@ -12,7 +12,7 @@ async function syncRow(api: MailgwHaApi) {
 }
 
 describe('lab: HA sync health node', () => {
-  let api: MailgwHaApi;
+  let api: MailgwHaTestApi;
   const lab = hostLab();
   before(async () => {
     api = await activateExtension();
