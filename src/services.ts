@@ -64,10 +64,9 @@ export class Services implements vscode.Disposable {
     return undefined;
   }
 
+  /** Extra known_hosts files: mailgwHa.knownHostsFile (a user setting). */
   knownHostsFiles(): string[] {
-    const files = [path.join(os.homedir(), '.ssh', 'known_hosts')];
-    if (this.settingsValue.knownHostsFile) files.push(this.settingsValue.knownHostsFile);
-    return files;
+    return this.settingsValue.knownHostsFile ? [this.settingsValue.knownHostsFile] : [];
   }
 
   private connectionOptions(): ConnectionOptions {
@@ -76,6 +75,7 @@ export class Services implements vscode.Disposable {
       secrets: secretStorageStore(this.context.secrets),
       logger: this.logger,
       knownHostsFiles: this.knownHostsFiles(),
+      userKnownHostsFiles: [path.join(os.homedir(), '.ssh', 'known_hosts')],
       trustStoreFile: this.trustStoreFile,
       agentSocket: process.env.SSH_AUTH_SOCK || undefined,
     };

@@ -1,11 +1,11 @@
 // What every CLI verb needs: the settings file, the chosen cluster(s), a connection pool with the
 // CLI's prompts (TTY) and secrets (environment), and a log on stderr.
-import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ClusterConfig, formatConfigError, parseSettings, Settings, UnitConfig } from '../core/config';
 import { Logger, MemorySecretStore, Prompts, SecretStore } from '../core/host';
 import { ConnectionPool } from '../core/ssh/pool';
+import { readSettingFile } from '../core/files';
 import { ParsedArgs, UsageError } from './args';
 import { terminalText } from '../core/text/terminal';
 
@@ -101,7 +101,7 @@ export function loadContext(args: ParsedArgs): CliContext {
   if (typeof file !== 'string') throw new UsageError('--settings FILE is required (a JSON file with "mailgwHa.clusters", like .vscode/settings.json)');
   let raw: Record<string, unknown>;
   try {
-    raw = JSON.parse(stripJsonComments(fs.readFileSync(file, 'utf8'))) as Record<string, unknown>;
+    raw = JSON.parse(stripJsonComments(readSettingFile(file, '--settings', 8 << 20).toString('utf8'))) as Record<string, unknown>;
   } catch (err) {
     throw new CliFailure(`cannot read settings file ${file}: ${(err as Error).message}`);
   }
@@ -117,7 +117,7 @@ export function loadContext(args: ParsedArgs): CliContext {
   }
   const logger = stderrLogger(process.env.MAILGW_HA_VERBOSE === '1');
   for (const e of settings.errors) if (typeof clusterName !== 'string' || e.cluster === clusterName || e.cluster === undefined) logger.warn(formatConfigError(e));
-  const knownHostsFiles = [path.join(os.homedir(), '.ssh', 'known_hosts')];
+  const knownHostsFiles: string[] = [];
   if (settings.knownHostsFile) knownHostsFiles.push(settings.knownHostsFile);
   const extra = args.options.get('known-hosts');
   if (typeof extra === 'string') knownHostsFiles.push(path.resolve(extra));
@@ -126,6 +126,7 @@ export function loadContext(args: ParsedArgs): CliContext {
     secrets: new EnvSecretStore(),
     logger,
     knownHostsFiles,
+    userKnownHostsFiles: [path.join(os.homedir(), '.ssh', 'known_hosts')],
     acceptNewHostKeys: args.options.has('accept-new'),
     agentSocket: process.env.SSH_AUTH_SOCK || undefined,
     connectTimeoutMs: Number(process.env.MAILGW_HA_CONNECT_TIMEOUT_MS) || undefined,

@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
 import { messageText } from '../core/text/message';
+import { userSetting } from '../settings';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { gatewayDirs } from '../core/config';
 import { findGateway, signalGateway } from '../core/gateway';
@@ -44,8 +45,8 @@ function selectedMails(services: Services, node: unknown, nodes: unknown): MailN
 }
 
 function recoverySettings(services: Services): RecoverySettings {
-  const cfg = vscode.workspace.getConfiguration('mailgwHa');
-  const { settings, errors } = parseRecoverySettings({ 'mailgwHa.signalMethod': cfg.get('signalMethod'), 'mailgwHa.deliveryLogPattern': cfg.get('deliveryLogPattern') });
+  // Both weaken a safety check if a workspace could set them: the user's values only.
+  const { settings, errors } = parseRecoverySettings({ 'mailgwHa.signalMethod': userSetting('signalMethod'), 'mailgwHa.deliveryLogPattern': userSetting('deliveryLogPattern') });
   for (const e of errors) services.logger.warn(e);
   return settings;
 }

@@ -90,6 +90,19 @@ function tail(file: string): string {
   }
 }
 
+/**
+ * A lab's workspace comes with user settings beside it (test/lab/lab.ts writes
+ * `<lab>/user-settings.json`): machine-scoped settings such as mailgwHa.knownHostsFile, which VS Code
+ * does not take from a workspace.
+ */
+function labUserSettings(workspace: string): Record<string, unknown> {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(path.dirname(workspace), 'user-settings.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
   ensureInstalled();
   const host = opts.host ?? '127.0.0.1';
@@ -111,6 +124,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
         'update.mode': 'none',
         'security.workspace.trust.startupPrompt': 'never',
         'workbench.enableExperiments': false,
+        ...labUserSettings(opts.workspace),
         ...opts.userSettings,
       },
       null,
