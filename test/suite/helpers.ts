@@ -27,3 +27,8 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
+
+/** What a tooltip's markdown shows: untrusted values in it are backslash-escaped (src/core/text/markdown.ts). */
+export function shownMarkdown(value: string): string {
+  return value.replace(/\\([!-/:-@[-`{-~])/g, '$1');
+}
