@@ -29,7 +29,7 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
     void vscode.commands.executeCommand('setContext', 'mailgwHa.configError', settings.errors.length > 0);
     const errors = settings.errors.map(formatConfigError).join('\n');
     if (errors && errors !== lastErrors) {
-      for (const e of settings.errors) output.error(`Settings error: ${formatConfigError(e)}`);
+      for (const e of settings.errors) services.logger.error(`Settings error: ${formatConfigError(e)}`);
       void safeWindow.showErrorMessage(`Mail Gateway HA: ${settings.errors.length} problem(s) in the cluster settings. ${formatConfigError(settings.errors[0])}`, 'Open Settings').then((choice) => {
         if (choice) void vscode.commands.executeCommand('mailgwHa.openSettings');
       });
