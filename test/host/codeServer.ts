@@ -35,6 +35,8 @@ export interface CodeServerOptions {
   /** Where the user data, extensions and logs go; a fresh temp folder by default. */
   readonly stateDir?: string;
   readonly userSettings?: Record<string, unknown>;
+  /** User keybindings (keybindings.json). */
+  readonly keybindings?: readonly { key: string; command: string; args?: unknown }[];
 }
 
 export interface CodeServer {
@@ -131,6 +133,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
       2,
     ),
   );
+  if (opts.keybindings) fs.writeFileSync(path.join(userDataDir, 'User', 'keybindings.json'), JSON.stringify(opts.keybindings, null, 2));
   const env = {
     ...process.env,
     XDG_CONFIG_HOME: path.join(xdg, 'config'),

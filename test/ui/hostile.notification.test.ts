@@ -9,7 +9,7 @@ import type { Page } from 'playwright-core';
 import { labAddress } from '../lab/lab';
 import { COMMAND_LINK } from '../hostile/corpus';
 import { FakeSshServer, startFakeSshServer } from '../hostile/fakeSshServer';
-import { openWorkbench, Workbench } from './workbench';
+import { openClustersView, openWorkbench, Workbench } from './workbench';
 
 async function command(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
@@ -33,7 +33,8 @@ describe('UI: a spoofed unit\'s disconnect text in a notification (packaged exte
       { name: 'fw-y', role: 'secondary', host: labAddress(34), port: fake.port },
     ];
     fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'mailgwHa.clusters': [{ name: 'spoofed', server: 'box1', service: 'mailgw', units }] }));
-    wb = await openWorkbench({ workspace, userSettings: { 'git.enabled': false } });
+    // A key bound to a test-only command: the packaged extension must not have it.
+    wb = await openWorkbench({ workspace, userSettings: { 'git.enabled': false }, keybindings: [{ key: 'ctrl+alt+shift+f9', command: 'mailgwHa.logDebugState' }] });
   });
   after(async () => {
     await wb?.close();
@@ -42,6 +43,7 @@ describe('UI: a spoofed unit\'s disconnect text in a notification (packaged exte
 
   it('shows the words as plain text: no <a> in the message, no icon, the link syntax broken', async () => {
     const page = wb!.page;
+    await openClustersView(page); // activates the extension: Test Connection is offered once a cluster is configured
     await command(page, 'Mail Gateway HA: Test Connection');
     await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'fw-x' }).first().click();
     const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'Update trusted host key' }).first();
@@ -53,5 +55,12 @@ describe('UI: a spoofed unit\'s disconnect text in a notification (packaged exte
     assert.strictEqual(await message.locator('.codicon').count(), 0, 'no icon drawn from $(check)');
     assert.ok(fake.connections >= 1, 'the spoofed unit was asked');
     await wb!.screenshot('hostile-notification');
+  });
+
+  it('registers no test-only command in the product: mailgwHa.logDebugState is "not found"', async () => {
+    const page = wb!.page;
+    await page.locator('.monaco-workbench').click({ position: { x: 700, y: 400 } }).catch(() => undefined);
+    await page.keyboard.press('Control+Alt+Shift+F9');
+    await page.locator('.notifications-toasts .notification-toast').filter({ hasText: "command 'mailgwHa.logDebugState' not found" }).first().waitFor({ timeout: 30_000 });
   });
 });
