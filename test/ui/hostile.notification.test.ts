@@ -44,6 +44,7 @@ describe('UI: a spoofed unit\'s disconnect text in a notification (packaged exte
   it('shows the words as plain text: no <a> in the message, no icon, the link syntax broken', async () => {
     const page = wb!.page;
     await openClustersView(page); // activates the extension: Test Connection is offered once a cluster is configured
+    await page.locator('.part.sidebar .monaco-list-row').filter({ hasText: 'spoofed' }).first().waitFor({ timeout: 60_000 });
     await command(page, 'Mail Gateway HA: Test Connection');
     await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'fw-x' }).first().click();
     const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'Update trusted host key' }).first();
