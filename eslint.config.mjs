@@ -20,6 +20,21 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
+    // Messages carry server texts, file names, header values and settings values: they are shown
+    // only through src/safeWindow.ts, which neutralises them (no links, icons or control characters).
+    files: ['src/**/*.ts'],
+    ignores: ['src/safeWindow.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "MemberExpression[object.property.name='window'][property.name=/^(showErrorMessage|showWarningMessage|showInformationMessage|setStatusBarMessage)$/]",
+          message: 'use src/safeWindow.ts, which neutralises untrusted text',
+        },
+      ],
+    },
+  },
+  {
     // The core must stay free of the VS Code API so the CLI and the tests can use it on plain Node.
     files: ['src/core/**/*.ts'],
     rules: {

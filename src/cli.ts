@@ -6,13 +6,14 @@ import './cli/ls';
 import './cli/recover';
 import './cli/signal';
 import './cli/logs';
+import { printErrorLine } from './cli/out';
 
 runCli(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (err: unknown) => {
-    console.error(`mailgw-ha: ${err instanceof CliFailure || err instanceof Error ? err.message : String(err)}`);
+    printErrorLine(`mailgw-ha: ${err instanceof CliFailure || err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
   },
 );

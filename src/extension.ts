@@ -1,22 +1,21 @@
 // Builds the services and registers views and commands; behaviour lives in core/, views/ and commands/.
 import * as vscode from 'vscode';
+import * as safeWindow from './safeWindow';
 import { ClusterTreeProvider } from './views/clusterTree';
 import { registerSettingsCommands } from './commands/settingsCommands';
 import { registerConnectionCommands } from './commands/connectionCommands';
 import { registerSpoolCommands } from './commands/spoolCommands';
 import { registerLogFeatures } from './commands/logCommands';
-import { registerRecoveryCommands } from './commands/recoveryCommands';
+import { recoveryActions, registerRecoveryCommands } from './commands/recoveryCommands';
 import { registerMailFileSystem } from './views/mailFileSystem';
 import { formatConfigError } from './core/config';
 import { Services } from './services';
+import type { MailgwHaTestApi } from './testApi';
 
-export interface MailgwHaApi {
-  /** For the test suite: what the tree currently shows at its root. */
-  readonly clusterTree: ClusterTreeProvider;
-  readonly services: Services;
-}
+export type { MailgwHaTestApi } from './testApi';
 
-export function activate(context: vscode.ExtensionContext): MailgwHaApi {
+/** Exports nothing in the product; the test-mode API (src/testApi.ts) only under a test runner. */
+export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | undefined {
   const services = new Services(context);
   const output = services.output;
   const clusterTree = new ClusterTreeProvider(services);
@@ -30,8 +29,8 @@ export function activate(context: vscode.ExtensionContext): MailgwHaApi {
     void vscode.commands.executeCommand('setContext', 'mailgwHa.configError', settings.errors.length > 0);
     const errors = settings.errors.map(formatConfigError).join('\n');
     if (errors && errors !== lastErrors) {
-      output.error(`Settings errors:\n${errors}`);
-      void vscode.window.showErrorMessage(`Mail Gateway HA: ${settings.errors.length} problem(s) in the cluster settings. ${formatConfigError(settings.errors[0])}`, 'Open Settings').then((choice) => {
+      for (const e of settings.errors) services.logger.error(`Settings error: ${formatConfigError(e)}`);
+      void safeWindow.showErrorMessage(`Mail Gateway HA: ${settings.errors.length} problem(s) in the cluster settings. ${formatConfigError(settings.errors[0])}`, 'Open Settings').then((choice) => {
         if (choice) void vscode.commands.executeCommand('mailgwHa.openSettings');
       });
     }
@@ -52,7 +51,8 @@ export function activate(context: vscode.ExtensionContext): MailgwHaApi {
     vscode.commands.registerCommand('mailgwHa.showOutput', () => output.show(true)),
   );
   output.info(`activated (VS Code ${vscode.version})`);
-  return { clusterTree, services };
+  if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
+  return { clusterTree, services, actions: recoveryActions(services), setMessageHook: safeWindow.setMessageTestHook };
 }
 
 export function deactivate(): void {

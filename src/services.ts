@@ -38,6 +38,7 @@ export class Services implements vscode.Disposable {
     this.trustStoreFile = path.join(context.globalStorageUri.fsPath, 'known_hosts');
     this.settingsValue = readSettings();
     this.pool = new ConnectionPool(this.connectionOptions());
+    this.pool.update(this.settingsValue.clusters.flatMap((c) => c.units));
     this.disposables.push(
       onDidChangeSettings(() => {
         const before = this.settingsValue.knownHostsFile;
@@ -63,10 +64,9 @@ export class Services implements vscode.Disposable {
     return undefined;
   }
 
+  /** Extra known_hosts files: mailgwHa.knownHostsFile (a user setting). */
   knownHostsFiles(): string[] {
-    const files = [path.join(os.homedir(), '.ssh', 'known_hosts')];
-    if (this.settingsValue.knownHostsFile) files.push(this.settingsValue.knownHostsFile);
-    return files;
+    return this.settingsValue.knownHostsFile ? [this.settingsValue.knownHostsFile] : [];
   }
 
   private connectionOptions(): ConnectionOptions {
@@ -75,6 +75,7 @@ export class Services implements vscode.Disposable {
       secrets: secretStorageStore(this.context.secrets),
       logger: this.logger,
       knownHostsFiles: this.knownHostsFiles(),
+      userKnownHostsFiles: [path.join(os.homedir(), '.ssh', 'known_hosts')],
       trustStoreFile: this.trustStoreFile,
       agentSocket: process.env.SSH_AUTH_SOCK || undefined,
     };

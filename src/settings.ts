@@ -9,7 +9,17 @@ export const SECTION = 'mailgwHa';
 export function readSettings(): Settings & { trusted: boolean } {
   if (!vscode.workspace.isTrusted) return { clusters: [], errors: [], trusted: false };
   const cfg = vscode.workspace.getConfiguration(SECTION);
-  return { ...parseSettings(cfg.get('clusters'), cfg.get('knownHostsFile'), os.homedir()), trusted: true };
+  return { ...parseSettings(cfg.get('clusters'), userSetting('knownHostsFile'), os.homedir()), trusted: true };
+}
+
+/**
+ * A setting that decides trust (machine scope in package.json): only the user's value counts. VS Code
+ * already ignores a workspace's value for machine-scoped settings; reading the user value alone
+ * keeps it so even if the manifest were changed.
+ */
+export function userSetting<T>(key: string): T | undefined {
+  const i = vscode.workspace.getConfiguration(SECTION).inspect<T>(key);
+  return i?.globalValue ?? i?.defaultValue;
 }
 
 /** Fires when anything that changes the effective settings happens: edits or a trust grant. */

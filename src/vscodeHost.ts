@@ -1,14 +1,18 @@
 // The VS Code side of the core's host interfaces: prompts as QuickPick/InputBox, secrets in
 // SecretStorage, the log in a LogOutputChannel.
 import * as vscode from 'vscode';
+import * as safeWindow from './safeWindow';
 import type { Logger, Prompts, SecretStore, TrustDecision } from './core/host';
+import { messageText } from './core/text/message';
+import { logLineText } from './core/text/terminal';
 
 export function outputLogger(channel: vscode.LogOutputChannel): Logger {
   return {
-    debug: (m) => channel.debug(m),
-    info: (m) => channel.info(m),
-    warn: (m) => channel.warn(m),
-    error: (m) => channel.error(m),
+    // One entry per call: a line feed or an escape sequence inside a message cannot fake another entry.
+    debug: (m) => channel.debug(logLineText(m)),
+    info: (m) => channel.info(logLineText(m)),
+    warn: (m) => channel.warn(logLineText(m)),
+    error: (m) => channel.error(logLineText(m)),
   };
 }
 
@@ -30,21 +34,25 @@ export function vscodePrompts(): Prompts {
       const other = q.otherKnownTypes.length ? `\n\nThis host is already known with a key of another type (${q.otherKnownTypes.join(', ')}): a new key type can also mean an attack.` : '';
       const trust = 'Trust Permanently';
       const once = 'Accept Once';
-      const choice = await vscode.window.showWarningMessage(
+      const refuse = 'Do Not Connect';
+      const choice = await safeWindow.showWarningMessage(
         `Unknown host key for ${q.unit} (${where})`,
         {
           modal: true,
           detail: `The unit presents a ${q.keyType} key with fingerprint\n\n${q.fingerprint}\n\nCompare it with the unit's own fingerprint (on the box: ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub) before trusting it.${other}`,
         },
-        trust,
+        // The first button of a modal has the focus, so Enter must not accept an unknown key:
+        // refusing comes first, Trust Permanently last.
+        refuse,
         once,
+        trust,
       );
       return choice === trust ? 'always' : choice === once ? 'once' : 'reject';
     },
     async askSecret(q) {
       const value = await vscode.window.showInputBox({
-        title: `${q.unit}: ${q.kind === 'password' ? 'Password' : 'Key passphrase'}`,
-        prompt: q.retry ? `${q.prompt} (the last one was refused)` : q.prompt,
+        title: messageText(`${q.unit}: ${q.kind === 'password' ? 'Password' : 'Key passphrase'}`, { max: 200 }),
+        prompt: messageText(q.retry ? `${q.prompt} (the last one was refused)` : q.prompt, { max: 500 }),
         password: true,
         ignoreFocusOut: true,
       });
@@ -54,14 +62,15 @@ export function vscodePrompts(): Prompts {
           { label: 'Remember in secret storage', description: "VS Code's encrypted secret storage; clear it with Clear Stored Secrets", remember: true },
           { label: 'Only for this session', remember: false },
         ],
-        { title: `${q.unit}: keep the ${q.kind}?`, ignoreFocusOut: true },
+        { title: messageText(`${q.unit}: keep the ${q.kind}?`, { max: 200 }), ignoreFocusOut: true },
       );
       return { value, remember: keep?.remember ?? false };
     },
     async askKeyboardInteractive(q) {
       const answers: string[] = [];
       for (const p of q.prompts) {
-        const a = await vscode.window.showInputBox({ title: `${q.unit}: ${q.name || 'Login'}`, prompt: [q.instructions, p.prompt].filter(Boolean).join(' — '), password: !p.echo, ignoreFocusOut: true });
+        // Name, instructions and prompt are the server's words: shown as plain text, never as links or icons.
+        const a = await vscode.window.showInputBox({ title: messageText(`${q.unit}: ${q.name || 'Login'}`, { max: 200 }), prompt: messageText([q.instructions, p.prompt].filter(Boolean).join(' — '), { max: 500 }), password: !p.echo, ignoreFocusOut: true });
         if (a === undefined) return undefined;
         answers.push(a);
       }

@@ -1,12 +1,13 @@
 // What every CLI verb needs: the settings file, the chosen cluster(s), a connection pool with the
 // CLI's prompts (TTY) and secrets (environment), and a log on stderr.
-import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { ClusterConfig, formatConfigError, parseSettings, Settings, UnitConfig } from '../core/config';
 import { Logger, MemorySecretStore, Prompts, SecretStore } from '../core/host';
 import { ConnectionPool } from '../core/ssh/pool';
+import { readSettingFile } from '../core/files';
 import { ParsedArgs, UsageError } from './args';
+import { terminalText } from '../core/text/terminal';
 
 export interface CliContext {
   readonly settings: Settings;
@@ -44,7 +45,8 @@ function readHidden(prompt: string): Promise<string | undefined> {
   return new Promise((resolve) => {
     const stdin = process.stdin;
     if (!stdin.isTTY) return resolve(undefined);
-    process.stderr.write(prompt);
+    // The prompt may hold the server's keyboard-interactive text.
+    process.stderr.write(terminalText(prompt));
     stdin.setRawMode(true);
     stdin.resume();
     let value = '';
@@ -90,7 +92,7 @@ function cliPrompts(): Prompts {
 }
 
 export function stderrLogger(verbose: boolean): Logger {
-  const w = (level: string) => (m: string) => process.stderr.write(`mailgw-ha ${level}: ${m}\n`);
+  const w = (level: string) => (m: string) => process.stderr.write(`mailgw-ha ${level}: ${terminalText(m)}\n`);
   return { debug: verbose ? w('debug') : () => undefined, info: verbose ? w('info') : () => undefined, warn: w('warning'), error: w('error') };
 }
 
@@ -99,7 +101,7 @@ export function loadContext(args: ParsedArgs): CliContext {
   if (typeof file !== 'string') throw new UsageError('--settings FILE is required (a JSON file with "mailgwHa.clusters", like .vscode/settings.json)');
   let raw: Record<string, unknown>;
   try {
-    raw = JSON.parse(stripJsonComments(fs.readFileSync(file, 'utf8'))) as Record<string, unknown>;
+    raw = JSON.parse(stripJsonComments(readSettingFile(file, '--settings', 8 << 20).toString('utf8'))) as Record<string, unknown>;
   } catch (err) {
     throw new CliFailure(`cannot read settings file ${file}: ${(err as Error).message}`);
   }
@@ -115,7 +117,7 @@ export function loadContext(args: ParsedArgs): CliContext {
   }
   const logger = stderrLogger(process.env.MAILGW_HA_VERBOSE === '1');
   for (const e of settings.errors) if (typeof clusterName !== 'string' || e.cluster === clusterName || e.cluster === undefined) logger.warn(formatConfigError(e));
-  const knownHostsFiles = [path.join(os.homedir(), '.ssh', 'known_hosts')];
+  const knownHostsFiles: string[] = [];
   if (settings.knownHostsFile) knownHostsFiles.push(settings.knownHostsFile);
   const extra = args.options.get('known-hosts');
   if (typeof extra === 'string') knownHostsFiles.push(path.resolve(extra));
@@ -124,6 +126,7 @@ export function loadContext(args: ParsedArgs): CliContext {
     secrets: new EnvSecretStore(),
     logger,
     knownHostsFiles,
+    userKnownHostsFiles: [path.join(os.homedir(), '.ssh', 'known_hosts')],
     acceptNewHostKeys: args.options.has('accept-new'),
     agentSocket: process.env.SSH_AUTH_SOCK || undefined,
     connectTimeoutMs: Number(process.env.MAILGW_HA_CONNECT_TIMEOUT_MS) || undefined,

@@ -7,6 +7,7 @@ import { UsageError } from './args';
 import type { ParsedArgs } from './args';
 import { findUnit, loadContext } from './context';
 import { registerVerb } from './main';
+import { printErrorLine, printJson, printLine } from './out';
 
 async function logs(args: ParsedArgs): Promise<number> {
   const linesOpt = args.options.get('lines');
@@ -24,8 +25,8 @@ async function logs(args: ParsedArgs): Promise<number> {
       const rec = parseLine(l.text);
       if (insertedOnly && rec.kind !== 'inserted') continue;
       if (!followMode && ctx.json) collected.push({ ...rec, line: l.text });
-      else if (ctx.json) process.stdout.write(JSON.stringify({ unit: unit.key, ...rec, line: l.text }) + '\n');
-      else process.stdout.write(l.text + '\n');
+      else if (ctx.json) printJson({ unit: unit.key, ...rec, line: l.text }, true);
+      else printLine(l.text); // log lines carry sender-controlled recipients and Message-IDs
     }
   };
   let stoppedWith: string | undefined;
@@ -42,7 +43,7 @@ async function logs(args: ParsedArgs): Promise<number> {
     await follower.start();
     if (!followMode) {
       await follower.stop();
-      if (ctx.json) console.log(JSON.stringify({ unit: unit.key, file: cluster.logFile, records: collected }, null, 2));
+      if (ctx.json) printJson({ unit: unit.key, file: cluster.logFile, records: collected });
       return 0;
     }
     ctx.logger.info(`${unit.key}: following ${cluster.logFile} (Ctrl-C to stop)`);
@@ -54,7 +55,7 @@ async function logs(args: ParsedArgs): Promise<number> {
     });
     await follower.stop();
     if (stoppedWith) {
-      console.error(`mailgw-ha: ${stoppedWith}`);
+      printErrorLine(`mailgw-ha: ${stoppedWith}`);
       return 1;
     }
     return 0;

@@ -7,6 +7,7 @@ import { formatAge, formatBytes } from '../core/spool/filter';
 import { UsageError, ParsedArgs } from './args';
 import { findUnit, loadContext } from './context';
 import { registerVerb } from './main';
+import { printErrorLine, printJson, printLine } from './out';
 
 export interface LsMail {
   id: string;
@@ -68,20 +69,21 @@ async function ls(args: ParsedArgs): Promise<number> {
           return [f, { path: l.path, missing: l.missing, complete: l.completeCount, incomplete: l.incompleteCount, bytes: l.totalBytes, oldest: l.oldestMtimeMs !== undefined ? new Date(l.oldestMtimeMs).toISOString() : null, ignored: l.ignored }];
         }),
       );
-      console.log(JSON.stringify({ cluster: cluster.name, unit: unit.name, role: unit.role, active: overview.active, gatewayPids: overview.gateway.pids, folders: summary, mails, unreadable }, null, 2));
+      printJson({ cluster: cluster.name, unit: unit.name, role: unit.role, active: overview.active, gatewayPids: overview.gateway.pids, folders: summary, mails, unreadable });
     } else {
-      console.log(`${unit.key} (${unit.role}, ${overview.active ? `active, gateway PID ${overview.gateway.pids.join(',')}` : 'standby'})`);
+      printLine(`${unit.key} (${unit.role}, ${overview.active ? `active, gateway PID ${overview.gateway.pids.join(',')}` : 'standby'})`);
       for (const f of folders) {
         const l = overview.folders[f];
         const head = l.missing ? 'folder missing' : `${l.completeCount} mail(s)${l.incompleteCount ? ` + ${l.incompleteCount} incomplete` : ''}, ${formatBytes(l.totalBytes)}${l.oldestMtimeMs !== undefined ? `, oldest ${formatAge(l.oldestMtimeMs, now)}` : ''}`;
-        console.log(`\n${f}/ (${l.path}): ${head}`);
+        printLine('');
+        printLine(`${f}/ (${l.path}): ${head}`);
         for (const m of mails.filter((x) => x.folder === f)) {
           const flag = m.missing ? `  INCOMPLETE (no .${m.missing})` : '';
-          console.log(`  ${m.id}  ${formatBytes(m.size).padStart(8)}  ${formatAge(Date.parse(m.mtime), now).padStart(6)}  ${m.from ?? '-'}  ${JSON.stringify(m.subject ?? '')}  ${m.messageId ?? '-'}${flag}`);
+          printLine(`  ${m.id}  ${formatBytes(m.size).padStart(8)}  ${formatAge(Date.parse(m.mtime), now).padStart(6)}  ${m.from ?? '-'}  ${JSON.stringify(m.subject ?? '')}  ${m.messageId ?? '-'}${flag}`);
         }
-        for (const i of l.ignored) console.log(`  (not a mail: ${i.name}: ${i.reason})`);
+        for (const i of l.ignored) printLine(`  (not a mail: ${i.name}: ${i.reason})`);
       }
-      for (const u of unreadable) console.error(`mailgw-ha: ${u.error}`);
+      for (const u of unreadable) printErrorLine(`mailgw-ha: ${u.error}`);
     }
     return 0;
   } finally {

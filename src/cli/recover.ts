@@ -9,6 +9,7 @@ import type { ParsedArgs } from './args';
 import { UsageError } from './args';
 import { CliContext, CliFailure, loadContext } from './context';
 import { registerVerb } from './main';
+import { printErrorLine, printJson, printLine } from './out';
 
 function ask(question: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -94,16 +95,16 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
       batchSize: Number(process.env.MAILGW_HA_COPY_BATCH) > 0 ? Number(process.env.MAILGW_HA_COPY_BATCH) : undefined,
       cancellation,
       logger: ctx.logger,
-      onProgress: ctx.json && process.env.MAILGW_HA_VERBOSE !== '1' ? undefined : (p) => process.stderr.write(`mailgw-ha: [${((Date.now() - started) / 1000).toFixed(2)} s] ${p.message}\n`),
+      onProgress: ctx.json && process.env.MAILGW_HA_VERBOSE !== '1' ? undefined : (p) => printErrorLine(`mailgw-ha: [${((Date.now() - started) / 1000).toFixed(2)} s] ${p.message}`),
       confirmPlan: yes
         ? undefined
         : async (plan) => {
-            process.stderr.write(`${describePlan(plan)}\n`);
+            for (const l of describePlan(plan).split('\n')) printErrorLine(l);
             return ask('Recover these mails now? [y/N] ');
           },
     }).finally(() => process.removeListener('SIGINT', onSigint));
-    if (ctx.json) console.log(JSON.stringify(reportJson(report), null, 2));
-    else console.log(summaryLines(report).join('\n'));
+    if (ctx.json) printJson(reportJson(report));
+    else for (const l of summaryLines(report)) printLine(l);
     return ['done', 'nothing-to-do', 'dry-run', 'declined'].includes(report.outcome) ? 0 : 1;
   } finally {
     ctx.dispose();

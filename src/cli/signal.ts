@@ -4,6 +4,7 @@ import { parseRecoverySettings } from '../core/recovery/settings';
 import type { ParsedArgs } from './args';
 import { CliFailure, findUnit, loadContext } from './context';
 import { registerVerb } from './main';
+import { printJson, printLine } from './out';
 
 async function signalVerb(args: ParsedArgs): Promise<number> {
   const ctx = loadContext(args);
@@ -17,8 +18,8 @@ async function signalVerb(args: ParsedArgs): Promise<number> {
     } catch (e) {
       throw new CliFailure((e as Error).message);
     }
-    if (ctx.json) console.log(JSON.stringify({ unit: unit.key, pid: result.pid ?? null, processName: result.processName, command: result.command }));
-    else console.log(`${unit.key}: sent SIGUSR2 to ${result.processName}${result.pid !== undefined ? ` (PID ${result.pid})` : ''}: ${result.command}`);
+    if (ctx.json) printJson({ unit: unit.key, pid: result.pid ?? null, processName: result.processName, command: result.command }, true);
+    else printLine(`${unit.key}: sent SIGUSR2 to ${result.processName}${result.pid !== undefined ? ` (PID ${result.pid})` : ''}: ${result.command}`);
     return 0;
   } finally {
     ctx.dispose();

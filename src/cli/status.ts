@@ -8,6 +8,7 @@ import { parseSyncSettings, SyncHealth, syncHealthOf, UnitLook } from '../core/s
 import { registerVerb } from './main';
 import { CliContext, loadContext } from './context';
 import type { ParsedArgs } from './args';
+import { printJson, printLine } from './out';
 
 export interface UnitStatusReport {
   cluster: string;
@@ -72,12 +73,12 @@ async function status(args: ParsedArgs): Promise<number> {
       const sync = await clusterSync(ctx, cluster, statuses, syncSettings);
       if (sync) clusters.push({ name: cluster.name, sync });
     }
-    if (ctx.json) console.log(JSON.stringify({ units: reports, clusters }, null, 2));
+    if (ctx.json) printJson({ units: reports, clusters });
     else {
       for (const r of reports) {
         const head = `${r.cluster}/${r.unit} (${r.role}, ${r.host})`;
         if (!r.reachable || r.error) {
-          console.log(`${head}: ${r.reachable ? 'reachable, but' : 'UNREACHABLE:'} ${r.error}`);
+          printLine(`${head}: ${r.reachable ? 'reachable, but' : 'UNREACHABLE:'} ${r.error}`); // the error may hold the server's pre-login text
           continue;
         }
         const gw = r.active ? `ACTIVE, gateway PID ${r.gatewayPids!.join(',')}` : 'standby (gateway not running)';
@@ -85,9 +86,9 @@ async function status(args: ParsedArgs): Promise<number> {
           .filter(([k]) => k.startsWith('count:'))
           .map(([k, v]) => `${k.slice(6)} ${String(v)}`)
           .join(', ');
-        console.log(`${head}: ${gw}; ${r.authMethod}, ${r.roundTripMs} ms${extras ? `; ${extras}` : ''}`);
+        printLine(`${head}: ${gw}; ${r.authMethod}, ${r.roundTripMs} ms${extras ? `; ${extras}` : ''}`);
       }
-      for (const { name, sync } of clusters) console.log(`${name} HA sync: ${describeSync(sync)}`);
+      for (const { name, sync } of clusters) printLine(`${name} HA sync: ${describeSync(sync)}`);
     }
     return reports.every((r) => r.reachable && !r.error) ? 0 : 1;
   } finally {

@@ -1,5 +1,7 @@
 // Test Connection, Clear Stored Secrets, Forget Host Key.
 import * as vscode from 'vscode';
+import * as safeWindow from '../safeWindow';
+import { messageText } from '../core/text/message';
 import { findGateway } from '../core/gateway';
 import { removeFromTrustStore } from '../core/ssh/hostKeys';
 import { resolveTarget } from '../core/ssh/sshConfig';
@@ -22,7 +24,7 @@ export function registerConnectionCommands(services: Services): vscode.Disposabl
       const ref = await pickUnit(services, arg, 'Test connection to which unit?');
       if (!ref) return undefined;
       const conn = services.pool.get(ref.unit);
-      return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Connecting to ${ref.unit.key}…` }, async () => {
+      return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: messageText(`Connecting to ${ref.unit.key}…`) }, async () => {
         try {
           await conn.connect();
           const started = Date.now();
@@ -32,12 +34,12 @@ export function registerConnectionCommands(services: Services): vscode.Disposabl
           const result: ConnectionTestResult = { unit: ref.unit.key, ok: true, authMethod: info.authMethod, hostKey: `${info.hostKeyType} ${info.fingerprint}`, roundTripMs: rtt, gatewayPids: [...gw.pids] };
           const gwText = gw.pids.length ? `gateway ${gw.processName} runs (PID ${gw.pids.join(', ')}): active unit` : `gateway ${gw.processName} not running: standby`;
           services.logger.info(`${ref.unit.key}: test OK: ${info.authMethod}, ${result.hostKey}, round trip ${rtt} ms, ${gwText}`);
-          void vscode.window.showInformationMessage(`${ref.unit.key}: connected as ${info.target.username} by ${info.authMethod}; host key ${result.hostKey}; round trip ${rtt} ms; ${gwText}.`);
+          void safeWindow.showInformationMessage(`${ref.unit.key}: connected as ${info.target.username} by ${info.authMethod}; host key ${result.hostKey}; round trip ${rtt} ms; ${gwText}.`);
           return result;
         } catch (err) {
           const message = (err as Error).message;
           services.logger.error(message);
-          void vscode.window.showErrorMessage(message, 'Show Log').then((c) => c && services.output.show(true));
+          void safeWindow.showErrorMessage(message, 'Show Log').then((c) => c && services.output.show(true));
           return { unit: ref.unit.key, ok: false, error: message };
         }
       });
@@ -47,7 +49,7 @@ export function registerConnectionCommands(services: Services): vscode.Disposabl
       if (!ref) return;
       const n = await services.pool.get(ref.unit).clearSecrets();
       services.logger.info(`${ref.unit.key}: cleared ${n} stored secret(s)`);
-      void vscode.window.showInformationMessage(`${ref.unit.key}: ${n ? `${n} stored secret(s) cleared` : 'no stored secret'}; you will be asked again on the next connection.`);
+      void safeWindow.showInformationMessage(`${ref.unit.key}: ${n ? `${n} stored secret(s) cleared` : 'no stored secret'}; you will be asked again on the next connection.`);
     }),
     vscode.commands.registerCommand('mailgwHa.forgetHostKey', async (arg?: unknown) => {
       const ref = await pickUnit(services, arg, "Forget which unit's trusted host key?");
@@ -64,7 +66,7 @@ export function registerConnectionCommands(services: Services): vscode.Disposabl
       const n = removeFromTrustStore(services.trustStoreFile, host, port);
       services.pool.peek(ref.unit.key)?.reset();
       services.logger.info(`${ref.unit.key}: removed ${n} key(s) of ${host}:${port} from the extension's trust store`);
-      void vscode.window.showInformationMessage(
+      void safeWindow.showInformationMessage(
         n ? `${ref.unit.key}: forgot ${n} trusted key(s); you will be asked to confirm the key on the next connection.` : `${ref.unit.key}: the extension's trust store holds no key for ${host}:${port}. Keys in ~/.ssh/known_hosts or mailgwHa.knownHostsFile are never changed by the extension: remove them with ssh-keygen -R.`,
       );
     }),

@@ -2,6 +2,8 @@
 // document helpers (load earlier lines, reveal an id from a link). Also builds the log views.
 import * as path from 'path';
 import * as vscode from 'vscode';
+import * as safeWindow from '../safeWindow';
+import { messageText } from '../core/text/message';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { listLogFiles, LogFileEntry } from '../core/log/follow';
 import type { HubLine } from '../core/log/hub';
@@ -44,13 +46,13 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
     }
     const clusters = services.settings.clusters;
     if (clusters.length === 0) {
-      void vscode.window.showInformationMessage('Mail Gateway HA: no cluster is configured. Add one first.', 'Add Cluster').then((c) => c && vscode.commands.executeCommand('mailgwHa.addCluster'));
+      void safeWindow.showInformationMessage('Mail Gateway HA: no cluster is configured. Add one first.', 'Add Cluster').then((c) => c && vscode.commands.executeCommand('mailgwHa.addCluster'));
       return undefined;
     }
     const items = clusters.flatMap((cluster) => {
       const active = logWatch.activeUnitName(cluster.name);
       return cluster.units
-        .map((unit) => ({ label: unit.name, description: `${cluster.name} · ${unit.role}${active === unit.name ? ' · active' : ''}`, detail: cluster.logFile, ref: { cluster, unit }, active: active === unit.name }))
+        .map((unit) => ({ label: messageText(unit.name, { max: 100 }), description: messageText(`${cluster.name} · ${unit.role}${active === unit.name ? ' · active' : ''}`, { max: 300 }), detail: cluster.logFile, ref: { cluster, unit }, active: active === unit.name }))
         .sort((a, b) => Number(b.active) - Number(a.active));
     });
     return (await vscode.window.showQuickPick(items, { title, placeHolder: 'Unit whose gateway log to show' }))?.ref;
@@ -89,37 +91,39 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
       const dir = path.posix.dirname(t.cluster.logFile);
       let files: LogFileEntry[];
       try {
-        files = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: `Listing ${dir} on ${t.unit.key}…` }, () => listLogFiles(services.pool.get(t.unit), dir));
+        files = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: messageText(`Listing ${dir} on ${t.unit.key}…`) }, () => listLogFiles(services.pool.get(t.unit), dir));
       } catch (err) {
-        void vscode.window.showErrorMessage((err as Error).message);
+        void safeWindow.showErrorMessage((err as Error).message);
         return undefined;
       }
       if (files.length === 0) {
-        void vscode.window.showInformationMessage(`${dir} on ${t.unit.key} holds no files.`);
+        void safeWindow.showInformationMessage(`${dir} on ${t.unit.key} holds no files.`);
         return undefined;
       }
       const picked = await vscode.window.showQuickPick(
         files.map((f) => ({
-          label: `$(file) ${f.name}`,
+          label: `$(file) ${messageText(f.name, { max: 300 })}`,
           description: `${formatSize(f.size)} · ${new Date(f.mtimeMs).toISOString().replace('T', ' ').slice(0, 19)} UTC${f.path === t.cluster.logFile ? ' · current gateway log' : ''}`,
           file: f,
         })),
-        { title: `Log files in ${dir} on ${t.unit.key}`, placeHolder: 'Open which file (read-only, follows new lines)?', matchOnDescription: true },
+        { title: messageText(`Log files in ${dir} on ${t.unit.key}`), placeHolder: 'Open which file (read-only, follows new lines)?', matchOnDescription: true },
       );
       if (!picked) return undefined;
       const editor = await documents.open(t.cluster, t.unit, picked.file.path);
       return editor.document.uri.toString();
     }),
     vscode.commands.registerCommand('mailgwHa.revealInLog', async (node?: unknown) => {
-      const n = node as { kind?: string; cluster?: ClusterConfig; unit?: UnitConfig; mail?: { id?: string } } | undefined;
-      const id = n?.mail?.id;
-      if (!n?.cluster || !n.unit || !id) {
-        void vscode.window.showInformationMessage('Reveal in Log works on a mail in the Clusters view.');
+      const n = node as { kind?: string; unit?: { key?: unknown }; mail?: { id?: unknown } } | undefined;
+      const id = typeof n?.mail?.id === 'string' ? n.mail.id : undefined;
+      // The node names the unit; its cluster, address and log file come from the settings.
+      const ref = typeof n?.unit?.key === 'string' ? services.unit(n.unit.key) : undefined;
+      if (!ref || !id) {
+        void safeWindow.showInformationMessage('Reveal in Log works on a mail in the Clusters view.');
         return false;
       }
       // The mail sits on this unit; its insertion was logged by whichever unit was active then.
-      const editor = await documents.open(n.cluster, n.unit);
-      await panel.watch(n.cluster, n.unit);
+      const editor = await documents.open(ref.cluster, ref.unit);
+      await panel.watch(ref.cluster, ref.unit);
       panel.setFilter(id);
       for (let attempt = 0; attempt < 4; attempt++) {
         const text = editor.document.getText();
@@ -135,7 +139,7 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
         if (!state || state.reachedTop) break;
         if ((await documents.loadMore(editor.document.uri)) === 0) break;
       }
-      void vscode.window.showInformationMessage(`Mail ${id} does not appear in the loaded part of the log of ${n.unit.key}. It may have been logged by the other unit or in a rotated file ("Pick Log File…").`);
+      void safeWindow.showInformationMessage(`Mail ${id} does not appear in the loaded part of the log of ${ref.unit.key}. It may have been logged by the other unit or in a rotated file ("Pick Log File…").`);
       return false;
     }),
     vscode.commands.registerCommand('mailgwHa.logLoadMore', async (uri?: vscode.Uri) => {
@@ -147,12 +151,16 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
       if (!arg?.cluster || !arg.id) return false;
       return revealMailInTree(arg.cluster, arg.id, recentOf(arg.cluster));
     }),
-    /** Sets the panel's filter (other features and the suites): text, or a regex when `regex` is true. */
+    // For the test suites only: they exist when the extension runs in test mode, never in the product.
+    ...(context.extensionMode !== vscode.ExtensionMode.Test
+      ? []
+      : [
+    /** Sets the panel's filter: text, or a regex when `regex` is true. */
     vscode.commands.registerCommand('mailgwHa.logSetFilter', (text?: string, regex?: boolean) => {
       panel.setFilter(typeof text === 'string' ? text : '', regex === true);
       return true;
     }),
-    // For the test suites: what the log views show.
+    /** What the log views show. */
     vscode.commands.registerCommand('mailgwHa.logDebugState', (arg?: { cluster: string; unit: string }): LogDebugState => {
       const c = arg && services.cluster(arg.cluster);
       const u = c?.units.find((x) => x.name === arg?.unit);
@@ -164,6 +172,7 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
         document: c && u ? documents.state(logUri(c, u)) : undefined,
       };
     }),
+        ]),
   ];
 }
 

@@ -2,6 +2,9 @@
 // copy selected mails to the primary's input/, send SIGUSR2 to a unit, remove selected mails.
 import * as path from 'path';
 import * as vscode from 'vscode';
+import * as safeWindow from '../safeWindow';
+import { messageText } from '../core/text/message';
+import { userSetting } from '../settings';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { gatewayDirs } from '../core/config';
 import { findGateway, signalGateway } from '../core/gateway';
@@ -28,15 +31,22 @@ function isMailNode(x: unknown): x is MailNodeLike {
   return !!x && typeof x === 'object' && (x as { kind?: unknown }).kind === 'mail' && 'mail' in x && 'unit' in x;
 }
 
-/** The mails a (multi-)selection passes: VS Code gives (clicked node, all selected nodes). */
-function selectedMails(node: unknown, nodes: unknown): MailNodeLike[] {
+/**
+ * The mails a (multi-)selection passes: VS Code gives (clicked node, all selected nodes). A node's
+ * cluster and unit are looked up again in the settings by name, so an argument (a command link,
+ * another extension) can name a mail but never choose where to connect.
+ */
+function selectedMails(services: Services, node: unknown, nodes: unknown): MailNodeLike[] {
   const all = Array.isArray(nodes) && nodes.length ? nodes : [node];
-  return all.filter(isMailNode);
+  return all.filter(isMailNode).flatMap((m) => {
+    const ref = typeof m.unit?.key === 'string' ? services.unit(m.unit.key) : undefined;
+    return ref ? [{ ...m, cluster: ref.cluster, unit: ref.unit }] : [];
+  });
 }
 
 function recoverySettings(services: Services): RecoverySettings {
-  const cfg = vscode.workspace.getConfiguration('mailgwHa');
-  const { settings, errors } = parseRecoverySettings({ 'mailgwHa.signalMethod': cfg.get('signalMethod'), 'mailgwHa.deliveryLogPattern': cfg.get('deliveryLogPattern') });
+  // Both weaken a safety check if a workspace could set them: the user's values only.
+  const { settings, errors } = parseRecoverySettings({ 'mailgwHa.signalMethod': userSetting('signalMethod'), 'mailgwHa.deliveryLogPattern': userSetting('deliveryLogPattern') });
   for (const e of errors) services.logger.warn(e);
   return settings;
 }
@@ -61,7 +71,7 @@ function planDetail(plan: RecoveryPlan): string {
 
 async function runWithProgress(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>): Promise<RecoveryReport | undefined> {
   const settings = recoverySettings(services);
-  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+  const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: messageText(title), cancellable: true }, async (progress, token) => {
     let lastPct = 0;
     return recover({
       pool: services.pool,
@@ -74,7 +84,7 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
         const pct = p.total ? Math.round((100 * (p.done ?? 0)) / p.total) : undefined;
         const increment = pct !== undefined && p.phase === 'confirm' ? Math.max(0, pct - lastPct) : undefined;
         if (pct !== undefined && p.phase === 'confirm') lastPct = pct;
-        progress.report({ message: p.message, increment });
+        progress.report({ message: messageText(p.message, { max: 300 }), increment });
       },
       onEvent: (e) => services.recoveryEvents.fire(e),
       ...extra,
@@ -84,7 +94,7 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
   void vscode.commands.executeCommand('mailgwHa.refresh');
   const head = `${cluster.name}: ${report.outcome}: ${report.inserted} inserted, ${report.removed} removed from ${cluster.secondary.name}, ${report.skippedDuplicates} duplicate(s) and ${report.skippedOrphans} incomplete skipped`;
   const buttons = ['Show Log', ...(report.reportFile ? ['Open Report'] : [])];
-  const show = report.outcome === 'failed' ? vscode.window.showErrorMessage : report.outcome === 'cancelled' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+  const show = report.outcome === 'failed' ? safeWindow.showErrorMessage : report.outcome === 'cancelled' ? safeWindow.showWarningMessage : safeWindow.showInformationMessage;
   const detail = report.errors.length ? ` ${report.errors.length} error(s): ${report.errors[0].message}` : '';
   void show(`${head}.${detail}`, ...buttons).then((c) => {
     if (c === 'Show Log') services.output.show(true);
@@ -93,38 +103,64 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
   return report;
 }
 
+/**
+ * Confirmations skipped: only the test-mode API (src/testApi.ts) passes these. The registered
+ * commands never do, whatever arguments a caller (a command link, another extension) gives them.
+ */
+export interface TestConfirmations {
+  readonly yes?: boolean;
+  readonly confirmUnconfirmed?: boolean;
+}
+
+export interface RecoveryActions {
+  recover(arg?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined>;
+  copyToPrimary(node?: unknown, nodes?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined>;
+  signalGateway(arg?: unknown, opts?: TestConfirmations): Promise<{ pid?: number; command: string } | undefined>;
+  removeMails(node?: unknown, nodes?: unknown, opts?: TestConfirmations): Promise<{ removed: string[] } | undefined>;
+}
+
 export function registerRecoveryCommands(services: Services): vscode.Disposable[] {
+  const a = recoveryActions(services);
+  // Arguments beyond the target are dropped here: no caller can skip a dialog.
   return [
-    vscode.commands.registerCommand('mailgwHa.recover', async (arg?: unknown, opts?: { yes?: boolean }): Promise<RecoveryReport | undefined> => {
+    vscode.commands.registerCommand('mailgwHa.recover', (arg?: unknown) => a.recover(arg)),
+    vscode.commands.registerCommand('mailgwHa.copyToPrimary', (node?: unknown, nodes?: unknown) => a.copyToPrimary(node, nodes)),
+    vscode.commands.registerCommand('mailgwHa.signalGateway', (arg?: unknown) => a.signalGateway(arg)),
+    vscode.commands.registerCommand('mailgwHa.removeMails', (node?: unknown, nodes?: unknown) => a.removeMails(node, nodes)),
+  ];
+}
+
+export function recoveryActions(services: Services): RecoveryActions {
+  return {
+    recover: async (arg?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined> => {
       const cluster = await pickCluster(services, arg, 'Recover stranded mail of which cluster?');
       if (!cluster) return undefined;
       return runWithProgress(services, cluster, `Recovering stranded mail: ${cluster.name}`, {
         confirmPlan: async (plan) => {
           if (plan.move.length === 0) return true;
-          if (opts?.yes) return true; // tests and scripts that already confirmed
+          if (opts?.yes) return true; // the test-mode API only
           const go = `Recover ${plan.move.length} Mail${plan.move.length === 1 ? '' : 's'}`;
-          const c = await vscode.window.showWarningMessage(`Recover ${plan.move.length} mail(s) from ${plan.secondary} to ${plan.primary}?`, { modal: true, detail: planDetail(plan) }, go);
+          const c = await safeWindow.showWarningMessage(`Recover ${plan.move.length} mail(s) from ${plan.secondary} to ${plan.primary}?`, { modal: true, detail: planDetail(plan) }, go);
           return c === go;
         },
       });
-    }),
+    },
 
-    // `opts.yes` skips the modal (scripts and tests that confirmed already).
-    vscode.commands.registerCommand('mailgwHa.copyToPrimary', async (node?: unknown, nodes?: unknown, opts?: { yes?: boolean }): Promise<RecoveryReport | undefined> => {
-      const mails = selectedMails(node, nodes).filter((m) => m.mail.complete);
+    copyToPrimary: async (node?: unknown, nodes?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined> => {
+      const mails = selectedMails(services, node, nodes).filter((m) => m.mail.complete);
       if (mails.length === 0) {
-        void vscode.window.showInformationMessage('Mail Gateway HA: select complete mails on the secondary unit in the Clusters view.');
+        void safeWindow.showInformationMessage('Mail Gateway HA: select complete mails on the secondary unit in the Clusters view.');
         return undefined;
       }
       const cluster = services.cluster(mails[0].cluster.name);
       if (!cluster || mails.some((m) => m.unit.key !== cluster.secondary.key)) {
-        void vscode.window.showErrorMessage(`Copy to Primary works on mails of the secondary unit${cluster ? ` (${cluster.secondary.key})` : ''}.`);
+        void safeWindow.showErrorMessage(`Copy to Primary works on mails of the secondary unit${cluster ? ` (${cluster.secondary.key})` : ''}.`);
         return undefined;
       }
       const go = `Copy ${mails.length} Mail${mails.length === 1 ? '' : 's'}`;
       const c = opts?.yes
         ? go
-        : await vscode.window.showWarningMessage(
+        : await safeWindow.showWarningMessage(
         `Copy ${mails.length} mail(s) to ${cluster.primary.key}'s input/?`,
         { modal: true, detail: `They are copied under hidden names, verified (size and SHA-256) and renamed into place; nothing is overwritten. The gateway inserts them on the next SIGUSR2 ("Send SIGUSR2 to Gateway"). The originals stay on ${cluster.secondary.key} until you remove them.` },
         go,
@@ -136,9 +172,9 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
         includeDuplicates: true,
         stopAfterPlace: true,
       });
-    }),
+    },
 
-    vscode.commands.registerCommand('mailgwHa.signalGateway', async (arg?: unknown, opts?: { yes?: boolean }): Promise<{ pid?: number; command: string } | undefined> => {
+    signalGateway: async (arg?: unknown, opts?: TestConfirmations): Promise<{ pid?: number; command: string } | undefined> => {
       const ref = await pickUnit(services, arg, 'Send SIGUSR2 to the gateway on which unit?');
       if (!ref) return undefined;
       const conn = services.pool.get(ref.unit);
@@ -146,47 +182,47 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
       try {
         const found = await findGateway(conn, ref.cluster);
         if (method === 'pid' && found.pids.length !== 1) {
-          void vscode.window.showErrorMessage(found.pids.length ? `${ref.unit.key}: ${found.pids.length} processes named ${found.processName} (PIDs ${found.pids.join(', ')}); refusing to guess.` : `${ref.unit.key}: the gateway ${found.processName} is not running; nothing to signal. Is this the active unit?`);
+          void safeWindow.showErrorMessage(found.pids.length ? `${ref.unit.key}: ${found.pids.length} processes named ${found.processName} (PIDs ${found.pids.join(', ')}); refusing to guess.` : `${ref.unit.key}: the gateway ${found.processName} is not running; nothing to signal. Is this the active unit?`);
           return undefined;
         }
         const what = method === 'pid' ? `${found.processName}, PID ${found.pids[0]}` : `/bin/kill -s SIGUSR2 ${ref.cluster.gateway}`;
         const go = 'Send SIGUSR2';
-        const c = opts?.yes ? go : await vscode.window.showWarningMessage(`Send SIGUSR2 to the gateway on ${ref.unit.key} (${what})?`, { modal: true, detail: `The gateway then inserts every complete mail in ${gatewayDirs(ref.cluster).input}.` }, go);
+        const c = opts?.yes ? go : await safeWindow.showWarningMessage(`Send SIGUSR2 to the gateway on ${ref.unit.key} (${what})?`, { modal: true, detail: `The gateway then inserts every complete mail in ${gatewayDirs(ref.cluster).input}.` }, go);
         if (c !== go) return undefined;
         const r = await signalGateway(conn, ref.cluster, method);
         if (method === 'pid' && r.pid !== found.pids[0]) services.logger.warn(`${ref.unit.key}: the gateway's PID changed from ${found.pids[0]} to ${r.pid} meanwhile; signalled ${r.pid}`);
         services.logger.info(`${ref.unit.key}: sent SIGUSR2: ${r.command}`);
-        void vscode.window.showInformationMessage(`${ref.unit.key}: SIGUSR2 sent to ${r.processName}${r.pid !== undefined ? ` (PID ${r.pid})` : ''}.`);
+        void safeWindow.showInformationMessage(`${ref.unit.key}: SIGUSR2 sent to ${r.processName}${r.pid !== undefined ? ` (PID ${r.pid})` : ''}.`);
         void vscode.commands.executeCommand('mailgwHa.refresh');
         return { pid: r.pid, command: r.command };
       } catch (e) {
         services.logger.error((e as Error).message);
-        void vscode.window.showErrorMessage((e as Error).message, 'Show Log').then((x) => x && services.output.show(true));
+        void safeWindow.showErrorMessage((e as Error).message, 'Show Log').then((x) => x && services.output.show(true));
         return undefined;
       }
-    }),
+    },
 
-    vscode.commands.registerCommand('mailgwHa.removeMails', async (node?: unknown, nodes?: unknown, opts?: { confirmUnconfirmed?: boolean; yes?: boolean }): Promise<{ removed: string[] } | undefined> => {
-      const mails = selectedMails(node, nodes);
+    removeMails: async (node?: unknown, nodes?: unknown, opts?: TestConfirmations): Promise<{ removed: string[] } | undefined> => {
+      const mails = selectedMails(services, node, nodes);
       if (mails.length === 0) {
-        void vscode.window.showInformationMessage('Mail Gateway HA: select mails in the Clusters view first.');
+        void safeWindow.showInformationMessage('Mail Gateway HA: select mails in the Clusters view first.');
         return undefined;
       }
       const unit = mails[0].unit;
       const cluster = services.cluster(mails[0].cluster.name);
       if (!cluster || mails.some((m) => m.unit.key !== unit.key)) {
-        void vscode.window.showErrorMessage('Remove Mails: select mails of one unit at a time.');
+        void safeWindow.showErrorMessage('Remove Mails: select mails of one unit at a time.');
         return undefined;
       }
       const other = cluster.units.find((u) => u.key !== unit.key)!;
       try {
-        const confirmed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Looking for the selected mails on ${other.key}…` }, () => confirmedOnOther(services, cluster, unit, other, mails));
+        const confirmed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: messageText(`Looking for the selected mails on ${other.key}…`) }, () => confirmedOnOther(services, cluster, unit, other, mails));
         const sure = mails.filter((m) => confirmed.get(m.mail.id));
         const unsure = mails.filter((m) => !confirmed.get(m.mail.id));
         const toRemove = [...sure];
         if (sure.length) {
           const go = `Remove ${sure.length}`;
-          const c = opts?.yes ? go : await vscode.window.showWarningMessage(`Remove ${sure.length} mail(s) from ${unit.key}?`, { modal: true, detail: `Their Message-IDs were found on ${other.key}:\n${sure.slice(0, 10).map((m) => `  ${m.mail.id}: ${confirmed.get(m.mail.id)}`).join('\n')}` }, go);
+          const c = opts?.yes ? go : await safeWindow.showWarningMessage(`Remove ${sure.length} mail(s) from ${unit.key}?`, { modal: true, detail: `Their Message-IDs were found on ${other.key}:\n${sure.slice(0, 10).map((m) => `  ${m.mail.id}: ${confirmed.get(m.mail.id)}`).join('\n')}` }, go);
           if (c !== go) return undefined;
         }
         if (unsure.length) {
@@ -196,7 +232,7 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
             ? opts.confirmUnconfirmed
               ? go
               : undefined
-            : await vscode.window.showWarningMessage(
+            : await safeWindow.showWarningMessage(
                 `${unsure.length} selected mail(s) are NOT confirmed on ${other.key}. Deleting them may lose mail.`,
                 { modal: true, detail: `Not found there (no same Message-ID in spool/, vscan/, input/ or its delivery log):\n${unsure.slice(0, 10).map((m) => `  ${m.folder}/${m.mail.id}`).join('\n')}${unsure.length > 10 ? `\n  … and ${unsure.length - 10} more` : ''}` },
                 go,
@@ -211,15 +247,15 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
         const removed = toRemove.map((m) => m.mail.id);
         services.logger.info(`${unit.key}: removed ${removed.length} mail(s) by name: ${removed.join(', ')}`);
         void vscode.commands.executeCommand('mailgwHa.refresh');
-        if (removed.length) void vscode.window.showInformationMessage(`${unit.key}: removed ${removed.length} mail(s).`);
+        if (removed.length) void safeWindow.showInformationMessage(`${unit.key}: removed ${removed.length} mail(s).`);
         return { removed };
       } catch (e) {
         services.logger.error((e as Error).message);
-        void vscode.window.showErrorMessage((e as Error).message, 'Show Log').then((x) => x && services.output.show(true));
+        void safeWindow.showErrorMessage((e as Error).message, 'Show Log').then((x) => x && services.output.show(true));
         return undefined;
       }
-    }),
-  ];
+    },
+  };
 }
 
 /** For each selected mail: where the other unit holds (or delivered) the same Message-ID, if it does. */

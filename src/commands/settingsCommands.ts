@@ -1,5 +1,6 @@
 // Commands that create or open the cluster settings.
 import * as vscode from 'vscode';
+import * as safeWindow from '../safeWindow';
 import { SECTION } from '../settings';
 import { isValidServicePart } from '../core/names';
 
@@ -25,11 +26,11 @@ const absPath = (v: string) => (v.trim() === '' || v.trim().startsWith('/') || v
 
 async function addCluster(): Promise<void> {
   if (!vscode.workspace.isTrusted) {
-    void vscode.window.showWarningMessage('Mail Gateway HA: trust this workspace before adding clusters to it.');
+    void safeWindow.showWarningMessage('Mail Gateway HA: trust this workspace before adding clusters to it.');
     return;
   }
   if (!vscode.workspace.workspaceFolders?.length) {
-    void vscode.window.showErrorMessage('Mail Gateway HA: open a folder first; clusters are kept in its workspace settings.');
+    void safeWindow.showErrorMessage('Mail Gateway HA: open a folder first; clusters are kept in its workspace settings.');
     return;
   }
   const name = await ask('Cluster name shown in the tree', 'hq-mail', required('A name'));
@@ -62,5 +63,5 @@ async function addCluster(): Promise<void> {
   const cfg = vscode.workspace.getConfiguration(SECTION);
   const existing = cfg.inspect<unknown[]>('clusters')?.workspaceValue ?? [];
   await cfg.update('clusters', [...existing, { name, server, service, units }], vscode.ConfigurationTarget.Workspace);
-  void vscode.window.showInformationMessage(`Mail Gateway HA: cluster "${name}" added to the workspace settings.`);
+  void safeWindow.showInformationMessage(`Mail Gateway HA: cluster "${name}" added to the workspace settings.`);
 }

@@ -1,6 +1,7 @@
 // Spool explorer commands: refresh, filter, show more, copy id / Message-ID, open .body/.env
 // read-only, and revealMail (used by the log panel).
 import * as vscode from 'vscode';
+import * as safeWindow from '../safeWindow';
 import { parseAge, formatDuration, MailFilter, validateFilter } from '../core/spool/filter';
 import type { Services } from '../services';
 import { ClusterTreeProvider, MailNode, VIEW_ID } from '../views/clusterTree';
@@ -13,7 +14,7 @@ function asMailNode(arg: unknown): MailNode | undefined {
 /** The mail a command acts on: the node it was invoked on, else the tree's selection. */
 function mailArg(arg: unknown, view: vscode.TreeView<unknown> | undefined): MailNode | undefined {
   const node = asMailNode(arg) ?? asMailNode(view?.selection[0]);
-  if (!node) void vscode.window.showInformationMessage('Mail Gateway HA: select a mail in the Clusters view first.');
+  if (!node) void safeWindow.showInformationMessage('Mail Gateway HA: select a mail in the Clusters view first.');
   return node;
 }
 
@@ -21,13 +22,13 @@ function mailArg(arg: unknown, view: vscode.TreeView<unknown> | undefined): Mail
 export async function openMailFile(node: MailNode, part: 'body' | 'env', headOnly = false): Promise<vscode.TextDocument | undefined> {
   const file = part === 'body' ? node.mail.body : node.mail.env;
   if (!file) {
-    void vscode.window.showWarningMessage(`${node.unit.key}: mail ${node.mail.id} has no .${part} (an incomplete pair).`);
+    void safeWindow.showWarningMessage(`${node.unit.key}: mail ${node.mail.id} has no .${part} (an incomplete pair).`);
     return undefined;
   }
   const limit = maxOpenBytes();
   let head: number | undefined = headOnly ? Math.min(HEAD_ONLY_BYTES, limit) : undefined;
   if (!headOnly && file.size > limit) {
-    const choice = await vscode.window.showWarningMessage(
+    const choice = await safeWindow.showWarningMessage(
       `${node.unit.key}: ${file.name} is ${(file.size / 1024 / 1024).toFixed(1)} MB, over the ${(limit / 1024 / 1024).toFixed(1)} MB limit for opening spool files (setting mailgwHa.maxOpenSizeMB).`,
       'Open Head Only',
       'Change Limit',
@@ -42,7 +43,7 @@ export async function openMailFile(node: MailNode, part: 'body' | 'env', headOnl
     await vscode.window.showTextDocument(doc, { preview: true, preserveFocus: false });
     return doc;
   } catch (err) {
-    void vscode.window.showErrorMessage(`Mail Gateway HA: cannot open ${file.name}: ${(err as Error).message}`);
+    void safeWindow.showErrorMessage(`Mail Gateway HA: cannot open ${file.name}: ${(err as Error).message}`);
     return undefined;
   }
 }
@@ -129,7 +130,7 @@ export function registerSpoolCommands(services: Services, tree: ClusterTreeProvi
       try {
         validateFilter(f);
       } catch (err) {
-        void vscode.window.showErrorMessage(`Mail Gateway HA: ${(err as Error).message}`);
+        void safeWindow.showErrorMessage(`Mail Gateway HA: ${(err as Error).message}`);
         return false;
       }
       return applyFilter(f);
@@ -139,31 +140,34 @@ export function registerSpoolCommands(services: Services, tree: ClusterTreeProvi
       const node = mailArg(arg, view);
       if (!node) return undefined;
       await vscode.env.clipboard.writeText(node.mail.id);
-      vscode.window.setStatusBarMessage(`Copied mail id ${node.mail.id}`, 3000);
+      safeWindow.setStatusBarMessage(`Copied mail id ${node.mail.id}`, 3000);
       return node.mail.id;
     }),
     vscode.commands.registerCommand('mailgwHa.copyMessageId', async (arg?: unknown) => {
       const node = mailArg(arg, view);
       if (!node) return undefined;
       if (!node.mail.body) {
-        void vscode.window.showWarningMessage(`${node.unit.key}: mail ${node.mail.id} has no .body, so no Message-ID header.`);
+        void safeWindow.showWarningMessage(`${node.unit.key}: mail ${node.mail.id} has no .body, so no Message-ID header.`);
         return undefined;
       }
       if (!tree.summaryOf(node)) {
+        // Where to connect comes from the settings, never from the node a caller passed.
+        const ref = services.unit(node.unit.key);
+        if (!ref) return undefined;
         try {
-          await tree.summaries.load(services.pool.get(node.unit), node.cluster, node.unit.key, [node.mail]);
+          await tree.summaries.load(services.pool.get(ref.unit), ref.cluster, ref.unit.key, [node.mail]);
         } catch (err) {
-          void vscode.window.showErrorMessage((err as Error).message);
+          void safeWindow.showErrorMessage((err as Error).message);
           return undefined;
         }
       }
       const messageId = tree.summaryOf(node)?.messageId;
       if (!messageId) {
-        void vscode.window.showWarningMessage(`${node.unit.key}: mail ${node.mail.id} has no Message-ID header.`);
+        void safeWindow.showWarningMessage(`${node.unit.key}: mail ${node.mail.id} has no Message-ID header.`);
         return undefined;
       }
       await vscode.env.clipboard.writeText(messageId);
-      vscode.window.setStatusBarMessage(`Copied ${messageId}`, 3000);
+      safeWindow.setStatusBarMessage(`Copied ${messageId}`, 3000);
       return messageId;
     }),
     vscode.commands.registerCommand('mailgwHa.openMail', (arg?: unknown, part?: 'body' | 'env') => {

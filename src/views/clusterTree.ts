@@ -17,6 +17,12 @@ import type { ConnectionState } from '../core/ssh/connection';
 import type { Services } from '../services';
 import type { UnitLook } from '../core/sync/health';
 import { SyncHealthMonitor, syncHealthItem } from './syncHealth';
+import { messageText } from '../core/text/message';
+import { markdownText, untrustedMarkdownOptions } from '../core/text/markdown';
+
+/** Tree labels, descriptions and plain tooltips carry server texts, names and header values. */
+const plain = (v: unknown, max = 500) => messageText(v, { max });
+const plainLines = (v: unknown) => messageText(v, { multiline: true, max: 4_000 });
 
 export type ClusterTreeNode =
   | { kind: 'error'; error: ConfigError }
@@ -269,7 +275,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const left = this.leftovers();
     const total = left.reduce((n, x) => n + x.count, 0);
     if (this.view) {
-      this.view.badge = total > 0 ? { value: total, tooltip: `${total} mail(s) left on standby secondary unit(s) (${left.map((x) => `${x.unit.key}: ${x.count}`).join(', ')}): run the recovery` } : undefined;
+      this.view.badge = total > 0 ? { value: total, tooltip: plain(`${total} mail(s) left on standby secondary unit(s) (${left.map((x) => `${x.unit.key}: ${x.count}`).join(', ')}): run the recovery`) } : undefined;
     }
     void vscode.commands.executeCommand('setContext', 'mailgwHa.leftoverCount', total);
     this.decorationsChanged.fire(this.settings.clusters.flatMap((c) => c.units.map((u) => unitUri(u.key))));
@@ -534,7 +540,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       case 'failure':
         return this.errorItem(node);
       case 'cluster': {
-        const item = new vscode.TreeItem(node.cluster.name, vscode.TreeItemCollapsibleState.Expanded);
+        const item = new vscode.TreeItem(plain(node.cluster.name, 100), vscode.TreeItemCollapsibleState.Expanded);
         item.id = `cluster:${node.cluster.name}`;
         item.description = node.cluster.gateway;
         item.iconPath = new vscode.ThemeIcon('server-environment');
@@ -560,15 +566,15 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   }
 
   private errorItem(node: Extract<ClusterTreeNode, { kind: 'error' | 'failure' }>): vscode.TreeItem {
-    const item = new vscode.TreeItem(node.kind === 'error' ? node.error.message : node.message, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(plain(node.kind === 'error' ? node.error.message : node.message), vscode.TreeItemCollapsibleState.None);
     item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
     if (node.kind === 'error') {
-      item.description = [node.error.cluster, node.error.unit, node.error.field].filter(Boolean).join(' › ');
-      item.tooltip = formatConfigError(node.error);
+      item.description = plain([node.error.cluster, node.error.unit, node.error.field].filter(Boolean).join(' › '));
+      item.tooltip = plainLines(formatConfigError(node.error));
       item.contextValue = 'configError';
       item.command = { command: 'mailgwHa.openSettings', title: 'Open Settings' };
     } else {
-      item.tooltip = `${node.message}\n\nRefresh to try again.`;
+      item.tooltip = `${plainLines(node.message)}\n\nRefresh to try again.`;
       item.contextValue = 'failure';
       item.command = { command: 'mailgwHa.refresh', title: 'Refresh', arguments: [node] };
     }
@@ -580,11 +586,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const v = this.units.get(unit.key);
     const conn = this.services.pool.peek(unit.key);
     const state: ConnectionState = conn?.state ?? 'idle';
-    const item = new vscode.TreeItem(unit.name, vscode.TreeItemCollapsibleState.Expanded);
+    const item = new vscode.TreeItem(plain(unit.name, 100), vscode.TreeItemCollapsibleState.Expanded);
     item.id = `unit:${unit.key}`;
     const o = v?.overview;
     const activity = o ? (o.active ? `active (PID ${o.gateway.pids.join(', ')})` : 'standby') : v?.loading ? 'looking…' : undefined;
-    item.description = [unit.role, activity, `${unit.host}${unit.port ? `:${unit.port}` : ''}`].filter(Boolean).join(' · ') + STATE_TEXT[state];
+    item.description = plain([unit.role, activity, `${unit.host}${unit.port ? `:${unit.port}` : ''}`].filter(Boolean).join(' · ') + STATE_TEXT[state]);
     const left = leftoverCount(unit, o);
     item.iconPath = left > 0 && state === 'connected' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : o?.active && state === 'connected' ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed')) : STATE_ICON[state];
     item.resourceUri = unitUri(unit.key);
@@ -594,7 +600,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     if (conn?.lastError) tips.push(conn.lastError.message);
     else if (conn?.info) tips.push(`${conn.info.authMethod} · ${conn.info.hostKeyType} ${conn.info.fingerprint}`);
     if (o) tips.push(`Looked at ${new Date(o.loadedAt).toLocaleTimeString()} (${o.elapsedMs} ms).`);
-    item.tooltip = tips.join('\n');
+    item.tooltip = plainLines(tips.join('\n'));
     item.contextValue = `unit.${unit.role}${o?.active ? '.active' : ''}${left > 0 ? '.leftovers' : ''}`;
     return item;
   }
@@ -623,29 +629,29 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const tips = [`${listing.path}`, `${listing.completeCount} complete mail(s), ${listing.incompleteCount} incomplete pair(s), ${formatBytes(listing.totalBytes)}`];
     if (listing.oldestMtimeMs !== undefined) tips.push(`Oldest: ${new Date(listing.oldestMtimeMs).toLocaleString()} (${formatAge(listing.oldestMtimeMs)} ago)`);
     if (listing.ignored.length) tips.push(`${listing.ignored.length} other entr${listing.ignored.length === 1 ? 'y' : 'ies'} not treated as mail: ${listing.ignored.slice(0, 5).map((e) => `${e.name} (${e.reason})`).join(', ')}${listing.ignored.length > 5 ? ', …' : ''}`);
-    item.tooltip = tips.join('\n');
+    item.tooltip = plainLines(tips.join('\n'));
     return item;
   }
 
   private mailItem(node: MailNode): vscode.TreeItem {
     const { mail } = node;
     const s = this.summaries.get(node.unit.key, mail);
-    const item = new vscode.TreeItem(mail.id, vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(plain(mail.id, 100), vscode.TreeItemCollapsibleState.None);
     item.id = `mail:${node.unit.key}:${mail.folder}:${mail.id}`;
     const missing = !mail.body ? '.body' : !mail.env ? '.env' : undefined;
     if (missing) {
-      item.description = `incomplete: no ${missing}${s ? ` · ${displayNameOf(s.from) ?? '?'} — ${s.subject ?? '(no subject)'}` : ''}`;
+      item.description = plain(`incomplete: no ${missing}${s ? ` · ${displayNameOf(s.from) ?? '?'} — ${s.subject ?? '(no subject)'}` : ''}`);
       item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
       item.contextValue = 'mail.incomplete';
     } else {
-      item.description = s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…';
+      item.description = s ? plain(`${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}`) : '…';
       item.iconPath = new vscode.ThemeIcon('mail');
       item.contextValue = 'mail';
     }
-    const md = new vscode.MarkdownString(undefined, true);
-    md.supportHtml = false;
-    const row = (k: string, v: string | undefined) => (v ? `| ${k} | ${escapeMd(v)} |\n` : '');
-    md.appendMarkdown(`**${escapeMd(mail.id)}** · ${mail.folder} on ${escapeMd(node.unit.key)}${missing ? ` · $(warning) no ${missing}` : ''}\n\n| | |\n|---|---|\n`);
+    // Header values are the sender's words: no links, icons, HTML or autolinked URLs (markdownText).
+    const md = Object.assign(new vscode.MarkdownString(), untrustedMarkdownOptions);
+    const row = (k: string, v: string | undefined) => (v ? `| ${k} | ${markdownText(v)} |\n` : '');
+    md.appendMarkdown(`**${markdownText(mail.id)}** · ${mail.folder} on ${markdownText(node.unit.key)}${missing ? ` · ⚠ no ${missing}` : ''}\n\n| | |\n|---|---|\n`);
     md.appendMarkdown(row('From', s?.from) + row('To', s?.to) + row('Cc', s?.cc) + row('Subject', s?.subject) + row('Date', s?.date) + row('Message-ID', s?.messageId));
     md.appendMarkdown(row('Size', `${formatBytes(mail.size)} (${mail.body ? `.body ${mail.body.size.toLocaleString('en-US')} B` : 'no .body'}, ${mail.env ? `.env ${mail.env.size.toLocaleString('en-US')} B` : 'no .env'})`));
     md.appendMarkdown(row('Age', `${formatAge(mail.mtimeMs)} (${new Date(mail.mtimeMs).toLocaleString()})`));
@@ -654,7 +660,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     item.tooltip = md;
     const part = mail.body ? 'body' : 'env';
     item.command = { command: 'mailgwHa.openMail', title: `Open .${part}`, arguments: [node, part] };
-    item.accessibilityInformation = { label: `mail ${mail.id}${s?.from ? ` from ${addressOf(s.from)}` : ''}${s?.subject ? `, subject ${s.subject}` : ''}${missing ? `, incomplete, no ${missing}` : ''}` };
+    item.accessibilityInformation = { label: plain(`mail ${mail.id}${s?.from ? ` from ${addressOf(s.from)}` : ''}${s?.subject ? `, subject ${s.subject}` : ''}${missing ? `, incomplete, no ${missing}` : ''}`) };
     return item;
   }
 
@@ -668,10 +674,6 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
 function unitUri(key: string): vscode.Uri {
   return vscode.Uri.from({ scheme: UNIT_DECORATION_SCHEME, path: `/${encodeURIComponent(key)}` });
-}
-
-function escapeMd(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~]/g, (c) => `\\${c}`);
 }
 
 const FOLDER_ICON: Record<SpoolFolder, string> = { spool: 'inbox', vscan: 'shield', input: 'arrow-down' };

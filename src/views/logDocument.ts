@@ -5,6 +5,8 @@
 // errors are marked in the overview ruler. Colours come from the TextMate grammar
 // media/mailgw-log.tmLanguage.json, so they follow the user's theme.
 import * as vscode from 'vscode';
+import { isGatewayLogPath } from '../core/log/paths';
+import * as safeWindow from '../safeWindow';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { readBefore } from '../core/log/follow';
 import type { HubLine } from '../core/log/hub';
@@ -90,7 +92,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
 
   async provideTextDocumentContent(uri: vscode.Uri): Promise<string> {
     const state = this.docs.get(uri.toString()) ?? this.create(uri);
-    if (!state) return `This log cannot be shown: ${uri.toString()} does not name a configured cluster and unit.\n`;
+    if (!state) return `This log cannot be shown: ${uri.toString()} does not name a configured cluster and unit and a file of its gateway's log folder.\n`;
     await state.ready;
     return state.texts.join('\n') + (state.texts.length ? '\n' : '');
   }
@@ -99,7 +101,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     const p = parseUri(uri);
     const cluster = p && this.services.cluster(p.cluster);
     const unit = cluster?.units.find((u) => u.name === p!.unit);
-    if (!p || !cluster || !unit) return undefined;
+    if (!p || !cluster || !unit || !isGatewayLogPath(cluster, p.file)) return undefined;
     const watch = this.logWatch.watch(cluster, unit, p.file);
     const state: DocState = { uri, watch, texts: [], kinds: [], first: undefined, reachedTop: false, unsubscribe: () => undefined, timer: undefined, ready: Promise.resolve() };
     state.ready = watch.source.start().then(
@@ -150,12 +152,12 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     const state = this.docs.get(uri.toString());
     if (!state) return 0;
     if (state.reachedTop) {
-      void vscode.window.showInformationMessage('The whole log file is already shown.');
+      void safeWindow.showInformationMessage('The whole log file is already shown.');
       return 0;
     }
     const first = state.first;
     if (!first || first.ino !== state.watch.source.position.ino) {
-      void vscode.window.showInformationMessage(`The earlier lines are no longer in ${state.watch.source.info.file} (it was rotated). Use "Pick Log File…" to open the rotated file.`);
+      void safeWindow.showInformationMessage(`The earlier lines are no longer in ${state.watch.source.info.file} (it was rotated). Use "Pick Log File…" to open the rotated file.`);
       return 0;
     }
     const conn = this.services.pool.get(state.watch.unit);

@@ -5,6 +5,7 @@
 // caps its DOM rows (see src/webview/logPanel.ts).
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
+import * as safeWindow from '../safeWindow';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import type { HubLine } from '../core/log/hub';
 import type { RecoveryEvent, Services } from '../services';
@@ -245,7 +246,7 @@ export async function revealMailInTree(cluster: string, id: string, recent: read
       : renamed
         ? `the gateway gave it the new id ${renamed.record.ids[1]}`
         : 'it has probably been delivered already (or left the spool)';
-    void vscode.window.showInformationMessage(`Mail ${id} is not in the Clusters tree: ${why}.`);
+    void safeWindow.showInformationMessage(`Mail ${id} is not in the Clusters tree: ${why}.`);
   }
   return found;
 }

@@ -3,6 +3,8 @@
 import * as vscode from 'vscode';
 import type { Services } from '../services';
 import type { LogWatch } from './logWatch';
+import { markdownText, untrustedMarkdownOptions } from '../core/text/markdown';
+import { messageText } from '../core/text/message';
 
 export class LogStatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('mailgwHa.logStatus', vscode.StatusBarAlignment.Left, 50);
@@ -43,14 +45,15 @@ export class LogStatusBar implements vscode.Disposable {
     const active = this.logWatch.activeUnitName(cluster.name);
     const count = this.logWatch.insertedCount(cluster.name);
     const unitText = active === undefined ? 'active unit ?' : active === null ? 'no active unit' : `${active} active`;
-    this.item.text = `$(server-process) ${cluster.name}: ${unitText} $(mail) ${count} inserted`;
-    const md = new vscode.MarkdownString(undefined, true);
-    md.appendMarkdown(`**${cluster.name}** (gateway \`${cluster.gateway}\`)\n\n`);
-    md.appendMarkdown(active === undefined ? 'Active unit not checked yet (it is when a log is watched).\n\n' : active === null ? 'The gateway process runs on neither unit (or on both).\n\n' : `Gateway runs on **${active}**.\n\n`);
-    md.appendMarkdown(`${count} mail(s) seen inserted in the watched logs this session.\n\n$(eye) Click to watch the log in the panel.`);
+    // The item draws $(icon) syntax: names from the settings are neutralised, the icons are ours.
+    this.item.text = `$(server-process) ${messageText(`${cluster.name}: ${unitText}`, { max: 120 })} $(mail) ${count} inserted`;
+    const md = Object.assign(new vscode.MarkdownString(), untrustedMarkdownOptions);
+    md.appendMarkdown(`**${markdownText(cluster.name)}** (gateway \`${cluster.gateway}\`)\n\n`);
+    md.appendMarkdown(active === undefined ? 'Active unit not checked yet (it is when a log is watched).\n\n' : active === null ? 'The gateway process runs on neither unit (or on both).\n\n' : `Gateway runs on **${markdownText(active)}**.\n\n`);
+    md.appendMarkdown(`${count} mail(s) seen inserted in the watched logs this session.\n\nClick to watch the log in the panel.`);
     this.item.tooltip = md;
     this.item.backgroundColor = active === null ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
-    this.item.accessibilityInformation = { label: `Mail gateway ${cluster.name}: ${unitText}, ${count} mails inserted this session`, role: 'button' };
+    this.item.accessibilityInformation = { label: messageText(`Mail gateway ${cluster.name}: ${unitText}, ${count} mails inserted this session`, { max: 200 }), role: 'button' };
     this.item.show();
   }
 

@@ -2,6 +2,7 @@
 // one LogHub (one SSH follower per unit and file), the cluster the user last chose, and which unit
 // of it is active (runs the gateway).
 import * as vscode from 'vscode';
+import * as safeWindow from '../safeWindow';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { findGateway } from '../core/gateway';
 import { HubLine, LogHub, LogSource } from '../core/log/hub';
@@ -91,7 +92,7 @@ export class LogWatch implements vscode.Disposable {
     source.on('lines', onLines);
     source.start().catch((err: Error) => {
       this.services.logger.error(`${unit.key}: cannot follow ${file}: ${err.message}`);
-      void vscode.window.showErrorMessage(`Mail Gateway HA: cannot follow ${file} on ${unit.key}: ${err.message}`);
+      void safeWindow.showErrorMessage(`Mail Gateway HA: cannot follow ${file} on ${unit.key}: ${err.message}`);
     });
     this.select(cluster.name);
     if (this.active.get(cluster.name) === undefined) void this.refreshActive(cluster.name);

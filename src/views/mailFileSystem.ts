@@ -3,7 +3,8 @@
 // query `?head=N` opens only their first N bytes. Nothing here can write, rename or delete.
 import * as vscode from 'vscode';
 import { gatewayDirs } from '../core/config';
-import { FileTooLargeError, readFileLimited } from '../core/message/read';
+import { FileTooLargeError, NotRegularError, readFileLimited } from '../core/message/read';
+import { messageText } from '../core/text/message';
 import { SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { isSafeMailId } from '../core/names';
 import type { Services } from '../services';
@@ -57,7 +58,7 @@ export class MailFileSystemProvider implements vscode.FileSystemProvider {
     const ref = parseMailUri(uri);
     if (!ref) throw vscode.FileSystemError.FileNotFound(uri);
     const found = this.services.unit(`${ref.cluster}/${ref.unit}`);
-    if (!found) throw vscode.FileSystemError.Unavailable(`No unit "${ref.cluster}/${ref.unit}" in the mailgwHa.clusters settings.`);
+    if (!found) throw vscode.FileSystemError.Unavailable(messageText(`No unit "${ref.cluster}/${ref.unit}" in the mailgwHa.clusters settings.`));
     const path = `${gatewayDirs(found.cluster)[ref.folder]}/${ref.id}.${ref.part}`;
     return { ref, ...found, path, connection: this.services.pool.get(found.unit) };
   }
@@ -65,11 +66,13 @@ export class MailFileSystemProvider implements vscode.FileSystemProvider {
   async stat(uri: vscode.Uri): Promise<vscode.FileStat> {
     const { ref, connection, path, unit } = this.resolve(uri);
     const st = await connection
-      .withSftp((sftp) => new Promise<{ size: number; mtime: number }>((resolve, reject) => sftp.stat(path, (err, s) => (err ? reject(err) : resolve({ size: s.size, mtime: s.mtime * 1000 })))))
+      // lstat: the name itself, never what a symlink points to.
+      .withSftp((sftp) => new Promise<{ size: number; mtime: number; mode: number }>((resolve, reject) => sftp.lstat(path, (err, s) => (err ? reject(err) : resolve({ size: s.size, mtime: s.mtime * 1000, mode: s.mode })))))
       .catch((err: { code?: number; message: string }) => {
-        if (err.code === 2) throw vscode.FileSystemError.FileNotFound(`${unit.key}: ${path} is gone (delivered or moved by the gateway?).`);
-        throw vscode.FileSystemError.Unavailable(`${unit.key}: cannot stat ${path}: ${err.message}`);
+        if (err.code === 2) throw vscode.FileSystemError.FileNotFound(messageText(`${unit.key}: ${path} is gone (delivered or moved by the gateway?).`));
+        throw vscode.FileSystemError.Unavailable(messageText(`${unit.key}: cannot stat ${path}: ${err.message}`));
       });
+    if ((st.mode & 0o170000) !== 0o100000) throw vscode.FileSystemError.NoPermissions(messageText(`${unit.key}: ${path} is ${(st.mode & 0o170000) === 0o120000 ? 'a symbolic link' : 'not a regular file'}; it is not opened.`));
     const size = ref.head ? Math.min(ref.head, st.size) : st.size;
     return { type: vscode.FileType.File, ctime: st.mtime, mtime: st.mtime, size, permissions: vscode.FilePermission.Readonly };
   }
@@ -85,8 +88,9 @@ export class MailFileSystemProvider implements vscode.FileSystemProvider {
       if (err instanceof FileTooLargeError) {
         throw vscode.FileSystemError.Unavailable(`${unit.key}: ${path} is ${(err.size / 1024 / 1024).toFixed(1)} MB, over the ${(err.limit / 1024 / 1024).toFixed(1)} MB limit (setting mailgwHa.maxOpenSizeMB). Use "Open Head Only" from the mail's context menu, or raise the limit.`);
       }
-      if ((err as { code?: string }).code === 'ENOENT') throw vscode.FileSystemError.FileNotFound((err as Error).message);
-      throw vscode.FileSystemError.Unavailable((err as Error).message);
+      if ((err as { code?: string }).code === 'ENOENT') throw vscode.FileSystemError.FileNotFound(messageText((err as Error).message));
+      if (err instanceof NotRegularError) throw vscode.FileSystemError.NoPermissions(messageText(err.message));
+      throw vscode.FileSystemError.Unavailable(messageText((err as Error).message));
     }
   }
 

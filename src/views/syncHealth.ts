@@ -1,9 +1,12 @@
 // Sync health per cluster for the tree: read on demand (tree expand, Refresh), warn once when the
 // lag crosses the threshold. The comparison itself lives in core/sync/health.ts.
 import * as vscode from 'vscode';
+import * as safeWindow from '../safeWindow';
 import type { ClusterConfig } from '../core/config';
 import { parseSyncSettings, readSyncHealth, SyncHealth, syncHealthOf, UnitLook } from '../core/sync/health';
 import type { Services } from '../services';
+import { markdownText, untrustedMarkdownOptions } from '../core/text/markdown';
+import { messageText } from '../core/text/message';
 
 export class SyncHealthMonitor implements vscode.Disposable {
   private readonly health = new Map<string, SyncHealth>();
@@ -33,7 +36,7 @@ export class SyncHealthMonitor implements vscode.Disposable {
         this.health.set(cluster.name, h);
         if (h.state === 'lagging' && before?.state !== 'lagging') {
           this.services.logger.warn(`${cluster.name}: HA sync ${h.warning}`);
-          void vscode.window.showWarningMessage(`Mail Gateway HA: ${cluster.name}: ${h.warning}.`);
+          void safeWindow.showWarningMessage(`Mail Gateway HA: ${cluster.name}: ${h.warning}.`);
         }
         this.changed.fire(cluster.name);
         return h;
@@ -76,34 +79,36 @@ export function syncHealthItem(cluster: ClusterConfig, h: SyncHealth | undefined
     return item;
   }
   const pending = h.pendingActions === 'unknown' ? 'pending actions unknown (set mailgwHa.syncTransactionLog)' : `${h.pendingActions} pending action(s)`;
-  const lines = [`**HA sync of ${cluster.name}**`, ''];
+  // Unit names and error texts (a server's words) are escaped; the tooltip runs no command and draws no icon.
+  const md = markdownText;
+  const lines = [`**HA sync of ${md(cluster.name)}**`, ''];
   switch (h.state) {
     case 'unreachable':
       item.description = 'unknown';
       item.iconPath = new vscode.ThemeIcon('question');
-      lines.push(`Could not compare the units: ${h.error}`);
+      lines.push(`Could not compare the units: ${md(h.error)}`);
       break;
     case 'no-active-unit':
     case 'both-active':
       item.description = h.state === 'no-active-unit' ? 'no active unit' : 'both units active!';
       item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('list.errorForeground'));
-      lines.push(h.warning ?? '');
+      lines.push(md(h.warning ?? ''));
       break;
     default: {
-      const parts = [h.lagging.length ? `${h.lagging.length} lagging (oldest ${seconds(h.oldestLagMs!)})` : `in step ${h.active} → ${h.standby}`];
-      if (h.standbyOnly.length) parts.push(`${h.standbyOnly.length} only on ${h.standby}`);
+      const parts = [h.lagging.length ? `${h.lagging.length} lagging (oldest ${seconds(h.oldestLagMs!)})` : `in step ${messageText(h.active, { max: 100 })} → ${messageText(h.standby, { max: 100 })}`];
+      if (h.standbyOnly.length) parts.push(`${h.standbyOnly.length} only on ${messageText(h.standby, { max: 100 })}`);
       if (typeof h.pendingActions === 'number' && h.pendingActions > 0) parts.push(`${h.pendingActions} pending`);
       item.description = parts.join(' · ');
       const warn = h.state === 'lagging' || h.standbyOnly.length > 0;
       item.iconPath = h.state === 'lagging' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : warn ? new vscode.ThemeIcon('info') : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
-      if (h.warning) lines.push(`⚠ ${h.warning}.`, '');
+      if (h.warning) lines.push(`⚠ ${md(h.warning)}.`, '');
       lines.push(
-        `- not mirrored to ${h.standby} after the sync interval: ${h.lagging.length}${h.lagging.length ? ` (oldest ${seconds(h.oldestLagMs!)})` : ''}`,
-        `- only on ${h.standby}: ${h.standbyOnly.length}${h.standbyOnly.length ? ' — stranded by a takeover, or copies whose delivery was not synced yet (would be delivered twice)' : ''}`,
+        `- not mirrored to ${md(h.standby)} after the sync interval: ${h.lagging.length}${h.lagging.length ? ` (oldest ${seconds(h.oldestLagMs!)})` : ''}`,
+        `- only on ${md(h.standby)}: ${h.standbyOnly.length}${h.standbyOnly.length ? ' — stranded by a takeover, or copies whose delivery was not synced yet (would be delivered twice)' : ''}`,
         `- ${pending}`,
       );
     }
   }
-  item.tooltip = new vscode.MarkdownString(lines.join('\n'));
+  item.tooltip = Object.assign(new vscode.MarkdownString(lines.join('\n')), untrustedMarkdownOptions);
   return item;
 }

@@ -35,6 +35,8 @@ export interface CodeServerOptions {
   /** Where the user data, extensions and logs go; a fresh temp folder by default. */
   readonly stateDir?: string;
   readonly userSettings?: Record<string, unknown>;
+  /** User keybindings (keybindings.json). */
+  readonly keybindings?: readonly { key: string; command: string; args?: unknown }[];
 }
 
 export interface CodeServer {
@@ -90,6 +92,19 @@ function tail(file: string): string {
   }
 }
 
+/**
+ * A lab's workspace comes with user settings beside it (test/lab/lab.ts writes
+ * `<lab>/user-settings.json`): machine-scoped settings such as mailgwHa.knownHostsFile, which VS Code
+ * does not take from a workspace.
+ */
+function labUserSettings(workspace: string): Record<string, unknown> {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(path.dirname(workspace), 'user-settings.json'), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
 export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServer> {
   ensureInstalled();
   const host = opts.host ?? '127.0.0.1';
@@ -111,12 +126,14 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
         'update.mode': 'none',
         'security.workspace.trust.startupPrompt': 'never',
         'workbench.enableExperiments': false,
+        ...labUserSettings(opts.workspace),
         ...opts.userSettings,
       },
       null,
       2,
     ),
   );
+  if (opts.keybindings) fs.writeFileSync(path.join(userDataDir, 'User', 'keybindings.json'), JSON.stringify(opts.keybindings, null, 2));
   const env = {
     ...process.env,
     XDG_CONFIG_HOME: path.join(xdg, 'config'),

@@ -423,7 +423,11 @@ export class Lab {
     const settings = JSON.stringify(this.settings(), null, 2) + '\n';
     fs.writeFileSync(this.settingsPath, settings);
     fs.mkdirSync(path.join(this.workspacePath, '.vscode'), { recursive: true });
-    fs.writeFileSync(path.join(this.workspacePath, '.vscode', 'settings.json'), settings);
+    // The workspace gets what a workspace may set; the known_hosts file is a machine-scoped setting,
+    // so it goes to the user settings of the VS Code that opens this workspace (test/host/codeServer.ts).
+    const { 'mailgwHa.knownHostsFile': knownHostsFile, ...workspaceSettings } = this.settings();
+    fs.writeFileSync(path.join(this.workspacePath, '.vscode', 'settings.json'), JSON.stringify(workspaceSettings, null, 2) + '\n');
+    fs.writeFileSync(path.join(this.stateDir, 'user-settings.json'), JSON.stringify({ 'mailgwHa.knownHostsFile': knownHostsFile }, null, 2) + '\n');
     fs.rmSync(this.linkPath, { force: true });
     fs.symlinkSync(process.execPath, this.linkPath);
   }

@@ -1,13 +1,16 @@
 // Shared helpers for suites running inside the extension host.
 import * as vscode from 'vscode';
-import type { MailgwHaApi } from '../../src/extension';
+import type { MailgwHaTestApi } from '../../src/extension';
 
 export const EXTENSION_ID = 'mailgw-ha.mailgw-ha';
 
-export async function activateExtension(): Promise<MailgwHaApi> {
-  const ext = vscode.extensions.getExtension<MailgwHaApi>(EXTENSION_ID);
+export async function activateExtension(): Promise<MailgwHaTestApi> {
+  const ext = vscode.extensions.getExtension<MailgwHaTestApi>(EXTENSION_ID);
   if (!ext) throw new Error(`extension ${EXTENSION_ID} is not loaded`);
-  return ext.activate();
+  const api = await ext.activate();
+  // The runner starts the extension with extensionTestsPath: VS Code's test mode, the only mode with this API.
+  if (!api) throw new Error(`extension ${EXTENSION_ID} exported no test API: it is not running in VS Code's test mode`);
+  return api;
 }
 
 /**
@@ -29,4 +32,9 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
   }
   const saw = seen ? `; ${seen()}` : '';
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}${saw}`);
+}
+
+/** What a tooltip's markdown shows: untrusted values in it are backslash-escaped (src/core/text/markdown.ts). */
+export function shownMarkdown(value: string): string {
+  return value.replace(/\\([!-/:-@[-`{-~])/g, '$1');
 }

@@ -1,8 +1,6 @@
 // Recovery from inside a real VS Code host against the lab: the cluster command moves stranded
 // mail end to end; the manual way (copy selected, SIGUSR2, remove confirmed) does too.
 import * as assert from 'assert';
-import * as vscode from 'vscode';
-import type { RecoveryReport } from '../../src/core/recovery/run';
 import { listFolder } from '../../src/core/spool/list';
 import type { RecoveryEvent } from '../../src/services';
 import { activateExtension, waitFor } from './helpers';
@@ -29,7 +27,7 @@ describe('lab: recovery', function () {
     const events: RecoveryEvent[] = [];
     const sub = api.services.recoveryEvents.event((e) => events.push(e));
     const cluster = api.services.cluster('lab')!;
-    const report = await vscode.commands.executeCommand<RecoveryReport>('mailgwHa.recover', { kind: 'cluster', cluster }, { yes: true });
+    const report = await api.actions.recover({ kind: 'cluster', cluster }, { yes: true });
     sub.dispose();
     assert.strictEqual(report?.outcome, 'done', JSON.stringify(report?.errors));
     assert.strictEqual(report.inserted, 15 - 2 + 3 + 1);
@@ -50,17 +48,17 @@ describe('lab: recovery', function () {
     const listing = await listFolder(api.services.pool.get(cluster.secondary), cluster, 'spool');
     const nodes = listing.mails.map((mail) => ({ kind: 'mail', cluster, unit: cluster.secondary, folder: 'spool', mail }));
     const picked = nodes.slice(0, 3);
-    const copy = await vscode.commands.executeCommand<RecoveryReport>('mailgwHa.copyToPrimary', picked[0], picked, { yes: true });
+    const copy = await api.actions.copyToPrimary(picked[0], picked, { yes: true });
     assert.strictEqual(copy?.outcome, 'done', JSON.stringify(copy?.errors));
     assert.strictEqual(copy.inserted, 0, 'copy does not signal');
     const input = await listFolder(api.services.pool.get(cluster.primary), cluster, 'input');
     assert.deepStrictEqual(input.mails.map((x) => x.id).sort(), picked.map((n) => n.mail.id).sort());
-    const sig = await vscode.commands.executeCommand<{ pid?: number }>('mailgwHa.signalGateway', 'lab/fw-a', { yes: true });
+    const sig = await api.actions.signalGateway('lab/fw-a', { yes: true });
     assert.strictEqual(sig?.pid, lab.status().find((u) => u.name === 'fw-a')!.gateway!.unitPid);
     const mids = picked.map((n) => m.messageIds[n.mail.id]);
     await deliveredOnce(mids);
     // All four selected: three are confirmed on the primary (delivered), the fourth is not and stays.
-    const removed = await vscode.commands.executeCommand<{ removed: string[] }>('mailgwHa.removeMails', nodes[0], nodes, { yes: true, confirmUnconfirmed: false });
+    const removed = await api.actions.removeMails(nodes[0], nodes, { yes: true, confirmUnconfirmed: false });
     assert.deepStrictEqual(removed?.removed.sort(), picked.map((n) => n.mail.id).sort());
     const left = await listFolder(api.services.pool.get(cluster.secondary), cluster, 'spool');
     assert.deepStrictEqual(left.mails.map((x) => x.id), [nodes[3].mail.id]);

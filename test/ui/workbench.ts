@@ -28,6 +28,7 @@ export async function openWorkbench(opts: CodeServerOptions): Promise<Workbench>
   const browser = await launchBrowser();
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // A cold workbench load takes ~9 s idle, far longer on a loaded 2-core machine.
     await page.goto(`${server.url}/?folder=${encodeURIComponent(opts.workspace)}`, { timeout: 180_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
     return {

@@ -75,8 +75,10 @@ export type FollowNotice =
 //   T <ino> <size>            truncated below offset
 //   R <newino> <size> <oldpath|->   the path now holds another file; the old one is finished (or gone)
 //   I <ino> <offset>          nothing happened within the wait
+//   L                         the path is a symbolic link: refused, never followed
 export const FOLLOW_SCRIPT = `f=$1; ino=$2; off=$3; max=$4; tenths=$5
 LC_ALL=C; export LC_ALL
+[ -h "$f" ] && { echo L; exit 0; }
 d=\${f%/*}; [ -n "$d" ] || d=/
 st() {
   s=$(stat -L -c '%i %s' -- "$1" 2>/dev/null) && [ -n "$s" ] && { echo "$s"; return 0; }
@@ -112,8 +114,8 @@ while :; do
   sleep 0.1 2>/dev/null || sleep 1
 done`;
 
-// Reads up to $3 bytes of $1 from byte $2 (used for "load more" in the editor).
-const READ_SCRIPT = `LC_ALL=C; export LC_ALL; tail -c +$(($2 + 1)) -- "$1" | head -c "$3"`;
+// Reads up to $3 bytes of $1 from byte $2 (used for "load more" in the editor); never through a symlink.
+const READ_SCRIPT = `LC_ALL=C; export LC_ALL; [ -h "$1" ] && { echo "$1 is a symbolic link; refused" >&2; exit 4; }; tail -c +$(($2 + 1)) -- "$1" | head -c "$3"`;
 
 const DEFAULTS = {
   maxChunkBytes: 1 << 20,
@@ -122,6 +124,11 @@ const DEFAULTS = {
   retryDelaysMs: [500, 10_000] as const,
   maxBackfillBytes: 4 << 20,
 };
+
+/** Appended to a line cut at the cap, so a reader sees that the line was longer. */
+export function cutMark(maxLineBytes: number): string {
+  return `[mailgw-ha: line cut at ${maxLineBytes.toLocaleString('en-US')} bytes]`;
+}
 
 /**
  * Follows one log file. Events: 'lines' (LogLine[] in file order, each line once), 'notice'
@@ -133,6 +140,8 @@ export class LogFollower extends EventEmitter {
   /** Bytes after the last newline, waiting for the rest of their line. */
   private pending: Buffer = Buffer.alloc(0);
   private pendingOffset = 0;
+  /** Inside a line longer than maxLineBytes whose head was handed out: skip to its newline. */
+  private skipping = false;
   private running = false;
   private stopped = false;
   private cancel = { isCancellationRequested: false };
@@ -292,30 +301,55 @@ export class LogFollower extends EventEmitter {
     }
   }
 
-  /** Appends bytes at the current offset; returns the complete lines. */
+  /**
+   * Appends bytes at the current offset; returns the complete lines. A line longer than
+   * maxLineBytes (with or without its newline yet) is handed out once, cut to that many bytes and
+   * marked, and the rest of it up to its newline is skipped: no line, and so no ring of recent
+   * lines, holds more than the cap (a unit writing one endless line costs 64 KiB, not gigabytes).
+   */
   private consume(data: Buffer): LogLine[] {
     const out: LogLine[] = [];
-    let buf = this.pending.length ? Buffer.concat([this.pending, data]) : data;
-    let base = this.pending.length ? this.pendingOffset : this.offset;
+    const max = this.opts.maxLineBytes;
+    const base = this.offset;
     this.offset += data.length;
-    let start = 0;
-    for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
-      out.push({ text: buf.toString('utf8', start, nl > start && buf[nl - 1] === 13 ? nl - 1 : nl), ino: this.ino, offset: base + start });
-      start = nl + 1;
+    let pos = 0;
+    while (pos < data.length) {
+      const nl = data.indexOf(10, pos);
+      const end = nl < 0 ? data.length : nl;
+      if (this.skipping) {
+        if (nl < 0) break;
+        this.skipping = false;
+        pos = nl + 1;
+        continue;
+      }
+      const start = this.pending.length ? this.pendingOffset : base + pos;
+      const piece = data.subarray(pos, end);
+      if (this.pending.length + piece.length > max) {
+        const head = Buffer.concat([this.pending, piece.subarray(0, Math.max(0, max - this.pending.length))]);
+        out.push({ text: `${head.toString('utf8')} ${cutMark(max)}`, ino: this.ino, offset: start });
+        this.pending = Buffer.alloc(0);
+        if (nl < 0) {
+          this.skipping = true;
+          break;
+        }
+        pos = nl + 1;
+        continue;
+      }
+      if (nl < 0) {
+        this.pending = this.pending.length ? Buffer.concat([this.pending, piece]) : Buffer.from(piece);
+        this.pendingOffset = start;
+        break;
+      }
+      const line = this.pending.length ? Buffer.concat([this.pending, piece]) : piece;
+      out.push({ text: line.toString('utf8', 0, line.length && line[line.length - 1] === 13 ? line.length - 1 : line.length), ino: this.ino, offset: start });
+      this.pending = Buffer.alloc(0);
+      pos = nl + 1;
     }
-    if (buf.length - start > this.opts.maxLineBytes) {
-      // No newline for too long: hand out what there is as a line of its own (bounded memory).
-      out.push({ text: buf.toString('utf8', start), ino: this.ino, offset: base + start });
-      base += buf.length;
-      buf = Buffer.alloc(0);
-      start = 0;
-    }
-    this.pending = Buffer.from(buf.subarray(start));
-    this.pendingOffset = base + start;
     return out;
   }
 
   private flushPending(): void {
+    this.skipping = false; // a new file (or the same one from 0) starts with a new line
     if (!this.pending.length) return;
     const line = { text: this.pending.toString('utf8'), ino: this.ino, offset: this.pendingOffset };
     this.pending = Buffer.alloc(0);
@@ -388,6 +422,8 @@ function parseStep(out: Buffer, label: string): StepResult {
     }
     case 'I':
       return { kind: 'I' };
+    case 'L':
+      throw new Error(`${label}: the log path is a symbolic link; it is not followed (only the gateway's own log files are shown).`);
     default:
       num(undefined);
       return { kind: 'I' };

@@ -94,9 +94,14 @@ export class FileTooLargeError extends Error {
 export async function readFileLimited(connection: UnitConnection, path: string, limit: number, headOnly = false): Promise<{ data: Buffer; size: number; truncated: boolean }> {
   try {
     return await connection.withSftp(async (sftp) => {
+      // SFTP's open follows symlinks and has no O_NOFOLLOW: look at the name itself first, and
+      // refuse anything but a regular file (a link to /etc/shadow stays unread).
+      await regularFileOnly(sftp, connection, path);
       const handle = await open(sftp, path);
       try {
-        const size = await new Promise<number>((resolve, reject) => sftp.fstat(handle, (err, st) => (err ? reject(err) : resolve(st.size))));
+        const size = await new Promise<number>((resolve, reject) =>
+          sftp.fstat(handle, (err, st) => (err ? reject(err) : (st.mode & 0o170000) !== 0o100000 ? reject(new NotRegularError(`${connection.address.label}: ${path} is not a regular file; refused.`)) : resolve(st.size))),
+        );
         if (size > limit && !headOnly) throw new FileTooLargeError(path, size, limit);
         const want = Math.min(size, limit);
         const data = Buffer.alloc(want);
@@ -127,7 +132,19 @@ export async function readFileLimited(connection: UnitConnection, path: string, 
       }
     });
   } catch (err) {
-    if (err instanceof FileTooLargeError) throw err;
+    if (err instanceof FileTooLargeError || err instanceof NotRegularError) throw err;
     throw fileError(connection, path, err);
   }
+}
+
+/** A spool path that is a symlink, a FIFO, a directory, a device: never opened. */
+export class NotRegularError extends Error {
+  readonly code = 'ENOTFILE';
+}
+
+async function regularFileOnly(sftp: SFTPWrapper, connection: UnitConnection, path: string): Promise<void> {
+  const mode = await new Promise<number>((resolve, reject) => sftp.lstat(path, (err, st) => (err ? reject(err) : resolve(st.mode))));
+  const type = mode & 0o170000;
+  if (type === 0o120000) throw new NotRegularError(`${connection.address.label}: ${path} is a symbolic link; it is not followed.`);
+  if (type !== 0o100000) throw new NotRegularError(`${connection.address.label}: ${path} is not a regular file; refused.`);
 }

@@ -1,7 +1,7 @@
 // Authentication in the order admins expect: ssh-agent, key file (passphrase asked once, optionally
 // remembered), password (asked, optionally remembered), keyboard-interactive. Secrets only pass
 // between the secret store, the prompt and ssh2: never into messages or logs.
-import * as fs from 'fs';
+import { readSettingFile, SettingFileError } from '../files';
 import { utils as sshUtils } from 'ssh2';
 import type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler } from 'ssh2';
 import type { Logger, Prompts, SecretStore } from '../host';
@@ -71,9 +71,15 @@ export function createAuthSession(ctx: AuthContext): AuthSession {
   async function keyAttempt(file: string): Promise<Parameters<NextAuthHandler>[0] | undefined> {
     let data: Buffer;
     try {
-      data = fs.readFileSync(file);
+      data = readSettingFile(file, `${ctx.unitLabel}: identity file (the unit's "identityFile" in mailgwHa.clusters, or IdentityFile in ~/.ssh/config)`);
     } catch (err) {
-      ctx.logger.warn(`${ctx.unitLabel}: identity file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); skipping it`);
+      const code = err instanceof SettingFileError ? err.code : 'EIO';
+      if (code === 'ENOENT' || code === 'EACCES') {
+        ctx.logger.warn(`${ctx.unitLabel}: identity file ${file} cannot be read (${code}); skipping it`);
+        return undefined;
+      }
+      // /dev/zero, a FIFO, a directory, a huge file: a mistake (or a trap) in the settings. Say so.
+      failure = new SshError('config', (err as Error).message);
       return undefined;
     }
     const plain = sshUtils.parseKey(data);

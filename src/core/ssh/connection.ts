@@ -29,6 +29,11 @@ export interface ConnectionOptions {
   readonly logger: Logger;
   /** known_hosts files read (missing ones are skipped). */
   readonly knownHostsFiles: readonly string[];
+  /**
+   * The user's own known_hosts files (~/.ssh/known_hosts): a key recorded there decides; another
+   * file listing a different key for the host cannot make it pass (reported as a changed key).
+   */
+  readonly userKnownHostsFiles?: readonly string[];
   /** The extension's own trust store (known_hosts format); "trust permanently" appends here. */
   readonly trustStoreFile?: string;
   /** ssh_config file for Host aliases; undefined: ~/.ssh/config. */
@@ -273,7 +278,7 @@ export class UnitConnection extends EventEmitter {
     const timeoutMs = opts.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
     const started = Date.now();
     const client = new Client();
-    const known = KnownHosts.load([...opts.knownHostsFiles, ...(opts.trustStoreFile ? [opts.trustStoreFile] : [])]);
+    const known = KnownHosts.load(opts.knownHostsFiles, [...(opts.userKnownHostsFiles ?? []), ...(opts.trustStoreFile ? [opts.trustStoreFile] : [])]);
     const aliases = target.alias !== target.hostName ? [target.alias] : [];
     const knownTypes = known.knownTypes(target.hostName, target.port, aliases);
     const preferred = knownTypes.flatMap((t) => ALGORITHMS_FOR_TYPE[t] ?? []);

@@ -4,6 +4,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import { readSettingFile, SettingFileError } from '../files';
 
 export interface HostKey {
   /** e.g. ssh-ed25519, ecdsa-sha2-nistp256, ssh-rsa */
@@ -30,6 +31,8 @@ interface Entry {
   readonly type: string;
   readonly blob: Buffer;
   readonly source: string;
+  /** From the user's own files (~/.ssh/known_hosts, the extension's trust store): a pin no other file overrides. */
+  readonly pinned: boolean;
 }
 
 export function keyTypeOfBlob(blob: Buffer): string {
@@ -49,7 +52,7 @@ export function knownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
-export function parseKnownHosts(text: string, file: string): Entry[] {
+export function parseKnownHosts(text: string, file: string, pinned = false): Entry[] {
   const entries: Entry[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
@@ -67,7 +70,7 @@ export function parseKnownHosts(text: string, file: string): Entry[] {
     } catch {
       return;
     }
-    entries.push({ marker, patterns, type, blob, source: `${file}:${i + 1}` });
+    entries.push({ marker, patterns, type, blob, source: `${file}:${i + 1}`, pinned });
   });
   return entries;
 }
@@ -104,18 +107,22 @@ function entryMatches(patterns: string, names: readonly string[]): boolean {
 export class KnownHosts {
   private constructor(private readonly entries: readonly Entry[]) {}
 
-  /** Reads the files that exist; a missing file is no entry, an unreadable one is an error. */
-  static load(files: readonly string[]): KnownHosts {
+  /**
+   * Reads the files that exist; a missing file is no entry, an unreadable one (or one that is not a
+   * regular file of at most 1 MiB) is an error. `pinned` files are the user's own (~/.ssh/known_hosts,
+   * the extension's trust store): a key they record for a host wins over every other file.
+   */
+  static load(files: readonly string[], pinned: readonly string[] = []): KnownHosts {
     const entries: Entry[] = [];
-    for (const file of files) {
+    for (const [file, isPinned] of [...pinned.map((f) => [f, true] as const), ...files.map((f) => [f, false] as const)]) {
       let text: string;
       try {
-        text = fs.readFileSync(file, 'utf8');
+        text = readSettingFile(file, 'known_hosts file (~/.ssh/known_hosts, mailgwHa.knownHostsFile or --known-hosts)').toString('utf8');
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw new Error(`cannot read known_hosts file ${file}: ${(err as Error).message}`);
+        if (err instanceof SettingFileError && err.code === 'ENOENT') continue;
+        throw new Error((err as Error).message);
       }
-      entries.push(...parseKnownHosts(text, file));
+      entries.push(...parseKnownHosts(text, file, isPinned));
     }
     return new KnownHosts(entries);
   }
@@ -130,6 +137,13 @@ export class KnownHosts {
     const forHost = this.entries.filter((e) => e.marker !== '@cert-authority' && entryMatches(e.patterns, names));
     const revoked = this.entries.find((e) => e.marker === '@revoked' && e.blob.equals(key.blob));
     if (revoked) return { status: 'revoked', key, fingerprint, source: revoked.source };
+    // The user's own pin decides first: another file (a workspace's, a --known-hosts file) listing
+    // the presented key cannot make a key the user pinned differently pass.
+    const pins = forHost.filter((e) => e.pinned && !e.marker);
+    const pinnedExact = pins.find((e) => e.blob.equals(key.blob));
+    if (pinnedExact) return { status: 'trusted', key, fingerprint, source: pinnedExact.source };
+    const pinnedOther = pins.find((e) => e.type === key.type);
+    if (pinnedOther) return { status: 'changed', key, fingerprint, source: pinnedOther.source };
     const exact = forHost.find((e) => !e.marker && e.blob.equals(key.blob));
     if (exact) return { status: 'trusted', key, fingerprint, source: exact.source };
     const sameType = forHost.find((e) => !e.marker && e.type === key.type);

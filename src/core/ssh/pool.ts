@@ -3,7 +3,7 @@
 import { EventEmitter } from 'events';
 import type { UnitConfig } from '../config';
 import { ConnectionOptions, ConnectionState, UnitConnection } from './connection';
-import type { SshError } from './errors';
+import { SshError } from './errors';
 
 function addressOf(unit: UnitConfig): string {
   return JSON.stringify([unit.host, unit.port ?? null, unit.username ?? null, unit.identityFile ?? null]);
@@ -14,18 +14,27 @@ export class ConnectionPool extends EventEmitter {
   private readonly sessionSecrets = new Map<string, string>();
   private readonly sessionTrust = new Set<string>();
   private optionsValue: ConnectionOptions;
+  /** Addresses of the configured units (from update()); undefined until the first update. */
+  private configured: Map<string, string> | undefined;
 
   constructor(options: ConnectionOptions) {
     super();
     this.optionsValue = options;
   }
 
-  /** The pooled connection of a unit (not connected until used). */
+  /**
+   * The pooled connection of a unit (not connected until used). Only update() (the settings)
+   * changes where a unit's connection goes: a unit config with another address than the
+   * configured one — a stale or forged argument — is refused, never connected to.
+   */
   get(unit: UnitConfig): UnitConnection {
     const address = addressOf(unit);
     const existing = this.connections.get(unit.key);
     if (existing && existing.address === address) return existing.connection;
-    existing?.connection.close();
+    const wanted = this.configured?.get(unit.key);
+    if (existing || (this.configured && wanted !== address)) {
+      throw new SshError('config', `${unit.key}: ${wanted === undefined ? 'is not a configured unit' : 'this is not the address configured for the unit in the settings'}; refusing to connect.`);
+    }
     const connection = new UnitConnection(
       { label: unit.key, host: unit.host, port: unit.port, username: unit.username, identityFile: unit.identityFile },
       { ...this.optionsValue, sessionSecrets: this.sessionSecrets, sessionTrust: this.sessionTrust },
@@ -45,6 +54,7 @@ export class ConnectionPool extends EventEmitter {
    * (their operations fail with a clear error); options changes (known_hosts file) rebuild all.
    */
   update(units: readonly UnitConfig[], options?: ConnectionOptions): void {
+    this.configured = new Map(units.map((u) => [u.key, addressOf(u)]));
     if (options) {
       this.optionsValue = options;
       for (const { connection } of this.connections.values()) connection.close();

@@ -1,10 +1,10 @@
 // Resolves a unit's `host` through ~/.ssh/config (HostName, Port, User, IdentityFile, ProxyJump,
 // ServerAliveInterval), with the ssh-config package. Settings win over the config file, as
 // command-line options win over it for OpenSSH.
-import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import SSHConfig from 'ssh-config';
+import { readSettingFile, SettingFileError } from '../files';
 
 export interface SshTarget {
   /** What the user wrote: an alias or an address. */
@@ -34,9 +34,9 @@ export function defaultSshConfigFile(): string {
 function loadConfig(file: string | undefined): SSHConfig | undefined {
   if (!file) return undefined;
   try {
-    return SSHConfig.parse(fs.readFileSync(file, 'utf8'));
+    return SSHConfig.parse(readSettingFile(file, 'ssh config').toString('utf8'));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    if (err instanceof SettingFileError && err.code === 'ENOENT') return undefined;
     throw new Error(`cannot read ssh config ${file}: ${(err as Error).message}`);
   }
 }

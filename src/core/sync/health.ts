@@ -52,8 +52,9 @@ export function compareSpools(active: FolderListing, standby: FolderListing, now
   return { lagging, oldestLagMs: lagging[0]?.ageMs, standbyOnly };
 }
 
-// Fixed script; the path arrives as "$1".
-const COUNT_LINES = 'if [ -r "$1" ]; then wc -l < "$1"; elif [ -e "$1" ]; then exit 3; else echo 0; fi';
+// Fixed script; the path arrives as "$1". Only a regular file that is not a symlink is counted, and
+// only its first 16 MiB: a setting naming /dev/zero or a FIFO on the unit cannot make it read forever.
+const COUNT_LINES = 'if [ -h "$1" ]; then exit 3; elif [ -f "$1" ] && [ -r "$1" ]; then head -c 16777216 -- "$1" | wc -l; elif [ -e "$1" ]; then exit 3; else echo 0; fi';
 
 async function pendingActions(pool: ConnectionPool, unit: UnitConfig, file: string | undefined): Promise<number | 'unknown'> {
   if (!file) return 'unknown';

@@ -3,7 +3,7 @@
 // answers exactly as FOLLOW_SCRIPT does. The real script is checked against the lab in
 // test/integration/logFollow.test.ts.
 import * as assert from 'assert';
-import { FOLLOW_SCRIPT, LogConnection, LogFollower, LogLine } from '../../../src/core/log/follow';
+import { cutMark, FOLLOW_SCRIPT, LogConnection, LogFollower, LogLine } from '../../../src/core/log/follow';
 import type { ExecOptions, ExecResult } from '../../../src/core/ssh/connection';
 import { SshError } from '../../../src/core/ssh/errors';
 
@@ -113,6 +113,24 @@ describe('core/log/follow (client side, against a stand-in unit)', () => {
       await until('a cut line', () => got.length > 0);
     });
     assert.ok(lines[0].text.length >= 100 && lines[0].text.length <= 250);
+  });
+
+  it('cuts a complete over-long line to maxLineBytes too, once, and keeps the next line whole (was ~1 MiB)', async () => {
+    const u = new FakeUnit();
+    u.write(LOG, '');
+    const { lines } = await collect(u, { file: LOG, maxLineBytes: 100 }, async (got) => {
+      u.write(LOG, `${'y'.repeat(5000)}\nnext\n${'z'.repeat(3000)}`);
+      await until('the cut z line', () => got.some((l) => l.text.startsWith('z')));
+      u.write(LOG, `${'z'.repeat(3000)}\nafter\n`);
+      await until('after', () => got.some((l) => l.text === 'after'));
+    });
+    assert.deepStrictEqual(
+      lines.map((l) => (l.text.startsWith('y') || l.text.startsWith('z') ? `${l.text[0]}${Buffer.byteLength(l.text.split(' ')[0])}` : l.text)),
+      ['y100', 'next', 'z100', 'after'],
+    );
+    assert.ok(lines[0].text.endsWith(cutMark(100)));
+    assert.strictEqual(lines[1].offset, 5001);
+    assert.strictEqual(lines[3].offset, 5006 + 6000 + 1);
   });
 
   it('finishes the renamed file (partial last line included), then reads the new one from 0', async () => {
