@@ -53,10 +53,10 @@ describe('lab: log watch', () => {
     );
     const ms = Date.now() - signalled;
     console.log(`[suite]       panel marked 3 inserted ids ${ms} ms after SIGUSR2`);
-    // Timing is the feature here: idle it takes 0.3-0.6 s (npm run bench measures it); the limit
-    // holds on a loaded 2-core machine while still catching a follower that waits for its poll
-    // timeout or a panel that batches too long.
-    assert.ok(ms < 3_000, `took ${ms} ms (idle under a second; 3 s is the limit under load)`);
+    // Timing is the feature here: idle it takes 0.3-0.6 s (npm run bench measures it), 0.9-4.1 s
+    // seen at load average 14-20 on 2 cores; the limit holds there while still catching a follower
+    // that sleeps out its long-poll timeout or a panel stuck until the next unrelated line.
+    assert.ok(ms < 5_000, `took ${ms} ms (idle under a second; 5 s is the limit under load)`);
     assert.deepStrictEqual([...state.insertedIds].sort(), mails.map((m) => m.id).sort());
     assert.ok(state.rows >= 4, `rows: ${state.rows}`);
     const status = (await debugState()).statusBar;
