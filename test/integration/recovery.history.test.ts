@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parseSettings } from '../../src/core/config';
 import { MemorySecretStore, noPrompts, silentLogger } from '../../src/core/host';
+import { decideRemoval } from '../../src/core/recovery/removalProof';
 import { recover, RecoveryReport } from '../../src/core/recovery/run';
 import { parseRecoverySettings } from '../../src/core/recovery/settings';
 import { ConnectionPool } from '../../src/core/ssh/pool';
@@ -13,7 +14,7 @@ import { DEFAULT_STATE_DIR, Lab, labPair } from '../lab/lab';
 import { makeMail, writeMail } from '../lab/mail';
 import { waitFor } from '../lab/wait';
 import { lab, trackLab } from './hooks';
-import { assertExactlyOnce, mailIds, runRecovery, tempJournal } from './recoveryHelpers';
+import { assertExactlyOnce, labCluster, mailIds, newPool, runRecovery, tempJournal } from './recoveryHelpers';
 
 /** Each Message-ID delivered exactly once over both units of `l`, after it had time to deliver all. */
 async function exactlyOnce(l: Lab, mids: readonly string[]): Promise<void> {
@@ -187,5 +188,41 @@ describe('recovery: histories on the plain lab', function () {
     assert.deepStrictEqual(r.plan!.move, [stranded.secondarySpool[1]]);
     assert.ok(maxGap < 5000, `the event loop was blocked for ${maxGap} ms (${ticks} ticks in ${Date.now() - t0} ms)`);
     await exactlyOnce(lab(), [delivered.messageId, stranded.messageIds[stranded.secondarySpool[1]]]);
+  });
+
+  it('Remove Mails: only standby mails the active primary proves; refused on the primary and after a takeover', async () => {
+    lab().pauseDelivery('primary');
+    const m = lab().strand({ mails: 4, duplicates: 2 });
+    const delivered = lab().putMail('primary', 'spool', { mtime: new Date(Date.now() - 60_000) });
+    const copy = path.join(lab().hostPath('secondary', 'spool'), delivered.id);
+    fs.copyFileSync(path.join(lab().hostPath('primary', 'spool'), `${delivered.id}.body`), `${copy}.body`);
+    fs.copyFileSync(path.join(lab().hostPath('primary', 'spool'), `${delivered.id}.env`), `${copy}.env`);
+    // Deliver only that one: the two duplicates stay in the primary's spool.
+    for (const id of m.duplicates) for (const x of ['body', 'env']) fs.renameSync(path.join(lab().hostPath('primary', 'spool'), `${id}.${x}`), path.join(lab().hostPath('primary', 'vscan'), `${id}.${x}`));
+    lab().resumeDelivery('primary');
+    await waitFor('the primary to deliver one mail', () => (lab().deliveries().byMessageId[delivered.messageId] ? true : undefined), 20_000);
+    const cluster = labCluster();
+    const pool = newPool();
+    try {
+      const all = [...m.secondarySpool, delivered.id].map((id) => ({ id, folder: 'spool' as const }));
+      const pattern = parseRecoverySettings({}).settings.deliveryLogPattern;
+      const d = await decideRemoval(pool, cluster, cluster.secondary, all, pattern);
+      const proved = new Map(d.removable.map((x) => [x.id, x.why]));
+      assert.deepStrictEqual([...proved.keys()].sort(), [...m.duplicates, delivered.id].sort());
+      assert.match(proved.get(delivered.id)!, /already delivered by the primary \(\/var\/phion\/logs\/srv_box1_mailgw\.log, line \d+\)/);
+      for (const id of m.duplicates) assert.match(proved.get(id)!, /already in the primary's (spool|vscan)\/ as /);
+      assert.deepStrictEqual(d.kept.map((x) => x.id).sort(), m.secondarySpool.filter((id) => !m.duplicates.includes(id)).sort());
+      for (const k of d.kept) assert.match(k.why, /is not in lab\/fw-a's spool\/, vscan\/ or input\/, nor delivered per its logs/);
+      // On the active unit: refused, whatever the proof.
+      await assert.rejects(decideRemoval(pool, cluster, cluster.primary, [{ id: delivered.id, folder: 'spool' }], pattern), /works only on the standby unit lab\/fw-b/);
+      // After a takeover the standby's mail is live: refused.
+      lab().pauseDelivery('secondary');
+      await lab().takeover();
+      await assert.rejects(decideRemoval(pool, cluster, cluster.secondary, all, pattern), /primary is not the active unit/);
+    } finally {
+      pool.dispose();
+    }
+    // Nothing was removed by deciding.
+    assert.strictEqual(mailIds('spool', 'secondary').size, 5);
   });
 });
