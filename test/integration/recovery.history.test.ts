@@ -107,6 +107,24 @@ describe('recovery: histories on the plain lab', function () {
     await assertExactlyOnce(m);
   });
 
+  it('a run stopped in the middle of removing duplicates: the next run checks them again and removes them', async () => {
+    const m = lab().strand({ mails: 6, duplicates: 2 });
+    const journal = tempJournal();
+    const r = await runRecovery(journal, {
+      faults: (p) => {
+        if (p === 'mid-duplicates') throw new Error('stopped as by a crash');
+      },
+    });
+    assert.strictEqual(r.outcome, 'failed');
+    assert.strictEqual(r.inserted, 4);
+    assert.strictEqual(mailIds('spool', 'secondary').size, 2, 'the duplicates are still there');
+    const again = await runRecovery(journal);
+    assert.strictEqual(again.outcome, 'done', JSON.stringify(again.errors));
+    assert.deepStrictEqual(again.duplicatesRemoved!.map((d) => d.id).sort(), [...m.duplicates].sort());
+    assert.strictEqual(mailIds('spool', 'secondary').size, 0);
+    await assertExactlyOnce(m);
+  });
+
   it('a Message-ID after 9 KB of headers is found: the mail the primary delivered is not moved again', async () => {
     const received = Array.from({ length: 60 }, (_, i) => `Received: from relay${i}.example.net (relay${i}.example.net [198.51.100.${i + 1}])\r\n\tby mx${i}.example.net with ESMTPS id ${1000 + i}; Mon, 30 Nov 2026 10:00:00 +0000`).join('\r\n');
     const dkim = `DKIM-Signature: v=1; a=rsa-sha256; d=example.net; s=s1; b=${'A'.repeat(1500)}`;
@@ -188,6 +206,22 @@ describe('recovery: histories on the plain lab', function () {
     assert.deepStrictEqual(r.plan!.move, [stranded.secondarySpool[1]]);
     assert.ok(maxGap < 5000, `the event loop was blocked for ${maxGap} ms (${ticks} ticks in ${Date.now() - t0} ms)`);
     await exactlyOnce(lab(), [delivered.messageId, stranded.messageIds[stranded.secondarySpool[1]]]);
+  });
+
+  it('mails older than the primary\'s oldest remaining log are held, not moved on a guess', async () => {
+    // The box's older logs are gone: only the current file, started now, is left.
+    const logs = path.dirname(lab().hostLogFile('primary'));
+    for (const n of fs.readdirSync(logs)) if (n !== path.basename(lab().hostLogFile('primary'))) fs.rmSync(path.join(logs, n));
+    const m = lab().strand({ mails: 3 });
+    const r = await runRecovery(tempJournal());
+    assert.strictEqual(r.outcome, 'done', JSON.stringify(r.errors));
+    assert.deepStrictEqual(r.plan!.move, []);
+    assert.deepStrictEqual(r.plan!.held.map((h) => h.id).sort(), [...m.secondarySpool].sort());
+    for (const h of r.plan!.held) assert.match(h.reason!, /the primary's logs start at .*an earlier delivery could not be checked/);
+    assert.match(r.plan!.warnings.join('\n'), /3 mail\(s\) are older than the primary's oldest remaining log/);
+    assert.deepStrictEqual(r.plan!.logs.length, 1, r.plan!.logs.join('\n'));
+    assert.strictEqual(mailIds('spool', 'secondary').size, 3, 'all left on the standby');
+    assert.strictEqual(lab().deliveries().total, 0);
   });
 
   it('Remove Mails: only standby mails the active primary proves; refused on the primary and after a takeover', async () => {
