@@ -3,6 +3,7 @@
 import * as readline from 'readline';
 import type { ClusterConfig } from '../core/config';
 import { describePlan } from '../core/recovery/plan';
+import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
 import { journalFileFor, recover, RecoveryReport } from '../core/recovery/run';
 import { parseRecoverySettings } from '../core/recovery/settings';
 import type { ParsedArgs } from './args';
@@ -70,7 +71,12 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
     const yes = args.options.has('yes');
     if (!dryRun && !yes && !process.stdin.isTTY) throw new CliFailure('recover changes both units: pass --yes to run without a terminal to confirm on (or --dry-run to see the plan)');
     const journalOpt = args.options.get('journal');
-    const journalFile = typeof journalOpt === 'string' ? journalOpt : journalFileFor(ctx.stateDir, cluster.name);
+    // One journal per cluster and user, shared with the extension (either finishes the other's run).
+    const journalFile = typeof journalOpt === 'string' ? journalOpt : defaultJournalFile(cluster);
+    if (typeof journalOpt !== 'string') {
+      const warning = adoptOldJournal(journalFileFor(ctx.stateDir, cluster.name), journalFile);
+      if (warning) throw new CliFailure(warning);
+    }
     const started = Date.now();
     let interrupted = false;
     const cancellation = { isCancellationRequested: false };
@@ -92,6 +98,8 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
       includeDuplicates: args.options.has('include-duplicates'),
       // Tuning (and the fault loop, which wants several batches in flight): mails per copy batch.
       batchSize: Number(process.env.MAILGW_HA_COPY_BATCH) > 0 ? Number(process.env.MAILGW_HA_COPY_BATCH) : undefined,
+      // Tuning (the history checker, which stops gateways under running recoveries): the insertion wait.
+      confirmTimeoutMs: Number(process.env.MAILGW_HA_CONFIRM_TIMEOUT_MS) > 0 ? Number(process.env.MAILGW_HA_CONFIRM_TIMEOUT_MS) : undefined,
       cancellation,
       logger: ctx.logger,
       onProgress: ctx.json && process.env.MAILGW_HA_VERBOSE !== '1' ? undefined : (p) => process.stderr.write(`mailgw-ha: [${((Date.now() - started) / 1000).toFixed(2)} s] ${p.message}\n`),

@@ -8,6 +8,7 @@ import { findGateway, signalGateway } from '../core/gateway';
 import { normalizeMessageId } from '../core/recovery/messageId';
 import { deliveredMessageIds, describePlan, RecoveryPlan } from '../core/recovery/plan';
 import { logTail, readMessageIds, removeMails } from '../core/recovery/remote';
+import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
 import { journalFileFor, recover, RecoveryOptions, RecoveryReport } from '../core/recovery/run';
 import { parseRecoverySettings, RecoverySettings } from '../core/recovery/settings';
 import type { MailEntry, SpoolFolder } from '../core/spool/list';
@@ -61,13 +62,20 @@ function planDetail(plan: RecoveryPlan): string {
 
 async function runWithProgress(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>): Promise<RecoveryReport | undefined> {
   const settings = recoverySettings(services);
+  // The journal the CLI uses too, so that either finishes a run the other left unfinished.
+  const journalFile = defaultJournalFile(cluster);
+  const warning = adoptOldJournal(journalFileFor(journalDir(services), cluster.name), journalFile);
+  if (warning) {
+    void vscode.window.showErrorMessage(`Mail Gateway HA: ${warning}`);
+    return undefined;
+  }
   const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
     let lastPct = 0;
     return recover({
       pool: services.pool,
       cluster,
       settings,
-      journalFile: journalFileFor(journalDir(services), cluster.name),
+      journalFile,
       cancellation: token,
       logger: services.logger,
       onProgress: (p) => {
