@@ -43,6 +43,7 @@ export function reportJson(r: RecoveryReport): Record<string, unknown> {
     journal: r.journal,
     report: r.reportFile,
     plan: r.plan,
+    lockedBy: r.lockedBy ? { owner: r.lockedBy.owner ?? null, heartbeatAgeS: r.lockedBy.heartbeatAgeS ?? null, stale: r.lockedBy.stale ?? null } : undefined,
   };
 }
 
@@ -96,6 +97,9 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
       dryRun,
       // Only when the admin insists: these Message-IDs are already on (or delivered by) the primary.
       includeDuplicates: args.options.has('include-duplicates'),
+      client: 'mailgw-ha CLI',
+      // The admin saw the stale lock's owner in an earlier refusal and decided it is gone.
+      takeOverStaleLock: args.options.has('take-over-lock'),
       // Tuning (and the fault loop, which wants several batches in flight): mails per copy batch.
       batchSize: Number(process.env.MAILGW_HA_COPY_BATCH) > 0 ? Number(process.env.MAILGW_HA_COPY_BATCH) : undefined,
       // Tuning (the history checker, which stops gateways under running recoveries): the insertion wait.

@@ -85,9 +85,11 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
         progress.report({ message: p.message, increment });
       },
       onEvent: (e) => services.recoveryEvents.fire(e),
+      client: 'VS Code extension',
       ...extra,
     });
   });
+  if (report.lockedBy) return lockRefused(services, cluster, title, extra, report);
   for (const l of summaryLines(report)) (report.outcome === 'failed' ? services.logger.error : services.logger.info).call(services.logger, l);
   void vscode.commands.executeCommand('mailgwHa.refresh');
   const head = `${cluster.name}: ${report.outcome}: ${report.inserted} inserted, ${report.removed} removed from ${cluster.secondary.name}, ${report.skippedDuplicates} duplicate(s) and ${report.skippedOrphans} incomplete skipped`;
@@ -99,6 +101,20 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
     if (c === 'Open Report' && report.reportFile) void vscode.window.showTextDocument(vscode.Uri.file(report.reportFile));
   });
   return report;
+}
+
+/** Another recovery holds the cluster's lock: name it; a stale one may be taken over after a modal. */
+async function lockRefused(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, report: RecoveryReport): Promise<RecoveryReport> {
+  const message = report.errors[0]?.message ?? 'another recovery holds the lock';
+  services.logger.warn(message);
+  if (!report.lockedBy?.stale || extra.takeOverStaleLock) {
+    void vscode.window.showErrorMessage(`${cluster.name}: ${message}`);
+    return report;
+  }
+  const go = 'Take Over Lock';
+  const c = await vscode.window.showWarningMessage(`${cluster.name}: the recovery lock on ${cluster.primary.key} looks stale.`, { modal: true, detail: `${message}\n\nTake it over only if you are sure that run no longer works on this cluster (two recoveries at once can deliver mail twice).` }, go);
+  if (c !== go) return report;
+  return (await runWithProgress(services, cluster, title, { ...extra, takeOverStaleLock: true })) ?? report;
 }
 
 export function registerRecoveryCommands(services: Services): vscode.Disposable[] {

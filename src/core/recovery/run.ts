@@ -12,6 +12,7 @@ import type { Cancellation, Logger } from '../host';
 import { silentLogger } from '../host';
 import { listFolder, SpoolFolder } from '../spool/list';
 import type { ConnectionPool } from '../ssh/pool';
+import { acquireClusterLock, ClusterLockedError, describeOwner, LockInfo } from './clusterLock';
 import { insertedIds, waitForInsertion } from './confirm';
 import { acquireLock, Journal, JournalState, MailRecord, MailState, PlannedMail } from './journal';
 import { normalizeMessageId } from './messageId';
@@ -67,6 +68,10 @@ export interface RecoveryOptions {
   readonly stopAfterPlace?: boolean;
   /** Force the SFTP fallback (tests, benchmarks). */
   readonly forceSftp?: boolean;
+  /** Who runs this, for the cluster lock's owner ("mailgw-ha CLI", "VS Code extension"). */
+  readonly client?: string;
+  /** Replace the cluster lock if it is found stale (the admin decided so after seeing its owner). */
+  readonly takeOverStaleLock?: boolean;
 }
 
 export interface RecoveryReport {
@@ -91,6 +96,8 @@ export interface RecoveryReport {
   journal?: string;
   reportFile?: string;
   plan?: { move: string[]; duplicates: { id: string; reason?: string }[]; incomplete: { id: string; reason?: string }[]; ignored: { folder: string; name: string; reason: string }[] };
+  /** Set when another recovery of the cluster holds the lock on the primary (nothing was touched). */
+  lockedBy?: LockInfo;
 }
 
 /** The journal file of a cluster in a folder (cluster names may hold any character). */
@@ -134,7 +141,22 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
   const release = acquireLock(file);
   heldLocks.add(file);
   try {
-    return await new Run(opts, file).go();
+    // One recovery per cluster wherever it runs: the lock on the primary, after the local one.
+    let lost = false;
+    const cancellation = { get isCancellationRequested() { return lost || !!opts.cancellation?.isCancellationRequested; } };
+    let remote;
+    try {
+      remote = await acquireClusterLock(opts.pool.get(opts.cluster.primary), opts.cluster, opts.client ?? 'mailgw-ha', { takeOver: opts.takeOverStaleLock, onLost: () => (lost = true) });
+    } catch (e) {
+      return new Run(opts, file).refused(e as Error);
+    }
+    try {
+      const report = await new Run({ ...opts, cancellation }, file).go();
+      if (lost) report.errors.push({ message: `the recovery lock on ${opts.cluster.primary.key} was taken over by someone else while this run held it; stopped at the next safe point (the journal lets the next run finish)` });
+      return report;
+    } finally {
+      await remote.release().catch((e: Error) => opts.logger?.warn(`could not remove the recovery lock on ${opts.cluster.primary.key}: ${e.message}`));
+    }
   } finally {
     heldLocks.delete(file);
     release();
@@ -191,6 +213,20 @@ class Run {
   }
   private async fault(point: FaultPoint) {
     await this.opts.faults?.(point);
+  }
+
+  /** The report of a run that did not start: the cluster lock is held, or could not be taken. */
+  refused(e: Error): RecoveryReport {
+    const r = this.report;
+    r.outcome = 'failed';
+    r.errors.push({ message: e.message });
+    if (e instanceof ClusterLockedError) {
+      r.lockedBy = e.lock;
+      this.log.warn(`recovery ${this.cluster.name}: refused: the lock is held by ${describeOwner(e.lock.owner)}`);
+    }
+    r.durationMs = Date.now() - this.started;
+    this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'failed' });
+    return r;
   }
 
   async go(): Promise<RecoveryReport> {
@@ -497,6 +533,11 @@ class Run {
     const run = prev.run!;
     if (run.cluster !== this.cluster.name || run.spoolBase !== this.dirs.base || run.primary !== this.cluster.primary.key || run.secondary !== this.cluster.secondary.key) {
       throw new RecoveryError(`the unfinished journal ${this.file} belongs to cluster "${run.cluster}" (${run.primary} ← ${run.secondary}, ${run.spoolBase}), which the settings no longer describe the same way; restore the settings so that the run can be finished`);
+    }
+    // The staging folder named in the journal is emptied below: only ever the hidden folder this
+    // tool makes inside the primary's input/ (a damaged or foreign journal must not aim it elsewhere).
+    if (run.stage !== `${this.dirs.input}/.mailgw-ha-${run.runId}` || !/^\d{8}-\d{6}-[0-9a-f]{6}$/.test(run.runId)) {
+      throw new RecoveryError(`the unfinished journal ${this.file} names the staging folder ${JSON.stringify(run.stage)}, not the hidden folder ${this.dirs.input}/.mailgw-ha-<run> this tool makes; refusing to touch it. Check the journal (it may be damaged or not from this tool)`);
     }
     const r = this.report;
     const resumed = { finished: 0, rolledBack: 0, held: 0 };

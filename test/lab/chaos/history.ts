@@ -48,10 +48,10 @@ const WEIGHTS: Record<Exclude<StepKind, 'takeback'>, number> = {
   wait: 8,
   pause: 3,
   resume: 4,
-  partition: 3,
+  partition: 4,
   heal: 3,
   takeover: 4,
-  rotate: 3,
+  rotate: 4,
   restart: 2,
   'kill-ssh': 3,
   'recover-cli': 4,
@@ -91,7 +91,7 @@ export interface HistoryRun {
   readonly cluster: ClusterConfig;
 }
 
-type Outcome = { what: string; report?: Partial<RecoveryReport> & { errors?: { id?: string | null; message: string }[] } };
+type Outcome = { what: string; report?: Partial<Omit<RecoveryReport, 'errors' | 'lockedBy'>> & { errors?: { id?: string | null; message: string }[]; lockedBy?: { stale?: string | null } } };
 
 const CONFIRM_TIMEOUT_MS = 20_000;
 
@@ -285,9 +285,11 @@ export class History {
   }
 
   /** The core's recovery as the extension calls it (its pool, the default journal, plan confirmed). */
-  async coreRecovery(): Promise<Outcome> {
+  async coreRecovery(takeOver = false): Promise<Outcome> {
     try {
       const report = await recover({
+        client: 'chaos (core, as the extension)',
+        takeOverStaleLock: takeOver,
         pool: this.pool,
         cluster: this.cluster,
         settings: this.settings,
@@ -295,15 +297,18 @@ export class History {
         confirmPlan: async () => true,
         confirmTimeoutMs: CONFIRM_TIMEOUT_MS,
       });
-      return { what: this.describe(report, 'core'), report };
+      const what = this.describe(report, takeOver ? 'core, taking over the stale lock' : 'core');
+      // The admin reads the refusal: a lock shown as stale (its holder was killed) is taken over.
+      if (report.lockedBy?.stale && !takeOver) return { what: `${what} => ${(await this.coreRecovery(true)).what}` };
+      return { what, report };
     } catch (e) {
       return { what: `core: threw: ${(e as Error).message}` };
     }
   }
 
   /** `mailgw-ha recover --yes --json` as a child process of workstation a or b; SIGKILLed after killMs. */
-  cliRecovery(ws: 'a' | 'b', killMs?: number): Promise<Outcome> {
-    const args = [this.o.cli, 'recover', '--yes', '--json', '--settings', this.lab.settingsPath];
+  cliRecovery(ws: 'a' | 'b', killMs?: number, takeOver = false): Promise<Outcome> {
+    const args = [this.o.cli, 'recover', '--yes', '--json', '--settings', this.lab.settingsPath, ...(takeOver ? ['--take-over-lock'] : [])];
     return new Promise((resolve) => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_STATE_HOME: this.ws[ws], MAILGW_HA_CONFIRM_TIMEOUT_MS: String(CONFIRM_TIMEOUT_MS) } });
       this.children.add(child);
@@ -315,7 +320,7 @@ export class History {
       child.on('close', (code, signal) => {
         if (t) clearTimeout(t);
         this.children.delete(child);
-        const how = `CLI(${ws})`;
+        const how = `CLI(${ws}${takeOver ? ', --take-over-lock' : ''})`;
         if (signal) return resolve({ what: `${how}: killed (${signal})` });
         let report: Outcome['report'];
         try {
@@ -323,7 +328,9 @@ export class History {
         } catch {
           return resolve({ what: `${how}: exit ${code}: ${(err || out).trim().split('\n').slice(-2).join(' | ').slice(0, 300)}` });
         }
-        resolve({ what: `${this.describe(report, how)} (exit ${code})`, report });
+        const what = `${this.describe(report, how)} (exit ${code})`;
+        if (report?.lockedBy?.stale && !takeOver) void this.cliRecovery(ws, undefined, true).then((r) => resolve({ what: `${what} => ${r.what}`, report: r.report }));
+        else resolve({ what, report });
       });
     });
   }
