@@ -5,14 +5,13 @@ import * as vscode from 'vscode';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { gatewayDirs } from '../core/config';
 import { findGateway, signalGateway } from '../core/gateway';
-import { normalizeMessageId } from '../core/recovery/messageId';
-import { deliveredMessageIds, describePlan, RecoveryPlan } from '../core/recovery/plan';
-import { logTail, readMessageIds, removeMails } from '../core/recovery/remote';
+import { describeLogs, describePlan, RecoveryPlan } from '../core/recovery/plan';
+import { removeMails } from '../core/recovery/remote';
+import { decideRemoval, refuseUnit } from '../core/recovery/removalProof';
 import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
 import { journalFileFor, recover, RecoveryOptions, RecoveryReport } from '../core/recovery/run';
 import { parseRecoverySettings, RecoverySettings } from '../core/recovery/settings';
 import type { MailEntry, SpoolFolder } from '../core/spool/list';
-import { listFolder } from '../core/spool/list';
 import { summaryLines } from '../cli/recover';
 import type { Services } from '../services';
 import { pickCluster, pickUnit } from './pickUnit';
@@ -54,8 +53,11 @@ function planDetail(plan: RecoveryPlan): string {
     for (const i of items.slice(0, 8)) lines.push(`  ${i.id}${i.reason ? ` — ${i.reason}` : ''}`);
     if (items.length > 8) lines.push(`  … and ${items.length - 8} more`);
   };
-  show('Duplicates (skipped)', plan.duplicates);
+  show(`Duplicates (not moved; removed from ${plan.secondary} after the moved mails are confirmed, if proved again then)`, plan.duplicates);
+  show(`Held for a decision (left on ${plan.secondary})`, plan.held);
   show('Incomplete (skipped, reported)', plan.incomplete);
+  if (plan.warnings.length) lines.push('Warnings:', ...plan.warnings.map((w) => `  ${w}`));
+  lines.push(`Logs of ${plan.primary} searched for deliveries:`, ...describeLogs(plan).map((l) => `  ${l}`));
   lines.push('', `Each mail is copied to a hidden name in ${plan.primary}'s input/, verified (size and SHA-256), renamed into place, inserted by SIGUSR2 (PID ${plan.primaryPid}), confirmed in the log, and only then removed from ${plan.secondary}. An interruption is finished or undone by the next run.`);
   return lines.join('\n');
 }
@@ -92,7 +94,7 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
   if (report.lockedBy) return lockRefused(services, cluster, title, extra, report);
   for (const l of summaryLines(report)) (report.outcome === 'failed' ? services.logger.error : services.logger.info).call(services.logger, l);
   void vscode.commands.executeCommand('mailgwHa.refresh');
-  const head = `${cluster.name}: ${report.outcome}: ${report.inserted} inserted, ${report.removed} removed from ${cluster.secondary.name}, ${report.skippedDuplicates} duplicate(s) and ${report.skippedOrphans} incomplete skipped`;
+  const head = `${cluster.name}: ${report.outcome}: ${report.inserted} inserted, ${report.removed} removed from ${cluster.secondary.name}, ${report.skippedDuplicates} duplicate(s) (${report.removedDuplicates} removed as proved), ${report.heldForDecision} held for a decision, ${report.skippedOrphans} incomplete skipped`;
   const buttons = ['Show Log', ...(report.reportFile ? ['Open Report'] : [])];
   const show = report.outcome === 'failed' ? vscode.window.showErrorMessage : report.outcome === 'cancelled' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   const detail = report.errors.length ? ` ${report.errors.length} error(s): ${report.errors[0].message}` : '';
@@ -124,10 +126,10 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
       if (!cluster) return undefined;
       return runWithProgress(services, cluster, `Recovering stranded mail: ${cluster.name}`, {
         confirmPlan: async (plan) => {
-          if (plan.move.length === 0) return true;
+          if (plan.move.length === 0 && plan.duplicates.length === 0) return true;
           if (opts?.yes) return true; // tests and scripts that already confirmed
           const go = `Recover ${plan.move.length} Mail${plan.move.length === 1 ? '' : 's'}`;
-          const c = await vscode.window.showWarningMessage(`Recover ${plan.move.length} mail(s) from ${plan.secondary} to ${plan.primary}?`, { modal: true, detail: planDetail(plan) }, go);
+          const c = await vscode.window.showWarningMessage(`Recover ${plan.move.length} mail(s) from ${plan.secondary} to ${plan.primary}${plan.duplicates.length ? ` and remove ${plan.duplicates.length} proved duplicate(s) from ${plan.secondary}` : ''}?`, { modal: true, detail: planDetail(plan) }, go);
           return c === go;
         },
       });
@@ -190,7 +192,8 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
       }
     }),
 
-    vscode.commands.registerCommand('mailgwHa.removeMails', async (node?: unknown, nodes?: unknown, opts?: { confirmUnconfirmed?: boolean; yes?: boolean }): Promise<{ removed: string[] } | undefined> => {
+    // Only mails of the standby unit that the active primary proves it has (docs/recovery.md).
+    vscode.commands.registerCommand('mailgwHa.removeMails', async (node?: unknown, nodes?: unknown, opts?: { yes?: boolean }): Promise<{ removed: string[] } | undefined> => {
       const mails = selectedMails(node, nodes);
       if (mails.length === 0) {
         void vscode.window.showInformationMessage('Mail Gateway HA: select mails in the Clusters view first.');
@@ -202,40 +205,41 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
         void vscode.window.showErrorMessage('Remove Mails: select mails of one unit at a time.');
         return undefined;
       }
-      const other = cluster.units.find((u) => u.key !== unit.key)!;
+      const refused = refuseUnit(cluster, unit);
+      if (refused) {
+        void vscode.window.showErrorMessage(refused);
+        return undefined;
+      }
       try {
-        const confirmed = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Looking for the selected mails on ${other.key}…` }, () => confirmedOnOther(services, cluster, unit, other, mails));
-        const sure = mails.filter((m) => confirmed.get(m.mail.id));
-        const unsure = mails.filter((m) => !confirmed.get(m.mail.id));
-        const toRemove = [...sure];
-        if (sure.length) {
-          const go = `Remove ${sure.length}`;
-          const c = opts?.yes ? go : await vscode.window.showWarningMessage(`Remove ${sure.length} mail(s) from ${unit.key}?`, { modal: true, detail: `Their Message-IDs were found on ${other.key}:\n${sure.slice(0, 10).map((m) => `  ${m.mail.id}: ${confirmed.get(m.mail.id)}`).join('\n')}` }, go);
-          if (c !== go) return undefined;
+        const decision = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Looking for the selected mails on ${cluster.primary.key}…` }, () =>
+          decideRemoval(services.pool, cluster, unit, mails.map((m) => ({ id: m.mail.id, folder: m.folder })), recoverySettings(services).deliveryLogPattern),
+        );
+        const keptText = decision.kept.length ? `\n\nKept (not proved on ${cluster.primary.key}; this command never removes those):\n${decision.kept.slice(0, 10).map((m) => `  ${m.folder}/${m.id}: ${m.why}`).join('\n')}${decision.kept.length > 10 ? `\n  … and ${decision.kept.length - 10} more` : ''}` : '';
+        if (decision.removable.length === 0) {
+          void vscode.window.showWarningMessage(`${unit.key}: none of the ${mails.length} selected mail(s) is proved on the active unit ${cluster.primary.key}; nothing removed.`, { modal: true, detail: keptText.trim() });
+          return { removed: [] };
         }
-        if (unsure.length) {
-          const go = `Delete ${unsure.length} Mail${unsure.length === 1 ? '' : 's'} Not Found on ${other.name}`;
-          // Scripted calls (opts.yes) remove unconfirmed mails only with opts.confirmUnconfirmed.
-          const c = opts?.yes
-            ? opts.confirmUnconfirmed
-              ? go
-              : undefined
-            : await vscode.window.showWarningMessage(
-                `${unsure.length} selected mail(s) are NOT confirmed on ${other.key}. Deleting them may lose mail.`,
-                { modal: true, detail: `Not found there (no same Message-ID in spool/, vscan/, input/ or its delivery log):\n${unsure.slice(0, 10).map((m) => `  ${m.folder}/${m.mail.id}`).join('\n')}${unsure.length > 10 ? `\n  … and ${unsure.length - 10} more` : ''}` },
-                go,
-              );
-          if (c === go) toRemove.push(...unsure);
-        }
+        const keep = 'Keep Mails';
+        const go = `Remove ${decision.removable.length} Proved Duplicate${decision.removable.length === 1 ? '' : 's'}`;
+        // The first item is the dialog's default button: the one that changes nothing.
+        const c = opts?.yes
+          ? go
+          : await vscode.window.showWarningMessage(
+              `Remove ${decision.removable.length} mail(s) from the standby unit ${unit.key}?`,
+              { modal: true, detail: `The active unit ${cluster.primary.key} has each of them:\n${decision.removable.slice(0, 10).map((m) => `  ${m.folder}/${m.id}: ${m.why}`).join('\n')}${decision.removable.length > 10 ? `\n  … and ${decision.removable.length - 10} more` : ''}${keptText}` },
+              keep,
+              go,
+            );
+        if (c !== go) return undefined;
         const dirs = gatewayDirs(cluster);
         const byFolder = new Map<SpoolFolder, string[]>();
-        for (const m of toRemove) byFolder.set(m.folder, [...(byFolder.get(m.folder) ?? []), m.mail.id]);
+        for (const m of decision.removable) byFolder.set(m.folder, [...(byFolder.get(m.folder) ?? []), m.id]);
         const conn = services.pool.get(unit);
         for (const [folder, ids] of byFolder) await removeMails(conn, dirs[folder], ids);
-        const removed = toRemove.map((m) => m.mail.id);
-        services.logger.info(`${unit.key}: removed ${removed.length} mail(s) by name: ${removed.join(', ')}`);
+        const removed = decision.removable.map((m) => m.id);
+        for (const m of decision.removable) services.logger.info(`${unit.key}: removed ${m.folder}/${m.id} (${m.messageId}): ${m.why}`);
         void vscode.commands.executeCommand('mailgwHa.refresh');
-        if (removed.length) void vscode.window.showInformationMessage(`${unit.key}: removed ${removed.length} mail(s).`);
+        void vscode.window.showInformationMessage(`${unit.key}: removed ${removed.length} proved duplicate(s)${decision.kept.length ? `; ${decision.kept.length} not proved and kept` : ''}.`);
         return { removed };
       } catch (e) {
         services.logger.error((e as Error).message);
@@ -244,29 +248,4 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
       }
     }),
   ];
-}
-
-/** For each selected mail: where the other unit holds (or delivered) the same Message-ID, if it does. */
-async function confirmedOnOther(services: Services, cluster: ClusterConfig, unit: UnitConfig, other: UnitConfig, mails: readonly MailNodeLike[]): Promise<Map<string, string | undefined>> {
-  const dirs = gatewayDirs(cluster);
-  const conn = services.pool.get(unit);
-  const oconn = services.pool.get(other);
-  const mine = new Map<string, string | undefined>();
-  const byFolder = new Map<SpoolFolder, string[]>();
-  for (const m of mails) if (m.mail.body) byFolder.set(m.folder, [...(byFolder.get(m.folder) ?? []), m.mail.id]);
-  for (const [folder, ids] of byFolder) for (const [id, mid] of await readMessageIds(conn, dirs[folder], ids)) mine.set(id, mid);
-  const where = new Map<string, string>();
-  for (const folder of ['spool', 'vscan', 'input'] as const) {
-    const l = await listFolder(oconn, cluster, folder);
-    const mids = await readMessageIds(oconn, dirs[folder], l.mails.filter((m) => m.body).map((m) => m.id));
-    for (const [id, mid] of mids) if (mid) where.set(normalizeMessageId(mid), `in ${folder}/ as ${id}`);
-  }
-  const delivered = deliveredMessageIds(await logTail(oconn, cluster.logFile, 16 * 1024 * 1024), recoverySettings(services).deliveryLogPattern);
-  const out = new Map<string, string | undefined>();
-  for (const m of mails) {
-    const mid = mine.get(m.mail.id);
-    const key = mid ? normalizeMessageId(mid) : undefined;
-    out.set(m.mail.id, key ? (where.get(key) ?? (delivered.has(key) ? 'delivered (log)' : undefined)) : undefined);
-  }
-  return out;
 }

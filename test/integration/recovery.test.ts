@@ -13,7 +13,7 @@ describe('recovery (lab)', function () {
     await lab().reset();
   });
 
-  it('moves spool and vscan mail exactly once, skips duplicates, leaves orphans, reports everything', async () => {
+  it('moves spool and vscan mail exactly once, removes proved duplicates, leaves orphans, reports everything', async () => {
     const m = lab().strand({ mails: 30, vscan: 6, duplicates: 4, orphans: 3, bigMb: 20 });
     const journal = tempJournal();
     const r = await runRecovery(journal);
@@ -24,10 +24,16 @@ describe('recovery (lab)', function () {
     assert.strictEqual(r.skippedOrphans, 3);
     assert.strictEqual(r.method, 'tar');
     await assertExactlyOnce(m);
-    // Orphans untouched and reported; duplicates left on the secondary, not re-delivered.
+    // Orphans untouched and reported; duplicates, proved on the primary, removed from the secondary.
     for (const name of m.orphans) assert.ok(fs.existsSync(path.join(lab().hostPath('secondary', 'spool'), name)), `orphan ${name} kept`);
     assert.deepStrictEqual(r.plan!.incomplete.map((i) => i.id).sort(), m.orphans.map((n) => n.replace(/\.(body|env)$/, '')).sort());
-    for (const id of m.duplicates) assert.ok(mailIds('spool', 'secondary').has(id), `duplicate ${id} left alone`);
+    assert.strictEqual(r.removedDuplicates, 4);
+    assert.deepStrictEqual(r.duplicatesRemoved!.map((d) => d.id).sort(), [...m.duplicates].sort());
+    for (const d of r.duplicatesRemoved!) assert.match(d.proof, /already in the primary's spool\/ as |already delivered by the primary \(.*, line \d+\)/);
+    for (const id of m.duplicates) assert.ok(!mailIds('spool', 'secondary').has(id), `duplicate ${id} removed`);
+    assert.deepStrictEqual([...mailIds('spool', 'secondary')].sort(), m.orphans.map((n) => n.replace(/\.(body|env)$/, '')).sort(), 'the secondary keeps only the incomplete halves');
+    assert.match(r.standbyLeft!, /keeps 3 incomplete, 0 held for a decision/);
+    assert.ok(r.plan!.logs.some((l) => /srv_box1_mailgw\.log: searched/.test(l)), r.plan!.logs.join('\n'));
     // Journal archived with an end record; the report file holds the same counts.
     assert.ok(r.journal && /\.done\.jsonl$/.test(r.journal));
     const st = Journal.read(r.journal)!;
@@ -123,7 +129,9 @@ describe('recovery (lab)', function () {
     assert.strictEqual(r.inserted, 4);
     assert.strictEqual(r.skippedDuplicates, 1);
     assert.strictEqual(r.rolledBack, 1);
-    assert.ok(mailIds('spool', 'secondary').has(x), 'the original stays on the secondary');
+    // Taken back, then removed from the secondary as a duplicate: the primary holds it.
+    assert.deepStrictEqual(r.duplicatesRemoved!.map((d) => [d.id, d.proof]), [[x, "already in the primary's spool/ as 11111-22222-33333"]]);
+    assert.ok(!mailIds('spool', 'secondary').has(x), 'the duplicate left the secondary');
     assert.deepStrictEqual(fs.readdirSync(lab().hostPath('primary', 'input')), []);
     lab().resumeDelivery('primary');
     await new Promise((res) => setTimeout(res, 3000));

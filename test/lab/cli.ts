@@ -13,7 +13,7 @@ const USAGE = `usage: npm run lab -- <verb> [options]      (state folder: --stat
   exec UNIT -- CMD...          UNIT: primary | secondary | fw-a | fw-b
   takeover | takeback
   partition | heal             cut / restore the HA sync path (failed syncs queue in sync.tlog)
-  rotate UNIT
+  rotate UNIT [--gzip]          set the current log aside (compressed with --gzip) and start a new one
   reset`;
 
 class UsageError extends Error {}
@@ -25,7 +25,7 @@ interface Parsed {
   rest: string[];
 }
 
-const BOOLEAN_FLAGS = new Set(['json']);
+const BOOLEAN_FLAGS = new Set(['json', 'gzip']);
 
 function parse(argv: string[]): Parsed {
   const [verb, ...args] = argv;
@@ -200,8 +200,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'rotate': {
-      allow(p, [], 1);
-      const aside = await Lab.attach(stateDir).rotate(unitArg(p));
+      allow(p, ['gzip'], 1);
+      const aside = await Lab.attach(stateDir).rotate(unitArg(p), { gzip: p.flags.get('gzip') === true });
       console.log(`rotated: old log kept as ${aside}`);
       return 0;
     }

@@ -4,6 +4,7 @@
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
+import * as zlib from 'zlib';
 import { countMails, makeMail, Parts, writeMail } from './mail';
 import { innerPid, isListening, mountsMentioning, procInfo, processesMentioning, signalIfSame, wildcardListener } from './procfs';
 import { accountFiles, ensureKey, knownHostsName, newPassword, passwordHash, publicKey, sshConfig, sshdConfig } from './sshd';
@@ -305,8 +306,11 @@ export class Lab {
       if (isListening(a, port)) throw new Error(`lab: ${a}:${port} is already in use (another lab? stop it with \`npm run lab -- down\` in its folder)`);
     }
     this.portValue = port;
+    // A new lab starts healed: a partition of an earlier lab in this folder does not carry over.
+    this.heal();
     const units = (this.unitObjs = this.makeUnits(port));
     this.writeFiles(units);
+    for (const u of units) seedLogHistory(u);
     const records: Record<string, UnitRecord> = {};
     try {
       await Promise.all(units.map(async (u) => (records[u.name] = await u.start())));
@@ -566,8 +570,12 @@ export class Lab {
     await this.startGateway('primary');
   }
 
-  /** Rotate a unit's log (SIGHUP to its gateway, or done from outside if none runs). Returns the host path of the file set aside. */
-  async rotate(ref: UnitRef | string): Promise<string> {
+  /**
+   * Rotate a unit's log (SIGHUP to its gateway, or done from outside if none runs). Returns the host
+   * path of the file set aside; with `gzip`, that file is then compressed to "<name>.gz" (as
+   * logrotate's compress does) and the .gz path is returned.
+   */
+  async rotate(ref: UnitRef | string, opts: { gzip?: boolean } = {}): Promise<string> {
     const u = this.running(ref);
     const logs = u.hostPath('logs');
     const base = path.basename(u.logFile);
@@ -586,7 +594,14 @@ export class Lab {
     }
     const name = await waitFor(`the log of ${u.name} to be rotated`, () => archives().find((n) => !before.has(n)), 5000);
     await waitFor(`a new log on ${u.name}`, () => fs.existsSync(u.hostLogFile), 2000);
-    return path.join(logs, name);
+    const aside = path.join(logs, name);
+    if (!opts.gzip) return aside;
+    const st = fs.statSync(aside);
+    fs.writeFileSync(`${aside}.gz.tmp`, zlib.gzipSync(fs.readFileSync(aside)));
+    fs.utimesSync(`${aside}.gz.tmp`, st.atime, st.mtime);
+    fs.renameSync(`${aside}.gz.tmp`, `${aside}.gz`);
+    fs.rmSync(aside);
+    return `${aside}.gz`;
   }
 
   /** Kill every per-connection sshd on a unit (not the listener): a dropped connection. Returns how many. */
@@ -633,10 +648,30 @@ export class Lab {
       // A recovery's lock on the unit (beside spool/vscan/input).
       const base = path.dirname(u.hostPath('spool'));
       for (const n of fs.readdirSync(base)) if (n.startsWith('.mailgw-ha')) fs.rmSync(path.join(base, n), { recursive: true, force: true });
+      seedLogHistory(u);
     }
     this.heal();
     await units[0].startGateway(this.linkPath);
   }
+}
+
+/**
+ * A box's logs reach back further than the lab: one rotated file whose lines start a day ago, so
+ * that the recovery's delivered-mail proof sees logs covering the (back-dated) stranded mails.
+ */
+function seedLogHistory(u: Unit): void {
+  const logs = u.hostPath('logs');
+  fs.mkdirSync(logs, { recursive: true });
+  const t = new Date(Date.now() - 24 * 3600_000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const stamp = (d: Date) => `${d.getUTCFullYear()} ${pad(d.getUTCMonth() + 1)} ${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +00:00`;
+  const end = new Date(Date.now() - 60_000);
+  const name = `${path.basename(u.hostLogFile)}.${end.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
+  const file = path.join(logs, name);
+  fs.writeFileSync(file, `${stamp(t)} Info     SERVICE gateway started (pid=1)
+${stamp(end)} Info     SERVICE log rotated
+`);
+  fs.utimesSync(file, end, end);
 }
 
 function emptyFolder(dir: string): void {

@@ -60,7 +60,7 @@ describe('lab: recovery', function () {
     const mids = picked.map((n) => m.messageIds[n.mail.id]);
     await deliveredOnce(mids);
     // All four selected: three are confirmed on the primary (delivered), the fourth is not and stays.
-    const removed = await vscode.commands.executeCommand<{ removed: string[] }>('mailgwHa.removeMails', nodes[0], nodes, { yes: true, confirmUnconfirmed: false });
+    const removed = await vscode.commands.executeCommand<{ removed: string[] }>('mailgwHa.removeMails', nodes[0], nodes, { yes: true });
     assert.deepStrictEqual(removed?.removed.sort(), picked.map((n) => n.mail.id).sort());
     const left = await listFolder(api.services.pool.get(cluster.secondary), cluster, 'spool');
     assert.deepStrictEqual(left.mails.map((x) => x.id), [nodes[3].mail.id]);

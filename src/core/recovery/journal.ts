@@ -32,6 +32,8 @@ export type JournalRecord =
   | { t: 'plan'; mails: PlannedMail[] }
   | { t: 'state'; ids: string[]; state: MailState; at: string; sha?: Record<string, { body: string; env: string }>; newIds?: Record<string, string>; message?: string }
   | { t: 'signal'; phase: 'before' | 'after'; ids: string[]; mark: { inode: string; size: number }; pid?: number; command?: string; at: string }
+  | { t: 'duplicates'; phase: 'removing'; mails: { id: string; folder: SpoolFolder; messageId: string; proof: string }[]; at: string }
+  | { t: 'duplicates'; phase: 'removed'; ids: string[]; at: string }
   | { t: 'end'; outcome: 'done' | 'failed' | 'cancelled'; at: string; message?: string };
 
 export interface MailRecord extends PlannedMail {

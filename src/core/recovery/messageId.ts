@@ -1,28 +1,76 @@
-// A small, strict Message-ID reader for the first KB of a mail body: only the header block is
-// looked at, folded lines are unfolded, and only a single well-formed `<left@right>` is accepted.
-// Anything else reads as "no Message-ID" (such mails are compared by nothing and always moved).
+// The recovery's Message-ID rule. Only the header block (up to the first empty line) is looked at,
+// folded lines are unfolded, and a mail counts as having Message-ID X only if its header names X and
+// nothing else: exactly one well-formed `<left@right>` value (the same value repeated is accepted).
+// Anything else (none, two different ones, a malformed one, a header block cut before its end) is
+// reported as such; the plan holds those mails for a decision instead of guessing either way.
+// (message/headers.ts reads the first Message-ID leniently for display; it is not used for proofs.)
 
-/** How much of each .body is read to find its Message-ID. */
+/** Never read more than this of a .body looking for the end of its header block. */
+export const HEADER_CAP_BYTES = 256 * 1024;
+/** Kept for readers that only show a Message-ID (not used for proofs). */
 export const HEADER_BYTES = 8192;
 
 const MESSAGE_ID = /^<[\x21-\x3b\x3d\x3f-\x7e]{1,900}>$/; // printable ASCII without '<', '>' and spaces
 
-export function readMessageId(head: Buffer): string | undefined {
-  const text = head.toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  // Without the blank line the header block may go past what was read: the Message-ID may still be
-  // complete if its line (and its folds) ended before the cut, so drop only the last, partial line.
-  const block = end >= 0 ? text.slice(0, end) : text.slice(0, Math.max(0, text.lastIndexOf('\n')));
+export type MessageIdResult =
+  | { readonly kind: 'ok'; readonly id: string }
+  /** The complete header block has no Message-ID header. */
+  | { readonly kind: 'none' }
+  /** Two or more Message-ID headers with different values. */
+  | { readonly kind: 'conflict'; readonly ids: readonly string[] }
+  /** A Message-ID header whose value is not one `<left@right>`. */
+  | { readonly kind: 'malformed'; readonly value: string }
+  /** The header block goes past what could be read (HEADER_CAP_BYTES) without a usable answer. */
+  | { readonly kind: 'truncated' }
+  /** The .body could not be read (gone, unreadable, a link). */
+  | { readonly kind: 'unreadable' };
+
+/**
+ * The Message-ID of a header block. `complete` says whether `head` holds the whole header block (it
+ * ends with an empty line, or it is the whole file); if not, the last, possibly cut line is dropped
+ * and a result that a later line could change (none, or one id) is reported as truncated.
+ */
+export function messageIdOf(head: Buffer | string, complete: boolean): MessageIdResult {
+  const text = typeof head === 'string' ? head : head.toString('latin1');
+  const end = text.search(/(^|\n)\r?\n/);
+  const whole = end >= 0 || complete;
+  const block = (end >= 0 ? text.slice(0, end) : complete ? text : text.slice(0, Math.max(0, text.lastIndexOf('\n')))).replace(/\r$/, '');
   const unfolded = block.replace(/\r?\n[ \t]+/g, ' ');
-  let found: string | undefined;
+  const values: string[] = [];
   for (const line of unfolded.split(/\r?\n/)) {
     const m = /^message-id[ \t]*:[ \t]*(.*?)[ \t]*$/i.exec(line);
-    if (!m) continue;
-    if (found !== undefined) return undefined; // two Message-ID headers: ambiguous, trust neither
-    if (!MESSAGE_ID.test(m[1])) return undefined;
-    found = m[1];
+    if (m) values.push(m[1]);
   }
-  return found;
+  const bad = values.find((v) => !MESSAGE_ID.test(v));
+  if (bad !== undefined) return { kind: 'malformed', value: bad.slice(0, 200) };
+  const distinct = [...new Set(values)];
+  if (distinct.length > 1) return { kind: 'conflict', ids: distinct };
+  if (!whole) return { kind: 'truncated' };
+  return distinct.length === 1 ? { kind: 'ok', id: distinct[0] } : { kind: 'none' };
+}
+
+/** Why a mail without a usable Message-ID cannot be compared, for the plan. */
+export function describeMessageIdProblem(r: MessageIdResult): string {
+  switch (r.kind) {
+    case 'ok':
+      return '';
+    case 'none':
+      return 'its complete header block has no Message-ID, so it cannot be proved not to be delivered already';
+    case 'conflict':
+      return `its header block has ${r.ids.length} different Message-IDs (${r.ids.slice(0, 3).join(', ')}), so which mail it is cannot be proved`;
+    case 'malformed':
+      return `its Message-ID header is not one <left@right> value (${JSON.stringify(r.value.slice(0, 80))}), so it cannot be compared`;
+    case 'truncated':
+      return `its header block is longer than ${HEADER_CAP_BYTES / 1024} KB without a usable Message-ID, so it cannot be compared`;
+    case 'unreadable':
+      return 'its .body could not be read';
+  }
+}
+
+/** The strict Message-ID of a mail's first bytes, or undefined for anything but exactly one. */
+export function readMessageId(head: Buffer): string | undefined {
+  const r = messageIdOf(head, false);
+  return r.kind === 'ok' ? r.id : undefined;
 }
 
 /** A Message-ID as compared: the local part is case sensitive, the domain is not. */

@@ -5,10 +5,29 @@ import { gatewayDirs } from '../config';
 import { findGateway } from '../gateway';
 import type { ConnectionPool } from '../ssh/pool';
 import { FolderListing, IgnoredEntry, listFolder, MailEntry, SpoolFolder } from '../spool/list';
-import { normalizeMessageId } from './messageId';
-import { logTail, readMessageIds, RecoveryError } from './remote';
+import { DELIVERY_SEARCH_MARGIN_MS, LogFileInfo, LogSearch, searchDeliveryLogs, unprovable } from './deliveryLogs';
+import { describeMessageIdProblem, MessageIdResult, normalizeMessageId } from './messageId';
+import { readMessageIdResults, RecoveryError } from './remote';
 
-export type Classification = 'move' | 'duplicate' | 'incomplete';
+export type Classification = 'move' | 'duplicate' | 'incomplete' | 'held';
+
+/** Why a mail counts as already on or delivered by the active unit. */
+export type DuplicateProof =
+  | { readonly kind: 'folder'; readonly folder: SpoolFolder; readonly id: string }
+  | { readonly kind: 'log'; readonly file: string; readonly line: number }
+  | { readonly kind: 'secondary'; readonly id: string; readonly sameId?: boolean };
+
+export function describeProof(p: DuplicateProof | undefined): string {
+  if (!p) return '';
+  switch (p.kind) {
+    case 'folder':
+      return `already in the primary's ${p.folder}/ as ${p.id}`;
+    case 'log':
+      return `already delivered by the primary (${p.file}, line ${p.line})`;
+    case 'secondary':
+      return p.sameId ? `id ${p.id} also in another folder of the secondary` : `same Message-ID as ${p.id} on the secondary`;
+  }
+}
 
 export interface PlanMail {
   readonly id: string;
@@ -16,9 +35,13 @@ export interface PlanMail {
   readonly messageId?: string;
   readonly bodySize: number;
   readonly envSize: number;
+  /** Oldest mtime of its files on the secondary. */
+  readonly mtimeMs: number;
   readonly classification: Classification;
-  /** Why a mail is a duplicate or incomplete, for the user. */
+  /** Why a mail is a duplicate, incomplete or held, for the user. */
   readonly reason?: string;
+  /** For a duplicate: what shows the active unit has it. */
+  readonly proof?: DuplicateProof;
 }
 
 export interface RecoveryPlan {
@@ -31,6 +54,12 @@ export interface RecoveryPlan {
   readonly move: readonly PlanMail[];
   readonly duplicates: readonly PlanMail[];
   readonly incomplete: readonly PlanMail[];
+  /** Mails that can be proved neither delivered nor undelivered: left alone for a decision. */
+  readonly held: readonly PlanMail[];
+  /** The primary's log files: which were searched for deliveries, and from when they cover. */
+  readonly logs: { readonly files: readonly LogFileInfo[]; readonly coverageFromMs?: number };
+  /** What the plan could not check as it should (a pattern that matches nothing, missing logs). */
+  readonly warnings: readonly string[];
   /** Entries on the secondary that are not mails we would touch (unsafe names, links, temp files). */
   readonly ignored: readonly (IgnoredEntry & { folder: SpoolFolder })[];
   readonly moveBytes: number;
@@ -41,8 +70,8 @@ export interface PlanOptions {
   readonly folders?: readonly SpoolFolder[];
   /** How the primary's log names delivered mails (named group `messageId`). */
   readonly deliveryLogPattern: RegExp;
-  /** How much of the primary's log tail is searched for deliveries (default 16 MB). */
-  readonly deliveryLogBytes?: number;
+  /** How far before a mail's time its delivery is looked for (default DELIVERY_SEARCH_MARGIN_MS). */
+  readonly marginMs?: number;
   /** Move duplicates too (the user insists). */
   readonly includeDuplicates?: boolean;
   /** Ids left alone (held by an earlier run for a manual check). */
@@ -67,43 +96,45 @@ export async function checkPair(pool: ConnectionPool, cluster: ClusterConfig): P
   return { primaryPid: pg.pids[0] };
 }
 
-/** Message-IDs the primary's log says it delivered (from its tail). */
-export function deliveredMessageIds(logText: string, pattern: RegExp): Set<string> {
-  const out = new Set<string>();
-  const re = new RegExp(pattern.source, pattern.flags.replace('g', ''));
-  for (const line of logText.split('\n')) {
-    const m = re.exec(line);
-    const mid = m?.groups?.messageId;
-    if (mid) out.add(normalizeMessageId(mid));
-  }
-  return out;
+export interface PrimaryEvidence {
+  /** Normalized Message-ID -> the mail on the primary that carries it (and only it). */
+  readonly present: ReadonlyMap<string, { folder: SpoolFolder; id: string }>;
+  /** Normalized Message-IDs carried by a primary mail among other Message-IDs: not a proof either way. */
+  readonly ambiguous: ReadonlyMap<string, string>;
+  readonly logs: LogSearch;
+}
+
+export interface Candidate {
+  readonly messageId: string;
+  /** The mail's time on the secondary: its delivery is looked for from this minus the margin. */
+  readonly timeMs: number;
 }
 
 /**
- * Message-IDs the primary holds in the given folders or has delivered (its log tail). The log is
- * read after the folders, and again if a mail vanished while its Message-ID was being read: a
- * mail delivered meanwhile is then in the log, so it is never missed both ways.
+ * What the primary holds in `folders` and what its logs show delivered, for the candidates. The logs
+ * are searched after the folders were read (and a moment later if a mail vanished meanwhile), so a
+ * mail delivered while we look is seen one way or the other.
  */
-export async function primaryMessageIds(pool: ConnectionPool, cluster: ClusterConfig, folders: readonly SpoolFolder[], pattern: RegExp, logBytes = 16 * 1024 * 1024): Promise<Map<string, string>> {
+export async function primaryEvidence(pool: ConnectionPool, cluster: ClusterConfig, folders: readonly SpoolFolder[], candidates: readonly Candidate[], pattern: RegExp, marginMs = DELIVERY_SEARCH_MARGIN_MS): Promise<PrimaryEvidence> {
   const pc = pool.get(cluster.primary);
   const dirs = gatewayDirs(cluster);
   const listings = await Promise.all(folders.map((f) => listFolder(pc, cluster, f)));
-  const mids = await Promise.all(listings.map((l) => readMessageIds(pc, dirs[l.folder], l.mails.filter((m) => m.complete).map((m) => m.id))));
-  const out = new Map<string, string>();
+  const mids = await Promise.all(listings.map((l) => readMessageIdResults(pc, dirs[l.folder], l.mails.filter((m) => m.complete).map((m) => m.id))));
+  const present = new Map<string, { folder: SpoolFolder; id: string }>();
+  const ambiguous = new Map<string, string>();
   let vanished = false;
   listings.forEach((l, i) => {
-    for (const [, mid] of mids[i]) {
-      if (mid) out.set(normalizeMessageId(mid), `already in the primary's ${l.folder}/`);
-      else vanished = true;
+    for (const [id, r] of mids[i]) {
+      if (r.kind === 'ok') present.set(normalizeMessageId(r.id), { folder: l.folder, id });
+      else if (r.kind === 'conflict') for (const x of r.ids) ambiguous.set(normalizeMessageId(x), `the primary's ${l.folder}/${id} carries this Message-ID among others (${r.ids.length} different ones)`);
+      else if (r.kind === 'unreadable') vanished = true;
     }
   });
-  let text = await logTail(pc, cluster.logFile, logBytes);
-  if (vanished) {
-    await new Promise((r) => setTimeout(r, 300));
-    text = await logTail(pc, cluster.logFile, logBytes);
-  }
-  for (const mid of deliveredMessageIds(text, pattern)) if (!out.has(mid)) out.set(mid, 'already delivered by the primary (its log)');
-  return out;
+  for (const k of present.keys()) ambiguous.delete(k);
+  if (vanished) await new Promise((r) => setTimeout(r, 300));
+  const oldest = candidates.reduce((t, c) => Math.min(t, c.timeMs), Date.now());
+  const logs = await searchDeliveryLogs(pc, cluster.logFile, candidates.map((c) => c.messageId), { sinceMs: oldest - marginMs, pattern });
+  return { present, ambiguous, logs };
 }
 
 export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, options: PlanOptions): Promise<RecoveryPlan> {
@@ -111,13 +142,19 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
   const folders = options.folders ?? ['spool', 'vscan'];
   const sc = pool.get(cluster.secondary);
   const dirs = gatewayDirs(cluster);
+  const marginMs = options.marginMs ?? DELIVERY_SEARCH_MARGIN_MS;
 
-  const [secondaryListings, onPrimary] = await Promise.all([
-    Promise.all(folders.map((f) => listFolder(sc, cluster, f))),
-    primaryMessageIds(pool, cluster, ['spool', 'input'], options.deliveryLogPattern, options.deliveryLogBytes),
-  ]);
+  const secondaryListings = await Promise.all(folders.map((f) => listFolder(sc, cluster, f)));
   const complete = (l: FolderListing) => l.mails.filter((m) => m.complete && !options.exclude?.has(m.id));
-  const secondaryMids = await Promise.all(secondaryListings.map((l) => readMessageIds(sc, dirs[l.folder], complete(l).map((m) => m.id))));
+  const secondaryMids = await Promise.all(secondaryListings.map((l) => readMessageIdResults(sc, dirs[l.folder], complete(l).map((m) => m.id))));
+  const candidates: Candidate[] = [];
+  secondaryListings.forEach((l, i) => {
+    for (const m of complete(l)) {
+      const r = secondaryMids[i].get(m.id);
+      if (r?.kind === 'ok') candidates.push({ messageId: r.id, timeMs: m.mtimeMs });
+    }
+  });
+  const onPrimary = await primaryEvidence(pool, cluster, ['spool', 'vscan', 'input'], candidates, options.deliveryLogPattern, marginMs);
 
   const mails: PlanMail[] = [];
   const ignored: (IgnoredEntry & { folder: SpoolFolder })[] = [];
@@ -127,22 +164,32 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
     for (const e of l.ignored) ignored.push({ ...e, folder: l.folder });
     for (const m of l.mails) {
       if (options.exclude?.has(m.id)) continue;
-      mails.push(classify(m, secondaryMids[i].get(m.id)));
+      mails.push(classify(m, secondaryMids[i].get(m.id) ?? { kind: 'unreadable' }));
     }
   });
 
-  function classify(m: MailEntry, messageId: string | undefined): PlanMail {
-    const base = { id: m.id, folder: m.folder, messageId, bodySize: m.body?.size ?? 0, envSize: m.env?.size ?? 0 };
+  function classify(m: MailEntry, mid: MessageIdResult): PlanMail {
+    const base = { id: m.id, folder: m.folder, messageId: mid.kind === 'ok' ? mid.id : undefined, bodySize: m.body?.size ?? 0, envSize: m.env?.size ?? 0, mtimeMs: m.mtimeMs };
     if (!m.complete) return { ...base, classification: 'incomplete', reason: m.body ? 'no .env' : 'no .body' };
     // The same id in two folders of the secondary: input/ would get one name twice. Move the first.
-    if (seenIds.has(m.id)) return { ...base, classification: 'duplicate', reason: `id ${m.id} also in another folder of the secondary` };
+    if (seenIds.has(m.id)) return { ...base, classification: 'duplicate', reason: describeProof({ kind: 'secondary', id: m.id, sameId: true }), proof: { kind: 'secondary', id: m.id, sameId: true } };
     seenIds.add(m.id);
-    if (messageId) {
-      const key = normalizeMessageId(messageId);
-      const dup = onPrimary.get(key) ?? (seen.has(key) ? `same Message-ID as ${seen.get(key)} on the secondary` : undefined);
-      if (dup && !options.includeDuplicates) return { ...base, classification: 'duplicate', reason: dup };
-      seen.set(key, m.id);
+    if (mid.kind !== 'ok') return { ...base, classification: 'held', reason: describeMessageIdProblem(mid) };
+    const key = normalizeMessageId(mid.id);
+    const inFolder = onPrimary.present.get(key);
+    const proof: DuplicateProof | undefined = inFolder
+      ? { kind: 'folder', ...inFolder }
+      : onPrimary.logs.delivered.has(key)
+        ? { kind: 'log', ...onPrimary.logs.delivered.get(key)! }
+        : seen.has(key)
+          ? { kind: 'secondary', id: seen.get(key)! }
+          : undefined;
+    if (proof && !options.includeDuplicates) return { ...base, classification: 'duplicate', reason: describeProof(proof), proof };
+    if (!proof) {
+      const why = onPrimary.ambiguous.get(key) ?? unprovable(onPrimary.logs, key, m.mtimeMs, marginMs);
+      if (why) return { ...base, classification: 'held', reason: why };
     }
+    seen.set(key, m.id);
     return { ...base, classification: 'move' };
   }
 
@@ -157,6 +204,9 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
     move,
     duplicates: mails.filter((m) => m.classification === 'duplicate'),
     incomplete: mails.filter((m) => m.classification === 'incomplete'),
+    held: mails.filter((m) => m.classification === 'held'),
+    logs: { files: onPrimary.logs.files, coverageFromMs: onPrimary.logs.coverageFromMs },
+    warnings: onPrimary.logs.warnings,
     ignored,
     moveBytes: move.reduce((s, m) => s + m.bodySize + m.envSize, 0),
   };
@@ -167,7 +217,13 @@ export function describePlan(plan: RecoveryPlan): string {
   const mb = (plan.moveBytes / 1024 / 1024).toFixed(1);
   const parts = [`${plan.move.length} mail(s) to move (${mb} MB) from ${plan.secondary} to ${plan.primary}`];
   if (plan.duplicates.length) parts.push(`${plan.duplicates.length} duplicate(s) skipped (already on or delivered by the primary)`);
+  if (plan.held.length) parts.push(`${plan.held.length} mail(s) held for a decision (cannot be proved delivered or not)`);
   if (plan.incomplete.length) parts.push(`${plan.incomplete.length} incomplete mail(s) skipped and reported`);
   if (plan.ignored.length) parts.push(`${plan.ignored.length} other entr${plan.ignored.length === 1 ? 'y' : 'ies'} ignored (unsafe names, links, temporary files)`);
   return parts.join('; ');
+}
+
+/** The primary's log files as the plan searched them, one line each. */
+export function describeLogs(plan: RecoveryPlan): string[] {
+  return plan.logs.files.map((f) => `${f.path}${f.compression === 'gz' ? ' (gzip)' : ''}: ${f.searched ? 'searched' : f.unreadable ? 'NOT READABLE' : 'not needed (ended before the oldest stranded mail)'}, ${f.size} bytes, ${f.firstLineMs ? `from ${new Date(f.firstLineMs).toISOString()} ` : ''}to ${new Date(f.mtimeMs).toISOString()}`);
 }

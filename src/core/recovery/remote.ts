@@ -5,7 +5,7 @@ import { isSafeAbsolutePath, isSafeMailId } from '../names';
 import { readHead } from '../message/read';
 import type { UnitConnection } from '../ssh/connection';
 import { SshError } from '../ssh/errors';
-import { HEADER_BYTES, readMessageId } from './messageId';
+import { HEADER_CAP_BYTES, messageIdOf, MessageIdResult } from './messageId';
 
 export class RecoveryError extends Error {}
 
@@ -173,25 +173,103 @@ export async function logTail(conn: UnitConnection, logFile: string, bytes: numb
   return run(conn, `reading ${logFile}`, `[ -f "$1" ] || exit 0; tail -c "$2" -- "$1"`, [checkDir(logFile), String(bytes)], '');
 }
 
-// ---- Message-IDs over SFTP ------------------------------------------------------------------------
+// ---- Message-IDs from the complete header block --------------------------------------------------
 
-/** Reads the first HEADER_BYTES of each "<dir>/<id>.body" (many requests in flight) and its Message-ID. */
-export async function readMessageIds(conn: UnitConnection, dir: string, ids: readonly string[], inFlight = 32): Promise<Map<string, string | undefined>> {
+// $1 folder, $2 cap in bytes; stdin: ids. For each "<id>.body" that is a regular file (never a
+// link): "H <id>", its header lines each prefixed by "|" (up to and including the first empty line,
+// at most $2 bytes), then "E <id> blank|eof|cap|err". Others: "X <id>". One awk for all files.
+const HEADERS_SCRIPT = `cd -- "$1" || exit 3
+while IFS= read -r id; do
+  if [ -L "$id.body" ] || [ ! -f "$id.body" ]; then echo "X $id"; else printf '%s\\n' "$id"; fi
+done | LC_ALL=C awk -v cap="$2" '
+/^X / { print; next }
+{ id = $0; f = id ".body"; n = 0; st = "eof"; print "H " id
+  while ((r = (getline line < f)) > 0) {
+    n += length(line) + 1
+    if (n > cap) { st = "cap"; break }
+    print "|" line
+    if (line ~ /^\\r?$/) { st = "blank"; break }
+  }
+  if (r < 0) st = "err"
+  close(f)
+  print "E " id " " st
+}'`;
+
+/** Ids per header-reading command (bounds one command's output to ids x HEADER_CAP_BYTES). */
+const HEADER_BATCH = 200;
+
+/** Parses HEADERS_SCRIPT's output into a result per id. */
+export function parseHeaderOutput(text: string): Map<string, MessageIdResult> {
+  const out = new Map<string, MessageIdResult>();
+  let id: string | undefined;
+  let lines: string[] = [];
+  for (const line of text.split('\n')) {
+    if (id !== undefined && line.startsWith('|')) {
+      lines.push(line.slice(1));
+      continue;
+    }
+    const h = /^H (\S+)$/.exec(line);
+    if (h) {
+      id = h[1];
+      lines = [];
+      continue;
+    }
+    const e = /^E (\S+) (blank|eof|cap|err)$/.exec(line);
+    if (e && e[1] === id) {
+      const head = lines.join('\n') + (e[2] === 'blank' ? '\n' : '');
+      out.set(id, e[2] === 'err' ? { kind: 'unreadable' } : messageIdOf(head, e[2] !== 'cap'));
+      id = undefined;
+      continue;
+    }
+    const x = /^X (\S+)$/.exec(line);
+    if (x) out.set(x[1], { kind: 'unreadable' });
+  }
+  return out;
+}
+
+/**
+ * The Message-ID of each "<dir>/<id>.body" from its complete header block (up to HEADER_CAP_BYTES),
+ * read on the unit by one command per batch of ids; over SFTP if the unit has no awk.
+ */
+export async function readMessageIdResults(conn: UnitConnection, dir: string, ids: readonly string[]): Promise<Map<string, MessageIdResult>> {
   checkDir(dir);
   checkIds(ids);
-  const out = new Map<string, string | undefined>();
+  const out = new Map<string, MessageIdResult>();
+  for (let i = 0; i < ids.length; i += HEADER_BATCH) {
+    const batch = ids.slice(i, i + HEADER_BATCH);
+    const r = await conn.execScript(HEADERS_SCRIPT, [dir, String(HEADER_CAP_BYTES)], { stdin: checkIds(batch), timeoutMs: 120_000 });
+    if (r.code === 127 || (r.code !== 0 && /awk/.test(r.stderr))) {
+      for (const [id, res] of await readMessageIdsSftp(conn, dir, batch)) out.set(id, res);
+      continue;
+    }
+    if (r.code !== 0) throw new RecoveryError(`${conn.address.label}: reading the headers of mails in ${dir} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join('; ')}`);
+    const parsed = parseHeaderOutput(r.stdout.toString('latin1'));
+    for (const id of batch) out.set(id, parsed.get(id) ?? { kind: 'unreadable' });
+  }
+  return out;
+}
+
+/** The same over SFTP (many requests in flight), for units without awk. */
+async function readMessageIdsSftp(conn: UnitConnection, dir: string, ids: readonly string[], inFlight = 32): Promise<Map<string, MessageIdResult>> {
+  const out = new Map<string, MessageIdResult>();
   let next = 0;
   const worker = async () => {
     while (next < ids.length) {
       const id = ids[next++];
-      const head = await readHead(conn, `${dir}/${id}.body`, HEADER_BYTES, HEADER_BYTES).catch((err: unknown) => {
-        // A lost connection fails the plan; an unreadable file only has no Message-ID.
+      const head = await readHead(conn, `${dir}/${id}.body`, 8192, HEADER_CAP_BYTES + 1).catch((err: unknown) => {
+        // A lost connection fails the plan; an unreadable file has no usable Message-ID.
         if (err instanceof SshError) throw err;
         return undefined;
       });
-      out.set(id, head && readMessageId(head));
+      out.set(id, head ? messageIdOf(head.subarray(0, HEADER_CAP_BYTES), head.length <= HEADER_CAP_BYTES) : { kind: 'unreadable' });
     }
   };
   await Promise.all(Array.from({ length: Math.min(inFlight, ids.length) }, worker));
   return out;
+}
+
+/** The strict Message-ID of each mail (undefined when it has no single usable one). */
+export async function readMessageIds(conn: UnitConnection, dir: string, ids: readonly string[]): Promise<Map<string, string | undefined>> {
+  const res = await readMessageIdResults(conn, dir, ids);
+  return new Map([...res].map(([id, r]) => [id, r.kind === 'ok' ? r.id : undefined]));
 }

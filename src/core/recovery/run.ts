@@ -16,8 +16,8 @@ import { acquireClusterLock, ClusterLockedError, describeOwner, LockInfo } from 
 import { insertedIds, waitForInsertion } from './confirm';
 import { acquireLock, Journal, JournalState, MailRecord, MailState, PlannedMail } from './journal';
 import { normalizeMessageId } from './messageId';
-import { checkPair, deliveredMessageIds, makePlan, primaryMessageIds, RecoveryPlan } from './plan';
-import { hashFiles, logMark, logSince, logTail, placeStaged, probeTools, readMessageIds, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
+import { checkPair, describeLogs, describeProof, DuplicateProof, makePlan, PlanMail, primaryEvidence, RecoveryPlan } from './plan';
+import { hashFiles, logMark, logSince, logTail, placeStaged, probeTools, readMessageIdResults, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import type { RecoverySettings } from './settings';
 import { canUseTar, copyMails, makeStage } from './transfer';
 
@@ -87,6 +87,11 @@ export interface RecoveryReport {
   skippedOrphans: number;
   rolledBack: number;
   held: number;
+  /** Duplicates removed from the secondary after a fresh check, each with its proof. */
+  removedDuplicates: number;
+  duplicatesRemoved?: { id: string; folder: string; messageId?: string; proof: string }[];
+  /** Mails the plan could prove neither delivered nor undelivered: left on the secondary for a decision. */
+  heldForDecision: number;
   ignoredEntries: number;
   /** What the run finished or undid for an interrupted earlier run. */
   resumed?: { finished: number; rolledBack: number; held: number };
@@ -95,7 +100,18 @@ export interface RecoveryReport {
   durationMs: number;
   journal?: string;
   reportFile?: string;
-  plan?: { move: string[]; duplicates: { id: string; reason?: string }[]; incomplete: { id: string; reason?: string }[]; ignored: { folder: string; name: string; reason: string }[] };
+  plan?: {
+    move: string[];
+    duplicates: { id: string; reason?: string }[];
+    incomplete: { id: string; reason?: string }[];
+    held: { id: string; reason?: string }[];
+    ignored: { folder: string; name: string; reason: string }[];
+    /** The primary's log files and whether each was searched for deliveries. */
+    logs: string[];
+    warnings: string[];
+  };
+  /** What the secondary holds after the run, in words. */
+  standbyLeft?: string;
   /** Set when another recovery of the cluster holds the lock on the primary (nothing was touched). */
   lockedBy?: LockInfo;
 }
@@ -132,6 +148,9 @@ export function copyBatches<T extends { bodySize: number; envSize: number }>(rec
 }
 
 const heldLocks = new Set<string>();
+
+/** A mail of the secondary that may be removed as a duplicate once proved again. */
+type DuplicateCandidate = Pick<PlanMail, 'id' | 'folder' | 'bodySize' | 'envSize'>;
 
 class Cancelled extends Error {}
 
@@ -170,6 +189,8 @@ class Run {
   private readonly report: RecoveryReport;
   private readonly dirs: ReturnType<typeof gatewayDirs>;
   private firstCleanup = true;
+  /** Copies taken back because their Message-ID reached the primary meanwhile: duplicates now. */
+  private readonly arrived: DuplicateCandidate[] = [];
   /** Set when a fault hook throws while a copy streams: the copy stops as if cancelled. */
   private aborted: Error | undefined;
 
@@ -192,6 +213,8 @@ class Run {
       skippedOrphans: 0,
       rolledBack: 0,
       held: 0,
+      removedDuplicates: 0,
+      heldForDecision: 0,
       ignoredEntries: 0,
       errors: [],
       durationMs: 0,
@@ -254,8 +277,13 @@ class Run {
         move: move.map((m) => m.id),
         duplicates: plan.duplicates.map((m) => ({ id: m.id, reason: m.reason })),
         incomplete: plan.incomplete.map((m) => ({ id: m.id, reason: m.reason })),
+        held: plan.held.map((m) => ({ id: m.id, reason: m.reason })),
         ignored: plan.ignored.map((e) => ({ folder: e.folder, name: e.name, reason: e.reason })),
+        logs: describeLogs(plan),
+        warnings: [...plan.warnings],
       };
+      r.heldForDecision = plan.held.length;
+      for (const w of plan.warnings) this.log.warn(`recovery ${this.cluster.name}: ${w}`);
       for (const [id, why] of held) r.errors.push({ id, message: `held for a manual check by an earlier run: ${why}` });
       this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'plan', expectedIds: move.map((m) => m.id) });
       if (this.opts.dryRun) {
@@ -267,9 +295,11 @@ class Run {
         return this.finish();
       }
       this.checkCancel();
-      if (move.length === 0) {
+      const removeDups = plan.duplicates.length > 0 && !this.opts.onlyIds && !this.opts.stopAfterPlace && !this.opts.includeDuplicates;
+      if (move.length === 0 && !removeDups) {
         r.outcome = r.resumed && r.resumed.finished + r.resumed.rolledBack > 0 ? 'done' : 'nothing-to-do';
         if (r.resumed?.held) r.outcome = 'failed';
+        r.standbyLeft = this.standbyLeft(plan);
         return this.finish();
       }
 
@@ -283,8 +313,14 @@ class Run {
       journal.append({ t: 'plan', mails: planned });
       const records = planned.map((m): MailRecord => ({ ...m, state: 'planned' }));
 
-      const placed = await this.copyAndPlace(journal, stage, records);
-      if (!this.opts.stopAfterPlace) await this.signalAndConfirm(journal, placed, true);
+      if (records.length) {
+        const placed = await this.copyAndPlace(journal, stage, records);
+        if (!this.opts.stopAfterPlace) await this.signalAndConfirm(journal, placed, true);
+      }
+      // Like the manual procedure, which ends with the standby's spool emptied: duplicates left there
+      // would be delivered again by the next takeover. Only those proved again right now go.
+      if (removeDups || this.arrived.length) await this.removeDuplicates(journal, [...plan.duplicates, ...this.arrived]);
+      r.standbyLeft = this.standbyLeft(plan);
       journal.append({ t: 'end', outcome: 'done', at: new Date().toISOString() });
       r.journal = journal.archive(stamp());
       journal = undefined;
@@ -450,7 +486,8 @@ class Run {
     const [, listings, onPrimary, mark] = await Promise.all([
       checkPair(this.opts.pool, this.cluster),
       Promise.all(folders.map((f) => listFolder(this.secondary, this.cluster, f))),
-      primaryMessageIds(this.opts.pool, this.cluster, ['spool'], this.opts.settings.deliveryLogPattern),
+      // Not input/: our own copies are there. Every log file is searched (time 0).
+      primaryEvidence(this.opts.pool, this.cluster, ['spool', 'vscan'], mails.filter((m) => m.messageId).map((m) => ({ messageId: m.messageId!, timeMs: 0 })), this.opts.settings.deliveryLogPattern),
       logMark(this.primary, this.cluster.logFile),
     ]);
     const present = new Map<string, { body: number; env: number }>();
@@ -464,11 +501,16 @@ class Run {
       for (const m of gone) r.errors.push({ id: m.id, message: `rolled back: the original left ${this.cluster.secondary.key} before the gateway was signalled` });
     }
     // And none of them reached the primary meanwhile by another way (delivered, or in its spool/).
-    const arrived = mails.filter((m) => !gone.includes(m) && m.messageId && onPrimary.has(normalizeMessageId(m.messageId)));
+    const arrivedWhy = (mid: string): string | undefined => {
+      const k = normalizeMessageId(mid);
+      return describeProof(onPrimary.present.has(k) ? { kind: 'folder', ...onPrimary.present.get(k)! } : onPrimary.logs.delivered.has(k) ? { kind: 'log', ...onPrimary.logs.delivered.get(k)! } : undefined) || undefined;
+    };
+    const arrived = mails.filter((m) => !gone.includes(m) && m.messageId && arrivedWhy(m.messageId));
     if (arrived.length) {
       await this.rollBack(journal, arrived, 'the same Message-ID reached the primary meanwhile');
       r.skippedDuplicates += arrived.length;
-      for (const m of arrived) this.log.warn(`recovery ${this.cluster.name}: ${m.id} not inserted: its Message-ID is now on ${this.cluster.primary.key} (${onPrimary.get(normalizeMessageId(m.messageId!))}); left on ${this.cluster.secondary.key} as a duplicate`);
+      this.arrived.push(...arrived);
+      for (const m of arrived) this.log.warn(`recovery ${this.cluster.name}: ${m.id} not inserted: its Message-ID is now on ${this.cluster.primary.key} (${arrivedWhy(m.messageId!)}); left on ${this.cluster.secondary.key} as a duplicate`);
     }
     const goneSet = new Set([...gone, ...arrived]);
     const toInsert = mails.filter((m) => !goneSet.has(m));
@@ -527,6 +569,69 @@ class Run {
     }
   }
 
+  // ---- duplicates ----------------------------------------------------------------------------------
+
+  /**
+   * Removes from the secondary the planned duplicates that are, checked again right now, still there
+   * unchanged and still proved on the active primary (in its spool/, vscan/ or input/, or delivered
+   * per its logs). Journaled before and after; an interrupted removal is redone by the next run
+   * after the same check (its plan finds them as duplicates again).
+   */
+  private async removeDuplicates(journal: Journal, dups: readonly DuplicateCandidate[]): Promise<void> {
+    const r = this.report;
+    this.checkCancel();
+    this.progress('cleanup', `checking ${dups.length} duplicate(s) again before removing them from ${this.cluster.secondary.key}`);
+    await checkPair(this.opts.pool, this.cluster);
+    const folders = [...new Set(dups.map((m) => m.folder))];
+    const listings = await Promise.all(folders.map((f) => listFolder(this.secondary, this.cluster, f)));
+    const now = new Map<string, { body: number; env: number }>();
+    for (const l of listings) for (const m of l.mails) if (m.complete) now.set(`${l.folder}/${m.id}`, { body: m.body!.size, env: m.env!.size });
+    const still = dups.filter((m) => {
+      const p = now.get(`${m.folder}/${m.id}`);
+      return p && p.body === m.bodySize && p.env === m.envSize;
+    });
+    const mids = new Map<string, string | undefined>();
+    for (const f of folders) {
+      const ids = still.filter((m) => m.folder === f).map((m) => m.id);
+      for (const [id, res] of await readMessageIdResults(this.secondary, this.dirs[f], ids)) mids.set(`${f}/${id}`, res.kind === 'ok' ? res.id : undefined);
+    }
+    const withMid = still.filter((m) => mids.get(`${m.folder}/${m.id}`));
+    const ev = await primaryEvidence(this.opts.pool, this.cluster, ['spool', 'vscan', 'input'], withMid.map((m) => ({ messageId: mids.get(`${m.folder}/${m.id}`)!, timeMs: 0 })), this.opts.settings.deliveryLogPattern);
+    const proved: { m: DuplicateCandidate; messageId: string; proof: DuplicateProof }[] = [];
+    for (const m of withMid) {
+      const mid = mids.get(`${m.folder}/${m.id}`)!;
+      const key = normalizeMessageId(mid);
+      const inFolder = ev.present.get(key);
+      const proof: DuplicateProof | undefined = inFolder ? { kind: 'folder', ...inFolder } : ev.logs.delivered.has(key) ? { kind: 'log', ...ev.logs.delivered.get(key)! } : undefined;
+      if (proof) proved.push({ m, messageId: mid, proof });
+    }
+    for (const m of dups) {
+      if (!proved.some((p) => p.m === m)) this.log.info(`recovery ${this.cluster.name}: duplicate ${m.folder}/${m.id} left on ${this.cluster.secondary.key}: not proved on ${this.cluster.primary.key} when checked again`);
+    }
+    if (proved.length === 0) return;
+    this.checkCancel();
+    journal.append({ t: 'duplicates', phase: 'removing', mails: proved.map((p) => ({ id: p.m.id, folder: p.m.folder, messageId: p.messageId, proof: describeProof(p.proof) })), at: new Date().toISOString() });
+    for (const f of folders) {
+      const ids = proved.filter((p) => p.m.folder === f).map((p) => p.m.id);
+      if (ids.length) await removeMails(this.secondary, this.dirs[f], ids);
+    }
+    journal.append({ t: 'duplicates', phase: 'removed', ids: proved.map((p) => p.m.id), at: new Date().toISOString() });
+    r.removedDuplicates += proved.length;
+    r.duplicatesRemoved = [...(r.duplicatesRemoved ?? []), ...proved.map((p) => ({ id: p.m.id, folder: p.m.folder, messageId: p.messageId, proof: describeProof(p.proof) }))];
+    this.progress('cleanup', `removed ${proved.length} duplicate(s) from ${this.cluster.secondary.key}, each proved on ${this.cluster.primary.key}`);
+  }
+
+  /** What the secondary still holds of what the plan saw, for the summary. */
+  private standbyLeft(plan: RecoveryPlan): string {
+    const removed = new Set((this.report.duplicatesRemoved ?? []).map((d) => d.id));
+    const dupsLeft = plan.duplicates.filter((m) => !removed.has(m.id)).length;
+    const parts = [`${plan.incomplete.length} incomplete`, `${plan.held.length} held for a decision`];
+    if (dupsLeft) parts.push(`${dupsLeft} duplicate(s) not removed`);
+    const other = this.report.errors.filter((e) => e.id).length;
+    if (other) parts.push(`${other} with errors`);
+    return `${this.cluster.secondary.key} keeps ${parts.join(', ')}`;
+  }
+
   // ---- resume -----------------------------------------------------------------------------------
 
   private async resume(prev: JournalState): Promise<void> {
@@ -567,8 +672,6 @@ class Run {
           hashes = await hashFiles(this.primary, this.dirs.input, names);
         }
         let logText: string | undefined;
-        let delivered: Set<string> | undefined;
-        let onPrimary: Set<string> | undefined;
         const evidence = async (m: MailRecord): Promise<string | undefined> => {
           if (logText === undefined) {
             const mark = inFlight.find((x) => x.mark)?.mark;
@@ -578,14 +681,10 @@ class Run {
           const seen = insertedIds(logText, new Set([m.id])).get(m.id);
           if (seen) return seen;
           if (!m.messageId) return undefined;
-          if (!delivered) delivered = deliveredMessageIds(logText, this.opts.settings.deliveryLogPattern);
-          if (!onPrimary) {
-            const sp = await listFolder(this.primary, this.cluster, 'spool');
-            const mids = await readMessageIds(this.primary, this.dirs.spool, sp.mails.filter((x) => x.complete).map((x) => x.id));
-            onPrimary = new Set([...mids.values()].filter((x): x is string => !!x).map(normalizeMessageId));
-          }
+          // Delivered (any log file, rotated ones too) or in the primary's spool/ under some id.
+          const ev = await primaryEvidence(this.opts.pool, this.cluster, ['spool'], [{ messageId: m.messageId, timeMs: 0 }], this.opts.settings.deliveryLogPattern);
           const key = normalizeMessageId(m.messageId);
-          return delivered.has(key) || onPrimary.has(key) ? '?' : undefined;
+          return ev.logs.delivered.has(key) || ev.present.has(key) ? '?' : undefined;
         };
         for (const m of inFlight) {
           const o = ours(m, hashes);

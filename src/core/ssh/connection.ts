@@ -515,11 +515,24 @@ export class UnitConnection extends EventEmitter {
    */
   async stream(argv: readonly string[], onLost: (err: SshError) => void): Promise<ClientChannel> {
     await this.connect();
-    const client = this.client;
-    if (!client) throw new SshError('lost', `${this.address.label}: the connection dropped before the command started.`);
+    // The slot first, then the client: the connection may drop while we wait for a slot, and every
+    // way out after acquiring gives the slot back (ssh2 throws synchronously when not connected).
     const release = await this.channels.acquire();
+    const client = this.client;
+    if (!client) {
+      release();
+      throw new SshError('lost', `${this.address.label}: the connection dropped before the command started.`);
+    }
     return new Promise((resolve, reject) => {
-      client.exec(shellCommand(argv), (err, ch) => {
+      const started = (fn: () => void) => {
+        try {
+          fn();
+        } catch (e) {
+          release();
+          reject(new SshError('lost', `${this.address.label}: the connection dropped before the command started: ${(e as Error).message}`));
+        }
+      };
+      started(() => client.exec(shellCommand(argv), (err, ch) => {
         if (err) {
           release();
           return reject(new SshError('protocol', `${this.address.label}: cannot run a command: ${err.message}`));
@@ -534,7 +547,7 @@ export class UnitConnection extends EventEmitter {
           release();
         });
         resolve(ch);
-      });
+      }));
     });
   }
 

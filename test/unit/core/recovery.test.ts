@@ -4,8 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { insertedIds } from '../../../src/core/recovery/confirm';
 import { acquireLock, Journal, replay } from '../../../src/core/recovery/journal';
-import { normalizeMessageId, readMessageId } from '../../../src/core/recovery/messageId';
-import { deliveredMessageIds } from '../../../src/core/recovery/plan';
+import { messageIdOf, normalizeMessageId, readMessageId } from '../../../src/core/recovery/messageId';
 import { copyBatches, journalFileFor } from '../../../src/core/recovery/run';
 import { DEFAULT_DELIVERY_LOG_PATTERN, parseRecoverySettings } from '../../../src/core/recovery/settings';
 
@@ -15,15 +14,27 @@ describe('recovery: Message-ID reader', () => {
     assert.strictEqual(readMessageId(head('From: a@b\r\nMessage-ID: <x.1@lab.example>\r\n\r\nbody Message-ID: <no@no>')), '<x.1@lab.example>');
     assert.strictEqual(readMessageId(head('Subject: s\nmessage-id:\n <folded@lab.example>\n\n')), '<folded@lab.example>');
   });
-  it('ignores the body, malformed ids, and two Message-ID headers', () => {
+  it('ignores the body, malformed ids, and two different Message-ID headers', () => {
     assert.strictEqual(readMessageId(head('From: a\r\n\r\nMessage-ID: <in-body@x>\r\n')), undefined);
     assert.strictEqual(readMessageId(head('Message-ID: no-brackets@x\n\n')), undefined);
     assert.strictEqual(readMessageId(head('Message-ID: <a b@x>\n\n')), undefined);
     assert.strictEqual(readMessageId(head('Message-ID: <a@x>\nMessage-ID: <b@x>\n\n')), undefined);
   });
-  it('with a cut header block, only complete lines count', () => {
-    assert.strictEqual(readMessageId(head('Message-ID: <a@x>\nSubject: cut here')), '<a@x>');
-    assert.strictEqual(readMessageId(head('Subject: s\nMessage-ID: <a@x')), undefined);
+  it('says why a mail has no usable Message-ID: none, two different, malformed, header cut', () => {
+    assert.deepStrictEqual(messageIdOf('From: a\r\nSubject: s\r\n\r\nMessage-ID: <in-body@x>\r\n', true), { kind: 'none' });
+    assert.deepStrictEqual(messageIdOf('Message-ID: <a@x>\nMessage-ID: <b@x>\n\n', true), { kind: 'conflict', ids: ['<a@x>', '<b@x>'] });
+    assert.deepStrictEqual(messageIdOf('Message-ID: <a@x>\nmessage-id:  <a@x>\n\n', true), { kind: 'ok', id: '<a@x>' }, 'the same value twice is one Message-ID');
+    assert.deepStrictEqual(messageIdOf('Message-ID: a@x\n\n', true), { kind: 'malformed', value: 'a@x' });
+    // Cut before the blank line: a later line could still add a second Message-ID.
+    assert.deepStrictEqual(messageIdOf('Message-ID: <a@x>\nSubject: cut here', false), { kind: 'truncated' });
+    assert.deepStrictEqual(messageIdOf('Subject: s\nMessage-ID: <a@x', false), { kind: 'truncated' });
+    // The whole file is the header (no body): complete.
+    assert.deepStrictEqual(messageIdOf('Subject: s\nMessage-ID: <a@x>', true), { kind: 'ok', id: '<a@x>' });
+  });
+  it('finds a Message-ID after 9 KB of Received/DKIM headers', () => {
+    const filler = Array.from({ length: 90 }, (_, i) => `Received: from relay${i}.example (relay${i}.example [192.0.2.${i}])\r\n\tby mx.example with ESMTPS; Mon, 30 Nov 2026 10:00:00 +0000`).join('\r\n');
+    assert.ok(filler.length > 9000);
+    assert.deepStrictEqual(messageIdOf(`${filler}\r\nMessage-ID: <late@x>\r\n\r\nbody`, false), { kind: 'ok', id: '<late@x>' });
   });
   it('compares domains case-insensitively, local parts exactly', () => {
     assert.strictEqual(normalizeMessageId('<Ab@LAB.Example>'), '<Ab@lab.example>');
@@ -77,13 +88,6 @@ describe('recovery: log parsing', () => {
     ].join('\n');
     const m = insertedIds(log, new Set(['1-1-1', '2-2-2', '4-4-4']));
     assert.deepStrictEqual([...m], [['1-1-1', '1-1-1'], ['2-2-2', '9-9-9']]);
-  });
-  it('reads delivered Message-IDs with the default and a custom pattern', () => {
-    const line = '2026 11 29 10:00:00 +00:00 Info     DELIVERY mail delivered (id=1-2-3, message-id=<a@LAB.example>, to=x@y)';
-    assert.deepStrictEqual([...deliveredMessageIds(line, new RegExp(DEFAULT_DELIVERY_LOG_PATTERN))], ['<a@lab.example>']);
-    const custom = parseRecoverySettings({ 'mailgwHa.deliveryLogPattern': 'sent msgid=(?<messageId><[^>]+>)' });
-    assert.deepStrictEqual(custom.errors, []);
-    assert.deepStrictEqual([...deliveredMessageIds('sent msgid=<b@c>', custom.settings.deliveryLogPattern)], ['<b@c>']);
   });
   it('settings: bad values are reported and replaced by the defaults', () => {
     const r = parseRecoverySettings({ 'mailgwHa.signalMethod': 'kill', 'mailgwHa.deliveryLogPattern': 'no group (' });
