@@ -14,6 +14,7 @@ import { listFolder, SpoolFolder } from '../spool/list';
 import type { ConnectionPool } from '../ssh/pool';
 import { acquireClusterLock, ClusterLockedError, describeOwner, LockInfo } from './clusterLock';
 import { insertedIds, waitForInsertion } from './confirm';
+import { addHeld, readHeld, removeHeld } from './held';
 import { acquireLock, Journal, JournalState, MailRecord, MailState, PlannedMail } from './journal';
 import { normalizeMessageId } from './messageId';
 import { checkPair, describeLogs, describeProof, DuplicateProof, makePlan, PlanMail, primaryEvidence, RecoveryPlan } from './plan';
@@ -72,6 +73,11 @@ export interface RecoveryOptions {
   readonly client?: string;
   /** Replace the cluster lock if it is found stale (the admin decided so after seeing its owner). */
   readonly takeOverStaleLock?: boolean;
+  /**
+   * Resolve one held mail as the admin decided: insert it into the primary (checked not delivered)
+   * or discard the standby's copy (checked delivered). Nothing else moves in that run.
+   */
+  readonly resolveHeld?: { readonly id: string; readonly action: 'insert' | 'discard' };
 }
 
 export interface RecoveryReport {
@@ -114,6 +120,8 @@ export interface RecoveryReport {
   standbyLeft?: string;
   /** Set when another recovery of the cluster holds the lock on the primary (nothing was touched). */
   lockedBy?: LockInfo;
+  /** What became of the held mail the run was asked to resolve. */
+  resolved?: { id: string; action: 'insert' | 'discard'; done: boolean; why?: string };
 }
 
 /** The journal file of a cluster in a folder (cluster names may hold any character). */
@@ -262,12 +270,16 @@ class Run {
 
       this.progress('plan', `planning: listing ${this.cluster.secondary.key} and ${this.cluster.primary.key}`);
       const held = readHeld(this.file);
+      const resolving = this.opts.resolveHeld;
+      const exclude = new Set(held.keys());
+      if (resolving) exclude.delete(resolving.id);
       const plan = await makePlan(this.opts.pool, this.cluster, {
         folders: this.opts.folders,
         deliveryLogPattern: this.opts.settings.deliveryLogPattern,
         includeDuplicates: this.opts.includeDuplicates,
-        exclude: new Set(held.keys()),
+        exclude,
       });
+      if (resolving) return await this.resolveHeldMail(plan, resolving, held.get(resolving.id));
       const move = plan.move.filter((m) => !this.opts.onlyIds || this.opts.onlyIds.has(m.id));
       r.planned = move.length;
       r.skippedDuplicates = plan.duplicates.length;
@@ -569,6 +581,66 @@ class Run {
     }
   }
 
+  // ---- held mails ---------------------------------------------------------------------------------
+
+  /**
+   * One held mail, as the admin decided. Insert: the same copy → verify → place → signal → confirm →
+   * remove as any mail (refused if the primary is proved to have it). Discard: the standby's copy is
+   * removed by name. Journaled like every run (with the decision), and taken off the held list once done.
+   */
+  private async resolveHeldMail(plan: RecoveryPlan, what: { id: string; action: 'insert' | 'discard' }, journalWhy: string | undefined): Promise<RecoveryReport> {
+    const r = this.report;
+    const m = plan.mails.find((x) => x.id === what.id && x.classification !== 'incomplete');
+    const why = journalWhy ?? (m?.classification === 'held' ? m.reason : undefined);
+    r.resolved = { id: what.id, action: what.action, done: false, why };
+    if (!m && journalWhy !== undefined) {
+      // Gone from the standby since (removed or delivered by someone): nothing left to decide.
+      removeHeld(this.file, what.id);
+      r.resolved.done = true;
+      r.outcome = 'done';
+      this.log.info(`recovery ${this.cluster.name}: held mail ${what.id} is no longer on ${this.cluster.secondary.key}; taken off the held list`);
+      return this.finish();
+    }
+    if (!m) throw new RecoveryError(`${what.id} is not a complete mail in ${this.cluster.secondary.key}'s spool/ or vscan/`);
+    if (why === undefined) throw new RecoveryError(`${what.id} is not held (the plan says ${m.classification}${m.reason ? `: ${m.reason}` : ''}); a normal recovery takes care of it`);
+    if (what.action === 'insert' && m.classification === 'duplicate') throw new RecoveryError(`${what.id} is not inserted: ${m.reason}. The primary has it: discard the standby's copy instead`);
+    if (this.opts.confirmPlan && !(await this.opts.confirmPlan({ ...plan, move: what.action === 'insert' ? [m] : [] }))) {
+      r.outcome = 'declined';
+      return this.finish();
+    }
+    this.checkCancel();
+    const runId = `${stamp()}-${crypto.randomBytes(3).toString('hex')}`;
+    r.runId = runId;
+    const stage = `${this.dirs.input}/.mailgw-ha-${runId}`;
+    const journal = Journal.open(this.file);
+    r.journal = this.file;
+    try {
+      journal.append({ t: 'run', v: 1, runId, cluster: this.cluster.name, primary: this.cluster.primary.key, secondary: this.cluster.secondary.key, spoolBase: this.dirs.base, stage, logFile: this.cluster.logFile, at: new Date().toISOString() });
+      journal.append({ t: 'decision', action: what.action, id: m.id, folder: m.folder, why, at: new Date().toISOString() });
+      const planned: PlannedMail = { id: m.id, folder: m.folder, messageId: m.messageId, bodySize: m.bodySize, envSize: m.envSize };
+      journal.append({ t: 'plan', mails: [planned] });
+      if (what.action === 'insert') {
+        r.planned = 1;
+        const placed = await this.copyAndPlace(journal, stage, [{ ...planned, state: 'planned' }]);
+        await this.signalAndConfirm(journal, placed, true);
+        r.resolved.done = r.removed === 1;
+      } else {
+        journal.state([m.id], 'discarding', { message: `discarded by the admin; held because: ${why}` });
+        await removeMails(this.secondary, this.dirs[m.folder], [m.id]);
+        journal.state([m.id], 'discarded');
+        r.resolved.done = true;
+      }
+      journal.append({ t: 'end', outcome: 'done', at: new Date().toISOString() });
+      r.journal = journal.archive(stamp());
+    } catch (e) {
+      journal.close();
+      throw e;
+    }
+    if (r.resolved.done) removeHeld(this.file, m.id);
+    r.outcome = r.resolved.done && !r.errors.length ? 'done' : 'failed';
+    return this.finish();
+  }
+
   // ---- duplicates ----------------------------------------------------------------------------------
 
   /**
@@ -653,6 +725,13 @@ class Run {
       const mails = [...prev.mails.values()];
       const inFlight = mails.filter((m) => m.state === 'placing' || m.state === 'placed' || m.state === 'signalled');
       const toClean = mails.filter((m) => m.state === 'confirmed' || m.state === 'removing');
+      // A discard the admin decided: removing the standby's copy again is harmless.
+      const discarding = mails.filter((m) => m.state === 'discarding');
+      for (const m of discarding) {
+        await removeMails(this.secondary, this.dirs[m.folder], [m.id]);
+        journal.state([m.id], 'discarded');
+        removeHeld(this.file, m.id);
+      }
       const toSignal: MailRecord[] = [];
       const hold = (m: MailRecord, why: string) => {
         journal.state([m.id], 'held', { message: why });
@@ -731,23 +810,4 @@ class Run {
 
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-}
-
-// Mails an earlier run could not decide about: never touched again until a person looks.
-function heldFile(journalFile: string): string {
-  return journalFile.replace(/\.jsonl$/, '') + '.held.json';
-}
-function readHeld(journalFile: string): Map<string, string> {
-  try {
-    return new Map(Object.entries(JSON.parse(fs.readFileSync(heldFile(journalFile), 'utf8')) as Record<string, string>));
-  } catch {
-    return new Map();
-  }
-}
-function addHeld(journalFile: string, id: string, why: string): void {
-  const m = readHeld(journalFile);
-  m.set(id, why);
-  const f = heldFile(journalFile);
-  fs.writeFileSync(`${f}.tmp`, JSON.stringify(Object.fromEntries(m), null, 2) + '\n');
-  fs.renameSync(`${f}.tmp`, f);
 }
