@@ -8,6 +8,7 @@ import { findGateway, signalGateway } from '../core/gateway';
 import { describeLogs, describePlan, RecoveryPlan } from '../core/recovery/plan';
 import { removeMails } from '../core/recovery/remote';
 import { decideRemoval, refuseUnit } from '../core/recovery/removalProof';
+import { listHeldMails } from '../core/recovery/held';
 import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
 import { journalFileFor, recover, RecoveryOptions, RecoveryReport } from '../core/recovery/run';
 import { parseRecoverySettings, RecoverySettings } from '../core/recovery/settings';
@@ -133,6 +134,40 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
           return c === go;
         },
       });
+    }),
+
+    // Held mails: list with why; resolve one after a modal that says what the admin must have checked.
+    vscode.commands.registerCommand('mailgwHa.heldMails', async (arg?: unknown): Promise<RecoveryReport | undefined> => {
+      const cluster = await pickCluster(services, arg, 'Held mails of which cluster?');
+      if (!cluster) return undefined;
+      const journalFile = defaultJournalFile(cluster);
+      try {
+        const { mails, warnings } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Looking for held mails of ${cluster.name}…` }, () => listHeldMails(services.pool, cluster, journalFile, recoverySettings(services).deliveryLogPattern));
+        for (const w of warnings) services.logger.warn(`${cluster.name}: ${w}`);
+        if (mails.length === 0) {
+          void vscode.window.showInformationMessage(`${cluster.name}: no mail is held for a decision.${warnings.length ? ` ${warnings.length} warning(s) in the log.` : ''}`);
+          return undefined;
+        }
+        const pick = await vscode.window.showQuickPick(
+          mails.map((m) => ({ label: m.id, description: `${m.folder ? `${m.folder}/` : 'no longer on the standby'}${m.messageId ? ` ${m.messageId}` : ''}`, detail: `${m.source === 'journal' ? 'Held by an interrupted run' : 'Held by the plan'}: ${m.why}`, mail: m })),
+          { title: `${cluster.name}: ${mails.length} mail(s) held on ${cluster.secondary.key}`, placeHolder: 'Pick a mail to resolve', matchOnDescription: true, matchOnDetail: true },
+        );
+        if (!pick) return undefined;
+        const insert = `Insert into ${cluster.primary.name}`;
+        const discard = `Discard the Copy on ${cluster.secondary.name}`;
+        const c = await vscode.window.showWarningMessage(
+          `${pick.mail.id} is held: decide what happens to it.`,
+          { modal: true, detail: `Why: ${pick.mail.why}\n\nInsert only if you checked it was NOT delivered (e.g. with the recipients): it is copied to ${cluster.primary.key}, inserted and confirmed, then removed from ${cluster.secondary.key}.\nDiscard only if you checked it WAS delivered: the copy on ${cluster.secondary.key} is removed.` },
+          insert,
+          discard,
+        );
+        if (c !== insert && c !== discard) return undefined;
+        return runWithProgress(services, cluster, `${c === insert ? 'Inserting' : 'Discarding'} held mail ${pick.mail.id}`, { resolveHeld: { id: pick.mail.id, action: c === insert ? 'insert' : 'discard' } });
+      } catch (e) {
+        services.logger.error((e as Error).message);
+        void vscode.window.showErrorMessage((e as Error).message, 'Show Log').then((x) => x && services.output.show(true));
+        return undefined;
+      }
     }),
 
     // `opts.yes` skips the modal (scripts and tests that confirmed already).

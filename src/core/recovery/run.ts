@@ -164,8 +164,13 @@ class Cancelled extends Error {}
 
 export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
   const file = path.resolve(opts.journalFile);
-  if (heldLocks.has(file)) throw new RecoveryError(`a recovery of cluster "${opts.cluster.name}" is already running here`);
-  const release = acquireLock(file);
+  if (heldLocks.has(file)) return new Run(opts, file).refused(new RecoveryError(`a recovery of cluster "${opts.cluster.name}" is already running in this process (journal ${file}); wait for it to finish`));
+  let release: () => void;
+  try {
+    release = acquireLock(file);
+  } catch (e) {
+    return new Run(opts, file).refused(e as Error);
+  }
   heldLocks.add(file);
   try {
     // One recovery per cluster wherever it runs: the lock on the primary, after the local one.

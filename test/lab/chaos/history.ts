@@ -168,7 +168,8 @@ export class History {
   }
 
   private async randomStep(): Promise<void> {
-    let kind: StepKind = this.rng.weighted(WEIGHTS);
+    // A secondary stays active for a few steps, not most of the history: recoveries need the primary.
+    let kind: StepKind = this.active() === 'secondary' && this.rng.chance(0.2) ? 'takeback' : this.rng.weighted(WEIGHTS);
     if (kind === 'takeover' && this.active() === 'secondary') kind = 'takeback';
     const unit = this.rng.pick(['primary', 'secondary'] as const);
     const n = `#${this.step} ${kind}`;
