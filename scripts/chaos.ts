@@ -52,9 +52,9 @@ async function main(): Promise<number> {
       const check = checkHistory(lab, run);
       for (const [k, v] of Object.entries(run.counts)) totals[k] = (totals[k] ?? 0) + (v ?? 0);
       mails += check.mails;
-      held += check.held.length;
+      held += run.counts['held-resolved'] ?? 0;
       const status = check.ok ? 'ok' : `FAILED (${check.problems.length} problem(s))`;
-      console.log(`history ${i + 1}/${o.histories} seed ${seed}: ${check.mails} mails, ${check.delivered} delivered once, ${check.held.length} held; ${((Date.now() - h0) / 1000).toFixed(1)} s: ${status}`);
+      console.log(`history ${i + 1}/${o.histories} seed ${seed}: ${check.mails} mails, ${check.delivered} delivered once, ${run.counts['held-resolved'] ?? 0} held and resolved${check.held.length ? `, ${check.held.length} still held` : ''}; ${((Date.now() - h0) / 1000).toFixed(1)} s: ${status}`);
       if (!check.ok) {
         failed.push(seed);
         console.log(`\n--- seed ${seed}: replay with: npm run chaos -- --seed ${seed} --histories 1 --steps ${o.steps}`);
@@ -67,8 +67,8 @@ async function main(): Promise<number> {
   } finally {
     await lab.down();
   }
-  console.log(`\nchaos: seed ${o.seed}, ${o.histories} histories, ${mails} mails, ${held} held for the admin; ${failed.length} failed${failed.length ? ` (seeds ${failed.join(', ')})` : ''}; ${((Date.now() - t0) / 1000).toFixed(0)} s wall`);
-  console.log(`steps: ${[...STEP_KINDS, 'final-recovery'].map((k) => `${k} ${totals[k] ?? 0}`).join(', ')}`);
+  console.log(`\nchaos: seed ${o.seed}, ${o.histories} histories, ${mails} mails, ${held} held and resolved by the admin; ${failed.length} failed${failed.length ? ` (seeds ${failed.join(', ')})` : ''}; ${((Date.now() - t0) / 1000).toFixed(0)} s wall`);
+  console.log(`steps: ${[...STEP_KINDS, 'final-recovery', 'held-resolved'].map((k) => `${k} ${totals[k] ?? 0}`).join(', ')}`);
   return failed.length ? 1 : 0;
 }
 

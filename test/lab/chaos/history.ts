@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { ClusterConfig, parseSettings } from '../../../src/core/config';
 import { MemorySecretStore, noPrompts, silentLogger } from '../../../src/core/host';
+import { listHeldMails } from '../../../src/core/recovery/held';
 import { defaultJournalFile } from '../../../src/core/recovery/journalPath';
 import { recover, RecoveryReport } from '../../../src/core/recovery/run';
 import { parseRecoverySettings } from '../../../src/core/recovery/settings';
@@ -84,7 +85,7 @@ export interface HistoryOptions {
 export interface HistoryRun {
   readonly seed: number;
   readonly lines: string[];
-  readonly counts: Partial<Record<StepKind | 'final-recovery', number>>;
+  readonly counts: Partial<Record<StepKind | 'final-recovery' | 'held-resolved', number>>;
   readonly entered: EnteredMail[];
   /** Per-user state folders of the two simulated workstations (their journals). */
   readonly workstations: { a: string; b: string };
@@ -114,7 +115,7 @@ export function labCluster(lab: Lab): ClusterConfig {
 
 export class History {
   readonly lines: string[] = [];
-  readonly counts: Partial<Record<StepKind | 'final-recovery', number>> = {};
+  readonly counts: Partial<Record<StepKind | 'final-recovery' | 'held-resolved', number>> = {};
   readonly entered: EnteredMail[] = [];
   private readonly rng: Rng;
   private readonly t0 = Date.now();
@@ -144,7 +145,7 @@ export class History {
     this.lines.push(line);
     this.o.onLine?.(line);
   }
-  private count(kind: StepKind | 'final-recovery'): void {
+  private count(kind: StepKind | 'final-recovery' | 'held-resolved'): void {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
   }
 
@@ -338,6 +339,37 @@ export class History {
 
   // ---- the end of a history: heal, a final recovery, drain -----------------------------------------
 
+  /**
+   * The admin's part: every mail held for a decision is checked against what really happened (the
+   * simulators' delivery records stand in for asking the recipients) and then inserted (not
+   * delivered) or discarded (delivered) through the held-mail resolution, from the workstation whose
+   * journal holds it.
+   */
+  private async resolveHeld(): Promise<void> {
+    for (const ws of ['a', 'b'] as const) {
+      const journalFile = defaultJournalFile(this.cluster, { XDG_STATE_HOME: this.ws[ws] });
+      let list;
+      try {
+        list = await listHeldMails(this.pool, this.cluster, journalFile, this.settings.deliveryLogPattern);
+      } catch (e) {
+        this.say(`final: held mails (${ws}) not listed: ${(e as Error).message}`);
+        continue;
+      }
+      for (const h of list.mails) {
+        const entered = this.entered.find((m) => m.id === h.id);
+        const delivered = entered ? (this.o.lab.deliveries().byMessageId[entered.messageId] ?? 0) : 0;
+        const action = delivered > 0 ? 'discard' : 'insert';
+        this.count('held-resolved');
+        try {
+          const r = await recover({ pool: this.pool, cluster: this.cluster, settings: this.settings, journalFile, confirmTimeoutMs: CONFIRM_TIMEOUT_MS, client: 'chaos admin', takeOverStaleLock: true, resolveHeld: { id: h.id, action } });
+          this.say(`final: held ${h.id} (${ws}, ${h.source}: ${h.why.slice(0, 120)}), delivered ${delivered} time(s): ${action}: ${r.resolved?.done ? 'done' : `NOT done: ${r.outcome} ${r.errors.map((e) => e.message).join('; ').slice(0, 200)}`}`);
+        } catch (e) {
+          this.say(`final: held ${h.id} (${ws}): ${action} threw: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
   private async finish(): Promise<void> {
     this.say('final: waiting for background recoveries');
     await Promise.allSettled(this.background);
@@ -364,6 +396,7 @@ export class History {
         if (ok) break;
       }
     }
+    await this.resolveHeld();
     this.say('final: draining');
     await waitFor(
       'the primary to deliver everything',
