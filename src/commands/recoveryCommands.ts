@@ -8,6 +8,7 @@ import { findGateway, signalGateway } from '../core/gateway';
 import { describeLogs, describePlan, RecoveryPlan } from '../core/recovery/plan';
 import { removeMails } from '../core/recovery/remote';
 import { decideRemoval, refuseUnit } from '../core/recovery/removalProof';
+import { withClusterLock } from '../core/recovery/clusterLock';
 import { listHeldMails } from '../core/recovery/held';
 import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
 import { journalFileFor, recover, RecoveryOptions, RecoveryReport } from '../core/recovery/run';
@@ -266,13 +267,19 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
               go,
             );
         if (c !== go) return undefined;
-        const dirs = gatewayDirs(cluster);
-        const byFolder = new Map<SpoolFolder, string[]>();
-        for (const m of decision.removable) byFolder.set(m.folder, [...(byFolder.get(m.folder) ?? []), m.id]);
-        const conn = services.pool.get(unit);
-        for (const [folder, ids] of byFolder) await removeMails(conn, dirs[folder], ids);
-        const removed = decision.removable.map((m) => m.id);
-        for (const m of decision.removable) services.logger.info(`${unit.key}: removed ${m.folder}/${m.id} (${m.messageId}): ${m.why}`);
+        // Under the cluster's lock (no recovery runs meanwhile, wherever started) and proved again
+        // right before: the modal may have stood open for a while.
+        const proved = await withClusterLock(services.pool.get(cluster.primary), cluster, 'VS Code extension (Remove Mails)', async () => {
+          const again = await decideRemoval(services.pool, cluster, unit, decision.removable.map((m) => ({ id: m.id, folder: m.folder })), recoverySettings(services).deliveryLogPattern);
+          const dirs = gatewayDirs(cluster);
+          const byFolder = new Map<SpoolFolder, string[]>();
+          for (const m of again.removable) byFolder.set(m.folder, [...(byFolder.get(m.folder) ?? []), m.id]);
+          const conn = services.pool.get(unit);
+          for (const [folder, ids] of byFolder) await removeMails(conn, dirs[folder], ids);
+          return again.removable;
+        });
+        const removed = proved.map((m) => m.id);
+        for (const m of proved) services.logger.info(`${unit.key}: removed ${m.folder}/${m.id} (${m.messageId}): ${m.why}`);
         void vscode.commands.executeCommand('mailgwHa.refresh');
         void vscode.window.showInformationMessage(`${unit.key}: removed ${removed.length} proved duplicate(s)${decision.kept.length ? `; ${decision.kept.length} not proved and kept` : ''}.`);
         return { removed };

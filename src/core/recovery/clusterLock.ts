@@ -199,3 +199,17 @@ exit 0`, [lockDir(cluster)], { timeoutMs: 30_000 });
   const text = r.stdout.toString('utf8');
   return /^held$/m.test(text) ? judgeLock(text) : undefined;
 }
+
+/**
+ * Runs `fn` while holding the cluster's lock (anything that removes mail from a unit besides a
+ * recovery run: Remove Mails), so it never interleaves with a recovery on another workstation.
+ * Throws ClusterLockedError if another holds it.
+ */
+export async function withClusterLock<T>(conn: UnitConnection, cluster: ClusterConfig, tool: string, fn: () => Promise<T>, opts: { takeOver?: boolean } = {}): Promise<T> {
+  const lock = await acquireClusterLock(conn, cluster, tool, opts);
+  try {
+    return await fn();
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
