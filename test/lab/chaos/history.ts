@@ -52,7 +52,7 @@ const WEIGHTS: Record<Exclude<StepKind, 'takeback'>, number> = {
   partition: 4,
   heal: 3,
   takeover: 4,
-  rotate: 4,
+  rotate: 7,
   restart: 2,
   'kill-ssh': 3,
   'recover-cli': 4,
@@ -212,9 +212,12 @@ export class History {
         const [from, to] = kind === 'takeover' ? (['primary', 'secondary'] as const) : (['secondary', 'primary'] as const);
         return this.say(`${n}: ${await this.switchActive(from, to)}`);
       }
-      case 'rotate':
-        await this.lab.rotate(unit);
-        return this.say(`${n}: log of ${unit} rotated`);
+      case 'rotate': {
+        // Mostly the active unit's log: the one whose history proves deliveries.
+        const which = this.rng.chance(0.75) ? (this.active() ?? unit) : unit;
+        await this.lab.rotate(which);
+        return this.say(`${n}: log of ${which} rotated`);
+      }
       case 'restart': {
         const a = this.active();
         if (!a) return this.say(`${n}: no gateway runs`);
