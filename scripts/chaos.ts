@@ -10,17 +10,17 @@ import { History, STEP_KINDS } from '../test/lab/chaos/history';
 import { DEFAULT_STATE_DIR, Lab, labPair } from '../test/lab/lab';
 
 const REPO = path.resolve(__dirname, '..');
-const USAGE = 'usage: npm run chaos -- [--seed S] [--histories N] [--steps K] [--verbose]';
+const USAGE = 'usage: npm run chaos -- [--seed S] [--histories N] [--steps K] [--history-timeout-s T] [--verbose]';
 
-function parse(argv: string[]): { seed: number; histories: number; steps: number; verbose: boolean } {
-  const o = { seed: Math.floor(Math.random() * 1e9), histories: 5, steps: 25, verbose: false };
+function parse(argv: string[]): { seed: number; histories: number; steps: number; verbose: boolean; 'history-timeout-s': number } {
+  const o = { seed: Math.floor(Math.random() * 1e9), histories: 5, steps: 25, verbose: false, 'history-timeout-s': 300 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--verbose') o.verbose = true;
-    else if (a === '--seed' || a === '--histories' || a === '--steps') {
+    else if (a === '--seed' || a === '--histories' || a === '--steps' || a === '--history-timeout-s') {
       const v = argv[++i];
       if (!/^\d+$/.test(v ?? '')) throw new Error(`${a} needs a whole number\n${USAGE}`);
-      o[a.slice(2) as 'seed' | 'histories' | 'steps'] = Number(v);
+      o[a.slice(2) as 'seed' | 'histories' | 'steps' | 'history-timeout-s'] = Number(v);
     } else throw new Error(`unknown argument ${a}\n${USAGE}`);
   }
   if (o.histories < 1 || o.steps < 1) throw new Error(USAGE);
@@ -48,7 +48,18 @@ async function main(): Promise<number> {
     for (let i = 0; i < o.histories; i++) {
       const seed = o.seed + i;
       const h0 = Date.now();
-      const run = await new History({ lab, cli, seed, steps: o.steps, onLine: o.verbose ? (l) => console.log(`  ${l}`) : undefined }).run();
+      const history = new History({ lab, cli, seed, steps: o.steps, onLine: o.verbose ? (l) => console.log(`  ${l}`) : undefined });
+      // A history that does not finish is a failure too (something waits forever): show where it stands.
+      let timer: NodeJS.Timeout | undefined;
+      const run = await Promise.race([history.run(), new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), o['history-timeout-s'] * 1000)))]);
+      clearTimeout(timer);
+      if (!run) {
+        failed.push(seed);
+        console.log(`\n--- seed ${seed}: HUNG: not finished after ${o['history-timeout-s']} s; replay with: npm run chaos -- --seed ${seed} --histories 1 --steps ${o.steps} --verbose`);
+        for (const l of history.lines) console.log(`    ${l}`);
+        console.log('--- (stopping: the lab is in an unknown state)\n');
+        break;
+      }
       const check = checkHistory(lab, run);
       for (const [k, v] of Object.entries(run.counts)) totals[k] = (totals[k] ?? 0) + (v ?? 0);
       mails += check.mails;
