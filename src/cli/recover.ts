@@ -2,7 +2,7 @@
 // Without --yes it shows the plan and asks on a terminal; without a terminal it refuses to guess.
 import * as readline from 'readline';
 import type { ClusterConfig } from '../core/config';
-import { describePlan } from '../core/recovery/plan';
+import { describeLogs, describePlan } from '../core/recovery/plan';
 import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
 import { journalFileFor, recover, RecoveryReport } from '../core/recovery/run';
 import { parseRecoverySettings } from '../core/recovery/settings';
@@ -35,6 +35,10 @@ export function reportJson(r: RecoveryReport): Record<string, unknown> {
     skippedOrphans: r.skippedOrphans,
     rolledBack: r.rolledBack,
     held: r.held,
+    removedDuplicates: r.removedDuplicates,
+    duplicatesRemoved: r.duplicatesRemoved ?? [],
+    heldForDecision: r.heldForDecision,
+    standbyLeft: r.standbyLeft,
     ignoredEntries: r.ignoredEntries,
     resumed: r.resumed,
     method: r.method,
@@ -52,6 +56,12 @@ export function summaryLines(r: RecoveryReport): string[] {
     `${r.cluster}: ${r.outcome}: planned ${r.planned}, copied ${r.copied}, verified ${r.verified}, inserted ${r.inserted}, removed ${r.removed}; skipped ${r.skippedDuplicates} duplicate(s), ${r.skippedOrphans} incomplete; ${r.ignoredEntries} entr(ies) ignored; ${(r.durationMs / 1000).toFixed(1)} s${r.method ? ` (${r.method})` : ''}`,
   ];
   if (r.resumed) lines.push(`  interrupted earlier run: ${r.resumed.finished} finished, ${r.resumed.rolledBack} undone, ${r.resumed.held} held for a manual check`);
+  if (r.removedDuplicates) lines.push(`  ${r.removedDuplicates} duplicate(s) removed from the secondary, each proved on the primary again right before:`);
+  for (const d of r.duplicatesRemoved ?? []) lines.push(`    ${d.folder}/${d.id}: ${d.proof}`);
+  for (const h of r.plan?.held ?? []) lines.push(`  held for a decision, left on the secondary: ${h.id} (${h.reason})`);
+  for (const w of r.plan?.warnings ?? []) lines.push(`  warning: ${w}`);
+  if (r.plan?.logs.length) lines.push(`  primary logs: ${r.plan.logs.join('; ')}`);
+  if (r.standbyLeft) lines.push(`  at the end: ${r.standbyLeft}`);
   if (r.rolledBack) lines.push(`  ${r.rolledBack} copy(ies) removed from the primary's input/ again (the originals stay on the secondary)`);
   for (const e of r.errors) lines.push(`  error${e.id ? ` (${e.id})` : ''}: ${e.message}`);
   for (const i of r.plan?.incomplete ?? []) lines.push(`  incomplete, left alone: ${i.id} (${i.reason})`);
@@ -111,6 +121,9 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
         ? undefined
         : async (plan) => {
             process.stderr.write(`${describePlan(plan)}\n`);
+            for (const h of plan.held) process.stderr.write(`  held for a decision: ${h.id} (${h.reason})\n`);
+            for (const w of plan.warnings) process.stderr.write(`  warning: ${w}\n`);
+            for (const l of describeLogs(plan)) process.stderr.write(`  log ${l}\n`);
             return ask('Recover these mails now? [y/N] ');
           },
     }).finally(() => process.removeListener('SIGINT', onSigint));

@@ -96,7 +96,7 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
   if (report.lockedBy) return lockRefused(services, cluster, title, extra, report);
   for (const l of summaryLines(report)) (report.outcome === 'failed' ? services.logger.error : services.logger.info).call(services.logger, l);
   void vscode.commands.executeCommand('mailgwHa.refresh');
-  const head = `${cluster.name}: ${report.outcome}: ${report.inserted} inserted, ${report.removed} removed from ${cluster.secondary.name}, ${report.skippedDuplicates} duplicate(s) (${report.removedDuplicates} removed as proved), ${report.heldForDecision} held for a decision, ${report.skippedOrphans} incomplete skipped`;
+  const head = `${cluster.name}: ${report.outcome}: ${report.inserted} inserted, ${report.removed} removed from ${cluster.secondary.name}, ${report.skippedDuplicates} duplicate(s) and ${report.skippedOrphans} incomplete skipped; ${report.removedDuplicates} proved duplicate(s) removed, ${report.heldForDecision} held for a decision`;
   const buttons = ['Show Log', ...(report.reportFile ? ['Open Report'] : [])];
   const show = report.outcome === 'failed' ? vscode.window.showErrorMessage : report.outcome === 'cancelled' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   const detail = report.errors.length ? ` ${report.errors.length} error(s): ${report.errors[0].message}` : '';
@@ -131,7 +131,7 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
           if (plan.move.length === 0 && plan.duplicates.length === 0) return true;
           if (opts?.yes) return true; // tests and scripts that already confirmed
           const go = `Recover ${plan.move.length} Mail${plan.move.length === 1 ? '' : 's'}`;
-          const c = await vscode.window.showWarningMessage(`Recover ${plan.move.length} mail(s) from ${plan.secondary} to ${plan.primary}${plan.duplicates.length ? ` and remove ${plan.duplicates.length} proved duplicate(s) from ${plan.secondary}` : ''}?`, { modal: true, detail: planDetail(plan) }, go);
+          const c = await vscode.window.showWarningMessage(`Recover ${plan.move.length} mail(s) from ${plan.secondary} to ${plan.primary}?`, { modal: true, detail: planDetail(plan) }, go);
           return c === go;
         },
       });

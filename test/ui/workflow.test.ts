@@ -76,8 +76,8 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     await frame.locator('button.id.inserted').nth(9).waitFor({ timeout: 30_000 });
     const insertedIds = await frame.locator('button.id.inserted').allTextContents();
     assert.strictEqual(new Set(insertedIds).size, 10);
-    // Left on fw-b: the 2 duplicates (skipped, their Message-IDs are on the primary) and the incomplete pair.
-    await rows.filter({ hasText: /spool\s*2 mails \+ 1 incomplete/ }).first().waitFor({ timeout: 30_000 });
+    // Left on fw-b: only the incomplete pair; the 2 duplicates (their Message-IDs on the primary) were removed.
+    await rows.filter({ hasText: /spool\s*0 mails \+ 1 incomplete/ }).first().waitFor({ timeout: 30_000 });
     await wb!.screenshot('workflow-3-recovered');
 
     // Exactly once, as the simulators delivered it.

@@ -21,7 +21,9 @@ const SAMPLE_LINES = 200;
 // stdin: Message-IDs, one a line (never empty). Per log file: "F <n> <size> <mtime> <gz|no|other>\t<path>",
 // "S <n>\t<first line>", then "M <n> <line no>:<line>" for each line mentioning a Message-ID,
 // "R <n>" if it could not be read, "U <n>" if it is compressed in a way not read here.
-// Last, "D <line>" for up to 200 delivery-looking lines of the current log's last 4 MB.
+// Then "D <line>" for up to 200 delivery-looking lines of the current log's last 4 MB, and "Z end"
+// (an answer without it was cut short: nothing in it can prove a mail undelivered). grep -a: a log
+// with a stray NUL byte must still show its lines, not "Binary file matches".
 const SEARCH_SCRIPT = `f=$1; since=$2
 d=$(dirname -- "$f"); b=$(basename -- "$f"); s=\${b%.log}
 p=$(mktemp) || exit 4
@@ -42,12 +44,13 @@ for g in "$f" "$d/$b".* "$d/$b"-* "$d/$s".[0-9]* "$d/$s"-[0-9]*; do
   [ -s "$p" ] || continue
   if [ "$z" = other ]; then echo "U $i"
   elif [ "$z" = gz ]; then
-    { gzip -dc -- "$g" 2>/dev/null; echo $? > "$p.st"; } | grep -n -i -F -f "$p" | sed "s/^/M $i /"
+    { gzip -dc -- "$g" 2>/dev/null; echo $? > "$p.st"; } | grep -a -n -i -F -f "$p" | sed "s/^/M $i /"
     [ "$(cat "$p.st")" = 0 ] || echo "R $i"
-  elif [ -r "$g" ]; then grep -n -i -F -f "$p" -- "$g" | sed "s/^/M $i /"
+  elif [ -r "$g" ]; then grep -a -n -i -F -f "$p" -- "$g" | sed "s/^/M $i /"
   else echo "R $i"; fi
 done
-[ -f "$f" ] && tail -c 4194304 -- "$f" | grep -i deliver | tail -n ${SAMPLE_LINES} | sed 's/^/D /'
+[ -f "$f" ] && tail -c 4194304 -- "$f" | grep -a -i deliver | tail -n ${SAMPLE_LINES} | sed 's/^/D /'
+echo "Z end"
 exit 0`;
 
 export interface LogFileInfo {
@@ -107,10 +110,12 @@ export interface RawSearch {
   files: Map<number, { path: string; size: number; mtimeMs: number; compression: 'no' | 'gz' | 'other'; first?: string; unreadable?: boolean; unsupported?: boolean }>;
   hits: { file: number; line: number; text: string }[];
   sample: string[];
+  /** The answer ended with its end marker. */
+  complete: boolean;
 }
 
 export function parseSearchOutput(text: string): RawSearch {
-  const out: RawSearch = { files: new Map(), hits: [], sample: [] };
+  const out: RawSearch = { files: new Map(), hits: [], sample: [], complete: false };
   for (const line of text.split('\n')) {
     let m = /^F (\d+) (\d+) (\d+) (no|gz|other)\t(.*)$/.exec(line);
     if (m) {
@@ -135,6 +140,7 @@ export function parseSearchOutput(text: string): RawSearch {
       continue;
     }
     if (line.startsWith('D ')) out.sample.push(line.slice(2));
+    else if (line === 'Z end') out.complete = true;
   }
   return out;
 }
@@ -147,7 +153,9 @@ export async function searchDeliveryLogs(conn: UnitConnection, logFile: string, 
   const stdin = [...wanted.values()].map((m) => `${m}\n`).join('');
   const r = await conn.execScript(SEARCH_SCRIPT, [logFile, String(Math.floor(opts.sinceMs / 1000))], { stdin, timeoutMs: 600_000, maxStdoutBytes: 64 * 1024 * 1024 });
   if (r.code !== 0) throw new RecoveryError(`${conn.address.label}: searching the logs ${logFile}* failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join('; ')}`);
-  return judge(parseSearchOutput(r.stdout.toString('utf8')), wanted, opts, conn.address.label);
+  const raw = parseSearchOutput(r.stdout.toString('utf8'));
+  if (!raw.complete) throw new RecoveryError(`${conn.address.label}: the search of the logs ${logFile}* for deliveries returned an incomplete answer (over 64 MB of matching lines?); nothing was changed. Check the logs and mailgwHa.clusters' logFile.`);
+  return judge(raw, wanted, opts, conn.address.label);
 }
 
 /** Applies the pattern and the coverage rules to what the unit found (exported for unit tests). */

@@ -38,8 +38,8 @@ export function messageIdOf(head: Buffer | string, complete: boolean): MessageId
   const unfolded = block.replace(/\r?\n[ \t]+/g, ' ');
   const values: string[] = [];
   for (const line of unfolded.split(/\r?\n/)) {
-    const m = /^message-id[ \t]*:[ \t]*(.*?)[ \t]*$/i.exec(line);
-    if (m) values.push(m[1]);
+    const m = /^message-id[ \t]*:([^]*)$/i.exec(line);
+    if (m) values.push(m[1].trim());
   }
   const bad = values.find((v) => !MESSAGE_ID.test(v));
   if (bad !== undefined) return { kind: 'malformed', value: bad.slice(0, 200) };

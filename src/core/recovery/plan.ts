@@ -194,6 +194,9 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
   }
 
   const move = mails.filter((m) => m.classification === 'move');
+  const warnings = [...onPrimary.logs.warnings];
+  const tooOld = mails.filter((m) => m.classification === 'held' && /logs start at/.test(m.reason ?? ''));
+  if (tooOld.length) warnings.push(`${tooOld.length} mail(s) are older than the primary's oldest remaining log (${onPrimary.logs.coverageFromMs ? new Date(onPrimary.logs.coverageFromMs).toISOString() : 'none'}) minus ${Math.round(marginMs / 60000)} min: whether it delivered them cannot be checked, so they are held for a decision`);
   return {
     cluster: cluster.name,
     primary: cluster.primary.key,
@@ -206,7 +209,7 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
     incomplete: mails.filter((m) => m.classification === 'incomplete'),
     held: mails.filter((m) => m.classification === 'held'),
     logs: { files: onPrimary.logs.files, coverageFromMs: onPrimary.logs.coverageFromMs },
-    warnings: onPrimary.logs.warnings,
+    warnings,
     ignored,
     moveBytes: move.reduce((s, m) => s + m.bodySize + m.envSize, 0),
   };

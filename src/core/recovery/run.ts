@@ -22,7 +22,7 @@ import { hashFiles, logMark, logSince, logTail, placeStaged, probeTools, readMes
 import type { RecoverySettings } from './settings';
 import { canUseTar, copyMails, makeStage } from './transfer';
 
-export type FaultPoint = 'before-copy' | 'mid-copy' | 'after-copy' | 'after-place' | 'after-signal' | 'mid-cleanup';
+export type FaultPoint = 'before-copy' | 'mid-copy' | 'after-copy' | 'after-place' | 'after-signal' | 'mid-cleanup' | 'mid-duplicates';
 export type RecoveryPhase = 'resume' | 'plan' | 'copy' | 'signal' | 'confirm' | 'cleanup' | 'done' | 'failed' | 'cancelled';
 
 export interface RecoveryProgress {
@@ -688,6 +688,7 @@ class Run {
     if (proved.length === 0) return;
     this.checkCancel();
     journal.append({ t: 'duplicates', phase: 'removing', mails: proved.map((p) => ({ id: p.m.id, folder: p.m.folder, messageId: p.messageId, proof: describeProof(p.proof) })), at: new Date().toISOString() });
+    await this.fault('mid-duplicates');
     for (const f of folders) {
       const ids = proved.filter((p) => p.m.folder === f).map((p) => p.m.id);
       if (ids.length) await removeMails(this.secondary, this.dirs[f], ids);

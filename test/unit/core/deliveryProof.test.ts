@@ -20,7 +20,8 @@ describe('recovery: delivered-mail proof from the logs', () => {
     'F 3 50 1796025600 gz\t/var/phion/logs/srv_box1_mailgw.log.20261130-080000.gz',
     'S 3\t2026 11 30 04:00:00 +00:00 Info     SERVICE gateway started (pid=3)',
     `M 3 2:${delivered('<c@lab.example>')}`,
-    `D ${delivered('<z@lab.example>')}`,
+    `D ${delivered("<z@lab.example>")}`,
+    "Z end",
   ].join('\n');
   const wanted = new Map(['<a@lab.example>', '<b@lab.example>', '<c@lab.example>'].map((m) => [m, m]));
 
@@ -30,6 +31,8 @@ describe('recovery: delivered-mail proof from the logs', () => {
     assert.strictEqual(raw.files.get(3)!.compression, 'gz');
     assert.deepStrictEqual(raw.hits.map((h) => [h.file, h.line]), [[2, 17], [2, 18], [3, 2]]);
     assert.strictEqual(raw.sample.length, 1);
+    assert.ok(raw.complete);
+    assert.ok(!parseSearchOutput(out.slice(0, out.indexOf('Z end'))).complete, 'an answer cut short is seen as such');
   });
 
   it('confirms deliveries with the pattern, in rotated and compressed files, with file and line', async () => {
