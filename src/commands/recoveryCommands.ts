@@ -251,8 +251,9 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
           decideRemoval(services.pool, cluster, unit, mails.map((m) => ({ id: m.mail.id, folder: m.folder })), recoverySettings(services).deliveryLogPattern),
         );
         const keptText = decision.kept.length ? `\n\nKept (not proved on ${cluster.primary.key}; this command never removes those):\n${decision.kept.slice(0, 10).map((m) => `  ${m.folder}/${m.id}: ${m.why}`).join('\n')}${decision.kept.length > 10 ? `\n  … and ${decision.kept.length - 10} more` : ''}` : '';
+        for (const k of decision.kept) services.logger.info(`${unit.key}: ${k.folder}/${k.id} kept: ${k.why}`);
         if (decision.removable.length === 0) {
-          void vscode.window.showWarningMessage(`${unit.key}: none of the ${mails.length} selected mail(s) is proved on the active unit ${cluster.primary.key}; nothing removed.`, { modal: true, detail: keptText.trim() });
+          void vscode.window.showWarningMessage(`${unit.key}: none of the ${mails.length} selected mail(s) is proved on the active unit ${cluster.primary.key}; nothing removed.`, 'Show Log').then((x) => x && services.output.show(true));
           return { removed: [] };
         }
         const keep = 'Keep Mails';

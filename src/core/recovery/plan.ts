@@ -115,7 +115,7 @@ export interface Candidate {
  * are searched after the folders were read (and a moment later if a mail vanished meanwhile), so a
  * mail delivered while we look is seen one way or the other.
  */
-export async function primaryEvidence(pool: ConnectionPool, cluster: ClusterConfig, folders: readonly SpoolFolder[], candidates: readonly Candidate[], pattern: RegExp, marginMs = DELIVERY_SEARCH_MARGIN_MS): Promise<PrimaryEvidence> {
+export async function primaryEvidence(pool: ConnectionPool, cluster: ClusterConfig, folders: readonly SpoolFolder[], candidatesOrPromise: readonly Candidate[] | Promise<readonly Candidate[]>, pattern: RegExp, marginMs = DELIVERY_SEARCH_MARGIN_MS): Promise<PrimaryEvidence> {
   const pc = pool.get(cluster.primary);
   const dirs = gatewayDirs(cluster);
   const listings = await Promise.all(folders.map((f) => listFolder(pc, cluster, f)));
@@ -132,6 +132,8 @@ export async function primaryEvidence(pool: ConnectionPool, cluster: ClusterConf
   });
   for (const k of present.keys()) ambiguous.delete(k);
   if (vanished) await new Promise((r) => setTimeout(r, 300));
+  // The candidates may still be being read on the other unit meanwhile (the plan reads both at once).
+  const candidates = await candidatesOrPromise;
   const oldest = candidates.reduce((t, c) => Math.min(t, c.timeMs), Date.now());
   const logs = await searchDeliveryLogs(pc, cluster.logFile, candidates.map((c) => c.messageId), { sinceMs: oldest - marginMs, pattern });
   return { present, ambiguous, logs };
@@ -144,17 +146,22 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
   const dirs = gatewayDirs(cluster);
   const marginMs = options.marginMs ?? DELIVERY_SEARCH_MARGIN_MS;
 
-  const secondaryListings = await Promise.all(folders.map((f) => listFolder(sc, cluster, f)));
   const complete = (l: FolderListing) => l.mails.filter((m) => m.complete && !options.exclude?.has(m.id));
-  const secondaryMids = await Promise.all(secondaryListings.map((l) => readMessageIdResults(sc, dirs[l.folder], complete(l).map((m) => m.id))));
-  const candidates: Candidate[] = [];
-  secondaryListings.forEach((l, i) => {
-    for (const m of complete(l)) {
-      const r = secondaryMids[i].get(m.id);
-      if (r?.kind === 'ok') candidates.push({ messageId: r.id, timeMs: m.mtimeMs });
-    }
-  });
-  const onPrimary = await primaryEvidence(pool, cluster, ['spool', 'vscan', 'input'], candidates, options.deliveryLogPattern, marginMs);
+  const secondary = (async () => {
+    const listings = await Promise.all(folders.map((f) => listFolder(sc, cluster, f)));
+    const mids = await Promise.all(listings.map((l) => readMessageIdResults(sc, dirs[l.folder], complete(l).map((m) => m.id))));
+    return { listings, mids };
+  })();
+  const candidates = secondary.then(({ listings, mids }) =>
+    listings.flatMap((l, i) =>
+      complete(l).flatMap((m) => {
+        const r = mids[i].get(m.id);
+        return r?.kind === 'ok' ? [{ messageId: r.id, timeMs: m.mtimeMs }] : [];
+      }),
+    ),
+  );
+  // Both units are read at once; the primary's logs only once its folders and the candidates are known.
+  const [{ listings: secondaryListings, mids: secondaryMids }, onPrimary] = await Promise.all([secondary, primaryEvidence(pool, cluster, ['spool', 'vscan', 'input'], candidates, options.deliveryLogPattern, marginMs)]);
 
   const mails: PlanMail[] = [];
   const ignored: (IgnoredEntry & { folder: SpoolFolder })[] = [];

@@ -197,6 +197,8 @@ done | LC_ALL=C awk -v cap="$2" '
 
 /** Ids per header-reading command (bounds one command's output to ids x HEADER_CAP_BYTES). */
 const HEADER_BATCH = 200;
+/** Header-reading commands in flight per folder. */
+const HEADER_CONCURRENCY = 3;
 
 /** Parses HEADERS_SCRIPT's output into a result per id. */
 export function parseHeaderOutput(text: string): Map<string, MessageIdResult> {
@@ -235,17 +237,24 @@ export async function readMessageIdResults(conn: UnitConnection, dir: string, id
   checkDir(dir);
   checkIds(ids);
   const out = new Map<string, MessageIdResult>();
-  for (let i = 0; i < ids.length; i += HEADER_BATCH) {
-    const batch = ids.slice(i, i + HEADER_BATCH);
-    const r = await conn.execScript(HEADERS_SCRIPT, [dir, String(HEADER_CAP_BYTES)], { stdin: checkIds(batch), timeoutMs: 120_000 });
-    if (r.code === 127 || (r.code !== 0 && /awk/.test(r.stderr))) {
-      for (const [id, res] of await readMessageIdsSftp(conn, dir, batch)) out.set(id, res);
-      continue;
+  const batches: string[][] = [];
+  for (let i = 0; i < ids.length; i += HEADER_BATCH) batches.push(ids.slice(i, i + HEADER_BATCH));
+  let next = 0;
+  // A few batches at once: each is one command, so the unit reads while the answers travel.
+  const worker = async () => {
+    while (next < batches.length) {
+      const batch = batches[next++];
+      const r = await conn.execScript(HEADERS_SCRIPT, [dir, String(HEADER_CAP_BYTES)], { stdin: checkIds(batch), timeoutMs: 120_000 });
+      if (r.code === 127 || (r.code !== 0 && /awk/.test(r.stderr))) {
+        for (const [id, res] of await readMessageIdsSftp(conn, dir, batch)) out.set(id, res);
+        continue;
+      }
+      if (r.code !== 0) throw new RecoveryError(`${conn.address.label}: reading the headers of mails in ${dir} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join('; ')}`);
+      const parsed = parseHeaderOutput(r.stdout.toString('latin1'));
+      for (const id of batch) out.set(id, parsed.get(id) ?? { kind: 'unreadable' });
     }
-    if (r.code !== 0) throw new RecoveryError(`${conn.address.label}: reading the headers of mails in ${dir} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join('; ')}`);
-    const parsed = parseHeaderOutput(r.stdout.toString('latin1'));
-    for (const id of batch) out.set(id, parsed.get(id) ?? { kind: 'unreadable' });
-  }
+  };
+  await Promise.all(Array.from({ length: Math.min(HEADER_CONCURRENCY, batches.length) }, worker));
   return out;
 }
 

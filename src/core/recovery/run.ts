@@ -313,7 +313,7 @@ class Run {
       }
       this.checkCancel();
       const removeDups = plan.duplicates.length > 0 && !this.opts.onlyIds && !this.opts.stopAfterPlace && !this.opts.includeDuplicates;
-      if (move.length === 0 && !removeDups) {
+      if (move.length === 0 && !removeDups && this.arrived.length === 0) {
         r.outcome = r.resumed && r.resumed.finished + r.resumed.rolledBack > 0 ? 'done' : 'nothing-to-do';
         if (r.resumed?.held) r.outcome = 'failed';
         r.standbyLeft = this.standbyLeft(plan);
@@ -527,7 +527,7 @@ class Run {
       await this.rollBack(journal, arrived, 'the same Message-ID reached the primary meanwhile');
       r.skippedDuplicates += arrived.length;
       this.arrived.push(...arrived);
-      for (const m of arrived) this.log.warn(`recovery ${this.cluster.name}: ${m.id} not inserted: its Message-ID is now on ${this.cluster.primary.key} (${arrivedWhy(m.messageId!)}); left on ${this.cluster.secondary.key} as a duplicate`);
+      for (const m of arrived) this.log.warn(`recovery ${this.cluster.name}: ${m.id} not inserted: its Message-ID is now on ${this.cluster.primary.key} (${arrivedWhy(m.messageId!)}); it stays on ${this.cluster.secondary.key} as a duplicate until it is proved again and removed`);
     }
     const goneSet = new Set([...gone, ...arrived]);
     const toInsert = mails.filter((m) => !goneSet.has(m));
