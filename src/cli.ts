@@ -4,6 +4,7 @@ import { runCli } from './cli/main';
 import './cli/status';
 import './cli/ls';
 import './cli/recover';
+import './cli/held';
 import './cli/signal';
 import './cli/logs';
 import { printErrorLine } from './cli/out';

@@ -9,7 +9,7 @@ export interface ParsedArgs {
 }
 
 /** Options that take a value; every other `--x` is a flag. */
-const VALUE_OPTIONS = new Set(['settings', 'cluster', 'known-hosts', 'lines', 'journal']);
+const VALUE_OPTIONS = new Set(['settings', 'cluster', 'known-hosts', 'lines', 'journal', 'insert', 'discard']);
 
 export function parseArgs(argv: readonly string[], allowed: ReadonlySet<string>): ParsedArgs {
   const positionals: string[] = [];

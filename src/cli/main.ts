@@ -7,14 +7,19 @@ verbs:
   status                 each unit: reachable, active (gateway PID), mails per directory
   ls UNIT [spool|vscan|input]
                          mails with id, size, age, From, Subject, Message-ID; orphans flagged
-  recover [--dry-run] [--yes] [--include-duplicates] [--journal FILE]
+  recover [--dry-run] [--yes] [--include-duplicates] [--journal FILE] [--take-over-lock]
                          the safe recovery: plan, copy, verify, signal, confirm, clean up
+                         (one per cluster: a lock on the primary; --take-over-lock replaces
+                         a lock shown as stale)
+  held [--insert ID | --discard ID] [--yes]
+                         mails held for a decision, with why; insert one (checked not
+                         delivered) or discard the standby's copy (checked delivered)
   signal UNIT            SIGUSR2 to the gateway on UNIT (prints the PID it signalled)
   logs UNIT [--follow] [--inserted] [--lines N]
 
 exit codes: 0 success, 1 failure, 2 usage error`;
 
-const OPTIONS = new Set(['settings', 'cluster', 'json', 'known-hosts', 'accept-new', 'dry-run', 'yes', 'follow', 'inserted', 'lines', 'journal', 'help', 'include-duplicates']);
+const OPTIONS = new Set(['settings', 'cluster', 'json', 'known-hosts', 'accept-new', 'dry-run', 'yes', 'follow', 'inserted', 'lines', 'journal', 'help', 'include-duplicates', 'take-over-lock', 'insert', 'discard']);
 
 export type Verb = (args: ReturnType<typeof parseArgs>) => Promise<number>;
 

@@ -3,6 +3,7 @@
 import * as readline from 'readline';
 import type { ClusterConfig } from '../core/config';
 import { describeLogs, describePlan } from '../core/recovery/plan';
+import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
 import { journalFileFor, recover, RecoveryReport } from '../core/recovery/run';
 import { parseRecoverySettings } from '../core/recovery/settings';
 import type { ParsedArgs } from './args';
@@ -47,6 +48,7 @@ export function reportJson(r: RecoveryReport): Record<string, unknown> {
     journal: r.journal,
     report: r.reportFile,
     plan: r.plan,
+    lockedBy: r.lockedBy ? { owner: r.lockedBy.owner ?? null, heartbeatAgeS: r.lockedBy.heartbeatAgeS ?? null, stale: r.lockedBy.stale ?? null } : undefined,
   };
 }
 
@@ -81,7 +83,12 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
     const yes = args.options.has('yes');
     if (!dryRun && !yes && !process.stdin.isTTY) throw new CliFailure('recover changes both units: pass --yes to run without a terminal to confirm on (or --dry-run to see the plan)');
     const journalOpt = args.options.get('journal');
-    const journalFile = typeof journalOpt === 'string' ? journalOpt : journalFileFor(ctx.stateDir, cluster.name);
+    // One journal per cluster and user, shared with the extension (either finishes the other's run).
+    const journalFile = typeof journalOpt === 'string' ? journalOpt : defaultJournalFile(cluster);
+    if (typeof journalOpt !== 'string') {
+      const warning = adoptOldJournal(journalFileFor(ctx.stateDir, cluster.name), journalFile);
+      if (warning) throw new CliFailure(warning);
+    }
     const started = Date.now();
     let interrupted = false;
     const cancellation = { isCancellationRequested: false };
@@ -101,8 +108,13 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
       dryRun,
       // Only when the admin insists: these Message-IDs are already on (or delivered by) the primary.
       includeDuplicates: args.options.has('include-duplicates'),
+      client: 'mailgw-ha CLI',
+      // The admin saw the stale lock's owner in an earlier refusal and decided it is gone.
+      takeOverStaleLock: args.options.has('take-over-lock'),
       // Tuning (and the fault loop, which wants several batches in flight): mails per copy batch.
       batchSize: Number(process.env.MAILGW_HA_COPY_BATCH) > 0 ? Number(process.env.MAILGW_HA_COPY_BATCH) : undefined,
+      // Tuning (the history checker, which stops gateways under running recoveries): the insertion wait.
+      confirmTimeoutMs: Number(process.env.MAILGW_HA_CONFIRM_TIMEOUT_MS) > 0 ? Number(process.env.MAILGW_HA_CONFIRM_TIMEOUT_MS) : undefined,
       cancellation,
       logger: ctx.logger,
       onProgress: ctx.json && process.env.MAILGW_HA_VERBOSE !== '1' ? undefined : (p) => printErrorLine(`mailgw-ha: [${((Date.now() - started) / 1000).toFixed(2)} s] ${p.message}`),

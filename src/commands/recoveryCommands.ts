@@ -11,6 +11,9 @@ import { findGateway, signalGateway } from '../core/gateway';
 import { describeLogs, describePlan, RecoveryPlan } from '../core/recovery/plan';
 import { removeMails } from '../core/recovery/remote';
 import { decideRemoval, refuseUnit } from '../core/recovery/removalProof';
+import { withClusterLock } from '../core/recovery/clusterLock';
+import { listHeldMails } from '../core/recovery/held';
+import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
 import { journalFileFor, recover, RecoveryOptions, RecoveryReport } from '../core/recovery/run';
 import { parseRecoverySettings, RecoverySettings } from '../core/recovery/settings';
 import type { MailEntry, SpoolFolder } from '../core/spool/list';
@@ -73,13 +76,20 @@ function planDetail(plan: RecoveryPlan): string {
 
 async function runWithProgress(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>): Promise<RecoveryReport | undefined> {
   const settings = recoverySettings(services);
+  // The journal the CLI uses too, so that either finishes a run the other left unfinished.
+  const journalFile = defaultJournalFile(cluster);
+  const warning = adoptOldJournal(journalFileFor(journalDir(services), cluster.name), journalFile);
+  if (warning) {
+    void safeWindow.showErrorMessage(`Mail Gateway HA: ${warning}`);
+    return undefined;
+  }
   const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: messageText(title), cancellable: true }, async (progress, token) => {
     let lastPct = 0;
     return recover({
       pool: services.pool,
       cluster,
       settings,
-      journalFile: journalFileFor(journalDir(services), cluster.name),
+      journalFile,
       cancellation: token,
       logger: services.logger,
       onProgress: (p) => {
@@ -89,9 +99,11 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
         progress.report({ message: messageText(p.message, { max: 300 }), increment });
       },
       onEvent: (e) => services.recoveryEvents.fire(e),
+      client: 'VS Code extension',
       ...extra,
     });
   });
+  if (report.lockedBy) return lockRefused(services, cluster, title, extra, report);
   for (const l of summaryLines(report)) (report.outcome === 'failed' ? services.logger.error : services.logger.info).call(services.logger, l);
   void vscode.commands.executeCommand('mailgwHa.refresh');
   const head = `${cluster.name}: ${report.outcome}: ${report.inserted} inserted, ${report.removed} removed from ${cluster.secondary.name}, ${report.skippedDuplicates} duplicate(s) and ${report.skippedOrphans} incomplete skipped; ${report.removedDuplicates} proved duplicate(s) removed, ${report.heldForDecision} held for a decision`;
@@ -103,6 +115,22 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
     if (c === 'Open Report' && report.reportFile) void vscode.window.showTextDocument(vscode.Uri.file(report.reportFile));
   });
   return report;
+}
+
+/** Another recovery holds the cluster's lock: name it; a stale one may be taken over after a modal. */
+async function lockRefused(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, report: RecoveryReport): Promise<RecoveryReport> {
+  const message = report.errors[0]?.message ?? 'another recovery holds the lock';
+  services.logger.warn(message);
+  if (!report.lockedBy?.stale || extra.takeOverStaleLock) {
+    void safeWindow.showErrorMessage(`${cluster.name}: ${message}`);
+    return report;
+  }
+  const keep = 'Leave the Lock';
+  const go = 'Take Over Lock';
+  // The first item is the dialog's default button: the one that changes nothing.
+  const c = await safeWindow.showWarningMessage(`${cluster.name}: the recovery lock on ${cluster.primary.key} looks stale.`, { modal: true, detail: `${message}\n\nTake it over only if you are sure that run no longer works on this cluster (two recoveries at once can deliver mail twice).` }, keep, go);
+  if (c !== go) return report;
+  return (await runWithProgress(services, cluster, title, { ...extra, takeOverStaleLock: true })) ?? report;
 }
 
 /**
@@ -118,6 +146,7 @@ export interface RecoveryActions {
   copyToPrimary(node?: unknown, nodes?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined>;
   signalGateway(arg?: unknown, opts?: TestConfirmations): Promise<{ pid?: number; command: string } | undefined>;
   removeMails(node?: unknown, nodes?: unknown, opts?: TestConfirmations): Promise<{ removed: string[] } | undefined>;
+  heldMails(arg?: unknown): Promise<RecoveryReport | undefined>;
 }
 
 export function registerRecoveryCommands(services: Services): vscode.Disposable[] {
@@ -128,6 +157,7 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
     vscode.commands.registerCommand('mailgwHa.copyToPrimary', (node?: unknown, nodes?: unknown) => a.copyToPrimary(node, nodes)),
     vscode.commands.registerCommand('mailgwHa.signalGateway', (arg?: unknown) => a.signalGateway(arg)),
     vscode.commands.registerCommand('mailgwHa.removeMails', (node?: unknown, nodes?: unknown) => a.removeMails(node, nodes)),
+    vscode.commands.registerCommand('mailgwHa.heldMails', (arg?: unknown) => a.heldMails(arg)),
   ];
 }
 
@@ -145,6 +175,48 @@ export function recoveryActions(services: Services): RecoveryActions {
           return c === go;
         },
       });
+    },
+
+    // Held mails: list with why; resolve one after a modal that says what the admin must have checked.
+    heldMails: async (arg?: unknown): Promise<RecoveryReport | undefined> => {
+      const cluster = await pickCluster(services, arg, 'Held mails of which cluster?');
+      if (!cluster) return undefined;
+      const journalFile = defaultJournalFile(cluster);
+      try {
+        const { mails, warnings } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: messageText(`Looking for held mails of ${cluster.name}…`) }, () => listHeldMails(services.pool, cluster, journalFile, recoverySettings(services).deliveryLogPattern));
+        for (const w of warnings) services.logger.warn(`${cluster.name}: ${w}`);
+        if (mails.length === 0) {
+          void safeWindow.showInformationMessage(`${cluster.name}: no mail is held for a decision.${warnings.length ? ` ${warnings.length} warning(s) in the log.` : ''}`);
+          return undefined;
+        }
+        const pick = await vscode.window.showQuickPick(
+          mails.map((m) => ({
+            label: messageText(m.id, { max: 100 }),
+            description: messageText(`${m.folder ? `${m.folder}/` : 'no longer on the standby'}${m.messageId ? ` ${m.messageId}` : ''}`, { max: 300 }),
+            detail: messageText(`${m.source === 'journal' ? 'Held by an interrupted run' : 'Held by the plan'}: ${m.why}`, { max: 500 }),
+            mail: m,
+          })),
+          { title: messageText(`${cluster.name}: ${mails.length} mail(s) held on ${cluster.secondary.key}`), placeHolder: 'Pick a mail to resolve', matchOnDescription: true, matchOnDetail: true },
+        );
+        if (!pick) return undefined;
+        const later = 'Decide Later';
+        const insert = `Insert into ${cluster.primary.name}`;
+        const discard = `Discard the Copy on ${cluster.secondary.name}`;
+        // The first item is the dialog's default button: the one that changes nothing.
+        const c = await safeWindow.showWarningMessage(
+          `${pick.mail.id} is held: decide what happens to it.`,
+          { modal: true, detail: `Why: ${pick.mail.why}\n\nInsert only if you checked it was NOT delivered (e.g. with the recipients): it is copied to ${cluster.primary.key}, inserted and confirmed, then removed from ${cluster.secondary.key}.\nDiscard only if you checked it WAS delivered: the copy on ${cluster.secondary.key} is removed.` },
+          later,
+          insert,
+          discard,
+        );
+        if (c !== insert && c !== discard) return undefined;
+        return runWithProgress(services, cluster, `${c === insert ? 'Inserting' : 'Discarding'} held mail ${pick.mail.id}`, { resolveHeld: { id: pick.mail.id, action: c === insert ? 'insert' : 'discard' } });
+      } catch (e) {
+        services.logger.error((e as Error).message);
+        void safeWindow.showErrorMessage((e as Error).message, 'Show Log').then((x) => x && services.output.show(true));
+        return undefined;
+      }
     },
 
     copyToPrimary: async (node?: unknown, nodes?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined> => {
@@ -243,13 +315,19 @@ export function recoveryActions(services: Services): RecoveryActions {
               go,
             );
         if (c !== go) return undefined;
-        const dirs = gatewayDirs(cluster);
-        const byFolder = new Map<SpoolFolder, string[]>();
-        for (const m of decision.removable) byFolder.set(m.folder, [...(byFolder.get(m.folder) ?? []), m.id]);
-        const conn = services.pool.get(unit);
-        for (const [folder, ids] of byFolder) await removeMails(conn, dirs[folder], ids);
-        const removed = decision.removable.map((m) => m.id);
-        for (const m of decision.removable) services.logger.info(`${unit.key}: removed ${m.folder}/${m.id} (${m.messageId}): ${m.why}`);
+        // Under the cluster's lock (no recovery runs meanwhile, wherever started) and proved again
+        // right before: the modal may have stood open for a while.
+        const proved = await withClusterLock(services.pool.get(cluster.primary), cluster, 'VS Code extension (Remove Mails)', async () => {
+          const again = await decideRemoval(services.pool, cluster, unit, decision.removable.map((m) => ({ id: m.id, folder: m.folder })), recoverySettings(services).deliveryLogPattern);
+          const dirs = gatewayDirs(cluster);
+          const byFolder = new Map<SpoolFolder, string[]>();
+          for (const m of again.removable) byFolder.set(m.folder, [...(byFolder.get(m.folder) ?? []), m.id]);
+          const conn = services.pool.get(unit);
+          for (const [folder, ids] of byFolder) await removeMails(conn, dirs[folder], ids);
+          return again.removable;
+        });
+        const removed = proved.map((m) => m.id);
+        for (const m of proved) services.logger.info(`${unit.key}: removed ${m.folder}/${m.id} (${m.messageId}): ${m.why}`);
         void vscode.commands.executeCommand('mailgwHa.refresh');
         void safeWindow.showInformationMessage(`${unit.key}: removed ${removed.length} proved duplicate(s)${decision.kept.length ? `; ${decision.kept.length} not proved and kept` : ''}.`);
         return { removed };

@@ -138,6 +138,8 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     ...process.env,
     XDG_CONFIG_HOME: path.join(xdg, 'config'),
     XDG_DATA_HOME: path.join(xdg, 'data'),
+    // Recovery journals (shared by the extension and the CLI) go here, not into ~/.local/state.
+    XDG_STATE_HOME: path.join(xdg, 'state'),
     ...opts.env,
   };
   const common = ['--extensions-dir', extensionsDir, '--user-data-dir', userDataDir];

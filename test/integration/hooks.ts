@@ -1,7 +1,10 @@
 // Root-hook fixture of the integration tests: one lab for the whole mocha run (state in .lab, or
 // $MAILGW_LAB_DIR), up before the first test and down after the last. Test files use `lab()` and
 // call `lab().reset()` in their own beforeEach. Set MAILGW_LAB_KEEP=1 to leave the lab up afterwards.
+import * as fs from 'fs';
 import Module from 'module';
+import * as os from 'os';
+import * as path from 'path';
 import { Lab } from '../lab/lab';
 
 // MAILGW_SSH2_PURE_JS=1: refuse ssh2's native addons, as in the packaged extension (the bundle
@@ -14,6 +17,9 @@ if (process.env.MAILGW_SSH2_PURE_JS === '1') {
     return load.call(this, request, ...rest);
   };
 }
+
+// Default recovery journals of this run (CLI children inherit it) stay out of ~/.local/state.
+if (!process.env.XDG_STATE_HOME) process.env.XDG_STATE_HOME = fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-it-state-'));
 
 // Kept on globalThis so that every copy of this module (required by mocha, imported by test files)
 // sees the same lab.

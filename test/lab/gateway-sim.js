@@ -202,6 +202,8 @@ const mirrored = new Set();
 const firstSeen = new Map();
 /** @type {SyncAction[]} */
 const queue = [];
+/** The action being sent right now (kept so that a stop can persist it). @type {SyncAction | undefined} */
+let inFlight;
 let syncing = false;
 let lastRetry = 0;
 
@@ -274,7 +276,10 @@ async function drain() {
     if (pending.length && Date.now() - lastRetry >= 2000) {
       lastRetry = Date.now();
       while (pending.length) {
-        if (!(await runOnPartner(pending[0]))) break;
+        inFlight = pending[0];
+        const sent = await runOnPartner(pending[0]);
+        inFlight = undefined;
+        if (!sent) break;
         log('Info', `SYNC pending action done (op=${pending[0].op}, id=${pending[0].id})`);
         pending = pending.slice(1);
         writeTlog(pending);
@@ -282,7 +287,10 @@ async function drain() {
     }
     while (queue.length) {
       const a = /** @type {SyncAction} */ (queue.shift());
-      if (pending.length || !(await runOnPartner(a))) {
+      inFlight = a;
+      const sent = !pending.length && (await runOnPartner(a));
+      inFlight = undefined;
+      if (!sent) {
         pending.push(a);
         writeTlog(pending);
         log('Warning', `SYNC partner unreachable, action queued (op=${a.op}, id=${a.id}, pending=${pending.length})`);
@@ -310,6 +318,19 @@ function syncTick() {
   if (readTlog().length && !syncing && now - lastRetry >= 2000) void drain();
 }
 
+/**
+ * On stop: actions not yet confirmed sent (queued, or in flight) go to the transaction log, as a
+ * box's sync keeps its pending actions across a restart or a takeover. Both ops are idempotent, so
+ * one that did reach the partner is harmless to replay.
+ */
+function persistQueue() {
+  if (!config.sync) return;
+  const pending = readTlog();
+  const keep = (/** @type {SyncAction} */ a) => !pending.some((p) => p.op === a.op && p.id === a.id);
+  const add = [...(inFlight ? [inFlight] : []), ...queue].filter(keep);
+  if (add.length) writeTlog([...pending, ...add]);
+}
+
 /** A delivered mail is deleted on the partner, whoever put the copy there. @param {string} id */
 function syncDelivered(id) {
   firstSeen.delete(id);
@@ -330,6 +351,7 @@ function schedule() {
       if (what === 'usr2') insertInput();
       else if (what === 'hup') rotate();
       else if (what === 'term') {
+        persistQueue();
         log('Info', 'SERVICE gateway stopped');
         process.exit(0);
       }

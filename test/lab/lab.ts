@@ -704,6 +704,9 @@ export class Lab {
       fs.rmSync(u.pauseFile, { force: true });
       fs.rmSync(path.join(path.dirname(u.hostPath('spool')), 'sync.tlog'), { force: true });
       fs.rmSync(path.join(u.hostPath('spool'), '.sync'), { recursive: true, force: true });
+      // A recovery's lock on the unit (beside spool/vscan/input).
+      const base = path.dirname(u.hostPath('spool'));
+      for (const n of fs.readdirSync(base)) if (n.startsWith('.mailgw-ha')) fs.rmSync(path.join(base, n), { recursive: true, force: true });
       seedLogHistory(u);
     }
     this.heal();

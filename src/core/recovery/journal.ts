@@ -17,6 +17,8 @@ export type MailState =
   | 'removed' // gone from the secondary: done
   | 'rolledback' // our copy is gone from the primary; the mail is still (only) on the secondary
   | 'held' // could not be decided: left alone on both units, reported for a manual check
+  | 'discarding' // the admin decided to discard a held mail: removal from the secondary started
+  | 'discarded' // the held mail's copy is gone from the secondary
   | 'failed'; // a step failed before anything reached input/ (nothing to undo)
 
 export interface PlannedMail {
@@ -34,6 +36,7 @@ export type JournalRecord =
   | { t: 'signal'; phase: 'before' | 'after'; ids: string[]; mark: { inode: string; size: number }; pid?: number; command?: string; at: string }
   | { t: 'duplicates'; phase: 'removing'; mails: { id: string; folder: SpoolFolder; messageId: string; proof: string }[]; at: string }
   | { t: 'duplicates'; phase: 'removed'; ids: string[]; at: string }
+  | { t: 'decision'; action: 'insert' | 'discard'; id: string; folder: SpoolFolder; why: string; at: string }
   | { t: 'end'; outcome: 'done' | 'failed' | 'cancelled'; at: string; message?: string };
 
 export interface MailRecord extends PlannedMail {

@@ -1,6 +1,6 @@
 // What "Remove Mails…" may delete. Only mail of the standby (secondary) unit, only while the primary
 // is the active unit, and only mails whose Message-ID the active unit proves it has: the same single
-// Message-ID in its spool/, vscan/ or input/, or a delivery of it in its logs (any log file, rotated
+// Message-ID in its spool/ or vscan/, or a delivery of it in its logs (any log file, rotated
 // ones too). Mail on the active unit is never removed this way: it is the copy that will be
 // delivered, and the standby's copies of it are never delivered while the primary is active, so
 // "the other unit has it too" protects nothing there. Mail without such proof is not removed at all.
@@ -50,7 +50,10 @@ export async function decideRemoval(pool: ConnectionPool, cluster: ClusterConfig
     for (const [id, r] of await readMessageIdResults(sc, dirs[folder], ids)) results.set(`${folder}/${id}`, r);
   }
   const candidates = [...results.values()].flatMap((r) => (r.kind === 'ok' ? [{ messageId: r.id, timeMs: 0 }] : []));
-  const ev = await primaryEvidence(pool, cluster, ['spool', 'vscan', 'input'], candidates, pattern);
+  // Not input/: a copy there is not inserted yet, and it may be the placed copy of an interrupted
+  // recovery, which the next run takes back when it finds the original gone — removing the original
+  // on that "proof" would lose the mail.
+  const ev = await primaryEvidence(pool, cluster, ['spool', 'vscan'], candidates, pattern);
   const removable: (RemovalRequest & { messageId: string; proof: DuplicateProof; why: string })[] = [];
   const kept: (RemovalRequest & { why: string })[] = [];
   for (const m of mails) {
@@ -64,7 +67,7 @@ export async function decideRemoval(pool: ConnectionPool, cluster: ClusterConfig
     const delivered = ev.logs.delivered.get(key);
     const proof: DuplicateProof | undefined = inFolder ? { kind: 'folder', ...inFolder } : delivered ? { kind: 'log', ...delivered } : undefined;
     if (proof) removable.push({ ...m, messageId: r.id, proof, why: describeProof(proof) });
-    else kept.push({ ...m, why: `its Message-ID ${r.id} is not in ${cluster.primary.key}'s spool/, vscan/ or input/, nor delivered per its logs` });
+    else kept.push({ ...m, why: `its Message-ID ${r.id} is not in ${cluster.primary.key}'s spool/ or vscan/, nor delivered per its logs (a copy in input/ is not inserted yet)` });
   }
   return { removable, kept };
 }

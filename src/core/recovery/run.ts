@@ -12,7 +12,9 @@ import type { Cancellation, Logger } from '../host';
 import { silentLogger } from '../host';
 import { listFolder, SpoolFolder } from '../spool/list';
 import type { ConnectionPool } from '../ssh/pool';
+import { acquireClusterLock, ClusterLockedError, describeOwner, LockInfo } from './clusterLock';
 import { insertedIds, waitForInsertion } from './confirm';
+import { addHeld, readHeld, removeHeld } from './held';
 import { acquireLock, Journal, JournalState, MailRecord, MailState, PlannedMail } from './journal';
 import { normalizeMessageId } from './messageId';
 import { checkPair, describeLogs, describeProof, DuplicateProof, makePlan, PlanMail, primaryEvidence, RecoveryPlan } from './plan';
@@ -67,6 +69,15 @@ export interface RecoveryOptions {
   readonly stopAfterPlace?: boolean;
   /** Force the SFTP fallback (tests, benchmarks). */
   readonly forceSftp?: boolean;
+  /** Who runs this, for the cluster lock's owner ("mailgw-ha CLI", "VS Code extension"). */
+  readonly client?: string;
+  /** Replace the cluster lock if it is found stale (the admin decided so after seeing its owner). */
+  readonly takeOverStaleLock?: boolean;
+  /**
+   * Resolve one held mail as the admin decided: insert it into the primary (checked not delivered)
+   * or discard the standby's copy (checked delivered). Nothing else moves in that run.
+   */
+  readonly resolveHeld?: { readonly id: string; readonly action: 'insert' | 'discard' };
 }
 
 export interface RecoveryReport {
@@ -107,6 +118,10 @@ export interface RecoveryReport {
   };
   /** What the secondary holds after the run, in words. */
   standbyLeft?: string;
+  /** Set when another recovery of the cluster holds the lock on the primary (nothing was touched). */
+  lockedBy?: LockInfo;
+  /** What became of the held mail the run was asked to resolve. */
+  resolved?: { id: string; action: 'insert' | 'discard'; done: boolean; why?: string };
 }
 
 /** The journal file of a cluster in a folder (cluster names may hold any character). */
@@ -149,11 +164,31 @@ class Cancelled extends Error {}
 
 export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
   const file = path.resolve(opts.journalFile);
-  if (heldLocks.has(file)) throw new RecoveryError(`a recovery of cluster "${opts.cluster.name}" is already running here`);
-  const release = acquireLock(file);
+  if (heldLocks.has(file)) return new Run(opts, file).refused(new RecoveryError(`a recovery of cluster "${opts.cluster.name}" is already running in this process (journal ${file}); wait for it to finish`));
+  let release: () => void;
+  try {
+    release = acquireLock(file);
+  } catch (e) {
+    return new Run(opts, file).refused(e as Error);
+  }
   heldLocks.add(file);
   try {
-    return await new Run(opts, file).go();
+    // One recovery per cluster wherever it runs: the lock on the primary, after the local one.
+    let lost = false;
+    const cancellation = { get isCancellationRequested() { return lost || !!opts.cancellation?.isCancellationRequested; } };
+    let remote;
+    try {
+      remote = await acquireClusterLock(opts.pool.get(opts.cluster.primary), opts.cluster, opts.client ?? 'mailgw-ha', { takeOver: opts.takeOverStaleLock, onLost: () => (lost = true) });
+    } catch (e) {
+      return new Run(opts, file).refused(e as Error);
+    }
+    try {
+      const report = await new Run({ ...opts, cancellation }, file).go();
+      if (lost) report.errors.push({ message: `the recovery lock on ${opts.cluster.primary.key} was taken over by someone else while this run held it; stopped at the next safe point (the journal lets the next run finish)` });
+      return report;
+    } finally {
+      await remote.release().catch((e: Error) => opts.logger?.warn(`could not remove the recovery lock on ${opts.cluster.primary.key}: ${e.message}`));
+    }
   } finally {
     heldLocks.delete(file);
     release();
@@ -216,6 +251,20 @@ class Run {
     await this.opts.faults?.(point);
   }
 
+  /** The report of a run that did not start: the cluster lock is held, or could not be taken. */
+  refused(e: Error): RecoveryReport {
+    const r = this.report;
+    r.outcome = 'failed';
+    r.errors.push({ message: e.message });
+    if (e instanceof ClusterLockedError) {
+      r.lockedBy = e.lock;
+      this.log.warn(`recovery ${this.cluster.name}: refused: the lock is held by ${describeOwner(e.lock.owner)}`);
+    }
+    r.durationMs = Date.now() - this.started;
+    this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'failed' });
+    return r;
+  }
+
   async go(): Promise<RecoveryReport> {
     const r = this.report;
     let journal: Journal | undefined;
@@ -226,12 +275,16 @@ class Run {
 
       this.progress('plan', `planning: listing ${this.cluster.secondary.key} and ${this.cluster.primary.key}`);
       const held = readHeld(this.file);
+      const resolving = this.opts.resolveHeld;
+      const exclude = new Set(held.keys());
+      if (resolving) exclude.delete(resolving.id);
       const plan = await makePlan(this.opts.pool, this.cluster, {
         folders: this.opts.folders,
         deliveryLogPattern: this.opts.settings.deliveryLogPattern,
         includeDuplicates: this.opts.includeDuplicates,
-        exclude: new Set(held.keys()),
+        exclude,
       });
+      if (resolving) return await this.resolveHeldMail(plan, resolving, held.get(resolving.id));
       const move = plan.move.filter((m) => !this.opts.onlyIds || this.opts.onlyIds.has(m.id));
       r.planned = move.length;
       r.skippedDuplicates = plan.duplicates.length;
@@ -533,6 +586,66 @@ class Run {
     }
   }
 
+  // ---- held mails ---------------------------------------------------------------------------------
+
+  /**
+   * One held mail, as the admin decided. Insert: the same copy → verify → place → signal → confirm →
+   * remove as any mail (refused if the primary is proved to have it). Discard: the standby's copy is
+   * removed by name. Journaled like every run (with the decision), and taken off the held list once done.
+   */
+  private async resolveHeldMail(plan: RecoveryPlan, what: { id: string; action: 'insert' | 'discard' }, journalWhy: string | undefined): Promise<RecoveryReport> {
+    const r = this.report;
+    const m = plan.mails.find((x) => x.id === what.id && x.classification !== 'incomplete');
+    const why = journalWhy ?? (m?.classification === 'held' ? m.reason : undefined);
+    r.resolved = { id: what.id, action: what.action, done: false, why };
+    if (!m && journalWhy !== undefined) {
+      // Gone from the standby since (removed or delivered by someone): nothing left to decide.
+      removeHeld(this.file, what.id);
+      r.resolved.done = true;
+      r.outcome = 'done';
+      this.log.info(`recovery ${this.cluster.name}: held mail ${what.id} is no longer on ${this.cluster.secondary.key}; taken off the held list`);
+      return this.finish();
+    }
+    if (!m) throw new RecoveryError(`${what.id} is not a complete mail in ${this.cluster.secondary.key}'s spool/ or vscan/`);
+    if (why === undefined) throw new RecoveryError(`${what.id} is not held (the plan says ${m.classification}${m.reason ? `: ${m.reason}` : ''}); a normal recovery takes care of it`);
+    if (what.action === 'insert' && m.classification === 'duplicate') throw new RecoveryError(`${what.id} is not inserted: ${m.reason}. The primary has it: discard the standby's copy instead`);
+    if (this.opts.confirmPlan && !(await this.opts.confirmPlan({ ...plan, move: what.action === 'insert' ? [m] : [] }))) {
+      r.outcome = 'declined';
+      return this.finish();
+    }
+    this.checkCancel();
+    const runId = `${stamp()}-${crypto.randomBytes(3).toString('hex')}`;
+    r.runId = runId;
+    const stage = `${this.dirs.input}/.mailgw-ha-${runId}`;
+    const journal = Journal.open(this.file);
+    r.journal = this.file;
+    try {
+      journal.append({ t: 'run', v: 1, runId, cluster: this.cluster.name, primary: this.cluster.primary.key, secondary: this.cluster.secondary.key, spoolBase: this.dirs.base, stage, logFile: this.cluster.logFile, at: new Date().toISOString() });
+      journal.append({ t: 'decision', action: what.action, id: m.id, folder: m.folder, why, at: new Date().toISOString() });
+      const planned: PlannedMail = { id: m.id, folder: m.folder, messageId: m.messageId, bodySize: m.bodySize, envSize: m.envSize };
+      journal.append({ t: 'plan', mails: [planned] });
+      if (what.action === 'insert') {
+        r.planned = 1;
+        const placed = await this.copyAndPlace(journal, stage, [{ ...planned, state: 'planned' }]);
+        await this.signalAndConfirm(journal, placed, true);
+        r.resolved.done = r.removed === 1;
+      } else {
+        journal.state([m.id], 'discarding', { message: `discarded by the admin; held because: ${why}` });
+        await removeMails(this.secondary, this.dirs[m.folder], [m.id]);
+        journal.state([m.id], 'discarded');
+        r.resolved.done = true;
+      }
+      journal.append({ t: 'end', outcome: 'done', at: new Date().toISOString() });
+      r.journal = journal.archive(stamp());
+    } catch (e) {
+      journal.close();
+      throw e;
+    }
+    if (r.resolved.done) removeHeld(this.file, m.id);
+    r.outcome = r.resolved.done && !r.errors.length ? 'done' : 'failed';
+    return this.finish();
+  }
+
   // ---- duplicates ----------------------------------------------------------------------------------
 
   /**
@@ -604,6 +717,11 @@ class Run {
     if (run.cluster !== this.cluster.name || run.spoolBase !== this.dirs.base || run.primary !== this.cluster.primary.key || run.secondary !== this.cluster.secondary.key) {
       throw new RecoveryError(`the unfinished journal ${this.file} belongs to cluster "${run.cluster}" (${run.primary} ← ${run.secondary}, ${run.spoolBase}), which the settings no longer describe the same way; restore the settings so that the run can be finished`);
     }
+    // The staging folder named in the journal is emptied below: only ever the hidden folder this
+    // tool makes inside the primary's input/ (a damaged or foreign journal must not aim it elsewhere).
+    if (run.stage !== `${this.dirs.input}/.mailgw-ha-${run.runId}` || !/^\d{8}-\d{6}-[0-9a-f]{6}$/.test(run.runId)) {
+      throw new RecoveryError(`the unfinished journal ${this.file} names the staging folder ${JSON.stringify(run.stage)}, not the hidden folder ${this.dirs.input}/.mailgw-ha-<run> this tool makes; refusing to touch it. Check the journal (it may be damaged or not from this tool)`);
+    }
     const r = this.report;
     const resumed = { finished: 0, rolledBack: 0, held: 0 };
     r.resumed = resumed;
@@ -613,6 +731,13 @@ class Run {
       const mails = [...prev.mails.values()];
       const inFlight = mails.filter((m) => m.state === 'placing' || m.state === 'placed' || m.state === 'signalled');
       const toClean = mails.filter((m) => m.state === 'confirmed' || m.state === 'removing');
+      // A discard the admin decided: removing the standby's copy again is harmless.
+      const discarding = mails.filter((m) => m.state === 'discarding');
+      for (const m of discarding) {
+        await removeMails(this.secondary, this.dirs[m.folder], [m.id]);
+        journal.state([m.id], 'discarded');
+        removeHeld(this.file, m.id);
+      }
       const toSignal: MailRecord[] = [];
       const hold = (m: MailRecord, why: string) => {
         journal.state([m.id], 'held', { message: why });
@@ -691,23 +816,4 @@ class Run {
 
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
-}
-
-// Mails an earlier run could not decide about: never touched again until a person looks.
-function heldFile(journalFile: string): string {
-  return journalFile.replace(/\.jsonl$/, '') + '.held.json';
-}
-function readHeld(journalFile: string): Map<string, string> {
-  try {
-    return new Map(Object.entries(JSON.parse(fs.readFileSync(heldFile(journalFile), 'utf8')) as Record<string, string>));
-  } catch {
-    return new Map();
-  }
-}
-function addHeld(journalFile: string, id: string, why: string): void {
-  const m = readHeld(journalFile);
-  m.set(id, why);
-  const f = heldFile(journalFile);
-  fs.writeFileSync(`${f}.tmp`, JSON.stringify(Object.fromEntries(m), null, 2) + '\n');
-  fs.renameSync(`${f}.tmp`, f);
 }

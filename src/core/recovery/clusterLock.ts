@@ -1,0 +1,215 @@
+// One recovery per cluster, wherever it is started (extension, CLI, another workstation): a lock on
+// the primary unit, beside spool/vscan/input in the gateway's folder (never inside them: the gateway
+// and recovery list those). Taking it is one atomic `mkdir`; the owner (user@host, pid, tool, time)
+// is written into it and its mtime is the holder's heartbeat. A lock whose holder is gone (its
+// process no longer runs on this host, or no heartbeat for a while) is shown as stale — never broken
+// silently: only an explicit takeover by the admin replaces it, and only the owner that was shown.
+import * as os from 'os';
+import type { ClusterConfig } from '../config';
+import { gatewayDirs } from '../config';
+import type { UnitConnection } from '../ssh/connection';
+import { RecoveryError } from './remote';
+
+export const LOCK_NAME = '.mailgw-ha-recovery.lock';
+/** The holder touches the lock this often. */
+export const HEARTBEAT_MS = 15_000;
+/** A lock without a heartbeat for this long is stale. */
+export const STALE_AFTER_S = 120;
+
+export interface LockOwner {
+  readonly user: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly tool: string;
+  readonly at: string;
+}
+
+export interface LockInfo {
+  /** The owner as written (undefined if the lock holds no readable owner). */
+  readonly owner?: LockOwner;
+  /** The owner text exactly as found: a takeover names it, so it replaces only this lock. */
+  readonly raw: string;
+  /** Seconds since the last heartbeat (by the unit's clock). */
+  readonly heartbeatAgeS?: number;
+  /** Why it is stale, if it is. */
+  readonly stale?: string;
+}
+
+export class ClusterLockedError extends RecoveryError {
+  constructor(
+    readonly cluster: string,
+    readonly lock: LockInfo,
+  ) {
+    super(describeLocked(cluster, lock));
+  }
+}
+
+export function describeOwner(o: LockOwner | undefined): string {
+  return o ? `${o.user}@${o.host} (${o.tool}, process ${o.pid}, since ${o.at})` : 'an unknown owner (the lock holds no readable owner)';
+}
+
+function describeLocked(cluster: string, l: LockInfo): string {
+  const beat = l.heartbeatAgeS !== undefined ? `, last heartbeat ${l.heartbeatAgeS} s ago` : '';
+  const head = `another recovery of cluster "${cluster}" holds the lock on the primary: ${describeOwner(l.owner)}${beat}`;
+  return l.stale
+    ? `${head}. It looks stale: ${l.stale}. If you are sure that run is gone, take the lock over (CLI: --take-over-lock; VS Code: "Take Over Lock"); the journal of that run is finished by the next run from its own workstation.`
+    : `${head}. Wait for it to finish.`;
+}
+
+export function lockDir(cluster: ClusterConfig): string {
+  return `${gatewayDirs(cluster).base}/${LOCK_NAME}`;
+}
+
+export function newOwner(tool: string): string {
+  let user = 'unknown';
+  try {
+    user = os.userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep "unknown"
+  }
+  const o: LockOwner = { user, host: os.hostname(), pid: process.pid, tool, at: new Date().toISOString() };
+  return JSON.stringify(o);
+}
+
+// $1 lock folder, $2 owner line. mkdir is the atomic step; the owner is renamed into place so a
+// reader never sees half of it. Otherwise prints what it found (the unit's clock, the owner's mtime).
+const ACQUIRE_SCRIPT = `if mkdir -m 700 -- "$1" 2>/dev/null; then
+  printf '%s\\n' "$2" > "$1/owner.tmp" && mv -f -- "$1/owner.tmp" "$1/owner" && { echo acquired; exit 0; }
+  rm -f -- "$1/owner.tmp"; rmdir -- "$1"; exit 4
+fi
+echo held
+echo "now $(date +%s)"
+[ -d "$1" ] && echo "dir $(stat -c %Y -- "$1")"
+[ -f "$1/owner" ] && echo "beat $(stat -c %Y -- "$1/owner")" && echo "owner $(head -c 4096 -- "$1/owner")"
+exit 0`;
+
+// $1 lock folder, $2 owner line: touch it only while it is still ours.
+const HEARTBEAT_SCRIPT = `[ "$(head -c 4096 -- "$1/owner" 2>/dev/null)" = "$2" ] && touch -c -- "$1/owner" && echo ok || echo lost`;
+
+// $1 lock folder, $2 owner line: remove it only if it is still ours.
+const RELEASE_SCRIPT = `[ "$(head -c 4096 -- "$1/owner" 2>/dev/null)" = "$2" ] || { echo notours; exit 0; }
+rm -f -- "$1/owner" && rmdir -- "$1" && echo released`;
+
+// $1 lock folder, $2 the stale owner line that was shown, $3 the new owner line. A second lock
+// ("$1.takeover") keeps two admins taking over at once apart; the old lock is removed only if it
+// still holds exactly the owner that was shown.
+const TAKEOVER_SCRIPT = `mkdir -- "$1.takeover" 2>/dev/null || { echo busy; exit 0; }
+cur=$(head -c 4096 -- "$1/owner" 2>/dev/null)
+if [ -d "$1" ] && [ "$cur" = "$2" ]; then rm -f -- "$1/owner" "$1/owner.tmp"; rmdir -- "$1" 2>/dev/null; fi
+if mkdir -m 700 -- "$1" 2>/dev/null; then
+  printf '%s\\n' "$3" > "$1/owner.tmp" && mv -f -- "$1/owner.tmp" "$1/owner" && echo acquired || echo failed
+else echo changed; fi
+rmdir -- "$1.takeover"`;
+
+function parseOwner(raw: string): LockOwner | undefined {
+  try {
+    const o = JSON.parse(raw) as Partial<LockOwner>;
+    if (typeof o.user === 'string' && typeof o.host === 'string' && typeof o.pid === 'number' && typeof o.tool === 'string' && typeof o.at === 'string') return o as LockOwner;
+  } catch {
+    // not ours or damaged: shown as unknown
+  }
+  return undefined;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Reads what `held` printed into a LockInfo and decides whether it is stale. */
+export function judgeLock(text: string, thisHost = os.hostname(), isAlive: (pid: number) => boolean = alive): LockInfo {
+  const field = (k: string): string | undefined => new RegExp(`^${k} (.*)$`, 'm').exec(text)?.[1];
+  const now = Number(field('now'));
+  const beat = field('beat');
+  const dir = field('dir');
+  const raw = field('owner') ?? '';
+  const owner = parseOwner(raw);
+  const heartbeatAgeS = beat !== undefined && Number.isFinite(now) ? Math.max(0, now - Number(beat)) : undefined;
+  let stale: string | undefined;
+  if (owner && owner.host === thisHost && !isAlive(owner.pid)) stale = `its process ${owner.pid} no longer runs on ${thisHost}`;
+  else if (heartbeatAgeS !== undefined && heartbeatAgeS > STALE_AFTER_S) stale = `no heartbeat for ${heartbeatAgeS} s (the holder touches it every ${HEARTBEAT_MS / 1000} s)`;
+  else if (!owner && heartbeatAgeS === undefined && dir && Number.isFinite(now) && now - Number(dir) > 60) stale = `it holds no owner and is ${now - Number(dir)} s old`;
+  return { owner, raw, heartbeatAgeS, stale };
+}
+
+export interface HeldLock {
+  /** Stops the heartbeat and removes the lock (if it is still ours). */
+  release(): Promise<void>;
+  /** Set when the heartbeat found the lock no longer ours (taken over by an admin). */
+  readonly lost: boolean;
+}
+
+/**
+ * Takes the cluster's lock on the primary, or throws ClusterLockedError naming the holder. With
+ * `takeOver`, a lock found stale is replaced (only that one: if it changed meanwhile, it throws).
+ */
+export async function acquireClusterLock(conn: UnitConnection, cluster: ClusterConfig, tool: string, opts: { takeOver?: boolean; onLost?: () => void } = {}): Promise<HeldLock> {
+  const dir = lockDir(cluster);
+  const me = newOwner(tool);
+  const run = async (script: string, args: string[]) => {
+    const r = await conn.execScript(script, args, { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new RecoveryError(`${conn.address.label}: cannot take the recovery lock ${dir} (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 2).join('; ')}`);
+    return r.stdout.toString('utf8');
+  };
+  const out = await run(ACQUIRE_SCRIPT, [dir, me]);
+  if (!/^acquired$/m.test(out)) {
+    const info = judgeLock(out);
+    if (!opts.takeOver || !info.stale) throw new ClusterLockedError(cluster.name, info);
+    const t = (await run(TAKEOVER_SCRIPT, [dir, info.raw, me])).trim();
+    if (t !== 'acquired') throw new RecoveryError(`cluster "${cluster.name}": could not take over the stale recovery lock (${t === 'busy' ? 'someone else is taking it over right now' : 'it changed meanwhile'}); look again before retrying`);
+  }
+  let lost = false;
+  let released = false;
+  const timer = setInterval(() => {
+    void run(HEARTBEAT_SCRIPT, [dir, me]).then(
+      (r) => {
+        if (!released && r.trim() === 'lost' && !lost) {
+          lost = true;
+          opts.onLost?.();
+        }
+      },
+      () => undefined, // a dropped connection: the next beat tries again; staleness needs minutes
+    );
+  }, HEARTBEAT_MS);
+  timer.unref?.();
+  return {
+    get lost() {
+      return lost;
+    },
+    async release() {
+      released = true;
+      clearInterval(timer);
+      await run(RELEASE_SCRIPT, [dir, me]);
+    },
+  };
+}
+
+/** The lock as it is now (for status displays): undefined when free. */
+export async function readClusterLock(conn: UnitConnection, cluster: ClusterConfig): Promise<LockInfo | undefined> {
+  const r = await conn.execScript(`[ -d "$1" ] || exit 0
+echo held
+echo "now $(date +%s)"
+echo "dir $(stat -c %Y -- "$1")"
+[ -f "$1/owner" ] && echo "beat $(stat -c %Y -- "$1/owner")" && echo "owner $(head -c 4096 -- "$1/owner")"
+exit 0`, [lockDir(cluster)], { timeoutMs: 30_000 });
+  const text = r.stdout.toString('utf8');
+  return /^held$/m.test(text) ? judgeLock(text) : undefined;
+}
+
+/**
+ * Runs `fn` while holding the cluster's lock (anything that removes mail from a unit besides a
+ * recovery run: Remove Mails), so it never interleaves with a recovery on another workstation.
+ * Throws ClusterLockedError if another holds it.
+ */
+export async function withClusterLock<T>(conn: UnitConnection, cluster: ClusterConfig, tool: string, fn: () => Promise<T>, opts: { takeOver?: boolean } = {}): Promise<T> {
+  const lock = await acquireClusterLock(conn, cluster, tool, opts);
+  try {
+    return await fn();
+  } finally {
+    await lock.release().catch(() => undefined);
+  }
+}
