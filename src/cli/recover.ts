@@ -1,16 +1,13 @@
 // `mailgw-ha recover [--dry-run] [--yes] [--json] [--journal FILE]`: the safe recovery of a cluster.
 // Without --yes it shows the plan and asks on a terminal; without a terminal it refuses to guess.
 import * as readline from 'readline';
-import type { ClusterConfig } from '../core/config';
 import { describeLogs, describePlan } from '../core/recovery/plan';
-import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
-import { journalFileFor, recover, RecoveryReport } from '../core/recovery/run';
-import { parseRecoverySettings } from '../core/recovery/settings';
+import { recover, RecoveryReport } from '../core/recovery/run';
 import type { ParsedArgs } from './args';
-import { UsageError } from './args';
 import { CliContext, CliFailure, loadContext } from './context';
 import { registerVerb } from './main';
 import { printErrorLine, printJson, printLine } from './out';
+import { recoveryTarget } from './recoveryTarget';
 
 function ask(question: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -75,20 +72,10 @@ export function summaryLines(r: RecoveryReport): string[] {
 async function recoverVerb(args: ParsedArgs): Promise<number> {
   const ctx: CliContext = loadContext(args);
   try {
-    if (ctx.clusters.length !== 1) throw new UsageError(`choose a cluster with --cluster NAME (clusters: ${ctx.clusters.map((c) => c.name).join(', ') || 'none'})`);
-    const cluster: ClusterConfig = ctx.clusters[0];
-    const { settings, errors } = parseRecoverySettings(ctx.raw);
-    for (const e of errors) ctx.logger.warn(e);
     const dryRun = args.options.has('dry-run');
     const yes = args.options.has('yes');
     if (!dryRun && !yes && !process.stdin.isTTY) throw new CliFailure('recover changes both units: pass --yes to run without a terminal to confirm on (or --dry-run to see the plan)');
-    const journalOpt = args.options.get('journal');
-    // One journal per cluster and user, shared with the extension (either finishes the other's run).
-    const journalFile = typeof journalOpt === 'string' ? journalOpt : defaultJournalFile(cluster);
-    if (typeof journalOpt !== 'string') {
-      const warning = adoptOldJournal(journalFileFor(ctx.stateDir, cluster.name), journalFile);
-      if (warning) throw new CliFailure(warning);
-    }
+    const { cluster, settings, journalFile } = recoveryTarget(ctx, args);
     const started = Date.now();
     let interrupted = false;
     const cancellation = { isCancellationRequested: false };

@@ -8,6 +8,7 @@ import * as os from 'os';
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
 import type { UnitConnection } from '../ssh/connection';
+import { processAlive } from './journal';
 import { RecoveryError } from './remote';
 
 export const LOCK_NAME = '.mailgw-ha-recovery.lock';
@@ -111,17 +112,8 @@ function parseOwner(raw: string): LockOwner | undefined {
   return undefined;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Reads what `held` printed into a LockInfo and decides whether it is stale. */
-export function judgeLock(text: string, thisHost = os.hostname(), isAlive: (pid: number) => boolean = alive): LockInfo {
+export function judgeLock(text: string, thisHost = os.hostname(), isAlive: (pid: number) => boolean = processAlive): LockInfo {
   const field = (k: string): string | undefined => new RegExp(`^${k} (.*)$`, 'm').exec(text)?.[1];
   const now = Number(field('now'));
   const beat = field('beat');

@@ -181,14 +181,15 @@ export function acquireLock(journalFile: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const pid = Number(fs.readFileSync(lock, 'utf8').trim());
-      if (pid > 0 && pid !== process.pid && alive(pid)) throw new Error(`another recovery (process ${pid}) is running with journal ${journalFile}; wait for it to finish`);
+      if (pid > 0 && pid !== process.pid && processAlive(pid)) throw new Error(`another recovery (process ${pid}) is running with journal ${journalFile}; wait for it to finish`);
       fs.rmSync(lock, { force: true }); // left by a process that died
     }
   }
   throw new Error(`cannot take the lock ${lock}`);
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this host with that PID exists (EPERM: it does, owned by someone else). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
