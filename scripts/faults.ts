@@ -75,10 +75,11 @@ async function main(): Promise<number> {
         totals.finishedBeforeKill++;
         estimate = 0.7 * estimate + 0.3 * first.ms;
       }
-      let second = await runCli(args);
+      // The killed run's lock stays on the primary; the admin takes it over on request.
+      let second = await runCli([...args, '--take-over-lock']);
       if (second.code !== 0) {
         totals.secondRunFailed++;
-        second = await runCli(args); // report, but still finish the job before counting
+        second = await runCli([...args, '--take-over-lock']); // report, but still finish the job before counting
       }
       const mids = Object.values(m.messageIds);
       await waitFor('deliveries', () => mids.every((x) => lab.deliveries().byMessageId[x]), 20_000).catch(() => undefined);

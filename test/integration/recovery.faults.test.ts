@@ -190,7 +190,10 @@ describe('recovery faults (lab)', function () {
         const args = [cli, 'recover', '--yes', '--json', '--settings', lab().settingsPath, '--journal', journal];
         const delay = 100 + Math.floor(Math.random() * 900);
         const first = await runCli(args, delay);
-        const second = await runCli(args);
+        // The killed run's lock stays on the primary and is only ever taken over on request: the
+        // admin, told its process is gone, runs again with --take-over-lock (a live lock would
+        // still be refused).
+        const second = await runCli([...args, '--take-over-lock']);
         assert.strictEqual(second.code, 0, `${second.stdout}\n${second.stderr} (first killed after ${delay} ms: ${first.signal ?? first.code})`);
         await assertExactlyOnce(m);
       });
