@@ -2,7 +2,6 @@
 // `held --insert ID` inserts one into the primary (after the admin checked it was not delivered),
 // `held --discard ID` removes the standby's copy (after the admin checked it was). Both ask on a
 // terminal unless --yes, and run as a recovery: the cluster lock, the shared journal, the checks.
-import * as readline from 'readline';
 import { listHeldMails } from '../core/recovery/held';
 import { recover } from '../core/recovery/run';
 import { isSafeMailId } from '../core/names';
@@ -11,18 +10,9 @@ import { UsageError } from './args';
 import { CliFailure, loadContext } from './context';
 import { registerVerb } from './main';
 import { printErrorLine, printJson, printLine } from './out';
+import { askYesNo as ask } from './askYesNo';
 import { recoveryTarget } from './recoveryTarget';
 import { reportJson, summaryLines } from './recover';
-
-function ask(question: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-    rl.question(question, (a) => {
-      rl.close();
-      resolve(/^y(es)?$/i.test(a.trim()));
-    });
-  });
-}
 
 async function heldVerb(args: ParsedArgs): Promise<number> {
   const ctx = loadContext(args);

@@ -1,23 +1,13 @@
 // `mailgw-ha recover [--dry-run] [--yes] [--json] [--journal FILE]`: the safe recovery of a cluster.
 // Without --yes it shows the plan and asks on a terminal; without a terminal it refuses to guess.
-import * as readline from 'readline';
 import { describeLogs, describePlan } from '../core/recovery/plan';
 import { recover, RecoveryReport } from '../core/recovery/run';
 import type { ParsedArgs } from './args';
 import { CliContext, CliFailure, loadContext } from './context';
 import { registerVerb } from './main';
 import { printErrorLine, printJson, printLine } from './out';
+import { askYesNo as ask } from './askYesNo';
 import { recoveryTarget } from './recoveryTarget';
-
-function ask(question: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
-    rl.question(question, (a) => {
-      rl.close();
-      resolve(/^y(es)?$/i.test(a.trim()));
-    });
-  });
-}
 
 /** The counts of the design contract, plus details. */
 export function reportJson(r: RecoveryReport): Record<string, unknown> {
