@@ -34,7 +34,15 @@ export interface LockInfo {
   readonly heartbeatAgeS?: number;
   /** Why it is stale, if it is. */
   readonly stale?: string;
+  /**
+   * Left by an earlier run of this very process that ended without releasing it (its connection to
+   * the primary dropped): provably no run holds it, so the next run here reclaims it.
+   */
+  readonly leftHere?: boolean;
 }
+
+/** The owner lines of the locks this process holds right now. */
+const heldHere = new Set<string>();
 
 export class ClusterLockedError extends RecoveryError {
   constructor(
@@ -113,7 +121,7 @@ function parseOwner(raw: string): LockOwner | undefined {
 }
 
 /** Reads what `held` printed into a LockInfo and decides whether it is stale. */
-export function judgeLock(text: string, thisHost = os.hostname(), isAlive: (pid: number) => boolean = processAlive): LockInfo {
+export function judgeLock(text: string, thisHost = os.hostname(), isAlive: (pid: number) => boolean = processAlive, ownPid = process.pid, heldByThisProcess: (raw: string) => boolean = (raw) => heldHere.has(raw)): LockInfo {
   const field = (k: string): string | undefined => new RegExp(`^${k} (.*)$`, 'm').exec(text)?.[1];
   const now = Number(field('now'));
   const beat = field('beat');
@@ -122,6 +130,9 @@ export function judgeLock(text: string, thisHost = os.hostname(), isAlive: (pid:
   const owner = parseOwner(raw);
   const heartbeatAgeS = beat !== undefined && Number.isFinite(now) ? Math.max(0, now - Number(beat)) : undefined;
   let stale: string | undefined;
+  if (owner && owner.host === thisHost && owner.pid === ownPid && !heldByThisProcess(raw)) {
+    return { owner, raw, heartbeatAgeS, stale: `it was left by an earlier run of this process (${owner.pid}), which ended without releasing it`, leftHere: true };
+  }
   if (owner && owner.host === thisHost && !isAlive(owner.pid)) stale = `its process ${owner.pid} no longer runs on ${thisHost}`;
   else if (heartbeatAgeS !== undefined && heartbeatAgeS > STALE_AFTER_S) stale = `no heartbeat for ${heartbeatAgeS} s (the holder touches it every ${HEARTBEAT_MS / 1000} s)`;
   else if (!owner && heartbeatAgeS === undefined && dir && Number.isFinite(now) && now - Number(dir) > 60) stale = `it holds no owner and is ${now - Number(dir)} s old`;
@@ -150,10 +161,12 @@ export async function acquireClusterLock(conn: UnitConnection, cluster: ClusterC
   const out = await run(ACQUIRE_SCRIPT, [dir, me]);
   if (!/^acquired$/m.test(out)) {
     const info = judgeLock(out);
-    if (!opts.takeOver || !info.stale) throw new ClusterLockedError(cluster.name, info);
+    // Another's stale lock only on the admin's request; this process's own leftover at once.
+    if (!info.stale || !(opts.takeOver || info.leftHere)) throw new ClusterLockedError(cluster.name, info);
     const t = (await run(TAKEOVER_SCRIPT, [dir, info.raw, me])).trim();
     if (t !== 'acquired') throw new RecoveryError(`cluster "${cluster.name}": could not take over the stale recovery lock (${t === 'busy' ? 'someone else is taking it over right now' : 'it changed meanwhile'}); look again before retrying`);
   }
+  heldHere.add(me);
   let lost = false;
   let released = false;
   const timer = setInterval(() => {
@@ -175,6 +188,7 @@ export async function acquireClusterLock(conn: UnitConnection, cluster: ClusterC
     async release() {
       released = true;
       clearInterval(timer);
+      heldHere.delete(me);
       await run(RELEASE_SCRIPT, [dir, me]);
     },
   };

@@ -28,6 +28,20 @@ describe('recovery: cluster lock judgement', () => {
     const old = judgeLock(held({ now: 1000, beat: 1000 - STALE_AFTER_S - 1, owner: owner('ws2', 42) }), 'ws1', () => false);
     assert.match(old.stale ?? '', /no heartbeat for 121 s/);
   });
+  it("this process's own lock: held by a live run it is not stale; left by an ended run it is reclaimable here only", () => {
+    const mine = owner('ws1', 4242);
+    const live = judgeLock(held({ now: 1000, beat: 999, owner: mine }), 'ws1', () => true, 4242, (raw) => raw === mine);
+    assert.strictEqual(live.stale, undefined, 'a run of this process holds it');
+    assert.strictEqual(live.leftHere, undefined);
+    const left = judgeLock(held({ now: 1000, beat: 999, owner: mine }), 'ws1', () => true, 4242, () => false);
+    assert.strictEqual(left.leftHere, true);
+    assert.match(left.stale ?? '', /left by an earlier run of this process \(4242\)/);
+    const otherProcess = judgeLock(held({ now: 1000, beat: 999, owner: mine }), 'ws1', () => true, 777, () => false);
+    assert.strictEqual(otherProcess.leftHere, undefined, "another live process's lock is never ours to reclaim");
+    assert.strictEqual(otherProcess.stale, undefined);
+    const otherHost = judgeLock(held({ now: 1000, beat: 999, owner: owner('ws2', 4242) }), 'ws1', () => true, 4242, () => false);
+    assert.strictEqual(otherHost.leftHere, undefined, 'the same pid on another workstation is another process');
+  });
   it('a lock without a readable owner: unknown, stale only when old', () => {
     assert.strictEqual(judgeLock(held({ now: 1000, dir: 990 }), 'ws1').stale, undefined);
     assert.match(judgeLock(held({ now: 1000, dir: 900 }), 'ws1').stale ?? '', /no owner/);
