@@ -49,6 +49,9 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   /** Starts showing a unit's log in the panel (and reveals the panel). */
   async watch(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): Promise<void> {
     const key = `${unit.key}:${file}`;
+    // A watch whose source ended (a settings change closed its connection) follows nothing any
+    // more: take a fresh source instead of showing the old lines forever.
+    if (this.watches.get(key)?.watch.source.ended) this.stop(key);
     if (!this.watches.has(key)) {
       const watch = this.logWatch.watch(cluster, unit, file);
       const unsubscribe = watch.source.subscribe({

@@ -1,7 +1,7 @@
 // Hostile strings: what a compromised or spoofed unit, a hostile repository or a hostile mail can
 // put into a server message, a file name, a header value, a log line or a settings value. Shared by
 // the unit tests of the neutralisers (test/unit/core/text.test.ts), the lab suite
-// (test/integration/hostile.test.ts) and the VS Code host suite (test/suite/lab.hostile.test.ts).
+// (test/integration/hostile.test.ts) and the VS Code host suite (test/suite/lab.zz-hostile.test.ts).
 
 /** The link that deleted mail in the security review: one click ran Remove Mails without a dialog. */
 export const COMMAND_LINK = '[Update trusted host key](command:mailgwHa.removeMails?%5B%7B%22yes%22%3Atrue%2C%22confirmUnconfirmed%22%3Atrue%7D%5D)';

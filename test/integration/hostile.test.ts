@@ -2,7 +2,7 @@
 // full of markdown and control characters, hostile mail headers and file names on a real unit,
 // hostile log lines, and settings that name /dev/zero, FIFOs and directories. Nothing becomes a
 // link or a terminal sequence, no file outside the spool is read, no setting makes a read unbounded.
-// (The neutralisers themselves: test/unit/core/text.test.ts; in VS Code: test/suite/lab.hostile.test.ts.)
+// (The neutralisers themselves: test/unit/core/text.test.ts; in VS Code: test/suite/lab.zz-hostile.test.ts.)
 import * as assert from 'assert';
 import { execFile, execFileSync } from 'child_process';
 import * as fs from 'fs';
