@@ -193,6 +193,10 @@ function tick() {
 // The active unit mirrors each spooled mail to its partner's spool/ within sync.delayMs, removes the
 // partner's copy when it delivers the mail, and queues what fails (partner down, link cut) in a
 // transaction log of pending actions, retried every 2 s. One-way: nothing flows back.
+// What is queued in memory or on its way right now is mirrored in "<tlog>.busy", so that a lab waiting
+// for quiet sees an action that has not reached the partner yet. A stop lets the action on its way
+// finish before the rest goes to the transaction log: a copy that landed after the takeover handed
+// the deletes over would be a mail the new active unit delivers a second time.
 
 /** @typedef {{ op: 'copy' | 'delete', id: string, at: string }} SyncAction */
 
@@ -204,8 +208,31 @@ const firstSeen = new Map();
 const queue = [];
 /** The action being sent right now (kept so that a stop can persist it). @type {SyncAction | undefined} */
 let inFlight;
+/** The process carrying the action on its way (its own process group: sh, tar, ssh). @type {import('child_process').ChildProcess | undefined} */
+let inFlightChild;
 let syncing = false;
+let stopping = false;
 let lastRetry = 0;
+/** Settles when the drain loop has nothing on its way. @type {Promise<void>} */
+let drained = Promise.resolve();
+
+function busyFile() {
+  return `${/** @type {SyncConfig} */ (config.sync).tlogFile}.busy`;
+}
+/** Mirrors the in-memory queue (and the action on its way) on disk; removed when there is none. */
+function writeBusy() {
+  if (!config.sync) return;
+  const actions = [...(inFlight ? [inFlight] : []), ...queue];
+  try {
+    if (!actions.length) fs.rmSync(busyFile(), { force: true });
+    else {
+      fs.writeFileSync(`${busyFile()}.tmp`, actions.map((a) => JSON.stringify(a) + '\n').join(''));
+      fs.renameSync(`${busyFile()}.tmp`, busyFile());
+    }
+  } catch {
+    // Only a view for the lab's waits; the queue itself is in memory and persisted on stop.
+  }
+}
 
 function readTlog() {
   const s = /** @type {SyncConfig} */ (config.sync);
@@ -247,14 +274,17 @@ function runOnPartner(a) {
       child = spawn('sh', ['-c', 'sp=$0; id=$1; shift; tar -C "$sp" -cf - "$id.body" "$id.env" | ssh "$@" "sh -c \'$SYNC_SCRIPT\' sh $id"', spool, a.id, ...ssh], {
         stdio: ['ignore', 'ignore', 'pipe'],
         env: { ...process.env, SYNC_SCRIPT: script },
+        detached: true,
       });
     } else {
-      child = spawn('ssh', [...ssh, 'rm', '-f', '--', `${spool}/${a.id}.body`, `${spool}/${a.id}.env`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child = spawn('ssh', [...ssh, 'rm', '-f', '--', `${spool}/${a.id}.body`, `${spool}/${a.id}.env`], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     }
+    inFlightChild = child;
     let err = '';
     child.stderr?.on('data', (d) => (err += d));
     child.on('error', () => resolve(false));
     child.on('exit', (code) => {
+      inFlightChild = undefined;
       if (code !== 0 && a.op === 'copy' && /No such file/.test(err)) return resolve(true); // delivered meanwhile
       resolve(code === 0);
     });
@@ -264,18 +294,23 @@ function runOnPartner(a) {
 /** @param {SyncAction} a */
 function enqueue(a) {
   queue.push(a);
+  writeBusy();
   void drain();
 }
 
-async function drain() {
-  if (syncing) return;
+function drain() {
+  if (syncing || stopping) return;
+  drained = drainNow();
+}
+
+async function drainNow() {
   syncing = true;
   try {
     // Pending actions from the transaction log go first, in order.
     let pending = readTlog();
     if (pending.length && Date.now() - lastRetry >= 2000) {
       lastRetry = Date.now();
-      while (pending.length) {
+      while (pending.length && !stopping) {
         inFlight = pending[0];
         const sent = await runOnPartner(pending[0]);
         inFlight = undefined;
@@ -285,17 +320,20 @@ async function drain() {
         writeTlog(pending);
       }
     }
-    while (queue.length) {
+    while (queue.length && !stopping) {
       const a = /** @type {SyncAction} */ (queue.shift());
       inFlight = a;
       const sent = !pending.length && (await runOnPartner(a));
-      inFlight = undefined;
       if (!sent) {
         pending.push(a);
         writeTlog(pending);
+        inFlight = undefined;
+        writeBusy();
         log('Warning', `SYNC partner unreachable, action queued (op=${a.op}, id=${a.id}, pending=${pending.length})`);
         continue;
       }
+      inFlight = undefined;
+      writeBusy();
       log('Info', a.op === 'copy' ? `SYNC mail mirrored to partner (id=${a.id})` : `SYNC partner copy removed (id=${a.id})`);
     }
   } finally {
@@ -305,6 +343,7 @@ async function drain() {
 
 /** Each tick: spooled mails whose sync delay has passed go to the partner. */
 function syncTick() {
+  if (stopping) return;
   const now = Date.now();
   const present = new Set(scan(dirs.spool).complete);
   for (const id of present) {
@@ -329,6 +368,31 @@ function persistQueue() {
   const keep = (/** @type {SyncAction} */ a) => !pending.some((p) => p.op === a.op && p.id === a.id);
   const add = [...(inFlight ? [inFlight] : []), ...queue].filter(keep);
   if (add.length) writeTlog([...pending, ...add]);
+  queue.length = 0;
+  inFlight = undefined;
+  writeBusy();
+}
+
+/**
+ * A stop lets the sync action on its way finish (bounded: a hung one is killed with its process group
+ * and replayed later, both ops being idempotent), so no copy lands on the partner after this unit
+ * stopped.
+ */
+async function stopSync() {
+  if (!config.sync) return;
+  stopping = true;
+  let timer;
+  const bound = new Promise((resolve) => (timer = setTimeout(resolve, 20_000, 'timeout')));
+  const how = await Promise.race([drained.then(() => 'done'), bound]);
+  clearTimeout(timer);
+  if (how === 'timeout' && inFlightChild?.pid) {
+    try {
+      process.kill(-inFlightChild.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  persistQueue();
 }
 
 /** A delivered mail is deleted on the partner, whoever put the copy there. @param {string} id */
@@ -341,6 +405,7 @@ function syncDelivered(id) {
 // ---- main loop -------------------------------------------------------------------------------
 
 let busy = false;
+let stopRequested = false;
 function schedule() {
   if (busy) return;
   busy = true;
@@ -348,19 +413,25 @@ function schedule() {
     busy = false;
     while (pending.length > 0) {
       const what = pending.shift();
-      if (what === 'usr2') insertInput();
-      else if (what === 'hup') rotate();
+      if (what === 'usr2') {
+        if (!stopRequested) insertInput(); // a gateway on its way down inserts nothing more
+      } else if (what === 'hup') rotate();
       else if (what === 'term') {
-        persistQueue();
-        log('Info', 'SERVICE gateway stopped');
-        process.exit(0);
+        if (stopRequested) continue;
+        stopRequested = true;
+        void stopSync().finally(() => {
+          log('Info', 'SERVICE gateway stopped');
+          process.exit(0);
+        });
       }
     }
   }, 0);
 }
 
 log('Info', `SERVICE gateway started (pid=${process.pid})`);
+if (config.sync) fs.rmSync(busyFile(), { force: true }); // left by a predecessor that was killed
 setInterval(() => {
+  if (stopRequested) return;
   try {
     tick();
     if (config.sync) syncTick();

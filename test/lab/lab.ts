@@ -669,7 +669,10 @@ export class Lab {
           const unit = this.u(u.name);
           const tlog = path.join(path.dirname(unit.hostPath('spool')), 'sync.tlog');
           if (fs.existsSync(tlog) && fs.readFileSync(tlog, 'utf8').trim() !== '') busy.push(`${u.name}: sync actions pending`);
-          if (this.gatewayPid(u.name) === null || fs.existsSync(unit.pauseFile)) continue;
+          if (this.gatewayPid(u.name) === null) continue;
+          // Actions queued in the running simulator's memory or on their way to the partner.
+          if (fs.existsSync(`${tlog}.busy`)) busy.push(`${u.name}: sync actions on their way`);
+          if (fs.existsSync(unit.pauseFile)) continue;
           for (const folder of ['spool', 'vscan'] as const) {
             const n = completeMails(unit.hostPath(folder));
             if (n > 0) busy.push(`${u.name}: ${n} in ${folder}/`);
@@ -703,6 +706,7 @@ export class Lab {
       for (const f of ['spool', 'vscan', 'input', 'logs', 'sink'] as const) emptyFolder(u.hostPath(f));
       fs.rmSync(u.pauseFile, { force: true });
       fs.rmSync(path.join(path.dirname(u.hostPath('spool')), 'sync.tlog'), { force: true });
+      fs.rmSync(path.join(path.dirname(u.hostPath('spool')), 'sync.tlog.busy'), { force: true });
       fs.rmSync(path.join(u.hostPath('spool'), '.sync'), { recursive: true, force: true });
       // A recovery's lock on the unit (beside spool/vscan/input).
       const base = path.dirname(u.hostPath('spool'));

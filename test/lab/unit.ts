@@ -304,7 +304,7 @@ export class Unit {
   }
 
   /** SIGTERM every simulator of this unit (SIGKILL after `graceMs`); resolves once they are reaped. */
-  async stopGateway(graceMs = 5000): Promise<void> {
+  async stopGateway(graceMs = 30_000): Promise<void> {
     const procs = this.gateways();
     for (const p of procs) signalIfSame(p.pid, p.start, 'SIGTERM');
     const gone = () => procs.every((p) => !isSame(p.pid, p.start));

@@ -108,6 +108,11 @@ export function pendingSync(lab: Lab, ref: 'primary' | 'secondary'): { op: strin
   }
 }
 
+/** Nothing of a unit's sync is pending: no action in its transaction log, none queued in memory or on its way. */
+export function syncSettled(lab: Lab, ref: 'primary' | 'secondary'): boolean {
+  return pendingSync(lab, ref).length === 0 && !fs.existsSync(`${tlogPath(lab, ref)}.busy`);
+}
+
 export function labCluster(lab: Lab): ClusterConfig {
   const raw = JSON.parse(fs.readFileSync(lab.settingsPath, 'utf8')) as Record<string, unknown>;
   return parseSettings(raw['mailgwHa.clusters'], raw['mailgwHa.knownHostsFile']).clusters[0];
@@ -386,7 +391,7 @@ export class History {
       this.say('final: gateway started on primary');
     }
     this.say('final: sync healed, delivery resumed on both units; waiting for the sync queue to drain');
-    await waitFor('the primary\'s sync queue to drain', () => pendingSync(this.lab, 'primary').length === 0, 30_000).catch((e: Error) => this.say(`final: ${e.message}`));
+    await waitFor('the primary\'s sync queue to drain', () => syncSettled(this.lab, 'primary'), 30_000).catch((e: Error) => this.say(`final: ${e.message}`));
     // Each workstation finishes what its own journal left; then the last word goes to workstation A.
     for (const ws of ['b', 'a'] as const) {
       const journal = defaultJournalFile(this.cluster, { XDG_STATE_HOME: this.ws[ws] });
@@ -403,7 +408,7 @@ export class History {
     this.say('final: draining');
     await waitFor(
       'the primary to deliver everything',
-      () => (['spool', 'vscan', 'input'] as const).every((f) => !fs.readdirSync(this.lab.hostPath('primary', f)).some((x) => /\.(env|body)$/.test(x) && !x.startsWith('.'))) && pendingSync(this.lab, 'primary').length === 0,
+      () => (['spool', 'vscan', 'input'] as const).every((f) => !fs.readdirSync(this.lab.hostPath('primary', f)).some((x) => /\.(env|body)$/.test(x) && !x.startsWith('.'))) && syncSettled(this.lab, 'primary'),
       60_000,
       100,
     ).catch((e: Error) => this.say(`final: ${e.message}`));
