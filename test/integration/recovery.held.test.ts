@@ -93,6 +93,34 @@ describe('recovery: held mails (lab)', function () {
     assert.deepStrictEqual(decisions.map((d) => `${d.action} ${d.id}`).sort(), [`discard ${y.id}`, `insert ${x}`].sort());
   });
 
+  it('a mail held by an interrupted run on one workstation is held by a run from another too (the mark on the primary); either resolves it', async () => {
+    const m = lab().strand({ mails: 4 });
+    const journalA = tempJournal();
+    const x = m.secondarySpool[2];
+    await heldByInterruptedRun(journalA, x);
+    const mark = path.join(path.dirname(lab().hostPath('primary', 'spool')), '.mailgw-ha-held', x);
+    assert.match(fs.readFileSync(mark, 'utf8'), /left the primary's input\/ but no insertion or delivery of it was found/, 'the mark on the primary says why');
+
+    // Workstation B knows nothing of A's run: its plan must not move x on evidence A found wanting.
+    const journalB = tempJournal();
+    const b = await runRecovery(journalB);
+    assert.ok(!b.plan?.move.includes(x), `B's plan moves the held mail: ${JSON.stringify(b.plan)}`);
+    assert.ok(mailIds('spool', 'secondary').has(x), 'the held mail stays on the standby');
+    assert.strictEqual(lab().deliveries().byMessageId[m.messageIds[x]], undefined, 'the held mail was not delivered by B');
+    const listB = JSON.parse((await held(cli, journalB, ['--json'])).stdout) as HeldJson;
+    assert.deepStrictEqual(listB.held.map((h) => [h.id, h.source]), [[x, 'journal']], 'B lists it as held by an interrupted run');
+
+    // B's admin checked with the recipients: not delivered; B inserts it. The mark goes with it.
+    const ins = await held(cli, journalB, ['--insert', x, '--yes']);
+    assert.strictEqual(ins.code, 0, ins.stdout + ins.stderr);
+    assert.ok(!fs.existsSync(mark), 'the mark on the primary is removed once resolved');
+    // A's own list still names it until A looks: A's resolution finds it gone and takes it off.
+    const disA = await held(cli, journalA, ['--discard', x, '--yes']);
+    assert.strictEqual(disA.code, 0, disA.stdout + disA.stderr);
+    assert.deepStrictEqual((JSON.parse((await held(cli, journalA, ['--json'])).stdout) as HeldJson).held, []);
+    await assertExactlyOnce(m);
+  });
+
   it('insert is refused when the primary is proved to have the mail; the copy stays held', async () => {
     const m = lab().strand({ mails: 3 });
     const journal = tempJournal();

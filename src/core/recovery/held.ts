@@ -6,12 +6,72 @@
 //   that would hold its delivery are gone, an ambiguous match).
 // The admin resolves each by inserting it (after checking it was not delivered) or by discarding the
 // standby's copy (after checking it was); both go through recover() with its locks and journal.
+//
+// The journal's held list is also written on the primary (beside the recovery lock, in
+// .mailgw-ha-held/<id>): a run from another workstation (whose journal does not know the interrupted
+// run) must hold the same mail, not move it on evidence the interrupted run already found wanting.
 import * as fs from 'fs';
 import type { ClusterConfig } from '../config';
+import { gatewayDirs } from '../config';
+import { isSafeMailId } from '../names';
 import type { SpoolFolder } from '../spool/list';
 import { listFolder } from '../spool/list';
+import type { UnitConnection } from '../ssh/connection';
 import type { ConnectionPool } from '../ssh/pool';
 import { makePlan } from './plan';
+import { RecoveryError } from './remote';
+
+export const UNIT_HELD_DIR = '.mailgw-ha-held';
+/** At most this many marks are read (a damaged folder cannot flood a plan). */
+const UNIT_HELD_MAX = 10_000;
+
+export function unitHeldDir(cluster: ClusterConfig): string {
+  return `${gatewayDirs(cluster).base}/${UNIT_HELD_DIR}`;
+}
+
+// $1 folder, $2 max count: one line per mark, "<name>\t<first 1 KB of why, one line>".
+const READ_UNIT_HELD = `[ -d "$1" ] || exit 0
+n=0
+for f in "$1"/*; do
+  [ -f "$f" ] || continue
+  n=$((n+1)); [ "$n" -gt "$2" ] && break
+  printf '%s\t' "\${f##*/}"; head -c 1024 -- "$f" | tr '\n\t\r' '   '; echo
+done`;
+// $1 folder, $2 id, $3 why: written to a temporary name, renamed into place.
+const ADD_UNIT_HELD = `mkdir -p -m 700 -- "$1" && printf '%s\n' "$3" > "$1/.$2.tmp" && mv -f -- "$1/.$2.tmp" "$1/$2"`;
+// $1 folder, $2 id.
+const REMOVE_UNIT_HELD = `rm -f -- "$1/$2" && { rmdir -- "$1" 2>/dev/null; exit 0; }`;
+
+/** The held marks on the primary: id → why. */
+export async function readUnitHeld(primary: UnitConnection, cluster: ClusterConfig): Promise<Map<string, string>> {
+  const r = await primary.execScript(READ_UNIT_HELD, [unitHeldDir(cluster), String(UNIT_HELD_MAX)], { timeoutMs: 30_000, maxStdoutBytes: UNIT_HELD_MAX * 1200 });
+  if (r.code !== 0) throw new RecoveryError(`${primary.address.label}: cannot read the held marks in ${unitHeldDir(cluster)} (exit ${r.code})`);
+  const out = new Map<string, string>();
+  for (const line of r.stdout.toString('utf8').split('\n')) {
+    const tab = line.indexOf('\t');
+    if (tab <= 0) continue;
+    const id = line.slice(0, tab);
+    if (isSafeMailId(id)) out.set(id, line.slice(tab + 1).trim());
+  }
+  return out;
+}
+
+export async function addUnitHeld(primary: UnitConnection, cluster: ClusterConfig, id: string, why: string): Promise<void> {
+  if (!isSafeMailId(id)) throw new RecoveryError(`not a mail id: ${JSON.stringify(id.slice(0, 80))}`);
+  const r = await primary.execScript(ADD_UNIT_HELD, [unitHeldDir(cluster), id, why.slice(0, 1000)], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new RecoveryError(`${primary.address.label}: cannot write the held mark for ${id} in ${unitHeldDir(cluster)} (exit ${r.code})`);
+}
+
+export async function removeUnitHeld(primary: UnitConnection, cluster: ClusterConfig, id: string): Promise<void> {
+  if (!isSafeMailId(id)) return;
+  const r = await primary.execScript(REMOVE_UNIT_HELD, [unitHeldDir(cluster), id], { timeoutMs: 30_000 });
+  if (r.code !== 0) throw new RecoveryError(`${primary.address.label}: cannot remove the held mark for ${id} in ${unitHeldDir(cluster)} (exit ${r.code})`);
+}
+
+/** Held by an interrupted run: this workstation's journal list and the marks on the primary. */
+export async function readAllHeld(primary: UnitConnection, cluster: ClusterConfig, journalFile: string): Promise<Map<string, string>> {
+  return new Map([...(await readUnitHeld(primary, cluster)), ...readHeld(journalFile)]);
+}
 
 export function heldFile(journalFile: string): string {
   return journalFile.replace(/\.jsonl$/, '') + '.held.json';
@@ -55,7 +115,7 @@ export interface HeldMail {
 
 /** Every held mail of the cluster (the journal's list, and what the plan cannot decide), with why. */
 export async function listHeldMails(pool: ConnectionPool, cluster: ClusterConfig, journalFile: string, deliveryLogPattern: RegExp): Promise<{ mails: HeldMail[]; warnings: string[] }> {
-  const journalHeld = readHeld(journalFile);
+  const journalHeld = await readAllHeld(pool.get(cluster.primary), cluster, journalFile);
   const warnings: string[] = [];
   const mails: HeldMail[] = [];
   const sc = pool.get(cluster.secondary);

@@ -14,7 +14,7 @@ import { listFolder, SpoolFolder } from '../spool/list';
 import type { ConnectionPool } from '../ssh/pool';
 import { acquireClusterLock, ClusterLockedError, describeOwner, LockInfo } from './clusterLock';
 import { insertedIds, waitForInsertion } from './confirm';
-import { addHeld, readHeld, removeHeld } from './held';
+import { addHeld, addUnitHeld, readAllHeld, removeHeld, removeUnitHeld } from './held';
 import { acquireLock, Journal, JournalState, MailRecord, MailState, PlannedMail } from './journal';
 import { normalizeMessageId } from './messageId';
 import { checkPair, describeLogs, describeProof, DuplicateProof, makePlan, PlanMail, primaryEvidence, RecoveryPlan } from './plan';
@@ -274,7 +274,7 @@ class Run {
       else if (prev) fs.renameSync(this.file, this.file.replace(/\.jsonl$/, '') + `-${stamp()}.done.jsonl`);
 
       this.progress('plan', `planning: listing ${this.cluster.secondary.key} and ${this.cluster.primary.key}`);
-      const held = readHeld(this.file);
+      const held = await readAllHeld(this.primary, this.cluster, this.file);
       const resolving = this.opts.resolveHeld;
       const exclude = new Set(held.keys());
       if (resolving) exclude.delete(resolving.id);
@@ -600,7 +600,7 @@ class Run {
     r.resolved = { id: what.id, action: what.action, done: false, why };
     if (!m && journalWhy !== undefined) {
       // Gone from the standby since (removed or delivered by someone): nothing left to decide.
-      removeHeld(this.file, what.id);
+      await this.unhold(what.id);
       r.resolved.done = true;
       r.outcome = 'done';
       this.log.info(`recovery ${this.cluster.name}: held mail ${what.id} is no longer on ${this.cluster.secondary.key}; taken off the held list`);
@@ -641,7 +641,7 @@ class Run {
       journal.close();
       throw e;
     }
-    if (r.resolved.done) removeHeld(this.file, m.id);
+    if (r.resolved.done) await this.unhold(m.id);
     r.outcome = r.resolved.done && !r.errors.length ? 'done' : 'failed';
     return this.finish();
   }
@@ -710,6 +710,12 @@ class Run {
     return `${this.cluster.secondary.key} keeps ${parts.join(', ')}`;
   }
 
+  /** Takes a mail off the held lists: this workstation's and the primary's. */
+  private async unhold(id: string): Promise<void> {
+    await removeUnitHeld(this.primary, this.cluster, id);
+    removeHeld(this.file, id);
+  }
+
   // ---- resume -----------------------------------------------------------------------------------
 
   private async resume(prev: JournalState): Promise<void> {
@@ -736,10 +742,13 @@ class Run {
       for (const m of discarding) {
         await removeMails(this.secondary, this.dirs[m.folder], [m.id]);
         journal.state([m.id], 'discarded');
-        removeHeld(this.file, m.id);
+        await this.unhold(m.id);
       }
       const toSignal: MailRecord[] = [];
-      const hold = (m: MailRecord, why: string) => {
+      const hold = async (m: MailRecord, why: string) => {
+        // The mark on the primary first: if it cannot be written, the journal still has the mail in
+        // flight and the next run decides again, instead of another workstation moving it meanwhile.
+        await addUnitHeld(this.primary, this.cluster, m.id, why);
         journal.state([m.id], 'held', { message: why });
         addHeld(this.file, m.id, why);
         resumed.held++;
@@ -780,7 +789,7 @@ class Run {
               await removeFiles(this.primary, this.dirs.input, [o.body ? `${m.id}.body` : `${m.id}.env`]);
               journal.state([m.id], 'rolledback', { message: 'half placed when the run was interrupted; removed from input/' });
               resumed.rolledBack++;
-            } else hold(m, `only one of ${m.id}.body/.env of our copy is in the primary's input/; check the primary by hand`);
+            } else await hold(m, `only one of ${m.id}.body/.env of our copy is in the primary's input/; check the primary by hand`);
           } else {
             const newId = await evidence(m);
             if (newId) {
@@ -790,7 +799,7 @@ class Run {
               journal.state([m.id], 'rolledback', { message: 'not placed when the run was interrupted' });
               resumed.rolledBack++;
             } else {
-              hold(m, `our copy of ${m.id} left the primary's input/ but no insertion or delivery of it was found in the log; it is left on the secondary for a manual check`);
+              await hold(m, `our copy of ${m.id} left the primary's input/ but no insertion or delivery of it was found in the log; it is left on the secondary for a manual check`);
             }
           }
         }

@@ -14,9 +14,18 @@ export interface CheckResult {
   readonly held: string[];
 }
 
-/** Ids held for a decision, from the held lists of both workstations' journals. */
-export function heldIds(run: HistoryRun): Map<string, string> {
+/** The held marks on the primary (host path of .mailgw-ha-held). */
+export function unitHeldMarks(lab: Lab): Map<string, string> {
+  const dir = path.join(path.dirname(lab.hostPath('primary', 'spool')), '.mailgw-ha-held');
   const out = new Map<string, string>();
+  if (!fs.existsSync(dir)) return out;
+  for (const n of fs.readdirSync(dir)) if (!n.startsWith('.')) out.set(n, fs.readFileSync(path.join(dir, n), 'utf8').trim());
+  return out;
+}
+
+/** Ids held for a decision, from the held lists of both workstations' journals and the primary's marks. */
+export function heldIds(run: HistoryRun, lab: Lab): Map<string, string> {
+  const out = unitHeldMarks(lab);
   for (const dir of [run.workstations.a, run.workstations.b]) {
     const base = path.join(dir, 'mailgw-ha');
     if (!fs.existsSync(base)) continue;
@@ -31,7 +40,7 @@ export function heldIds(run: HistoryRun): Map<string, string> {
 
 export function checkHistory(lab: Lab, run: HistoryRun): CheckResult {
   const problems: string[] = [];
-  const held = heldIds(run);
+  const held = heldIds(run, lab);
   const heldMids = new Set(run.entered.filter((m) => held.has(m.id)).map((m) => m.messageId));
   const d = lab.deliveries();
   let delivered = 0;
@@ -62,7 +71,10 @@ export function checkHistory(lab: Lab, run: HistoryRun): CheckResult {
       for (const n of names) if (n.startsWith('.mailgw-ha')) problems.push(`staging entry left in ${unit} ${folder}/: ${n}`);
     }
     const base = path.dirname(lab.hostPath(unit, 'spool'));
-    for (const n of fs.readdirSync(base)) if (n.startsWith('.mailgw-ha')) problems.push(`recovery lock or staging left in ${unit} ${path.basename(base)}/: ${n}`);
+    for (const n of fs.readdirSync(base)) if (n.startsWith('.mailgw-ha') && n !== '.mailgw-ha-held') problems.push(`recovery lock or staging left in ${unit} ${path.basename(base)}/: ${n}`);
   }
+  // A mark on the primary whose mail is no longer on the standby was left behind by a resolution.
+  const onStandby = new Set((['spool', 'vscan'] as const).flatMap((f) => fs.readdirSync(lab.hostPath('secondary', f)).filter((n) => n.endsWith('.env')).map((n) => n.slice(0, -4))));
+  for (const id of unitHeldMarks(lab).keys()) if (!onStandby.has(id)) problems.push(`held mark left on the primary for ${id}, which is no longer on the standby`);
   return { ok: problems.length === 0, problems, mails: run.entered.length, delivered, held: [...held.keys()] };
 }
