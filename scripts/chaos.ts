@@ -44,6 +44,7 @@ async function main(): Promise<number> {
   const failed: number[] = [];
   let mails = 0;
   let held = 0;
+  const recovered = { inserted: 0, duplicatesRemoved: 0, held: 0, histories: 0 };
   try {
     for (let i = 0; i < o.histories; i++) {
       const seed = o.seed + i;
@@ -64,8 +65,12 @@ async function main(): Promise<number> {
       for (const [k, v] of Object.entries(run.counts)) totals[k] = (totals[k] ?? 0) + (v ?? 0);
       mails += check.mails;
       held += run.counts['held-resolved'] ?? 0;
+      recovered.inserted += run.recovered.inserted;
+      recovered.duplicatesRemoved += run.recovered.duplicatesRemoved;
+      recovered.held += run.recovered.held;
+      if (run.recovered.inserted + run.recovered.duplicatesRemoved > 0) recovered.histories++;
       const status = check.ok ? 'ok' : `FAILED (${check.problems.length} problem(s))`;
-      console.log(`history ${i + 1}/${o.histories} seed ${seed}: ${check.mails} mails, ${check.delivered} delivered once, ${run.counts['held-resolved'] ?? 0} held and resolved${check.held.length ? `, ${check.held.length} still held` : ''}; ${((Date.now() - h0) / 1000).toFixed(1)} s: ${status}`);
+      console.log(`history ${i + 1}/${o.histories} seed ${seed}: ${check.mails} mails, ${check.delivered} delivered once, ${run.counts['held-resolved'] ?? 0} held and resolved${check.held.length ? `, ${check.held.length} still held` : ''}; recoveries moved ${run.recovered.inserted}, removed ${run.recovered.duplicatesRemoved} duplicate(s); ${((Date.now() - h0) / 1000).toFixed(1)} s: ${status}`);
       if (!check.ok) {
         failed.push(seed);
         console.log(`\n--- seed ${seed}: replay with: npm run chaos -- --seed ${seed} --histories 1 --steps ${o.steps}`);
@@ -79,6 +84,7 @@ async function main(): Promise<number> {
     await lab.down();
   }
   console.log(`\nchaos: seed ${o.seed}, ${o.histories} histories, ${mails} mails, ${held} held and resolved by the admin; ${failed.length} failed${failed.length ? ` (seeds ${failed.join(', ')})` : ''}; ${((Date.now() - t0) / 1000).toFixed(0)} s wall`);
+  console.log(`recoveries: ${recovered.inserted} mails moved and ${recovered.duplicatesRemoved} proved duplicates removed in ${recovered.histories} of ${o.histories} histories; ${recovered.held} held by a run`);
   console.log(`steps: ${[...STEP_KINDS, 'final-recovery', 'held-resolved'].map((k) => `${k} ${totals[k] ?? 0}`).join(', ')}`);
   return failed.length ? 1 : 0;
 }

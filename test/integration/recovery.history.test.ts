@@ -19,7 +19,7 @@ import { assertExactlyOnce, labCluster, mailIds, newPool, runRecovery, tempJourn
 /** Each Message-ID delivered exactly once over both units of `l`, after it had time to deliver all. */
 async function exactlyOnce(l: Lab, mids: readonly string[]): Promise<void> {
   await waitFor('every Message-ID to be delivered', () => (mids.every((m) => (l.deliveries().byMessageId[m] ?? 0) >= 1) ? true : undefined), 20_000).catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 1500)); // a late second delivery would show up here
+  await l.waitForQuiet(); // once quiet, a late second delivery is impossible
   const d = l.deliveries();
   assert.deepStrictEqual({ lost: mids.filter((m) => !d.byMessageId[m]), twice: mids.filter((m) => (d.byMessageId[m] ?? 0) > 1) }, { lost: [], twice: [] }, 'exactly-once delivery');
 }
@@ -154,7 +154,7 @@ describe('recovery: histories on the plain lab', function () {
     assert.strictEqual(r.heldForDecision, 2);
     assert.match(r.standbyLeft!, /keeps 0 incomplete, 2 held for a decision/);
     assert.deepStrictEqual([...mailIds('spool', 'secondary')].sort(), [noMid.id, twoMids.id].sort(), 'only the held mails stay on the standby');
-    await new Promise((res) => setTimeout(res, 1500)); // a late second delivery would show up here
+    await lab().waitForQuiet(); // once quiet, a late second delivery is impossible
     assert.strictEqual(lab().deliveries().byMessageId[mail.messageId], 1);
   });
 

@@ -16,7 +16,7 @@ import { parseRecoverySettings } from '../../../src/core/recovery/settings';
 import type { SpoolFolder } from '../../../src/core/spool/list';
 import { ConnectionPool } from '../../../src/core/ssh/pool';
 import type { Lab } from '../lab';
-import { makeMail, writeMail } from '../mail';
+import { Mail, makeMail, writeMail } from '../mail';
 import { sleep, waitFor } from '../wait';
 import { removeProvenMails } from './removeMails';
 import { Rng } from './rng';
@@ -90,6 +90,14 @@ export interface HistoryRun {
   /** Per-user state folders of the two simulated workstations (their journals). */
   readonly workstations: { a: string; b: string };
   readonly cluster: ClusterConfig;
+  /** What the recoveries did, summed over every report: whether the history exercised them at all. */
+  readonly recovered: RecoveryTally;
+}
+
+export interface RecoveryTally {
+  inserted: number;
+  duplicatesRemoved: number;
+  held: number;
 }
 
 type Outcome = { what: string; report?: Partial<Omit<RecoveryReport, 'errors' | 'lockedBy'>> & { errors?: { id?: string | null; message: string }[]; lockedBy?: { stale?: string | null } } };
@@ -132,6 +140,7 @@ export class History {
   private background: Promise<void>[] = [];
   private step = 0;
   private mailNo = 0;
+  private readonly recovered: RecoveryTally = { inserted: 0, duplicatesRemoved: 0, held: 0 };
   private readonly settings = parseRecoverySettings({}).settings;
 
   constructor(private readonly o: HistoryOptions) {
@@ -165,7 +174,45 @@ export class History {
       await Promise.allSettled(this.background);
       this.pool.dispose();
     }
-    return { seed: this.o.seed, lines: this.lines, counts: this.counts, entered: this.entered, workstations: this.ws, cluster: this.cluster };
+    return { seed: this.o.seed, lines: this.lines, counts: this.counts, entered: this.entered, workstations: this.ws, cluster: this.cluster, recovered: this.recovered };
+  }
+
+  /**
+   * Some mails as real traffic has them: the Message-ID after 9 KB of Received/DKIM headers (read
+   * only from the first 8 KB, it was once missed and the mail delivered twice), or a Message-ID that
+   * is not one <left@right> value, which no log search can prove: the plan holds it for the admin.
+   */
+  private hostileMail(mail: Mail): Mail & { note?: string } {
+    const roll = this.rng.int(1, 100);
+    if (roll <= 10) {
+      const received = Array.from({ length: 60 }, (_, i) => `Received: from relay${i}.example.net (relay${i}.example.net [198.51.100.${i + 1}])\r\n\tby mx${i}.example.net with ESMTPS id ${1000 + i}; Mon, 30 Nov 2026 10:00:00 +0000`).join('\r\n');
+      return { ...mail, body: Buffer.concat([Buffer.from(`${received}\r\n`), mail.body]), note: 'Message-ID after 9 KB of headers' };
+    }
+    if (roll <= 16) {
+      const bare = mail.messageId.slice(1, -1);
+      return { ...mail, messageId: bare, body: Buffer.from(mail.body.toString('latin1').replace(`Message-ID: ${mail.messageId}`, `Message-ID: ${bare}`), 'latin1'), note: 'malformed Message-ID' };
+    }
+    return mail;
+  }
+
+  /** The admin looks at the primary's queue: does it hold a mail with this Message-ID right now? */
+  private primaryHolds(messageId: string): boolean {
+    for (const folder of ['spool', 'vscan', 'input'] as const) {
+      const dir = this.lab.hostPath('primary', folder);
+      for (const n of fs.readdirSync(dir)) {
+        if (!n.endsWith('.body') || n.startsWith('.')) continue;
+        let head: string;
+        try {
+          head = fs.readFileSync(path.join(dir, n)).subarray(0, 65536).toString('latin1');
+        } catch {
+          continue; // delivered meanwhile
+        }
+        const end = head.search(/\r?\n\r?\n/);
+        const unfolded = (end < 0 ? head : head.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
+        if (/^message-id:\s*(.*?)\s*$/im.exec(unfolded)?.[1] === messageId) return true;
+      }
+    }
+    return false;
   }
 
   private active(): 'primary' | 'secondary' | undefined {
@@ -188,10 +235,10 @@ export class History {
         const k = this.rng.int(1, 4);
         const ids: string[] = [];
         for (let i = 0; i < k; i++) {
-          const mail = makeMail({ n: ++this.mailNo, tag: `chaos${this.o.seed}`, size: this.rng.int(1, 24) * 1024 });
+          const mail = this.hostileMail(makeMail({ n: ++this.mailNo, tag: `chaos${this.o.seed}`, size: this.rng.int(1, 24) * 1024 }));
           writeMail(this.lab.hostPath(to, folder), mail);
           this.entered.push({ id: mail.id, messageId: mail.messageId, unit: to, folder, step: this.step });
-          ids.push(mail.id);
+          ids.push(`${mail.id}${mail.note ? ` (${mail.note})` : ''}`);
         }
         return this.say(`${n}: ${k} mail(s) into ${to} ${folder}/ (${ids.join(' ')})`);
       }
@@ -220,8 +267,10 @@ export class History {
       case 'rotate': {
         // Mostly the active unit's log: the one whose history proves deliveries.
         const which = this.rng.chance(0.75) ? (this.active() ?? unit) : unit;
-        await this.lab.rotate(which);
-        return this.say(`${n}: log of ${which} rotated`);
+        // As logrotate's compress does, some set-aside logs are gzipped: the proof must read them too.
+        const gzip = this.rng.chance(0.3);
+        await this.lab.rotate(which, { gzip });
+        return this.say(`${n}: log of ${which} rotated${gzip ? ' and the old one gzipped' : ''}`);
       }
       case 'restart': {
         const a = this.active();
@@ -289,6 +338,9 @@ export class History {
 
   private describe(r: Outcome['report'], how: string): string {
     if (!r) return `${how}: no report`;
+    this.recovered.inserted += r.inserted ?? 0;
+    this.recovered.duplicatesRemoved += r.removedDuplicates ?? 0;
+    this.recovered.held += r.held ?? 0;
     const err = r.errors?.length ? `; ${r.errors.length} error(s), first: ${r.errors[0].message.slice(0, 200)}` : '';
     const res = r.resumed ? `; resumed ${JSON.stringify(r.resumed)}` : '';
     return `${how}: ${r.outcome}: planned ${r.planned}, inserted ${r.inserted}, removed ${r.removed}, duplicates ${r.skippedDuplicates}, rolled back ${r.rolledBack}, held ${r.held}${res}${err}`;
@@ -366,11 +418,13 @@ export class History {
       for (const h of list.mails) {
         const entered = this.entered.find((m) => m.id === h.id);
         const delivered = entered ? (this.o.lab.deliveries().byMessageId[entered.messageId] ?? 0) : 0;
-        const action = delivered > 0 ? 'discard' : 'insert';
+        // As an admin would check: delivered already, or waiting in the primary's queue.
+        const onPrimary = !!entered && this.primaryHolds(entered.messageId);
+        const action = delivered > 0 || onPrimary ? 'discard' : 'insert';
         this.count('held-resolved');
         try {
           const r = await recover({ pool: this.pool, cluster: this.cluster, settings: this.settings, journalFile, confirmTimeoutMs: CONFIRM_TIMEOUT_MS, client: 'chaos admin', takeOverStaleLock: true, resolveHeld: { id: h.id, action } });
-          this.say(`final: held ${h.id} (${ws}, ${h.source}: ${h.why.slice(0, 120)}), delivered ${delivered} time(s): ${action}: ${r.resolved?.done ? 'done' : `NOT done: ${r.outcome} ${r.errors.map((e) => e.message).join('; ').slice(0, 200)}`}`);
+          this.say(`final: held ${h.id} (${ws}, ${h.source}: ${h.why.slice(0, 120)}), delivered ${delivered} time(s)${onPrimary ? ', in the primary\'s queue' : ''}: ${action}: ${r.resolved?.done ? 'done' : `NOT done: ${r.outcome} ${r.errors.map((e) => e.message).join('; ').slice(0, 200)}`}`);
         } catch (e) {
           this.say(`final: held ${h.id} (${ws}): ${action} threw: ${(e as Error).message}`);
         }
@@ -412,7 +466,9 @@ export class History {
       60_000,
       100,
     ).catch((e: Error) => this.say(`final: ${e.message}`));
-    await sleep(this.lab.deliveryDelayMs + 500); // a late second delivery would show up here
+    // Once quiet (nothing deliverable in a running simulator, no sync action pending or on its way), a
+    // late second delivery is impossible.
+    await this.lab.waitForQuiet().catch((e: Error) => this.say(`final: ${e.message}`));
     this.say('final: drained');
   }
 }
