@@ -6,6 +6,7 @@ import type { ClusterConfig, UnitConfig } from '../core/config';
 import { gatewayDirs } from '../core/config';
 import { findGateway, signalGateway } from '../core/gateway';
 import { normalizeMessageId } from '../core/recovery/messageId';
+import { outcomeText, RunMode } from '../core/recovery/outcome';
 import { deliveredMessageIds, describePlan, RecoveryPlan } from '../core/recovery/plan';
 import { logTail, readMessageIds, removeMails } from '../core/recovery/remote';
 import { journalFileFor, recover, RecoveryOptions, RecoveryReport } from '../core/recovery/run';
@@ -59,7 +60,7 @@ function planDetail(plan: RecoveryPlan): string {
   return lines.join('\n');
 }
 
-async function runWithProgress(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>): Promise<RecoveryReport | undefined> {
+async function runWithProgress(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, mode: RunMode = 'recover'): Promise<RecoveryReport | undefined> {
   const settings = recoverySettings(services);
   const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
     let lastPct = 0;
@@ -82,7 +83,7 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
   });
   for (const l of summaryLines(report)) (report.outcome === 'failed' ? services.logger.error : services.logger.info).call(services.logger, l);
   void vscode.commands.executeCommand('mailgwHa.refresh');
-  const head = `${cluster.name}: ${report.outcome}: ${report.inserted} inserted, ${report.removed} removed from ${cluster.secondary.name}, ${report.skippedDuplicates} duplicate(s) and ${report.skippedOrphans} incomplete skipped`;
+  const head = outcomeText(report, mode, { primary: cluster.primary.name, secondary: cluster.secondary.name });
   const buttons = ['Show Log', ...(report.reportFile ? ['Open Report'] : [])];
   const show = report.outcome === 'failed' ? vscode.window.showErrorMessage : report.outcome === 'cancelled' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   const detail = report.errors.length ? ` ${report.errors.length} error(s): ${report.errors[0].message}` : '';
@@ -135,10 +136,10 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
         folders: [...new Set(mails.map((m) => m.folder))].filter((f) => f !== 'input'),
         includeDuplicates: true,
         stopAfterPlace: true,
-      });
+      }, 'copy');
     }),
 
-    vscode.commands.registerCommand('mailgwHa.signalGateway', async (arg?: unknown, opts?: { yes?: boolean }): Promise<{ pid?: number; command: string } | undefined> => {
+    vscode.commands.registerCommand('mailgwHa.signalGateway', async (arg?: unknown, opts?: { yes?: boolean }): Promise<{ pid?: number; command: string; error?: string } | undefined> => {
       const ref = await pickUnit(services, arg, 'Send SIGUSR2 to the gateway on which unit?');
       if (!ref) return undefined;
       const conn = services.pool.get(ref.unit);
@@ -146,8 +147,10 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
       try {
         const found = await findGateway(conn, ref.cluster);
         if (method === 'pid' && found.pids.length !== 1) {
-          void vscode.window.showErrorMessage(found.pids.length ? `${ref.unit.key}: ${found.pids.length} processes named ${found.processName} (PIDs ${found.pids.join(', ')}); refusing to guess.` : `${ref.unit.key}: the gateway ${found.processName} is not running; nothing to signal. Is this the active unit?`);
-          return undefined;
+          const error = found.pids.length ? `${ref.unit.key}: ${found.pids.length} processes named ${found.processName} (PIDs ${found.pids.join(', ')}); refusing to guess.` : `${ref.unit.key}: the gateway ${found.processName} is not running; nothing to signal. Is this the active unit?`;
+          services.logger.error(error);
+          showErrorEachTime(error);
+          return { command: '', error };
         }
         const what = method === 'pid' ? `${found.processName}, PID ${found.pids[0]}` : `/bin/kill -s SIGUSR2 ${ref.cluster.gateway}`;
         const go = 'Send SIGUSR2';
@@ -160,9 +163,10 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
         void vscode.commands.executeCommand('mailgwHa.refresh');
         return { pid: r.pid, command: r.command };
       } catch (e) {
-        services.logger.error((e as Error).message);
-        void vscode.window.showErrorMessage((e as Error).message, 'Show Log').then((x) => x && services.output.show(true));
-        return undefined;
+        const error = (e as Error).message;
+        services.logger.error(error);
+        showErrorEachTime(error, 'Show Log').then((x) => x && services.output.show(true));
+        return { command: '', error };
       }
     }),
 
@@ -220,6 +224,15 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
       }
     }),
   ];
+}
+
+/**
+ * An error notification that shows on every try: VS Code drops a notification equal to one still
+ * open (same text and severity), so a second failed try would show nothing. The time tells the
+ * tries apart.
+ */
+function showErrorEachTime(text: string, ...buttons: string[]): Thenable<string | undefined> {
+  return vscode.window.showErrorMessage(`${text} (${new Date().toLocaleTimeString()})`, ...buttons);
 }
 
 /** For each selected mail: where the other unit holds (or delivered) the same Message-ID, if it does. */

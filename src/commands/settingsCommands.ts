@@ -9,6 +9,11 @@ export function registerSettingsCommands(): vscode.Disposable[] {
       vscode.commands.executeCommand('workbench.action.openWorkspaceSettings', { query: `@ext:mailgw-ha.mailgw-ha ${SECTION}` }),
     ),
     vscode.commands.registerCommand('mailgwHa.addCluster', addCluster),
+    // The README shipped in the package (its "Configure a cluster" section), rendered.
+    vscode.commands.registerCommand('mailgwHa.openReadme', () => {
+      const ext = vscode.extensions.getExtension('mailgw-ha.mailgw-ha');
+      return ext ? vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.joinPath(ext.extensionUri, 'README.md')) : undefined;
+    }),
   ];
 }
 

@@ -54,6 +54,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   readonly onDidChangeFileDecorations = this.decorationsChanged.event;
   private settings: Settings = { clusters: [], errors: [] };
   private readonly units = new Map<string, UnitView>();
+  /** Each unit's settings as last applied, to notice a change. */
+  private signatures = new Map<string, string>();
+  /** Set while refresh() looks at every unit (it recomputes the sync health itself, once). */
+  private refreshing = 0;
   /** Node objects by identity key: VS Code matches reveal()/change events by object identity. */
   private readonly nodes = new Map<string, ClusterTreeNode>();
   private readonly shown = new Map<string, number>();
@@ -78,6 +82,12 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       const v = this.units.get(key);
       const was = v?.lastState;
       if (v) v.lastState = state;
+      // A unit that cannot be reached (or refused us) shows why, never its last listing.
+      if (v && state === 'failed' && v.overview) {
+        v.overview = undefined;
+        v.error = services.pool.peek(key)?.lastError?.message ?? 'connection failed';
+        this.unitLookChanged(key);
+      }
       // Back after a drop: look again once (the reconnect loop itself paces the attempts).
       if (v && state === 'connected' && (was === 'reconnecting' || v.error)) {
         const ref = services.unit(key);
@@ -106,8 +116,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   update(settings: Settings): void {
     this.settings = settings;
-    const keys = new Set(settings.clusters.flatMap((c) => c.units.map((u) => u.key)));
-    for (const k of [...this.units.keys()]) if (!keys.has(k)) this.units.delete(k);
+    // A unit that is gone, or whose settings changed (host, port, user, key, the cluster's names or
+    // paths), has no listing any more: what was seen there says nothing about the new target.
+    const signatures = new Map(settings.clusters.flatMap((c) => c.units.map((u) => [u.key, unitSignature(c, u)] as const)));
+    for (const k of [...this.units.keys()]) if (signatures.get(k) !== this.signatures.get(k)) this.units.delete(k);
+    this.signatures = signatures;
     // Nodes hold config objects: new settings, new nodes.
     this.nodes.clear();
     this.syncHealth.retain(settings.clusters);
@@ -117,8 +130,43 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   /** Looks at every unit again (the Refresh command; recovery calls it after a run). */
   async refresh(): Promise<void> {
-    await Promise.all(this.settings.clusters.flatMap((c) => c.units.map((u) => this.loadUnit(c, u, true))));
-    await Promise.all(this.settings.clusters.map((c) => this.syncHealth.refresh(c, this.looks(c)).catch(() => undefined)));
+    this.refreshing++;
+    try {
+      // A unit whose connection is down shows "looking…", not its last listing, while it is retried.
+      for (const c of this.settings.clusters) {
+        for (const u of c.units) {
+          const v = this.units.get(u.key);
+          const state = this.services.pool.peek(u.key)?.state;
+          if (v?.overview && !v.loading && state !== 'connected') v.overview = undefined;
+        }
+      }
+      await Promise.all(this.settings.clusters.flatMap((c) => c.units.map((u) => this.loadUnit(c, u, true))));
+      await Promise.all(this.settings.clusters.map((c) => this.refreshSync(c)));
+    } finally {
+      this.refreshing--;
+    }
+  }
+
+  /** The sync health from the looks just taken, or "unknown" when a unit could not be looked at. */
+  private refreshSync(cluster: ClusterConfig): Promise<unknown> {
+    const failed = cluster.units.map((u) => this.units.get(u.key)?.error).find((e) => e);
+    if (failed) {
+      this.syncHealth.unreachable(cluster, failed);
+      return Promise.resolve();
+    }
+    return this.syncHealth.refresh(cluster, this.looks(cluster)).catch(() => undefined);
+  }
+
+  /** After a look at a unit (or its loss): its node, the badge, and the cluster's sync health. */
+  private unitLookChanged(key: string): void {
+    const n = this.nodes.get(`unit|${key}`);
+    if (n) this.emit(n);
+    this.updateBadge();
+    const ref = this.services.unit(key);
+    if (!ref || this.refreshing) return;
+    const others = ref.cluster.units.filter((u) => u.key !== key);
+    // Once every unit of the cluster has been looked at (and none is being looked at).
+    if (others.every((u) => this.units.get(u.key) && !this.units.get(u.key)?.loading) && this.units.get(key) && !this.units.get(key)!.loading) void this.refreshSync(ref.cluster);
   }
 
   /** Looks at one unit again. */
@@ -224,11 +272,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         this.services.logger.warn(`${unit.key}: cannot list the spool: ${v.error}`);
       } finally {
         v.loading = undefined;
-        if (this.units.get(unit.key) === v) {
-          const n = this.nodes.get(`unit|${unit.key}`);
-          if (n) this.emit(n);
-          this.updateBadge();
-        }
+        if (this.units.get(unit.key) === v) this.unitLookChanged(unit.key);
       }
     })();
     return v.loading;
@@ -244,19 +288,13 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   /** Only units whose connection is up; a unit still being looked at is skipped, never queued. */
   private autoRefresh(): void {
+    // The sync health follows each look (unitLookChanged), from the looks just taken.
     for (const cluster of this.settings.clusters) {
-      const loads: Promise<void>[] = [];
       for (const unit of cluster.units) {
         const v = this.units.get(unit.key);
         if (!v || v.loading) continue;
         if (this.services.pool.peek(unit.key)?.state !== 'connected') continue;
-        loads.push(this.loadUnit(cluster, unit, false));
-      }
-      // Sync health only when both units are up (no storm while one is down), from the looks just taken.
-      if (cluster.units.every((u) => this.services.pool.peek(u.key)?.state === 'connected')) {
-        void Promise.all(loads)
-          .then(() => this.syncHealth.refresh(cluster, this.looks(cluster)))
-          .catch(() => undefined);
+        void this.loadUnit(cluster, unit, false);
       }
     }
   }
@@ -664,6 +702,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     this.changed.dispose();
     this.decorationsChanged.dispose();
   }
+}
+
+/** What a unit's listing depends on: its own settings and its cluster's names and paths. */
+function unitSignature(cluster: ClusterConfig, unit: UnitConfig): string {
+  return JSON.stringify([unit, cluster.server, cluster.service, cluster.spoolRoot, cluster.logFile]);
 }
 
 function unitUri(key: string): vscode.Uri {
