@@ -185,8 +185,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   }
 
   /** For suites: what the view shows in its badge and description, and the current selection. */
-  get viewState(): { badge?: vscode.ViewBadge; description?: string; selection: readonly ClusterTreeNode[] } {
-    return { badge: this.view?.badge, description: this.view?.description, selection: this.view?.selection ?? [] };
+  get viewState(): { badge?: vscode.ViewBadge; description?: string; message?: string; selection: readonly ClusterTreeNode[] } {
+    return { badge: this.view?.badge, description: this.view?.description, message: this.view?.message, selection: this.view?.selection ?? [] };
   }
 
   // ---- filter ---------------------------------------------------------------------------------
@@ -219,7 +219,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     }
     this.filterValue = next;
     for (const k of [...this.shown.keys()]) this.shown.delete(k);
-    if (this.view) this.view.description = next ? `filter: ${describeFilter(next)}` : undefined;
+    if (this.view) {
+      this.view.description = next ? `filter: ${describeFilter(next)}` : undefined;
+      // The description is not shown when the view is alone in its container: say it in the view too.
+      this.view.message = next ? `Filtered: ${describeFilter(next)}. Only matching mails are listed (Clear Filter in the view's title shows all).` : undefined;
+    }
     void vscode.commands.executeCommand('setContext', 'mailgwHa.filterActive', !!next);
     this.emit(undefined);
     return true;
