@@ -38,6 +38,10 @@ export function activate(context: vscode.ExtensionContext): MailgwHaApi {
     lastErrors = errors;
   };
   applySettings();
+  // Activated for a workspace that may configure clusters (workspaceContains / onStartupFinished):
+  // with clusters, look at the units in the background so stranded mail is signalled (badge) before
+  // the view is opened; without, nothing more is done.
+  if (vscode.workspace.isTrusted && services.settings.clusters.length > 0) setTimeout(() => void clusterTree.lookInBackground(), 0);
 
   context.subscriptions.push(
     services,

@@ -1,12 +1,14 @@
 // Recover Stranded Mail… (the whole safe procedure on a cluster) and the manual way's smaller steps:
 // copy selected mails to the primary's input/, send SIGUSR2 to a unit, remove selected mails.
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { gatewayDirs } from '../core/config';
 import { findGateway, signalGateway } from '../core/gateway';
 import { normalizeMessageId } from '../core/recovery/messageId';
-import { outcomeText, RunMode } from '../core/recovery/outcome';
+import { describeLeftovers, outcomeText, RunMode } from '../core/recovery/outcome';
+import { recoveryReportMarkdown, RunTimings } from '../core/recovery/reportMarkdown';
 import { deliveredMessageIds, describePlan, RecoveryPlan } from '../core/recovery/plan';
 import { logTail, readMessageIds, removeMails } from '../core/recovery/remote';
 import { journalFileFor, recover, RecoveryOptions, RecoveryReport } from '../core/recovery/run';
@@ -33,6 +35,42 @@ function isMailNode(x: unknown): x is MailNodeLike {
 function selectedMails(node: unknown, nodes: unknown): MailNodeLike[] {
   const all = Array.isArray(nodes) && nodes.length ? nodes : [node];
   return all.filter(isMailNode);
+}
+
+interface FolderNodeLike {
+  readonly kind: 'folder';
+  readonly cluster: ClusterConfig;
+  readonly unit: UnitConfig;
+  readonly folder: SpoolFolder;
+}
+
+function isFolderNode(x: unknown): x is FolderNodeLike {
+  return !!x && typeof x === 'object' && (x as { kind?: unknown }).kind === 'folder' && 'folder' in x && 'unit' in x;
+}
+
+/** Folder nodes of a selection (a folder action, or folders among selected mails). */
+function selectedFolders(node: unknown, nodes: unknown): FolderNodeLike[] {
+  const all = Array.isArray(nodes) && nodes.length ? nodes : [node];
+  return all.filter(isFolderNode);
+}
+
+/** Selected mails plus every complete mail of the selected folders, listed now (not from an old look). */
+async function mailsOfSelection(services: Services, node: unknown, nodes: unknown): Promise<MailNodeLike[]> {
+  const mails = selectedMails(node, nodes);
+  const seen = new Set(mails.map((m) => `${m.unit.key}|${m.folder}|${m.mail.id}`));
+  for (const f of selectedFolders(node, nodes)) {
+    const cluster = services.cluster(f.cluster.name);
+    const unit = cluster?.units.find((u) => u.key === f.unit.key);
+    if (!cluster || !unit) continue;
+    const listing = await listFolder(services.pool.get(unit), cluster, f.folder);
+    for (const mail of listing.mails) {
+      const k = `${unit.key}|${f.folder}|${mail.id}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      mails.push({ kind: 'mail', cluster, unit, folder: f.folder, mail });
+    }
+  }
+  return mails;
 }
 
 function recoverySettings(services: Services): RecoverySettings {
@@ -62,6 +100,11 @@ function planDetail(plan: RecoveryPlan): string {
 
 async function runWithProgress(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, mode: RunMode = 'recover'): Promise<RecoveryReport | undefined> {
   const settings = recoverySettings(services);
+  const startedAt = Date.now();
+  const phases: RunTimings['phases'][number][] = [];
+  let confirmWaitMs = 0;
+  let confirmedIds: readonly string[] = [];
+  const confirmPlan = extra.confirmPlan;
   const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
     let lastPct = 0;
     return recover({
@@ -72,26 +115,72 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
       cancellation: token,
       logger: services.logger,
       onProgress: (p) => {
+        if (phases[phases.length - 1]?.phase !== p.phase) phases.push({ phase: p.phase, at: Date.now() });
         const pct = p.total ? Math.round((100 * (p.done ?? 0)) / p.total) : undefined;
         const increment = pct !== undefined && p.phase === 'confirm' ? Math.max(0, pct - lastPct) : undefined;
         if (pct !== undefined && p.phase === 'confirm') lastPct = pct;
         progress.report({ message: p.message, increment });
       },
-      onEvent: (e) => services.recoveryEvents.fire(e),
+      onEvent: (e) => {
+        if (e.confirmedIds) confirmedIds = e.confirmedIds;
+        services.recoveryEvents.fire(e);
+      },
       ...extra,
+      // The time the dialog waits for the user is not the recovery's: measured to be left out.
+      ...(confirmPlan
+        ? {
+            confirmPlan: async (plan: Parameters<NonNullable<RecoveryOptions['confirmPlan']>>[0]) => {
+              const t0 = Date.now();
+              try {
+                return await confirmPlan(plan);
+              } finally {
+                confirmWaitMs += Date.now() - t0;
+              }
+            },
+          }
+        : {}),
     });
   });
   for (const l of summaryLines(report)) (report.outcome === 'failed' ? services.logger.error : services.logger.info).call(services.logger, l);
   void vscode.commands.executeCommand('mailgwHa.refresh');
-  const head = outcomeText(report, mode, { primary: cluster.primary.name, secondary: cluster.secondary.name });
-  const buttons = ['Show Log', ...(report.reportFile ? ['Open Report'] : [])];
+  const units = { primary: cluster.primary.name, secondary: cluster.secondary.name };
+  const readable = writeReadableReport(services, report, { phases, startedAt, endedAt: Date.now(), confirmWaitMs, confirmedIds }, units);
+  const left = { recoverable: 0, duplicates: report.skippedDuplicates, incomplete: report.skippedOrphans };
+  const head = outcomeText(report, mode, units) + (mode === 'recover' && report.outcome === 'done' && (left.duplicates || left.incomplete) ? `. Left on ${cluster.secondary.name}: ${describeLeftovers(left).text}; next: ${describeLeftovers(left).next}` : '');
   const show = report.outcome === 'failed' ? vscode.window.showErrorMessage : report.outcome === 'cancelled' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
   const detail = report.errors.length ? ` ${report.errors.length} error(s): ${report.errors[0].message}` : '';
-  void show(`${head}.${detail}`, ...buttons).then((c) => {
-    if (c === 'Show Log') services.output.show(true);
-    if (c === 'Open Report' && report.reportFile) void vscode.window.showTextDocument(vscode.Uri.file(report.reportFile));
-  });
-  return report;
+  // Choosing one button closes a notification: it comes back with the others, so "Open Report"
+  // does not take "Show Log" away (and the other way round).
+  const offer = (buttons: string[]): void => {
+    if (!buttons.length) return;
+    void show(`${head}.${detail}`, ...buttons).then((c) => {
+      if (!c) return;
+      if (c === 'Show Log') services.output.show(true);
+      if (c === 'Open Report') void openReport(readable, report.reportFile);
+      offer(buttons.filter((b) => b !== c));
+    });
+  };
+  offer(['Show Log', ...(readable || report.reportFile ? ['Open Report'] : [])]);
+  return readable ? Object.assign(report, { readableReportFile: readable }) : report;
+}
+
+/** Writes the markdown report beside the JSON one; undefined if there is no JSON report or it cannot be written. */
+function writeReadableReport(services: Services, report: RecoveryReport, timings: RunTimings, units: { primary: string; secondary: string }): string | undefined {
+  if (!report.reportFile) return undefined;
+  const file = report.reportFile.replace(/\.json$/, '') + '.md';
+  try {
+    fs.writeFileSync(file, recoveryReportMarkdown(report, timings, units));
+    return file;
+  } catch (e) {
+    services.logger.warn(`cannot write the readable recovery report: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The readable report in the markdown preview (read-only); the JSON as a fallback. */
+async function openReport(readable: string | undefined, json: string | undefined): Promise<void> {
+  if (readable) await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(readable));
+  else if (json) await vscode.window.showTextDocument(vscode.Uri.file(json), { preview: true });
 }
 
 export function registerRecoveryCommands(services: Services): vscode.Disposable[] {
@@ -99,7 +188,10 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
     vscode.commands.registerCommand('mailgwHa.recover', async (arg?: unknown, opts?: { yes?: boolean }): Promise<RecoveryReport | undefined> => {
       const cluster = await pickCluster(services, arg, 'Recover stranded mail of which cluster?');
       if (!cluster) return undefined;
-      return runWithProgress(services, cluster, `Recovering stranded mail: ${cluster.name}`, {
+      // On a folder of the secondary: only that folder's mails.
+      const folder = isFolderNode(arg) && arg.unit.key === cluster.secondary.key && arg.folder !== 'input' ? arg.folder : undefined;
+      return runWithProgress(services, cluster, `Recovering stranded mail: ${cluster.name}${folder ? ` (${folder}/)` : ''}`, {
+        ...(folder ? { folders: [folder] } : {}),
         confirmPlan: async (plan) => {
           if (plan.move.length === 0) return true;
           if (opts?.yes) return true; // tests and scripts that already confirmed
@@ -112,7 +204,17 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
 
     // `opts.yes` skips the modal (scripts and tests that confirmed already).
     vscode.commands.registerCommand('mailgwHa.copyToPrimary', async (node?: unknown, nodes?: unknown, opts?: { yes?: boolean }): Promise<RecoveryReport | undefined> => {
-      const mails = selectedMails(node, nodes).filter((m) => m.mail.complete);
+      // Folders in the selection: their complete mails except duplicates (the primary has them);
+      // mails picked one by one are copied as picked.
+      const byFolder = selectedFolders(node, nodes).length > 0;
+      let all: MailNodeLike[];
+      try {
+        all = await mailsOfSelection(services, node, nodes);
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Copy to Primary: cannot list the selected folders: ${(e as Error).message}`);
+        return undefined;
+      }
+      const mails = all.filter((m) => m.mail.complete);
       if (mails.length === 0) {
         void vscode.window.showInformationMessage('Mail Gateway HA: select complete mails on the secondary unit in the Clusters view.');
         return undefined;
@@ -127,14 +229,14 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
         ? go
         : await vscode.window.showWarningMessage(
         `Copy ${mails.length} mail(s) to ${cluster.primary.key}'s input/?`,
-        { modal: true, detail: `They are copied under hidden names, verified (size and SHA-256) and renamed into place; nothing is overwritten. The gateway inserts them on the next SIGUSR2 ("Send SIGUSR2 to Gateway"). The originals stay on ${cluster.secondary.key} until you remove them.` },
+        { modal: true, detail: `${byFolder ? 'Mails whose Message-ID the primary already holds or delivered are skipped. ' : ''}They are copied under hidden names, verified (size and SHA-256) and renamed into place; nothing is overwritten. The gateway inserts them on the next SIGUSR2 ("Send SIGUSR2 to Gateway"). The originals stay on ${cluster.secondary.key} until you remove them.` },
         go,
       );
       if (c !== go) return undefined;
       return runWithProgress(services, cluster, `Copying ${mails.length} mail(s) to ${cluster.primary.key}`, {
         onlyIds: new Set(mails.map((m) => m.mail.id)),
         folders: [...new Set(mails.map((m) => m.folder))].filter((f) => f !== 'input'),
-        includeDuplicates: true,
+        includeDuplicates: !byFolder,
         stopAfterPlace: true,
       }, 'copy');
     }),

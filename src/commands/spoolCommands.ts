@@ -53,7 +53,7 @@ interface FilterPick extends vscode.QuickPickItem {
 
 /** QuickPick of the filter's fields (each edited in an input box), then Apply. */
 async function askFilter(current: MailFilter | undefined): Promise<MailFilter | undefined> {
-  let draft: { from?: string; to?: string; subject?: string; minAgeSeconds?: number } = { ...current };
+  const draft: { from?: string; to?: string; subject?: string; minAgeSeconds?: number } = { ...current };
   for (;;) {
     const items: FilterPick[] = [
       { label: '$(check) Apply filter', field: 'apply', description: describeDraft(draft) },

@@ -12,6 +12,8 @@ import { addressOf, displayNameOf, MessageSummary } from '../core/message/header
 import { describeFilter, filterNeedsHeaders, formatAge, formatBytes, isFilterActive, MailFilter, mailMatcher } from '../core/spool/filter';
 import { FolderListing, MailEntry, SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { leftoverCount, loadUnitOverview, UnitOverview } from '../core/spool/overview';
+import { normalizeMessageId } from '../core/recovery/messageId';
+import { describeLeftovers, LeftoverSplit } from '../core/recovery/outcome';
 import { SummaryCache } from '../core/spool/summaries';
 import type { ConnectionState } from '../core/ssh/connection';
 import type { Services } from '../services';
@@ -56,6 +58,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   private readonly units = new Map<string, UnitView>();
   /** Each unit's settings as last applied, to notice a change. */
   private signatures = new Map<string, string>();
+  /**
+   * Mails on a standby secondary whose Message-ID the active unit holds (id → where there), per
+   * unit key: recovery skips them; the tree marks them.
+   */
+  private readonly duplicates = new Map<string, Map<string, string>>();
   /** Set while refresh() looks at every unit (it recomputes the sync health itself, once). */
   private refreshing = 0;
   /** Node objects by identity key: VS Code matches reveal()/change events by object identity. */
@@ -108,7 +115,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   /** Creates the view (with its badge and filter description) and the unit decorations. */
   createView(): vscode.TreeView<ClusterTreeNode> {
-    this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
+    this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true, canSelectMany: true });
     this.disposables.push(this.view, vscode.window.registerFileDecorationProvider(this));
     this.updateBadge();
     return this.view;
@@ -163,10 +170,20 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     if (n) this.emit(n);
     this.updateBadge();
     const ref = this.services.unit(key);
+    if (ref) void this.markDuplicates(ref.cluster).catch((err: Error) => this.services.logger.warn(`${ref.cluster.name}: cannot compare Message-IDs: ${err.message}`));
     if (!ref || this.refreshing) return;
     const others = ref.cluster.units.filter((u) => u.key !== key);
     // Once every unit of the cluster has been looked at (and none is being looked at).
     if (others.every((u) => this.units.get(u.key) && !this.units.get(u.key)?.loading) && this.units.get(key) && !this.units.get(key)!.loading) void this.refreshSync(ref.cluster);
+  }
+
+  /**
+   * At start-up, without the view open: looks at every unit in the background so stranded mail
+   * shows in the badge at once. Never prompts (no password, passphrase or host-key question): a
+   * unit that would need one is left as not looked at, and asks when the user opens it.
+   */
+  lookInBackground(): Promise<void> {
+    return Promise.all(this.settings.clusters.flatMap((c) => c.units.filter((u) => !this.units.get(u.key)).map((u) => this.loadUnit(c, u, false, true)))).then(() => undefined);
   }
 
   /** Looks at one unit again. */
@@ -258,7 +275,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     );
   }
 
-  private loadUnit(cluster: ClusterConfig, unit: UnitConfig, interactive: boolean): Promise<void> {
+  private loadUnit(cluster: ClusterConfig, unit: UnitConfig, interactive: boolean, quiet = false): Promise<void> {
     const v = this.unitView(unit.key);
     if (v.loading) return v.loading;
     const started = Date.now();
@@ -274,6 +291,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         v.overview = undefined;
         v.error = (err as Error).message;
         this.services.logger.warn(`${unit.key}: cannot list the spool: ${v.error}`);
+        // A background look that failed leaves no mark: opening the unit looks (and asks) again.
+        if (quiet) v.error = undefined;
       } finally {
         v.loading = undefined;
         if (this.units.get(unit.key) === v) this.unitLookChanged(unit.key);
@@ -303,6 +322,94 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     }
   }
 
+  /** Most mails per unit whose headers are read to mark duplicates (recovery's plan checks them all anyway). */
+  private static readonly DUPLICATE_SCAN_LIMIT = 5_000;
+  private readonly marking = new Map<string, Promise<void>>();
+  private readonly markAgain = new Set<string>();
+
+  /**
+   * Marks the mails on a standby secondary whose Message-ID the active unit holds in spool/, vscan/
+   * or input/ (headers read once and cached). The delivery log is not searched here: the recovery
+   * plan does that and says so.
+   */
+  private markDuplicates(cluster: ClusterConfig): Promise<void> {
+    // One at a time per cluster; a look that arrives meanwhile gets a new comparison afterwards.
+    const running = this.marking.get(cluster.name);
+    if (running) {
+      this.markAgain.add(cluster.name);
+      return running;
+    }
+    const p = (async () => {
+      const sec = cluster.secondary;
+      const so = this.units.get(sec.key)?.overview;
+      const active = cluster.units.find((u) => this.units.get(u.key)?.overview?.active);
+      const ao = active && this.units.get(active.key)?.overview;
+      if (!so || !ao || !active || active.key === sec.key || leftoverCount(sec, so) === 0) {
+        if (this.duplicates.delete(sec.key)) this.afterDuplicates(cluster);
+        return;
+      }
+      const theirs = SPOOL_FOLDERS.flatMap((f) => ao.folders[f].mails.filter((m) => m.body));
+      const mine = SPOOL_FOLDERS.flatMap((f) => so.folders[f].mails.filter((m) => m.complete));
+      if (theirs.length > ClusterTreeProvider.DUPLICATE_SCAN_LIMIT || mine.length > ClusterTreeProvider.DUPLICATE_SCAN_LIMIT) return;
+      await Promise.all([
+        this.summaries.load(this.services.pool.get(active), cluster, active.key, theirs),
+        this.summaries.load(this.services.pool.get(sec), cluster, sec.key, mine),
+      ]);
+      const where = new Map<string, string>();
+      for (const m of theirs) {
+        const mid = this.summaries.get(active.key, m)?.messageId;
+        if (mid) where.set(normalizeMessageId(mid), `${m.folder}/${m.id}`);
+      }
+      const found = new Map<string, string>();
+      for (const m of mine) {
+        const mid = this.summaries.get(sec.key, m)?.messageId;
+        const at = mid ? where.get(normalizeMessageId(mid)) : undefined;
+        if (at) found.set(m.id, `${active.name} ${at}`);
+      }
+      const before = JSON.stringify([...(this.duplicates.get(sec.key) ?? [])]);
+      this.duplicates.set(sec.key, found);
+      if (JSON.stringify([...found]) !== before) this.afterDuplicates(cluster);
+    })().finally(() => {
+      this.marking.delete(cluster.name);
+      if (this.markAgain.delete(cluster.name)) {
+        const now = this.settings.clusters.find((c) => c.name === cluster.name);
+        if (now) void this.markDuplicates(now).catch(() => undefined);
+      }
+    });
+    this.marking.set(cluster.name, p);
+    return p;
+  }
+
+  private afterDuplicates(cluster: ClusterConfig): void {
+    const sec = cluster.secondary;
+    const nodes = [this.nodes.get(`unit|${sec.key}`), ...SPOOL_FOLDERS.map((f) => this.nodes.get(`folder|${sec.key}|${f}`))].filter((n): n is ClusterTreeNode => !!n);
+    if (nodes.length) this.emit(nodes);
+    this.updateBadge();
+  }
+
+  /** What is left on a standby secondary, split by what can be done about it. */
+  leftoverSplit(unit: UnitConfig): LeftoverSplit {
+    const o = this.units.get(unit.key)?.overview;
+    if (!o || leftoverCount(unit, o) === 0) return { recoverable: 0, duplicates: 0, incomplete: 0 };
+    const dup = this.duplicates.get(unit.key);
+    let recoverable = 0;
+    let duplicates = 0;
+    let incomplete = 0;
+    for (const f of SPOOL_FOLDERS) {
+      for (const m of o.folders[f].mails) {
+        if (!m.complete) incomplete++;
+        else if (dup?.has(m.id)) duplicates++;
+        else recoverable++;
+      }
+    }
+    return { recoverable, duplicates, incomplete };
+  }
+
+  /** Where the active unit holds the same Message-ID as this mail on a standby secondary, if it does. */
+  duplicateOf(unitKey: string, id: string): string | undefined {
+    return this.duplicates.get(unitKey)?.get(id);
+  }
+
   leftovers(): { unit: UnitConfig; count: number }[] {
     return this.settings.clusters.flatMap((c) => c.units.map((unit) => ({ unit, count: leftoverCount(unit, this.units.get(unit.key)?.overview) }))).filter((x) => x.count > 0);
   }
@@ -311,7 +418,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const left = this.leftovers();
     const total = left.reduce((n, x) => n + x.count, 0);
     if (this.view) {
-      this.view.badge = total > 0 ? { value: total, tooltip: `${total} mail(s) left on standby secondary unit(s) (${left.map((x) => `${x.unit.key}: ${x.count}`).join(', ')}): run the recovery` } : undefined;
+      const parts = left.map((x) => {
+        const d = describeLeftovers(this.leftoverSplit(x.unit));
+        return `${x.unit.key}: ${x.count} — ${d.text}; next: ${d.next}`;
+      });
+      this.view.badge = total > 0 ? { value: total, tooltip: `${total} mail(s) left on standby secondary unit(s). ${parts.join('. ')}` } : undefined;
     }
     void vscode.commands.executeCommand('setContext', 'mailgwHa.leftoverCount', total);
     this.decorationsChanged.fire(this.settings.clusters.flatMap((c) => c.units.map((u) => unitUri(u.key))));
@@ -323,7 +434,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const ref = this.services.unit(key);
     const n = ref ? leftoverCount(ref.unit, this.units.get(key)?.overview) : 0;
     if (n === 0) return undefined;
-    return new vscode.FileDecoration(n > 99 ? '99+' : String(n), `${n} mail(s) left on this standby unit: run the recovery`, new vscode.ThemeColor('list.warningForeground'));
+    const d = describeLeftovers(this.leftoverSplit(ref!.unit));
+    return new vscode.FileDecoration(n > 99 ? '99+' : String(n), `${n} mail(s) left on this standby unit: ${d.text}; next: ${d.next}`, new vscode.ThemeColor('list.warningForeground'));
   }
 
   // ---- change events ----------------------------------------------------------------------------
@@ -632,7 +744,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     item.resourceUri = unitUri(unit.key);
     const tips: string[] = [`${unit.key} (${unit.role})`];
     if (o) tips.push(o.active ? `Active: gateway ${o.gateway.processName} runs (PID ${o.gateway.pids.join(', ')}).` : `Standby: gateway ${o.gateway.processName} is not running here.`);
-    if (left > 0) tips.push(`${left} mail(s) left on this standby secondary: run the recovery to move them to the primary.`);
+    if (left > 0) {
+      const d = describeLeftovers(this.leftoverSplit(unit));
+      tips.push(`${left} mail(s) left on this standby secondary: ${d.text}. Next: ${d.next}.`);
+    }
     if (conn?.lastError) tips.push(conn.lastError.message);
     else if (conn?.info) tips.push(`${conn.info.authMethod} · ${conn.info.hostKeyType} ${conn.info.fingerprint}`);
     if (o) tips.push(`Looked at ${new Date(o.loadedAt).toLocaleTimeString()} (${o.elapsedMs} ms).`);
@@ -647,7 +762,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const item = new vscode.TreeItem(node.folder, total > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = `folder:${node.unit.key}:${node.folder}`;
     item.iconPath = new vscode.ThemeIcon(FOLDER_ICON[node.folder]);
-    item.contextValue = `folder.${node.folder}`;
+    item.contextValue = `folder.${node.folder}.${node.unit.role}`;
     if (!listing) return item;
     const parts: string[] = [];
     if (listing.missing) parts.push('folder missing');
@@ -675,10 +790,15 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const item = new vscode.TreeItem(mail.id, vscode.TreeItemCollapsibleState.None);
     item.id = `mail:${node.unit.key}:${mail.folder}:${mail.id}`;
     const missing = !mail.body ? '.body' : !mail.env ? '.env' : undefined;
+    const duplicate = this.duplicateOf(node.unit.key, mail.id);
     if (missing) {
-      item.description = `incomplete: no ${missing}${s ? ` · ${displayNameOf(s.from) ?? '?'} — ${s.subject ?? '(no subject)'}` : ''}`;
+      item.description = `incomplete (check by hand): no ${missing}${s ? ` · ${displayNameOf(s.from) ?? '?'} — ${s.subject ?? '(no subject)'}` : ''}`;
       item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
       item.contextValue = 'mail.incomplete';
+    } else if (duplicate) {
+      item.description = `duplicate (on ${duplicate}) · ${s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…'}`;
+      item.iconPath = new vscode.ThemeIcon('copy', new vscode.ThemeColor('list.warningForeground'));
+      item.contextValue = 'mail.duplicate';
     } else {
       item.description = s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…';
       item.iconPath = new vscode.ThemeIcon('mail');
@@ -687,7 +807,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const md = new vscode.MarkdownString(undefined, true);
     md.supportHtml = false;
     const row = (k: string, v: string | undefined) => (v ? `| ${k} | ${escapeMd(v)} |\n` : '');
-    md.appendMarkdown(`**${escapeMd(mail.id)}** · ${mail.folder} on ${escapeMd(node.unit.key)}${missing ? ` · $(warning) no ${missing}` : ''}\n\n| | |\n|---|---|\n`);
+    md.appendMarkdown(`**${escapeMd(mail.id)}** · ${mail.folder} on ${escapeMd(node.unit.key)}${missing ? ` · $(warning) no ${missing}: incomplete, recovery leaves it alone — check by hand` : ''}${duplicate ? ` · duplicate: the same Message-ID is on ${escapeMd(duplicate)}; recovery skips it` : ''}\n\n| | |\n|---|---|\n`);
     md.appendMarkdown(row('From', s?.from) + row('To', s?.to) + row('Cc', s?.cc) + row('Subject', s?.subject) + row('Date', s?.date) + row('Message-ID', s?.messageId));
     md.appendMarkdown(row('Size', `${formatBytes(mail.size)} (${mail.body ? `.body ${mail.body.size.toLocaleString('en-US')} B` : 'no .body'}, ${mail.env ? `.env ${mail.env.size.toLocaleString('en-US')} B` : 'no .env'})`));
     md.appendMarkdown(row('Age', `${formatAge(mail.mtimeMs)} (${new Date(mail.mtimeMs).toLocaleString()})`));
@@ -696,7 +816,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     item.tooltip = md;
     const part = mail.body ? 'body' : 'env';
     item.command = { command: 'mailgwHa.openMail', title: `Open .${part}`, arguments: [node, part] };
-    item.accessibilityInformation = { label: `mail ${mail.id}${s?.from ? ` from ${addressOf(s.from)}` : ''}${s?.subject ? `, subject ${s.subject}` : ''}${missing ? `, incomplete, no ${missing}` : ''}` };
+    item.accessibilityInformation = { label: `mail ${mail.id}${s?.from ? ` from ${addressOf(s.from)}` : ''}${s?.subject ? `, subject ${s.subject}` : ''}${missing ? `, incomplete, no ${missing}` : ''}${duplicate ? ', duplicate' : ''}` };
     return item;
   }
 

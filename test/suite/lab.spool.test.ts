@@ -62,7 +62,7 @@ describe('lab: spool explorer', () => {
     assert.strictEqual((await folderRow(api, 'fw-a', 'spool')).description, '0 mails');
     assert.deepStrictEqual(
       (await rows(api, (await unitRows(api)).find((r) => r.label === 'fw-b')!.node)).map((r) => r.contextValue),
-      ['folder.spool', 'folder.vscan', 'folder.input'],
+      ['folder.spool.secondary', 'folder.vscan.secondary', 'folder.input.secondary'],
     );
   });
 
@@ -75,7 +75,7 @@ describe('lab: spool explorer', () => {
     assert.deepStrictEqual(mails.filter((m) => m.contextValue === 'mail').map((m) => m.label).sort(), [...manifest.secondarySpool].sort());
     const orphans = mails.filter((m) => m.contextValue === 'mail.incomplete');
     assert.strictEqual(orphans.length, 2);
-    for (const o of orphans) assert.match(o.description, /^incomplete: no \.(env|body)/);
+    for (const o of orphans) assert.match(o.description, /^incomplete \(check by hand\): no \.(env|body)/);
     const one = mails.find((m) => m.label === manifest.secondarySpool[0])!;
     assert.match(one.description, / — /);
     assert.ok(one.tooltip.includes(manifest.messageIds[one.label].replace(/[<>.-]/g, (c) => `\\${c}`)), one.tooltip);

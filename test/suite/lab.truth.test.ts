@@ -79,6 +79,8 @@ describe('lab: the views tell the current truth', function () {
 
   it('the log panel follows again after a settings change closes its connection', async () => {
     assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.watchLog', 'lab/fw-a'), true);
+    // The editor shares the panel's source: it must not keep the panel on the closed connection.
+    await vscode.commands.executeCommand('mailgwHa.openLog', 'lab/fw-a');
     const key = `lab/fw-a:${LOG}`;
     await waitFor('the panel to follow fw-a', async () => (await debugState()).panelWatches.find((w) => w.key === key && w.following));
     assert.strictEqual(api.services.settings.clusters[0].units[0].port, 22, 'the lab settings name the port');

@@ -43,7 +43,7 @@ export class LogSource extends EventEmitter {
 
   constructor(
     readonly info: LogSourceInfo,
-    connection: LogConnection,
+    readonly connection: LogConnection,
     private readonly ringSize = DEFAULT_RING,
     backfillLines = DEFAULT_BACKFILL,
   ) {
@@ -129,7 +129,8 @@ export class LogHub {
   acquire(info: Omit<LogSourceInfo, 'key'>, connection: LogConnection): { source: LogSource; release: () => void } {
     const key = `${info.unitKey}:${info.file}`;
     let entry = this.sources.get(key);
-    if (entry?.source.ended) {
+    if (entry && (entry.source.ended || entry.source.connection !== connection)) {
+      // Ended, or on a connection the pool has replaced (settings changed): it is about to end.
       // Its users keep their (ended) source; new users get a fresh one.
       this.sources.delete(key);
       entry = undefined;
