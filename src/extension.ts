@@ -49,7 +49,7 @@ export function activate(context: vscode.ExtensionContext): MailgwHaApi {
     registerMailFileSystem(services),
     ...registerSpoolCommands(services, clusterTree, treeView),
     services.onDidChangeSettings(applySettings),
-    ...registerSettingsCommands(),
+    ...registerSettingsCommands(services),
     ...registerConnectionCommands(services),
     ...registerLogFeatures(context, services),
     ...registerRecoveryCommands(services),

@@ -142,6 +142,7 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
     });
   });
   for (const l of summaryLines(report)) (report.outcome === 'failed' ? services.logger.error : services.logger.info).call(services.logger, l);
+  services.recoveryReports.fire(report);
   void vscode.commands.executeCommand('mailgwHa.refresh');
   const units = { primary: cluster.primary.name, secondary: cluster.secondary.name };
   const readable = writeReadableReport(services, report, { phases, startedAt, endedAt: Date.now(), confirmWaitMs, confirmedIds }, units);

@@ -63,6 +63,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
    * unit key: recovery skips them; the tree marks them.
    */
   private readonly duplicates = new Map<string, Map<string, string>>();
+  /**
+   * Duplicates the last recovery proved (same Message-ID on the primary, or delivered per its log),
+   * per secondary unit key: the tree keeps marking them after the primary delivered its copies.
+   */
+  private readonly proven = new Map<string, Map<string, string>>();
   /** Set while refresh() looks at every unit (it recomputes the sync health itself, once). */
   private refreshing = 0;
   /** Node objects by identity key: VS Code matches reveal()/change events by object identity. */
@@ -105,6 +110,14 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     };
     services.pool.on('state', onState);
     this.disposables.push({ dispose: () => services.pool.off('state', onState) });
+    this.disposables.push(
+      services.recoveryReports.event((r) => {
+        const cluster = this.settings.clusters.find((c) => c.name === r.cluster);
+        if (!cluster || !r.plan) return;
+        this.proven.set(cluster.secondary.key, new Map(r.plan.duplicates.map((d) => [d.id, d.reason ?? 'same Message-ID on the primary'])));
+        void this.markDuplicates(cluster).catch(() => undefined);
+      }),
+    );
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('mailgwHa.autoRefreshSeconds')) this.scheduleAutoRefresh();
@@ -361,10 +374,13 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         if (mid) where.set(normalizeMessageId(mid), `${m.folder}/${m.id}`);
       }
       const found = new Map<string, string>();
+      const proven = this.proven.get(sec.key);
+      for (const m of mine) if (proven?.has(m.id)) found.set(m.id, `${proven.get(m.id)}, per the last recovery`);
       for (const m of mine) {
+        if (found.has(m.id)) continue;
         const mid = this.summaries.get(sec.key, m)?.messageId;
         const at = mid ? where.get(normalizeMessageId(mid)) : undefined;
-        if (at) found.set(m.id, `${active.name} ${at}`);
+        if (at) found.set(m.id, `on ${active.name} ${at}`);
       }
       const before = JSON.stringify([...(this.duplicates.get(sec.key) ?? [])]);
       this.duplicates.set(sec.key, found);
@@ -738,8 +754,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     item.id = `unit:${unit.key}`;
     const o = v?.overview;
     const activity = o ? (o.active ? `active (PID ${o.gateway.pids.join(', ')})` : 'standby') : v?.loading ? 'looking…' : undefined;
-    item.description = [unit.role, activity, `${unit.host}${unit.port ? `:${unit.port}` : ''}`].filter(Boolean).join(' · ') + STATE_TEXT[state];
     const left = leftoverCount(unit, o);
+    // What is left, split, where the admin looks first (the badge says the same in its tooltip).
+    const split = left > 0 ? describeLeftovers(this.leftoverSplit(unit)).text : undefined;
+    item.description = [unit.role, activity, `${unit.host}${unit.port ? `:${unit.port}` : ''}`, split].filter(Boolean).join(' · ') + STATE_TEXT[state];
     item.iconPath = left > 0 && state === 'connected' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : o?.active && state === 'connected' ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed')) : STATE_ICON[state];
     item.resourceUri = unitUri(unit.key);
     const tips: string[] = [`${unit.key} (${unit.role})`];
@@ -796,7 +814,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
       item.contextValue = 'mail.incomplete';
     } else if (duplicate) {
-      item.description = `duplicate (on ${duplicate}) · ${s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…'}`;
+      item.description = `duplicate (${duplicate}) · ${s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…'}`;
       item.iconPath = new vscode.ThemeIcon('copy', new vscode.ThemeColor('list.warningForeground'));
       item.contextValue = 'mail.duplicate';
     } else {
@@ -807,7 +825,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const md = new vscode.MarkdownString(undefined, true);
     md.supportHtml = false;
     const row = (k: string, v: string | undefined) => (v ? `| ${k} | ${escapeMd(v)} |\n` : '');
-    md.appendMarkdown(`**${escapeMd(mail.id)}** · ${mail.folder} on ${escapeMd(node.unit.key)}${missing ? ` · $(warning) no ${missing}: incomplete, recovery leaves it alone — check by hand` : ''}${duplicate ? ` · duplicate: the same Message-ID is on ${escapeMd(duplicate)}; recovery skips it` : ''}\n\n| | |\n|---|---|\n`);
+    md.appendMarkdown(`**${escapeMd(mail.id)}** · ${mail.folder} on ${escapeMd(node.unit.key)}${missing ? ` · $(warning) no ${missing}: incomplete, recovery leaves it alone — check by hand` : ''}${duplicate ? ` · duplicate (${escapeMd(duplicate)}): recovery skips it` : ''}\n\n| | |\n|---|---|\n`);
     md.appendMarkdown(row('From', s?.from) + row('To', s?.to) + row('Cc', s?.cc) + row('Subject', s?.subject) + row('Date', s?.date) + row('Message-ID', s?.messageId));
     md.appendMarkdown(row('Size', `${formatBytes(mail.size)} (${mail.body ? `.body ${mail.body.size.toLocaleString('en-US')} B` : 'no .body'}, ${mail.env ? `.env ${mail.env.size.toLocaleString('en-US')} B` : 'no .env'})`));
     md.appendMarkdown(row('Age', `${formatAge(mail.mtimeMs)} (${new Date(mail.mtimeMs).toLocaleString()})`));
