@@ -8,7 +8,7 @@ import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { Lab, StrandManifest } from '../lab/lab';
 import { waitFor } from '../lab/wait';
-import { openClustersView, openWorkbench, uiLabOptions, Workbench } from './workbench';
+import { contrastRatio, openClustersView, openWorkbench, uiLabOptions, Workbench } from './workbench';
 
 async function command(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
@@ -97,6 +97,30 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     assert.strictEqual(await preview.locator('td').filter({ hasText: /^skipped: incomplete — check by hand$/ }).count(), 1);
     await page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'lab: done: 10 inserted' }).locator('.monaco-button').filter({ hasText: 'Show Log' }).first().waitFor({ timeout: 30_000 });
     await wb!.screenshot('workflow-4-report');
+
+    // The ✓ chips of the log panel's recovery box pass WCAG AA (4.5:1) in dark, light and high-contrast themes.
+    for (const theme of ['Default Dark Modern', 'Default Light Modern', 'Dark High Contrast', 'Light High Contrast']) {
+      await command(page, 'Preferences: Color Theme');
+      await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30_000 });
+      await page.locator('.quick-input-widget input').fill(theme);
+      await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: theme }).first().waitFor({ timeout: 30_000 });
+      await page.keyboard.press('Enter');
+      const chip = frame.locator('.chip.confirmed').first();
+      await chip.waitFor({ timeout: 30_000 });
+      const ratio = await waitFor(`the chips to take the ${theme} colours`, async () => {
+        const [fg, bg] = await chip.evaluate((el) => {
+          let e: Element | null = el;
+          let bgc = 'rgba(0, 0, 0, 0)';
+          while (e && /rgba\(0, 0, 0, 0\)|transparent/.test(bgc)) {
+            bgc = getComputedStyle(e).backgroundColor;
+            e = e.parentElement;
+          }
+          return [getComputedStyle(el).color, bgc];
+        });
+        return contrastRatio(fg, bg);
+      }, 10_000);
+      assert.ok(ratio >= 4.5, `${theme}: contrast ${ratio.toFixed(2)}:1`);
+    }
 
     // Exactly once, as the simulators delivered it.
     const all = Object.values(manifest.messageIds);
