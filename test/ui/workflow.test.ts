@@ -99,12 +99,14 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     await wb!.screenshot('workflow-4-report');
 
     // The ✓ chips of the log panel's recovery box pass WCAG AA (4.5:1) in dark, light and high-contrast themes.
-    for (const theme of ['Default Dark Modern', 'Default Light Modern', 'Dark High Contrast', 'Light High Contrast']) {
-      await command(page, 'Preferences: Color Theme');
-      await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30_000 });
-      await page.locator('.quick-input-widget input').fill(theme);
-      await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: theme }).first().waitFor({ timeout: 30_000 });
-      await page.keyboard.press('Enter');
+    const userSettings = path.join(wb!.server.stateDir, 'user-data', 'User', 'settings.json');
+    const themes: [string, string][] = [['Default Dark Modern', 'vs-dark'], ['Default Light Modern', 'vs'], ['Default High Contrast', 'hc-black'], ['Default High Contrast Light', 'hc-light']];
+    let previousBg = '';
+    for (const [theme, cls] of themes) {
+      // The workbench applies a changed user setting live.
+      const current = JSON.parse(fs.readFileSync(userSettings, 'utf8')) as Record<string, unknown>;
+      fs.writeFileSync(userSettings, JSON.stringify({ ...current, 'workbench.colorTheme': theme }, null, 2));
+      await page.locator(`.monaco-workbench.${cls}`).waitFor({ timeout: 30_000 });
       const chip = frame.locator('.chip.confirmed').first();
       await chip.waitFor({ timeout: 30_000 });
       const ratio = await waitFor(`the chips to take the ${theme} colours`, async () => {
@@ -117,8 +119,11 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
           }
           return [getComputedStyle(el).color, bgc];
         });
+        // Each of these themes has its own panel background: wait until the webview took it.
+        if (bg === previousBg) return undefined;
+        previousBg = bg;
         return contrastRatio(fg, bg);
-      }, 10_000);
+      }, 15_000);
       assert.ok(ratio >= 4.5, `${theme}: contrast ${ratio.toFixed(2)}:1`);
     }
 
