@@ -74,6 +74,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
    * per secondary unit key: the tree keeps marking them after the primary delivered its copies.
    */
   private readonly proven = new Map<string, Map<string, string>>();
+  /**
+   * Mails the last recovery held for a decision (neither proved delivered nor undelivered), per
+   * secondary unit key: re-running the recovery holds them again; Held Mails… decides them.
+   */
+  private readonly heldForDecision = new Map<string, Map<string, string>>();
   /** Set while refresh() looks at every unit (it recomputes the sync health itself, once). */
   private refreshing = 0;
   /** Node objects by identity key: VS Code matches reveal()/change events by object identity. */
@@ -121,6 +126,9 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         const cluster = this.settings.clusters.find((c) => c.name === r.cluster);
         if (!cluster || !r.plan) return;
         this.proven.set(cluster.secondary.key, new Map(r.plan.duplicates.map((d) => [d.id, d.reason ?? 'same Message-ID on the primary'])));
+        // A run that resolved one held mail planned nothing else: the others stay held.
+        if (!r.resolved) this.heldForDecision.set(cluster.secondary.key, new Map(r.plan.held.map((h) => [h.id, h.reason ?? 'neither proved delivered nor undelivered'])));
+        else this.heldForDecision.get(cluster.secondary.key)?.delete(r.resolved.id);
         void this.markDuplicates(cluster).catch(() => undefined);
       }),
     );
@@ -414,17 +422,25 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const o = this.units.get(unit.key)?.overview;
     if (!o || leftoverCount(unit, o) === 0) return { recoverable: 0, duplicates: 0, incomplete: 0 };
     const dup = this.duplicates.get(unit.key);
+    const held = this.heldForDecision.get(unit.key);
     let recoverable = 0;
     let duplicates = 0;
     let incomplete = 0;
+    let heldCount = 0;
     for (const f of SPOOL_FOLDERS) {
       for (const m of o.folders[f].mails) {
         if (!m.complete) incomplete++;
         else if (dup?.has(m.id)) duplicates++;
+        else if (held?.has(m.id)) heldCount++;
         else recoverable++;
       }
     }
-    return { recoverable, duplicates, incomplete };
+    return { recoverable, duplicates, incomplete, ...(heldCount ? { held: heldCount } : {}) };
+  }
+
+  /** Why the last recovery held this mail on a standby secondary for a decision, if it did. */
+  heldWhy(unitKey: string, id: string): string | undefined {
+    return this.heldForDecision.get(unitKey)?.get(id);
   }
 
   /** Where the active unit holds the same Message-ID as this mail on a standby secondary, if it does. */
@@ -815,6 +831,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     item.id = `mail:${node.unit.key}:${mail.folder}:${mail.id}`;
     const missing = !mail.body ? '.body' : !mail.env ? '.env' : undefined;
     const duplicate = this.duplicateOf(node.unit.key, mail.id);
+    const held = duplicate ? undefined : this.heldWhy(node.unit.key, mail.id);
     if (missing) {
       item.description = plain(`incomplete (check by hand): no ${missing}${s ? ` · ${displayNameOf(s.from) ?? '?'} — ${s.subject ?? '(no subject)'}` : ''}`);
       item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
@@ -823,6 +840,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       item.description = plain(`duplicate (${duplicate}) · ${s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…'}`);
       item.iconPath = new vscode.ThemeIcon('copy', new vscode.ThemeColor('list.warningForeground'));
       item.contextValue = 'mail.duplicate';
+    } else if (held && !missing) {
+      item.description = plain(`held for a decision · ${s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…'}`);
+      item.iconPath = new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground'));
+      item.contextValue = 'mail.held';
     } else {
       item.description = s ? plain(`${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}`) : '…';
       item.iconPath = new vscode.ThemeIcon('mail');
@@ -831,7 +852,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     // Header values are the sender's words: no links, icons, HTML or autolinked URLs (markdownText).
     const md = Object.assign(new vscode.MarkdownString(), untrustedMarkdownOptions);
     const row = (k: string, v: string | undefined) => (v ? `| ${k} | ${markdownText(v)} |\n` : '');
-    md.appendMarkdown(`**${markdownText(mail.id)}** · ${mail.folder} on ${markdownText(node.unit.key)}${missing ? ` · ⚠ no ${missing}: incomplete, recovery leaves it alone — check by hand` : ''}${duplicate ? ` · duplicate (${markdownText(duplicate)}): recovery skips it` : ''}\n\n| | |\n|---|---|\n`);
+    md.appendMarkdown(`**${markdownText(mail.id)}** · ${mail.folder} on ${markdownText(node.unit.key)}${missing ? ` · ⚠ no ${missing}: incomplete, recovery leaves it alone — check by hand` : ''}${duplicate ? ` · duplicate (${markdownText(duplicate)}): recovery skips it` : ''}${held ? ` · held for a decision (${markdownText(held)}): Held Mails… decides it` : ''}\n\n| | |\n|---|---|\n`);
     md.appendMarkdown(row('From', s?.from) + row('To', s?.to) + row('Cc', s?.cc) + row('Subject', s?.subject) + row('Date', s?.date) + row('Message-ID', s?.messageId));
     md.appendMarkdown(row('Size', `${formatBytes(mail.size)} (${mail.body ? `.body ${mail.body.size.toLocaleString('en-US')} B` : 'no .body'}, ${mail.env ? `.env ${mail.env.size.toLocaleString('en-US')} B` : 'no .env'})`));
     md.appendMarkdown(row('Age', `${formatAge(mail.mtimeMs)} (${new Date(mail.mtimeMs).toLocaleString()})`));
@@ -840,7 +861,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     item.tooltip = md;
     const part = mail.body ? 'body' : 'env';
     item.command = { command: 'mailgwHa.openMail', title: `Open .${part}`, arguments: [node, part] };
-    item.accessibilityInformation = { label: plain(`mail ${mail.id}${s?.from ? ` from ${addressOf(s.from)}` : ''}${s?.subject ? `, subject ${s.subject}` : ''}${missing ? `, incomplete, no ${missing}` : ''}${duplicate ? ', duplicate' : ''}`) };
+    item.accessibilityInformation = { label: plain(`mail ${mail.id}${s?.from ? ` from ${addressOf(s.from)}` : ''}${s?.subject ? `, subject ${s.subject}` : ''}${missing ? `, incomplete, no ${missing}` : ''}${duplicate ? ', duplicate' : ''}${held ? ', held for a decision' : ''}`) };
     return item;
   }
 

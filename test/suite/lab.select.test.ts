@@ -1,9 +1,10 @@
 // Multi-select and folder actions, duplicates and incomplete mails marked in the tree, and what is
-// left after a recovery split into recoverable / duplicates / incomplete with the next step.
+// left after a recovery split into recoverable / duplicates / incomplete / held with the next step.
 import * as assert from 'assert';
 import * as fs from 'fs';
 import type { RecoveryReport } from '../../src/core/recovery/run';
 import { listFolder } from '../../src/core/spool/list';
+import { makeMail, writeMail } from '../lab/mail';
 import type { MailgwHaTestApi } from '../../src/extension';
 import type { ClusterTreeNode } from '../../src/views/clusterTree';
 import { activateExtension, waitFor } from './helpers';
@@ -50,29 +51,41 @@ describe('lab: selection, folder actions and what is left', function () {
     assert.match(badge.tooltip, /lab\/fw-b: 6 — 3 recoverable, 2 duplicates, 1 incomplete \(check by hand\); next: run the recovery/);
   });
 
-  it('after a recovery the badge says what is left and the next step (not "run the recovery")', async () => {
+  it('after a recovery the report and the badge say what became of each mail and the next step (not "run the recovery")', async () => {
     lab.pauseDelivery('primary');
-    lab.strand({ mails: 4, duplicates: 2, orphans: 1 });
+    const m = lab.strand({ mails: 4, duplicates: 2, orphans: 1 });
+    // A mail whose header has no Message-ID: neither proved delivered nor undelivered, so held.
+    const noMid = makeMail({ n: 1, tag: `nomid${Date.now().toString(36)}`, size: 3000 });
+    noMid.body = Buffer.from(noMid.body.toString('latin1').replace(/^Message-ID: .*\r\n/m, ''), 'latin1');
+    writeMail(lab.hostPath('secondary', 'spool'), noMid, 'both', new Date(Date.now() - 60_000));
     const cluster = api.services.cluster('lab')!;
     const report = await api.actions.recover({ kind: 'cluster', cluster }, { yes: true });
     assert.strictEqual(report?.outcome, 'done', JSON.stringify(report?.errors));
+    // The proved duplicates are removed from the standby (no later takeover delivers them twice); the held mail stays.
+    assert.deepStrictEqual(report.duplicatesRemoved?.map((d) => d.id).sort(), [...m.duplicates].sort());
+    assert.strictEqual(report.heldForDecision, 1);
     // The readable report beside the JSON one: every mail with its outcome, the proof for skipped ones.
     const readable = (report as RecoveryReport & { readableReportFile?: string }).readableReportFile;
     assert.ok(readable && fs.existsSync(readable), 'a markdown report');
     const text = fs.readFileSync(readable, 'utf8');
     for (const id of report.plan!.move) assert.match(text, new RegExp(`\\| ${id.replace(/-/g, '\\\\-')} \\| inserted \\|`));
-    assert.strictEqual((text.match(/\| skipped: duplicate \|/g) ?? []).length, 2);
+    assert.strictEqual((text.match(/\| duplicate: removed from fw\\-b \| proved again right before: /g) ?? []).length, 2);
     assert.strictEqual((text.match(/\| skipped: incomplete — check by hand \|/g) ?? []).length, 1);
+    assert.strictEqual((text.match(/\| held for a decision — Held Mails… \|/g) ?? []).length, 1);
     assert.match(text, /plan dialog waiting for you, not counted/);
     assert.match(text, /- Journal: /);
     await api.clusterTree.refresh();
-    await waitFor('what is left to be split', () => {
+    const split = await waitFor('what is left to be split', () => {
       const s = api.clusterTree.leftoverSplit(cluster.secondary);
-      return s.incomplete === 1 && s.recoverable === 0 && s.duplicates === 2 ? s : undefined;
+      return s.incomplete === 1 && s.held === 1 ? s : undefined;
     });
+    assert.deepStrictEqual(split, { recoverable: 0, duplicates: 0, incomplete: 1, held: 1 });
+    const mails = await rows(api, (await folderRow(api, 'fw-b', 'spool')).node);
+    assert.deepStrictEqual(mails.filter((r) => r.contextValue === 'mail.held').map((r) => r.label), [noMid.id]);
+    assert.match(mails.find((r) => r.contextValue === 'mail.held')!.description, /^held for a decision · /);
     const badge = api.clusterTree.viewState.badge;
-    assert.strictEqual(badge?.value, 3, 'what is left is still signalled');
-    assert.match(badge.tooltip, /lab\/fw-b: 3 — 2 duplicates, 1 incomplete \(check by hand\); next: remove the duplicates/);
+    assert.strictEqual(badge?.value, 2, 'what is left is still signalled');
+    assert.match(badge.tooltip, /lab\/fw-b: 2 — 1 incomplete \(check by hand\), 1 held for a decision; next: decide on the held mails \(Held Mails…\)/);
     assert.doesNotMatch(badge.tooltip, /run the recovery/);
   });
 

@@ -11,7 +11,7 @@ import { outcomeText } from '../../src/core/recovery/outcome';
 import { listFolder } from '../../src/core/spool/list';
 import type { MailgwHaTestApi } from '../../src/extension';
 import type { ClusterTreeNode } from '../../src/views/clusterTree';
-import { activateExtension, waitFor } from './helpers';
+import { activateExtension, shownMarkdown, waitFor } from './helpers';
 import { hostLab } from './labHelpers';
 
 const debugState = (unit = 'fw-a') => vscode.commands.executeCommand<LogDebugState>('mailgwHa.logDebugState', { cluster: 'lab', unit });
@@ -155,7 +155,7 @@ describe('lab: the views tell the current truth', function () {
       const r = (await clusterRows(api)).find((x) => x.node.kind === 'sync')!;
       return / · 6 only on fw-b$/.test(r.description) ? r : undefined;
     });
-    assert.match(row.tooltip, /only on fw-b: 6/);
+    assert.match(shownMarkdown(row.tooltip), /only on fw-b: 6/);
   });
 
   it('"Copy to Primary Input…" reports the mail it copied (not "0 inserted … incomplete skipped")', async () => {
