@@ -75,7 +75,7 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     // Step 4: done; the summary names what happened; the panel marks each inserted id.
     const moved = [...manifest.secondarySpool.filter((id) => !manifest.duplicates.includes(id)), ...manifest.secondaryVscan];
     assert.strictEqual(moved.length, 10);
-    const summary = page.locator('.notifications-toasts .notification-toast').filter({ hasText: /lab: done: 10 inserted, 10 removed from fw-b, 2 duplicate\(s\) skipped \(already on fw-a\), 1 incomplete skipped \(check by hand\)\. Left on fw-b: 2 duplicates, 1 incomplete \(check by hand\); next: remove the duplicates/ }).first();
+    const summary = page.locator('.notifications-toasts .notification-toast').filter({ hasText: /lab: done: 10 inserted, 10 removed from fw-b, 2 proved duplicate\(s\) removed from fw-b, 1 incomplete skipped \(check by hand\)\. Left on fw-b: 1 incomplete \(check by hand\); next: open the incomplete pairs and decide by hand/ }).first();
     await summary.waitFor({ timeout: 120_000 });
     await frame.locator('button.id.inserted').nth(9).waitFor({ timeout: 30_000 });
     const insertedIds = await frame.locator('button.id.inserted').allTextContents();
