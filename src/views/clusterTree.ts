@@ -51,6 +51,8 @@ interface UnitView {
   overview?: UnitOverview;
   error?: string;
   loading?: Promise<void>;
+  /** A look asked for (Refresh) while one was running: it starts when that one ends. */
+  again?: Promise<void>;
   /** The connection state seen last, to notice a reconnect. */
   lastState?: ConnectionState;
 }
@@ -174,7 +176,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
           if (v?.overview && !v.loading && state !== 'connected') v.overview = undefined;
         }
       }
-      await Promise.all(this.settings.clusters.flatMap((c) => c.units.map((u) => this.loadUnit(c, u, true))));
+      await Promise.all(this.settings.clusters.flatMap((c) => c.units.map((u) => this.loadUnit(c, u, true, false, true))));
       await Promise.all(this.settings.clusters.map((c) => this.refreshSync(c)));
     } finally {
       this.refreshing--;
@@ -216,7 +218,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   /** Looks at one unit again. */
   refreshUnit(unitKey: string): Promise<void> {
     const ref = this.services.unit(unitKey);
-    return ref ? this.loadUnit(ref.cluster, ref.unit, true) : Promise.resolve();
+    return ref ? this.loadUnit(ref.cluster, ref.unit, true, false, true) : Promise.resolve();
   }
 
   /** Resolves when no unit is being looked at. */
@@ -302,8 +304,23 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     );
   }
 
-  private loadUnit(cluster: ClusterConfig, unit: UnitConfig, interactive: boolean, quiet = false): Promise<void> {
+  /**
+   * Looks at a unit. A look already running is shared, except for `fresh` (Refresh): that one gets
+   * a look that starts after it — the running one may have listed the spool before the change the
+   * user refreshes for (e.g. the background look at activation).
+   */
+  private loadUnit(cluster: ClusterConfig, unit: UnitConfig, interactive: boolean, quiet = false, fresh = false): Promise<void> {
     const v = this.unitView(unit.key);
+    if (v.loading && fresh) {
+      const running = v.loading;
+      v.again ??= running.then(() => {
+        v.again = undefined;
+        // The settings may have changed meanwhile: look at the unit as it is configured now.
+        const ref = this.services.unit(unit.key);
+        return ref ? this.loadUnit(ref.cluster, ref.unit, interactive, quiet) : undefined;
+      });
+      return v.again;
+    }
     if (v.loading) return v.loading;
     const started = Date.now();
     v.loading = (async () => {

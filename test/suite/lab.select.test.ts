@@ -102,6 +102,19 @@ describe('lab: selection, folder actions and what is left', function () {
     assert.deepStrictEqual(input.mails.map((x) => x.id).sort(), [...m.secondaryVscan].sort());
   });
 
+  it('Recover Stranded Mail… on a folder of the secondary recovers that folder only', async () => {
+    const m = lab.strand({ mails: 2, vscan: 2 });
+    const cluster = api.services.cluster('lab')!;
+    await api.clusterTree.refresh();
+    const folder = (await folderRow(api, 'fw-b', 'vscan')).node;
+    const report = await api.actions.recover(folder, { yes: true });
+    assert.strictEqual(report?.outcome, 'done', JSON.stringify(report?.errors));
+    assert.deepStrictEqual([...report.plan!.move].sort(), [...m.secondaryVscan].sort());
+    assert.strictEqual(report.inserted, 2);
+    const left = await listFolder(api.services.pool.get(cluster.secondary), cluster, 'spool');
+    assert.deepStrictEqual(left.mails.map((x) => x.id).sort(), [...m.secondarySpool].sort(), 'the spool/ folder was not touched');
+  });
+
   it('a selection of several mails is copied in one run', async () => {
     lab.strand({ mails: 3 });
     const cluster = api.services.cluster('lab')!;
