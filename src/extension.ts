@@ -37,6 +37,10 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
     lastErrors = errors;
   };
   applySettings();
+  // Activated for a workspace that may configure clusters (workspaceContains / onStartupFinished):
+  // with clusters, look at the units in the background so stranded mail is signalled (badge) before
+  // the view is opened; without, nothing more is done.
+  if (vscode.workspace.isTrusted && services.settings.clusters.length > 0) setTimeout(() => void clusterTree.lookInBackground(), 0);
 
   context.subscriptions.push(
     services,
@@ -44,7 +48,7 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
     registerMailFileSystem(services),
     ...registerSpoolCommands(services, clusterTree, treeView),
     services.onDidChangeSettings(applySettings),
-    ...registerSettingsCommands(),
+    ...registerSettingsCommands(services),
     ...registerConnectionCommands(services),
     ...registerLogFeatures(context, services),
     ...registerRecoveryCommands(services),

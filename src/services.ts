@@ -4,6 +4,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ClusterConfig, Settings, UnitConfig } from './core/config';
 import type { Logger } from './core/host';
+import type { RecoveryReport } from './core/recovery/run';
 import { ConnectionOptions } from './core/ssh/connection';
 import { ConnectionPool } from './core/ssh/pool';
 import { onDidChangeSettings, readSettings } from './settings';
@@ -31,6 +32,8 @@ export class Services implements vscode.Disposable {
   readonly onDidChangeSettings = this.settingsChanged.event;
   private readonly disposables: vscode.Disposable[] = [];
   readonly recoveryEvents = new vscode.EventEmitter<RecoveryEvent>();
+  /** The report of each finished recovery run (the tree keeps its proven duplicates). */
+  readonly recoveryReports = new vscode.EventEmitter<RecoveryReport>();
 
   constructor(readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('Mail Gateway HA', { log: true });
@@ -86,6 +89,7 @@ export class Services implements vscode.Disposable {
     for (const d of this.disposables) d.dispose();
     this.settingsChanged.dispose();
     this.recoveryEvents.dispose();
+    this.recoveryReports.dispose();
     this.output.dispose();
   }
 }

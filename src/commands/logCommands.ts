@@ -16,6 +16,7 @@ import { LogWatch } from '../views/logWatch';
 export interface LogDebugState {
   readonly panel: LogPanel['state'];
   readonly panelFlush?: LogPanel['lastFlush'];
+  readonly panelWatches: LogPanel['watchStates'];
   readonly statusBar: string;
   readonly sources: { key: string; lines: number; inserted: string[]; last?: string; tail: string[] }[];
   readonly document?: ReturnType<LogDocuments['state']>;
@@ -167,6 +168,7 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
       return {
         panel: panel.state,
         panelFlush: panel.lastFlush,
+        panelWatches: panel.watchStates,
         statusBar: statusBar.text,
         sources: logWatch.hub.all().map((s) => ({ key: s.info.key, lines: s.recent.length, inserted: [...s.insertedIds], last: s.recent[s.recent.length - 1]?.text, tail: s.recent.slice(-200).map((l) => l.text) })),
         document: c && u ? documents.state(logUri(c, u)) : undefined,

@@ -1,5 +1,6 @@
 // Recover Stranded Mail… (the whole safe procedure on a cluster) and the manual way's smaller steps:
 // copy selected mails to the primary's input/, send SIGUSR2 to a unit, remove selected mails.
+import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
@@ -14,8 +15,11 @@ import { decideRemoval, refuseUnit } from '../core/recovery/removalProof';
 import { withClusterLock } from '../core/recovery/clusterLock';
 import { listHeldMails } from '../core/recovery/held';
 import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
+import { describeLeftovers, outcomeText, RunMode } from '../core/recovery/outcome';
+import { recoveryReportMarkdown, RunTimings } from '../core/recovery/reportMarkdown';
 import { journalFileFor, recover, RecoveryOptions, RecoveryReport } from '../core/recovery/run';
 import { parseRecoverySettings, RecoverySettings } from '../core/recovery/settings';
+import { listFolder } from '../core/spool/list';
 import type { MailEntry, SpoolFolder } from '../core/spool/list';
 import { summaryLines } from '../cli/recover';
 import type { Services } from '../services';
@@ -46,6 +50,45 @@ function selectedMails(services: Services, node: unknown, nodes: unknown): MailN
   });
 }
 
+interface FolderNodeLike {
+  readonly kind: 'folder';
+  readonly cluster: ClusterConfig;
+  readonly unit: UnitConfig;
+  readonly folder: SpoolFolder;
+}
+
+/** A folder action's target: only a standby's spool/ or vscan/ (input/ is where copies go, not come from). */
+function isFolderNode(x: unknown): x is FolderNodeLike {
+  if (!x || typeof x !== 'object' || (x as { kind?: unknown }).kind !== 'folder' || !('unit' in x)) return false;
+  const folder = (x as { folder?: unknown }).folder;
+  return folder === 'spool' || folder === 'vscan';
+}
+
+/** Folder nodes of a selection (a folder action, or folders among selected mails). */
+function selectedFolders(node: unknown, nodes: unknown): FolderNodeLike[] {
+  const all = Array.isArray(nodes) && nodes.length ? nodes : [node];
+  return all.filter(isFolderNode);
+}
+
+/** Selected mails plus every complete mail of the selected folders, listed now (not from an old look). */
+async function mailsOfSelection(services: Services, node: unknown, nodes: unknown): Promise<MailNodeLike[]> {
+  const mails = selectedMails(services, node, nodes);
+  const seen = new Set(mails.map((m) => `${m.unit.key}|${m.folder}|${m.mail.id}`));
+  for (const f of selectedFolders(node, nodes)) {
+    const cluster = services.cluster(f.cluster.name);
+    const unit = cluster?.units.find((u) => u.key === f.unit.key);
+    if (!cluster || !unit) continue;
+    const listing = await listFolder(services.pool.get(unit), cluster, f.folder);
+    for (const mail of listing.mails) {
+      const k = `${unit.key}|${f.folder}|${mail.id}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      mails.push({ kind: 'mail', cluster, unit, folder: f.folder, mail });
+    }
+  }
+  return mails;
+}
+
 function recoverySettings(services: Services): RecoverySettings {
   // Both weaken a safety check if a workspace could set them: the user's values only.
   const { settings, errors } = parseRecoverySettings({ 'mailgwHa.signalMethod': userSetting('signalMethod'), 'mailgwHa.deliveryLogPattern': userSetting('deliveryLogPattern') });
@@ -74,7 +117,7 @@ function planDetail(plan: RecoveryPlan): string {
   return lines.join('\n');
 }
 
-async function runWithProgress(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>): Promise<RecoveryReport | undefined> {
+async function runWithProgress(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, mode: RunMode = 'recover'): Promise<RecoveryReport | undefined> {
   const settings = recoverySettings(services);
   // The journal the CLI uses too, so that either finishes a run the other left unfinished.
   const journalFile = defaultJournalFile(cluster);
@@ -83,6 +126,11 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
     void safeWindow.showErrorMessage(`Mail Gateway HA: ${warning}`);
     return undefined;
   }
+  const startedAt = Date.now();
+  const phases: RunTimings['phases'][number][] = [];
+  let confirmWaitMs = 0;
+  let confirmedIds: readonly string[] = [];
+  const confirmPlan = extra.confirmPlan;
   const report = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: messageText(title), cancellable: true }, async (progress, token) => {
     let lastPct = 0;
     return recover({
@@ -93,32 +141,79 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
       cancellation: token,
       logger: services.logger,
       onProgress: (p) => {
+        if (phases[phases.length - 1]?.phase !== p.phase) phases.push({ phase: p.phase, at: Date.now() });
         const pct = p.total ? Math.round((100 * (p.done ?? 0)) / p.total) : undefined;
         const increment = pct !== undefined && p.phase === 'confirm' ? Math.max(0, pct - lastPct) : undefined;
         if (pct !== undefined && p.phase === 'confirm') lastPct = pct;
         progress.report({ message: messageText(p.message, { max: 300 }), increment });
       },
-      onEvent: (e) => services.recoveryEvents.fire(e),
+      onEvent: (e) => {
+        if (e.confirmedIds) confirmedIds = e.confirmedIds;
+        services.recoveryEvents.fire(e);
+      },
       client: 'VS Code extension',
       ...extra,
+      // The time the dialog waits for the user is not the recovery's: measured to be left out.
+      ...(confirmPlan
+        ? {
+            confirmPlan: async (plan: Parameters<NonNullable<RecoveryOptions['confirmPlan']>>[0]) => {
+              const t0 = Date.now();
+              try {
+                return await confirmPlan(plan);
+              } finally {
+                confirmWaitMs += Date.now() - t0;
+              }
+            },
+          }
+        : {}),
     });
   });
-  if (report.lockedBy) return lockRefused(services, cluster, title, extra, report);
+  if (report.lockedBy) return lockRefused(services, cluster, title, extra, report, mode);
   for (const l of summaryLines(report)) (report.outcome === 'failed' ? services.logger.error : services.logger.info).call(services.logger, l);
+  services.recoveryReports.fire(report);
   void vscode.commands.executeCommand('mailgwHa.refresh');
-  const head = `${cluster.name}: ${report.outcome}: ${report.inserted} inserted, ${report.removed} removed from ${cluster.secondary.name}, ${report.skippedDuplicates} duplicate(s) and ${report.skippedOrphans} incomplete skipped; ${report.removedDuplicates} proved duplicate(s) removed, ${report.heldForDecision} held for a decision`;
-  const buttons = ['Show Log', ...(report.reportFile ? ['Open Report'] : [])];
+  const units = { primary: cluster.primary.name, secondary: cluster.secondary.name };
+  const readable = writeReadableReport(services, report, { phases, startedAt, endedAt: Date.now(), confirmWaitMs, confirmedIds }, units);
+  const left = { recoverable: 0, duplicates: Math.max(0, report.skippedDuplicates - report.removedDuplicates), incomplete: report.skippedOrphans, held: report.heldForDecision };
+  const head = outcomeText(report, mode, units) + (mode === 'recover' && report.outcome === 'done' && (left.duplicates || left.incomplete || left.held) ? `. Left on ${cluster.secondary.name}: ${describeLeftovers(left).text}; next: ${describeLeftovers(left).next}` : '');
   const show = report.outcome === 'failed' ? safeWindow.showErrorMessage : report.outcome === 'cancelled' ? safeWindow.showWarningMessage : safeWindow.showInformationMessage;
   const detail = report.errors.length ? ` ${report.errors.length} error(s): ${report.errors[0].message}` : '';
-  void show(`${head}.${detail}`, ...buttons).then((c) => {
-    if (c === 'Show Log') services.output.show(true);
-    if (c === 'Open Report' && report.reportFile) void vscode.window.showTextDocument(vscode.Uri.file(report.reportFile));
-  });
-  return report;
+  // Choosing one button closes a notification: it comes back with the others, so "Open Report"
+  // does not take "Show Log" away (and the other way round).
+  const offer = (buttons: string[]): void => {
+    if (!buttons.length) return;
+    void show(`${head}.${detail}`, ...buttons).then((c) => {
+      if (!c) return;
+      if (c === 'Show Log') services.output.show(true);
+      if (c === 'Open Report') void openReport(readable, report.reportFile);
+      offer(buttons.filter((b) => b !== c));
+    });
+  };
+  offer(['Show Log', ...(readable || report.reportFile ? ['Open Report'] : [])]);
+  return readable ? Object.assign(report, { readableReportFile: readable }) : report;
+}
+
+/** Writes the markdown report beside the JSON one; undefined if there is no JSON report or it cannot be written. */
+function writeReadableReport(services: Services, report: RecoveryReport, timings: RunTimings, units: { primary: string; secondary: string }): string | undefined {
+  if (!report.reportFile) return undefined;
+  const file = report.reportFile.replace(/\.json$/, '') + '.md';
+  try {
+    fs.writeFileSync(file, recoveryReportMarkdown(report, timings, units));
+    return file;
+  } catch (e) {
+    services.logger.warn(`cannot write the readable recovery report: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** The readable report in the markdown preview (read-only); the JSON as a fallback. */
+async function openReport(readable: string | undefined, json: string | undefined): Promise<void> {
+  if (readable) await vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(readable));
+  else if (json) await vscode.window.showTextDocument(vscode.Uri.file(json), { preview: true });
 }
 
 /** Another recovery holds the cluster's lock: name it; a stale one may be taken over after a modal. */
-async function lockRefused(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, report: RecoveryReport): Promise<RecoveryReport> {
+async function lockRefused(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, report: RecoveryReport, mode: RunMode): Promise<RecoveryReport> {
   const message = report.errors[0]?.message ?? 'another recovery holds the lock';
   services.logger.warn(message);
   if (!report.lockedBy?.stale || extra.takeOverStaleLock) {
@@ -130,7 +225,7 @@ async function lockRefused(services: Services, cluster: ClusterConfig, title: st
   // The first item is the dialog's default button: the one that changes nothing.
   const c = await safeWindow.showWarningMessage(`${cluster.name}: the recovery lock on ${cluster.primary.key} looks stale.`, { modal: true, detail: `${message}\n\nTake it over only if you are sure that run no longer works on this cluster (two recoveries at once can deliver mail twice).` }, keep, go);
   if (c !== go) return report;
-  return (await runWithProgress(services, cluster, title, { ...extra, takeOverStaleLock: true })) ?? report;
+  return (await runWithProgress(services, cluster, title, { ...extra, takeOverStaleLock: true }, mode)) ?? report;
 }
 
 /**
@@ -144,7 +239,7 @@ export interface TestConfirmations {
 export interface RecoveryActions {
   recover(arg?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined>;
   copyToPrimary(node?: unknown, nodes?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined>;
-  signalGateway(arg?: unknown, opts?: TestConfirmations): Promise<{ pid?: number; command: string } | undefined>;
+  signalGateway(arg?: unknown, opts?: TestConfirmations): Promise<{ pid?: number; command: string; error?: string } | undefined>;
   removeMails(node?: unknown, nodes?: unknown, opts?: TestConfirmations): Promise<{ removed: string[] } | undefined>;
   heldMails(arg?: unknown): Promise<RecoveryReport | undefined>;
 }
@@ -166,7 +261,10 @@ export function recoveryActions(services: Services): RecoveryActions {
     recover: async (arg?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined> => {
       const cluster = await pickCluster(services, arg, 'Recover stranded mail of which cluster?');
       if (!cluster) return undefined;
-      return runWithProgress(services, cluster, `Recovering stranded mail: ${cluster.name}`, {
+      // On a folder of the secondary: only that folder's mails.
+      const folder = isFolderNode(arg) && arg.unit.key === cluster.secondary.key && arg.folder !== 'input' ? arg.folder : undefined;
+      return runWithProgress(services, cluster, `Recovering stranded mail: ${cluster.name}${folder ? ` (${folder}/)` : ''}`, {
+        ...(folder ? { folders: [folder] } : {}),
         confirmPlan: async (plan) => {
           if (plan.move.length === 0 && plan.duplicates.length === 0) return true;
           if (opts?.yes) return true; // the test-mode API only
@@ -220,7 +318,17 @@ export function recoveryActions(services: Services): RecoveryActions {
     },
 
     copyToPrimary: async (node?: unknown, nodes?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined> => {
-      const mails = selectedMails(services, node, nodes).filter((m) => m.mail.complete);
+      // Folders in the selection: their complete mails except duplicates (the primary has them);
+      // mails picked one by one are copied as picked.
+      const byFolder = selectedFolders(node, nodes).length > 0;
+      let all: MailNodeLike[];
+      try {
+        all = await mailsOfSelection(services, node, nodes);
+      } catch (e) {
+        void safeWindow.showErrorMessage(`Copy to Primary: cannot list the selected folders: ${(e as Error).message}`);
+        return undefined;
+      }
+      const mails = all.filter((m) => m.mail.complete);
       if (mails.length === 0) {
         void safeWindow.showInformationMessage('Mail Gateway HA: select complete mails on the secondary unit in the Clusters view.');
         return undefined;
@@ -235,19 +343,19 @@ export function recoveryActions(services: Services): RecoveryActions {
         ? go
         : await safeWindow.showWarningMessage(
         `Copy ${mails.length} mail(s) to ${cluster.primary.key}'s input/?`,
-        { modal: true, detail: `They are copied under hidden names, verified (size and SHA-256) and renamed into place; nothing is overwritten. The gateway inserts them on the next SIGUSR2 ("Send SIGUSR2 to Gateway"). The originals stay on ${cluster.secondary.key} until you remove them.` },
+        { modal: true, detail: `${byFolder ? 'Mails whose Message-ID the primary already holds or delivered are skipped. ' : ''}They are copied under hidden names, verified (size and SHA-256) and renamed into place; nothing is overwritten. The gateway inserts them on the next SIGUSR2 ("Send SIGUSR2 to Gateway"). The originals stay on ${cluster.secondary.key} until you remove them.` },
         go,
       );
       if (c !== go) return undefined;
       return runWithProgress(services, cluster, `Copying ${mails.length} mail(s) to ${cluster.primary.key}`, {
         onlyIds: new Set(mails.map((m) => m.mail.id)),
         folders: [...new Set(mails.map((m) => m.folder))].filter((f) => f !== 'input'),
-        includeDuplicates: true,
+        includeDuplicates: !byFolder,
         stopAfterPlace: true,
-      });
+      }, 'copy');
     },
 
-    signalGateway: async (arg?: unknown, opts?: TestConfirmations): Promise<{ pid?: number; command: string } | undefined> => {
+    signalGateway: async (arg?: unknown, opts?: TestConfirmations): Promise<{ pid?: number; command: string; error?: string } | undefined> => {
       const ref = await pickUnit(services, arg, 'Send SIGUSR2 to the gateway on which unit?');
       if (!ref) return undefined;
       const conn = services.pool.get(ref.unit);
@@ -255,8 +363,10 @@ export function recoveryActions(services: Services): RecoveryActions {
       try {
         const found = await findGateway(conn, ref.cluster);
         if (method === 'pid' && found.pids.length !== 1) {
-          void safeWindow.showErrorMessage(found.pids.length ? `${ref.unit.key}: ${found.pids.length} processes named ${found.processName} (PIDs ${found.pids.join(', ')}); refusing to guess.` : `${ref.unit.key}: the gateway ${found.processName} is not running; nothing to signal. Is this the active unit?`);
-          return undefined;
+          const error = found.pids.length ? `${ref.unit.key}: ${found.pids.length} processes named ${found.processName} (PIDs ${found.pids.join(', ')}); refusing to guess.` : `${ref.unit.key}: the gateway ${found.processName} is not running; nothing to signal. Is this the active unit?`;
+          services.logger.error(error);
+          showErrorEachTime(error);
+          return { command: '', error };
         }
         const what = method === 'pid' ? `${found.processName}, PID ${found.pids[0]}` : `/bin/kill -s SIGUSR2 ${ref.cluster.gateway}`;
         const go = 'Send SIGUSR2';
@@ -269,9 +379,10 @@ export function recoveryActions(services: Services): RecoveryActions {
         void vscode.commands.executeCommand('mailgwHa.refresh');
         return { pid: r.pid, command: r.command };
       } catch (e) {
-        services.logger.error((e as Error).message);
-        void safeWindow.showErrorMessage((e as Error).message, 'Show Log').then((x) => x && services.output.show(true));
-        return undefined;
+        const error = (e as Error).message;
+        services.logger.error(error);
+        showErrorEachTime(error, 'Show Log').then((x) => x && services.output.show(true));
+        return { command: '', error };
       }
     },
 
@@ -338,4 +449,13 @@ export function recoveryActions(services: Services): RecoveryActions {
       }
     },
   };
+}
+
+/**
+ * An error notification that shows on every try: VS Code drops a notification equal to one still
+ * open (same text and severity), so a second failed try would show nothing. The time tells the
+ * tries apart.
+ */
+function showErrorEachTime(text: string, ...buttons: string[]): Thenable<string | undefined> {
+  return safeWindow.showErrorMessage(`${text} (${new Date().toLocaleTimeString()})`, ...buttons);
 }

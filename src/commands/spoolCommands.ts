@@ -54,7 +54,7 @@ interface FilterPick extends vscode.QuickPickItem {
 
 /** QuickPick of the filter's fields (each edited in an input box), then Apply. */
 async function askFilter(current: MailFilter | undefined): Promise<MailFilter | undefined> {
-  let draft: { from?: string; to?: string; subject?: string; minAgeSeconds?: number } = { ...current };
+  const draft: { from?: string; to?: string; subject?: string; minAgeSeconds?: number } = { ...current };
   for (;;) {
     const items: FilterPick[] = [
       { label: '$(check) Apply filter', field: 'apply', description: describeDraft(draft) },
@@ -64,24 +64,25 @@ async function askFilter(current: MailFilter | undefined): Promise<MailFilter | 
       { label: '$(clock) Minimum age', description: draft.minAgeSeconds ? `older than ${formatDuration(draft.minAgeSeconds)}` : 'any', detail: 'Only mails at least this old, e.g. 30m, 2h, 1d', field: 'minAge' },
       { label: '$(clear-all) Clear filter', field: 'clear' },
     ];
-    const pick = await vscode.window.showQuickPick(items, { title: 'Filter the spool explorer (like exiqgrep)', placeHolder: 'Choose a criterion to edit, then Apply' });
+    const pick = await vscode.window.showQuickPick(items, { title: 'Filter the spool explorer (like exiqgrep)', placeHolder: 'Choose a criterion; Enter in its box applies the filter' });
     if (!pick) return undefined;
     if (pick.field === 'apply') return draft;
     if (pick.field === 'clear') return {};
     if (pick.field === 'minAge') {
       const v = await vscode.window.showInputBox({
         title: 'Minimum age',
-        prompt: 'Only mails at least this old: a number with s, m, h or d (empty: any age)',
+        prompt: 'Only mails at least this old: a number with s, m, h or d (empty: any age). Enter applies the filter; Escape goes back to the criteria.',
         value: draft.minAgeSeconds ? formatDuration(draft.minAgeSeconds) : '',
         validateInput: (t) => (t.trim() === '' || parseAge(t) !== undefined ? undefined : 'e.g. 90s, 30m, 2h, 1d'),
       });
-      if (v !== undefined) draft = { ...draft, minAgeSeconds: v.trim() ? parseAge(v) : undefined };
+      // Enter applies at once; Escape goes back to the list of criteria.
+      if (v !== undefined) return { ...draft, minAgeSeconds: v.trim() ? parseAge(v) : undefined };
       continue;
     }
     const field = pick.field!;
     const v = await vscode.window.showInputBox({
       title: pick.label.replace(/^\$\([^)]*\) /, ''),
-      prompt: `${pick.detail} (case-insensitive; empty: any)`,
+      prompt: `${pick.detail} (case-insensitive; empty: any). Enter applies the filter; Escape goes back to the criteria.`,
       value: draft[field] ?? '',
       validateInput: (t) => {
         try {
@@ -92,7 +93,7 @@ async function askFilter(current: MailFilter | undefined): Promise<MailFilter | 
         }
       },
     });
-    if (v !== undefined) draft = { ...draft, [field]: v.trim() || undefined };
+    if (v !== undefined) return { ...draft, [field]: v.trim() || undefined };
   }
 }
 

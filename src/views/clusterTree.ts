@@ -12,6 +12,8 @@ import { addressOf, displayNameOf, MessageSummary } from '../core/message/header
 import { describeFilter, filterNeedsHeaders, formatAge, formatBytes, isFilterActive, MailFilter, mailMatcher } from '../core/spool/filter';
 import { FolderListing, MailEntry, SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { leftoverCount, loadUnitOverview, UnitOverview } from '../core/spool/overview';
+import { normalizeMessageId } from '../core/recovery/messageId';
+import { describeLeftovers, LeftoverSplit } from '../core/recovery/outcome';
 import { SummaryCache } from '../core/spool/summaries';
 import type { ConnectionState } from '../core/ssh/connection';
 import type { Services } from '../services';
@@ -49,6 +51,8 @@ interface UnitView {
   overview?: UnitOverview;
   error?: string;
   loading?: Promise<void>;
+  /** A look asked for (Refresh) while one was running: it starts when that one ends. */
+  again?: Promise<void>;
   /** The connection state seen last, to notice a reconnect. */
   lastState?: ConnectionState;
 }
@@ -60,6 +64,25 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   readonly onDidChangeFileDecorations = this.decorationsChanged.event;
   private settings: Settings = { clusters: [], errors: [] };
   private readonly units = new Map<string, UnitView>();
+  /** Each unit's settings as last applied, to notice a change. */
+  private signatures = new Map<string, string>();
+  /**
+   * Mails on a standby secondary whose Message-ID the active unit holds (id → where there), per
+   * unit key: recovery skips them; the tree marks them.
+   */
+  private readonly duplicates = new Map<string, Map<string, string>>();
+  /**
+   * Duplicates the last recovery proved (same Message-ID on the primary, or delivered per its log),
+   * per secondary unit key: the tree keeps marking them after the primary delivered its copies.
+   */
+  private readonly proven = new Map<string, Map<string, string>>();
+  /**
+   * Mails the last recovery held for a decision (neither proved delivered nor undelivered), per
+   * secondary unit key: re-running the recovery holds them again; Held Mails… decides them.
+   */
+  private readonly heldForDecision = new Map<string, Map<string, string>>();
+  /** Set while refresh() looks at every unit (it recomputes the sync health itself, once). */
+  private refreshing = 0;
   /** Node objects by identity key: VS Code matches reveal()/change events by object identity. */
   private readonly nodes = new Map<string, ClusterTreeNode>();
   private readonly shown = new Map<string, number>();
@@ -84,6 +107,12 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       const v = this.units.get(key);
       const was = v?.lastState;
       if (v) v.lastState = state;
+      // A unit that cannot be reached (or refused us) shows why, never its last listing.
+      if (v && state === 'failed' && v.overview) {
+        v.overview = undefined;
+        v.error = services.pool.peek(key)?.lastError?.message ?? 'connection failed';
+        this.unitLookChanged(key);
+      }
       // Back after a drop: look again once (the reconnect loop itself paces the attempts).
       if (v && state === 'connected' && (was === 'reconnecting' || v.error)) {
         const ref = services.unit(key);
@@ -95,6 +124,17 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     services.pool.on('state', onState);
     this.disposables.push({ dispose: () => services.pool.off('state', onState) });
     this.disposables.push(
+      services.recoveryReports.event((r) => {
+        const cluster = this.settings.clusters.find((c) => c.name === r.cluster);
+        if (!cluster || !r.plan) return;
+        this.proven.set(cluster.secondary.key, new Map(r.plan.duplicates.map((d) => [d.id, d.reason ?? 'same Message-ID on the primary'])));
+        // A run that resolved one held mail planned nothing else: the others stay held.
+        if (!r.resolved) this.heldForDecision.set(cluster.secondary.key, new Map(r.plan.held.map((h) => [h.id, h.reason ?? 'neither proved delivered nor undelivered'])));
+        else this.heldForDecision.get(cluster.secondary.key)?.delete(r.resolved.id);
+        void this.markDuplicates(cluster).catch(() => undefined);
+      }),
+    );
+    this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('mailgwHa.autoRefreshSeconds')) this.scheduleAutoRefresh();
       }),
@@ -104,7 +144,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   /** Creates the view (with its badge and filter description) and the unit decorations. */
   createView(): vscode.TreeView<ClusterTreeNode> {
-    this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true });
+    this.view = vscode.window.createTreeView(VIEW_ID, { treeDataProvider: this, showCollapseAll: true, canSelectMany: true });
     this.disposables.push(this.view, vscode.window.registerFileDecorationProvider(this));
     this.updateBadge();
     return this.view;
@@ -112,8 +152,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   update(settings: Settings): void {
     this.settings = settings;
-    const keys = new Set(settings.clusters.flatMap((c) => c.units.map((u) => u.key)));
-    for (const k of [...this.units.keys()]) if (!keys.has(k)) this.units.delete(k);
+    // A unit that is gone, or whose settings changed (host, port, user, key, the cluster's names or
+    // paths), has no listing any more: what was seen there says nothing about the new target.
+    const signatures = new Map(settings.clusters.flatMap((c) => c.units.map((u) => [u.key, unitSignature(c, u)] as const)));
+    for (const k of [...this.units.keys()]) if (signatures.get(k) !== this.signatures.get(k)) this.units.delete(k);
+    this.signatures = signatures;
     // Nodes hold config objects: new settings, new nodes.
     this.nodes.clear();
     this.syncHealth.retain(settings.clusters);
@@ -123,14 +166,59 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   /** Looks at every unit again (the Refresh command; recovery calls it after a run). */
   async refresh(): Promise<void> {
-    await Promise.all(this.settings.clusters.flatMap((c) => c.units.map((u) => this.loadUnit(c, u, true))));
-    await Promise.all(this.settings.clusters.map((c) => this.syncHealth.refresh(c, this.looks(c)).catch(() => undefined)));
+    this.refreshing++;
+    try {
+      // A unit whose connection is down shows "looking…", not its last listing, while it is retried.
+      for (const c of this.settings.clusters) {
+        for (const u of c.units) {
+          const v = this.units.get(u.key);
+          const state = this.services.pool.peek(u.key)?.state;
+          if (v?.overview && !v.loading && state !== 'connected') v.overview = undefined;
+        }
+      }
+      await Promise.all(this.settings.clusters.flatMap((c) => c.units.map((u) => this.loadUnit(c, u, true, false, true))));
+      await Promise.all(this.settings.clusters.map((c) => this.refreshSync(c)));
+    } finally {
+      this.refreshing--;
+    }
+  }
+
+  /** The sync health from the looks just taken, or "unknown" when a unit could not be looked at. */
+  private refreshSync(cluster: ClusterConfig): Promise<unknown> {
+    const failed = cluster.units.map((u) => this.units.get(u.key)?.error).find((e) => e);
+    if (failed) {
+      this.syncHealth.unreachable(cluster, failed);
+      return Promise.resolve();
+    }
+    return this.syncHealth.refresh(cluster, this.looks(cluster)).catch(() => undefined);
+  }
+
+  /** After a look at a unit (or its loss): its node, the badge, and the cluster's sync health. */
+  private unitLookChanged(key: string): void {
+    const n = this.nodes.get(`unit|${key}`);
+    if (n) this.emit(n);
+    this.updateBadge();
+    const ref = this.services.unit(key);
+    if (ref) void this.markDuplicates(ref.cluster).catch((err: Error) => this.services.logger.warn(`${ref.cluster.name}: cannot compare Message-IDs: ${err.message}`));
+    if (!ref || this.refreshing) return;
+    const others = ref.cluster.units.filter((u) => u.key !== key);
+    // Once every unit of the cluster has been looked at (and none is being looked at).
+    if (others.every((u) => this.units.get(u.key) && !this.units.get(u.key)?.loading) && this.units.get(key) && !this.units.get(key)!.loading) void this.refreshSync(ref.cluster);
+  }
+
+  /**
+   * At start-up, without the view open: looks at every unit in the background so stranded mail
+   * shows in the badge at once. Never prompts (no password, passphrase or host-key question): a
+   * unit that would need one is left as not looked at, and asks when the user opens it.
+   */
+  lookInBackground(): Promise<void> {
+    return Promise.all(this.settings.clusters.flatMap((c) => c.units.filter((u) => !this.units.get(u.key)).map((u) => this.loadUnit(c, u, false, true)))).then(() => undefined);
   }
 
   /** Looks at one unit again. */
   refreshUnit(unitKey: string): Promise<void> {
     const ref = this.services.unit(unitKey);
-    return ref ? this.loadUnit(ref.cluster, ref.unit, true) : Promise.resolve();
+    return ref ? this.loadUnit(ref.cluster, ref.unit, true, false, true) : Promise.resolve();
   }
 
   /** Resolves when no unit is being looked at. */
@@ -143,8 +231,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   }
 
   /** For suites: what the view shows in its badge and description, and the current selection. */
-  get viewState(): { badge?: vscode.ViewBadge; description?: string; selection: readonly ClusterTreeNode[] } {
-    return { badge: this.view?.badge, description: this.view?.description, selection: this.view?.selection ?? [] };
+  get viewState(): { badge?: vscode.ViewBadge; description?: string; message?: string; selection: readonly ClusterTreeNode[] } {
+    return { badge: this.view?.badge, description: this.view?.description, message: this.view?.message, selection: this.view?.selection ?? [] };
   }
 
   // ---- filter ---------------------------------------------------------------------------------
@@ -177,7 +265,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     }
     this.filterValue = next;
     for (const k of [...this.shown.keys()]) this.shown.delete(k);
-    if (this.view) this.view.description = next ? `filter: ${describeFilter(next)}` : undefined;
+    if (this.view) {
+      this.view.description = next ? plain(`filter: ${describeFilter(next)}`, 200) : undefined;
+      // The description is not shown when the view is alone in its container: say it in the view too.
+      this.view.message = next ? plain(`Filtered: ${describeFilter(next)}. Only matching mails are listed (Clear Filter in the view's title shows all).`) : undefined;
+    }
     void vscode.commands.executeCommand('setContext', 'mailgwHa.filterActive', !!next);
     this.emit(undefined);
     return true;
@@ -212,8 +304,23 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     );
   }
 
-  private loadUnit(cluster: ClusterConfig, unit: UnitConfig, interactive: boolean): Promise<void> {
+  /**
+   * Looks at a unit. A look already running is shared, except for `fresh` (Refresh): that one gets
+   * a look that starts after it — the running one may have listed the spool before the change the
+   * user refreshes for (e.g. the background look at activation).
+   */
+  private loadUnit(cluster: ClusterConfig, unit: UnitConfig, interactive: boolean, quiet = false, fresh = false): Promise<void> {
     const v = this.unitView(unit.key);
+    if (v.loading && fresh) {
+      const running = v.loading;
+      v.again ??= running.then(() => {
+        v.again = undefined;
+        // The settings may have changed meanwhile: look at the unit as it is configured now.
+        const ref = this.services.unit(unit.key);
+        return ref ? this.loadUnit(ref.cluster, ref.unit, interactive, quiet) : undefined;
+      });
+      return v.again;
+    }
     if (v.loading) return v.loading;
     const started = Date.now();
     v.loading = (async () => {
@@ -228,13 +335,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         v.overview = undefined;
         v.error = (err as Error).message;
         this.services.logger.warn(`${unit.key}: cannot list the spool: ${v.error}`);
+        // A background look that failed leaves no mark: opening the unit looks (and asks) again.
+        if (quiet) v.error = undefined;
       } finally {
         v.loading = undefined;
-        if (this.units.get(unit.key) === v) {
-          const n = this.nodes.get(`unit|${unit.key}`);
-          if (n) this.emit(n);
-          this.updateBadge();
-        }
+        if (this.units.get(unit.key) === v) this.unitLookChanged(unit.key);
       }
     })();
     return v.loading;
@@ -250,21 +355,114 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   /** Only units whose connection is up; a unit still being looked at is skipped, never queued. */
   private autoRefresh(): void {
+    // The sync health follows each look (unitLookChanged), from the looks just taken.
     for (const cluster of this.settings.clusters) {
-      const loads: Promise<void>[] = [];
       for (const unit of cluster.units) {
         const v = this.units.get(unit.key);
         if (!v || v.loading) continue;
         if (this.services.pool.peek(unit.key)?.state !== 'connected') continue;
-        loads.push(this.loadUnit(cluster, unit, false));
-      }
-      // Sync health only when both units are up (no storm while one is down), from the looks just taken.
-      if (cluster.units.every((u) => this.services.pool.peek(u.key)?.state === 'connected')) {
-        void Promise.all(loads)
-          .then(() => this.syncHealth.refresh(cluster, this.looks(cluster)))
-          .catch(() => undefined);
+        void this.loadUnit(cluster, unit, false);
       }
     }
+  }
+
+  /** Most mails per unit whose headers are read to mark duplicates (recovery's plan checks them all anyway). */
+  private static readonly DUPLICATE_SCAN_LIMIT = 5_000;
+  private readonly marking = new Map<string, Promise<void>>();
+  private readonly markAgain = new Set<string>();
+
+  /**
+   * Marks the mails on a standby secondary whose Message-ID the active unit holds in spool/, vscan/
+   * or input/ (headers read once and cached). The delivery log is not searched here: the recovery
+   * plan does that and says so.
+   */
+  private markDuplicates(cluster: ClusterConfig): Promise<void> {
+    // One at a time per cluster; a look that arrives meanwhile gets a new comparison afterwards.
+    const running = this.marking.get(cluster.name);
+    if (running) {
+      this.markAgain.add(cluster.name);
+      return running;
+    }
+    const p = (async () => {
+      const sec = cluster.secondary;
+      const so = this.units.get(sec.key)?.overview;
+      const active = cluster.units.find((u) => this.units.get(u.key)?.overview?.active);
+      const ao = active && this.units.get(active.key)?.overview;
+      if (!so || !ao || !active || active.key === sec.key || leftoverCount(sec, so) === 0) {
+        if (this.duplicates.delete(sec.key)) this.afterDuplicates(cluster);
+        return;
+      }
+      const theirs = SPOOL_FOLDERS.flatMap((f) => ao.folders[f].mails.filter((m) => m.body));
+      const mine = SPOOL_FOLDERS.flatMap((f) => so.folders[f].mails.filter((m) => m.complete));
+      if (theirs.length > ClusterTreeProvider.DUPLICATE_SCAN_LIMIT || mine.length > ClusterTreeProvider.DUPLICATE_SCAN_LIMIT) return;
+      await Promise.all([
+        this.summaries.load(this.services.pool.get(active), cluster, active.key, theirs),
+        this.summaries.load(this.services.pool.get(sec), cluster, sec.key, mine),
+      ]);
+      const where = new Map<string, string>();
+      for (const m of theirs) {
+        const mid = this.summaries.get(active.key, m)?.messageId;
+        if (mid) where.set(normalizeMessageId(mid), `${m.folder}/${m.id}`);
+      }
+      const found = new Map<string, string>();
+      const proven = this.proven.get(sec.key);
+      for (const m of mine) if (proven?.has(m.id)) found.set(m.id, `${proven.get(m.id)}, per the last recovery`);
+      for (const m of mine) {
+        if (found.has(m.id)) continue;
+        const mid = this.summaries.get(sec.key, m)?.messageId;
+        const at = mid ? where.get(normalizeMessageId(mid)) : undefined;
+        if (at) found.set(m.id, `on ${active.name} ${at}`);
+      }
+      const before = JSON.stringify([...(this.duplicates.get(sec.key) ?? [])]);
+      this.duplicates.set(sec.key, found);
+      if (JSON.stringify([...found]) !== before) this.afterDuplicates(cluster);
+    })().finally(() => {
+      this.marking.delete(cluster.name);
+      if (this.markAgain.delete(cluster.name)) {
+        const now = this.settings.clusters.find((c) => c.name === cluster.name);
+        if (now) void this.markDuplicates(now).catch(() => undefined);
+      }
+    });
+    this.marking.set(cluster.name, p);
+    return p;
+  }
+
+  private afterDuplicates(cluster: ClusterConfig): void {
+    const sec = cluster.secondary;
+    const nodes = [this.nodes.get(`unit|${sec.key}`), ...SPOOL_FOLDERS.map((f) => this.nodes.get(`folder|${sec.key}|${f}`))].filter((n): n is ClusterTreeNode => !!n);
+    if (nodes.length) this.emit(nodes);
+    this.updateBadge();
+  }
+
+  /** What is left on a standby secondary, split by what can be done about it. */
+  leftoverSplit(unit: UnitConfig): LeftoverSplit {
+    const o = this.units.get(unit.key)?.overview;
+    if (!o || leftoverCount(unit, o) === 0) return { recoverable: 0, duplicates: 0, incomplete: 0 };
+    const dup = this.duplicates.get(unit.key);
+    const held = this.heldForDecision.get(unit.key);
+    let recoverable = 0;
+    let duplicates = 0;
+    let incomplete = 0;
+    let heldCount = 0;
+    for (const f of SPOOL_FOLDERS) {
+      for (const m of o.folders[f].mails) {
+        if (!m.complete) incomplete++;
+        else if (dup?.has(m.id)) duplicates++;
+        else if (held?.has(m.id)) heldCount++;
+        else recoverable++;
+      }
+    }
+    return { recoverable, duplicates, incomplete, ...(heldCount ? { held: heldCount } : {}) };
+  }
+
+  /** Why the last recovery held this mail on a standby secondary for a decision, if it did. */
+  heldWhy(unitKey: string, id: string): string | undefined {
+    return this.heldForDecision.get(unitKey)?.get(id);
+  }
+
+  /** Where the active unit holds the same Message-ID as this mail on a standby secondary, if it does. */
+  duplicateOf(unitKey: string, id: string): string | undefined {
+    return this.duplicates.get(unitKey)?.get(id);
   }
 
   leftovers(): { unit: UnitConfig; count: number }[] {
@@ -275,7 +473,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const left = this.leftovers();
     const total = left.reduce((n, x) => n + x.count, 0);
     if (this.view) {
-      this.view.badge = total > 0 ? { value: total, tooltip: plain(`${total} mail(s) left on standby secondary unit(s) (${left.map((x) => `${x.unit.key}: ${x.count}`).join(', ')}): run the recovery`) } : undefined;
+      const parts = left.map((x) => {
+        const d = describeLeftovers(this.leftoverSplit(x.unit));
+        return `${x.unit.key}: ${x.count} — ${d.text}; next: ${d.next}`;
+      });
+      this.view.badge = total > 0 ? { value: total, tooltip: plain(`${total} mail(s) left on standby secondary unit(s). ${parts.join('. ')}`) } : undefined;
     }
     void vscode.commands.executeCommand('setContext', 'mailgwHa.leftoverCount', total);
     this.decorationsChanged.fire(this.settings.clusters.flatMap((c) => c.units.map((u) => unitUri(u.key))));
@@ -287,7 +489,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const ref = this.services.unit(key);
     const n = ref ? leftoverCount(ref.unit, this.units.get(key)?.overview) : 0;
     if (n === 0) return undefined;
-    return new vscode.FileDecoration(n > 99 ? '99+' : String(n), `${n} mail(s) left on this standby unit: run the recovery`, new vscode.ThemeColor('list.warningForeground'));
+    const d = describeLeftovers(this.leftoverSplit(ref!.unit));
+    return new vscode.FileDecoration(n > 99 ? '99+' : String(n), `${n} mail(s) left on this standby unit: ${d.text}; next: ${d.next}`, new vscode.ThemeColor('list.warningForeground'));
   }
 
   // ---- change events ----------------------------------------------------------------------------
@@ -590,13 +793,18 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     item.id = `unit:${unit.key}`;
     const o = v?.overview;
     const activity = o ? (o.active ? `active (PID ${o.gateway.pids.join(', ')})` : 'standby') : v?.loading ? 'looking…' : undefined;
-    item.description = plain([unit.role, activity, `${unit.host}${unit.port ? `:${unit.port}` : ''}`].filter(Boolean).join(' · ') + STATE_TEXT[state]);
     const left = leftoverCount(unit, o);
+    // What is left, split, where the admin looks first (the badge says the same in its tooltip).
+    const split = left > 0 ? describeLeftovers(this.leftoverSplit(unit)).text : undefined;
+    item.description = plain([unit.role, activity, `${unit.host}${unit.port ? `:${unit.port}` : ''}`, split].filter(Boolean).join(' · ') + STATE_TEXT[state]);
     item.iconPath = left > 0 && state === 'connected' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : o?.active && state === 'connected' ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed')) : STATE_ICON[state];
     item.resourceUri = unitUri(unit.key);
     const tips: string[] = [`${unit.key} (${unit.role})`];
     if (o) tips.push(o.active ? `Active: gateway ${o.gateway.processName} runs (PID ${o.gateway.pids.join(', ')}).` : `Standby: gateway ${o.gateway.processName} is not running here.`);
-    if (left > 0) tips.push(`${left} mail(s) left on this standby secondary: run the recovery to move them to the primary.`);
+    if (left > 0) {
+      const d = describeLeftovers(this.leftoverSplit(unit));
+      tips.push(`${left} mail(s) left on this standby secondary: ${d.text}. Next: ${d.next}.`);
+    }
     if (conn?.lastError) tips.push(conn.lastError.message);
     else if (conn?.info) tips.push(`${conn.info.authMethod} · ${conn.info.hostKeyType} ${conn.info.fingerprint}`);
     if (o) tips.push(`Looked at ${new Date(o.loadedAt).toLocaleTimeString()} (${o.elapsedMs} ms).`);
@@ -611,7 +819,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const item = new vscode.TreeItem(node.folder, total > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = `folder:${node.unit.key}:${node.folder}`;
     item.iconPath = new vscode.ThemeIcon(FOLDER_ICON[node.folder]);
-    item.contextValue = `folder.${node.folder}`;
+    item.contextValue = `folder.${node.folder}.${node.unit.role}`;
     if (!listing) return item;
     const parts: string[] = [];
     if (listing.missing) parts.push('folder missing');
@@ -639,10 +847,20 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const item = new vscode.TreeItem(plain(mail.id, 100), vscode.TreeItemCollapsibleState.None);
     item.id = `mail:${node.unit.key}:${mail.folder}:${mail.id}`;
     const missing = !mail.body ? '.body' : !mail.env ? '.env' : undefined;
+    const duplicate = this.duplicateOf(node.unit.key, mail.id);
+    const held = duplicate ? undefined : this.heldWhy(node.unit.key, mail.id);
     if (missing) {
-      item.description = plain(`incomplete: no ${missing}${s ? ` · ${displayNameOf(s.from) ?? '?'} — ${s.subject ?? '(no subject)'}` : ''}`);
+      item.description = plain(`incomplete (check by hand): no ${missing}${s ? ` · ${displayNameOf(s.from) ?? '?'} — ${s.subject ?? '(no subject)'}` : ''}`);
       item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
       item.contextValue = 'mail.incomplete';
+    } else if (duplicate) {
+      item.description = plain(`duplicate (${duplicate}) · ${s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…'}`);
+      item.iconPath = new vscode.ThemeIcon('copy', new vscode.ThemeColor('list.warningForeground'));
+      item.contextValue = 'mail.duplicate';
+    } else if (held && !missing) {
+      item.description = plain(`held for a decision · ${s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…'}`);
+      item.iconPath = new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground'));
+      item.contextValue = 'mail.held';
     } else {
       item.description = s ? plain(`${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}`) : '…';
       item.iconPath = new vscode.ThemeIcon('mail');
@@ -651,7 +869,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     // Header values are the sender's words: no links, icons, HTML or autolinked URLs (markdownText).
     const md = Object.assign(new vscode.MarkdownString(), untrustedMarkdownOptions);
     const row = (k: string, v: string | undefined) => (v ? `| ${k} | ${markdownText(v)} |\n` : '');
-    md.appendMarkdown(`**${markdownText(mail.id)}** · ${mail.folder} on ${markdownText(node.unit.key)}${missing ? ` · ⚠ no ${missing}` : ''}\n\n| | |\n|---|---|\n`);
+    md.appendMarkdown(`**${markdownText(mail.id)}** · ${mail.folder} on ${markdownText(node.unit.key)}${missing ? ` · ⚠ no ${missing}: incomplete, recovery leaves it alone — check by hand` : ''}${duplicate ? ` · duplicate (${markdownText(duplicate)}): recovery skips it` : ''}${held ? ` · held for a decision (${markdownText(held)}): Held Mails… decides it` : ''}\n\n| | |\n|---|---|\n`);
     md.appendMarkdown(row('From', s?.from) + row('To', s?.to) + row('Cc', s?.cc) + row('Subject', s?.subject) + row('Date', s?.date) + row('Message-ID', s?.messageId));
     md.appendMarkdown(row('Size', `${formatBytes(mail.size)} (${mail.body ? `.body ${mail.body.size.toLocaleString('en-US')} B` : 'no .body'}, ${mail.env ? `.env ${mail.env.size.toLocaleString('en-US')} B` : 'no .env'})`));
     md.appendMarkdown(row('Age', `${formatAge(mail.mtimeMs)} (${new Date(mail.mtimeMs).toLocaleString()})`));
@@ -660,7 +878,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     item.tooltip = md;
     const part = mail.body ? 'body' : 'env';
     item.command = { command: 'mailgwHa.openMail', title: `Open .${part}`, arguments: [node, part] };
-    item.accessibilityInformation = { label: plain(`mail ${mail.id}${s?.from ? ` from ${addressOf(s.from)}` : ''}${s?.subject ? `, subject ${s.subject}` : ''}${missing ? `, incomplete, no ${missing}` : ''}`) };
+    item.accessibilityInformation = { label: plain(`mail ${mail.id}${s?.from ? ` from ${addressOf(s.from)}` : ''}${s?.subject ? `, subject ${s.subject}` : ''}${missing ? `, incomplete, no ${missing}` : ''}${duplicate ? ', duplicate' : ''}${held ? ', held for a decision' : ''}`) };
     return item;
   }
 
@@ -670,6 +888,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     this.changed.dispose();
     this.decorationsChanged.dispose();
   }
+}
+
+/** What a unit's listing depends on: its own settings and its cluster's names and paths. */
+function unitSignature(cluster: ClusterConfig, unit: UnitConfig): string {
+  return JSON.stringify([unit, cluster.server, cluster.service, cluster.spoolRoot, cluster.logFile]);
 }
 
 function unitUri(key: string): vscode.Uri {

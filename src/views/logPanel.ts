@@ -7,6 +7,7 @@ import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
 import type { ClusterConfig, UnitConfig } from '../core/config';
+import type { FollowNotice } from '../core/log/follow';
 import type { HubLine } from '../core/log/hub';
 import type { RecoveryEvent, Services } from '../services';
 import { BATCH_MS, FromWebview, MAX_BUFFERED_LINES, PanelLine, PanelRecovery, PanelSource, ToWebview } from './logProtocol';
@@ -16,10 +17,21 @@ export const LOG_PANEL_VIEW = 'mailgwHa.logPanel';
 
 type WebviewState = Extract<FromWebview, { type: 'state' }>;
 
+interface PanelWatch {
+  watch: Watch;
+  unsubscribe: () => void;
+  /** Why it stopped following for good (shown with a Resume button). */
+  stopped: string | undefined;
+  /** Where the last line sent to the webview started: a fresh source skips what is already shown. */
+  last: { ino: string; offset: number } | undefined;
+  /** When it was resubscribed automatically (bounded per minute). */
+  restarts: number[];
+}
+
 export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   private view: vscode.WebviewView | undefined;
   private ready = false;
-  private readonly watches = new Map<string, { watch: Watch; unsubscribe: () => void }>();
+  private readonly watches = new Map<string, PanelWatch>();
   private batch: PanelLine[] = [];
   private timer: NodeJS.Timeout | undefined;
   private recovery: PanelRecovery | undefined;
@@ -39,7 +51,24 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     this.disposables.push(
       vscode.window.registerWebviewViewProvider(LOG_PANEL_VIEW, this, { webviewOptions: { retainContextWhenHidden: true } }),
       services.recoveryEvents.event((e) => this.onRecovery(e)),
+      services.onDidChangeSettings(() => this.afterSettingsChange()),
     );
+  }
+
+  /**
+   * A settings change closes the connections of units that changed or are gone, which ends their
+   * sources: follow the changed ones again at once, and say "stopped" for the ones that are gone.
+   */
+  private afterSettingsChange(): void {
+    for (const [key, entry] of [...this.watches]) {
+      if (entry.stopped) continue;
+      const ref = this.services.unit(entry.watch.unit.key);
+      if (!ref) this.onStopped(entry, key, entry.watch.source.info.file, 'the settings changed');
+      else if (entry.watch.source.ended || JSON.stringify(ref.unit) !== JSON.stringify(entry.watch.unit) || ref.cluster.logFile !== entry.watch.cluster.logFile) {
+        this.post({ type: 'notice', src: key, text: 'the unit\'s settings changed; following again', severity: 'info' });
+        this.subscribe(key, ref.cluster, ref.unit, entry.watch.source.info.file);
+      }
+    }
   }
 
   get state(): WebviewState | undefined {
@@ -49,29 +78,78 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   /** Starts showing a unit's log in the panel (and reveals the panel). */
   async watch(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): Promise<void> {
     const key = `${unit.key}:${file}`;
-    // A watch whose source ended (a settings change closed its connection) follows nothing any
-    // more: take a fresh source instead of showing the old lines forever.
-    if (this.watches.get(key)?.watch.source.ended) this.stop(key);
-    if (!this.watches.has(key)) {
-      const watch = this.logWatch.watch(cluster, unit, file);
-      const unsubscribe = watch.source.subscribe({
-        lines: (lines) => this.queue(key, lines),
-        notice: (n) => {
-          const text =
-            n.type === 'rotated' ? `log rotated${n.archive ? ` (old file ${n.archive})` : '; the old file was not found'}` :
-            n.type === 'truncated' ? 'log truncated; reading again from the start' :
-            n.type === 'reconnecting' ? `connection lost; retrying in ${Math.round(n.delayMs / 100) / 10} s (${n.error})` :
-            n.type === 'resumed' ? 'reconnected; nothing was missed' :
-            n.type === 'missing' ? `${file} does not exist (yet); waiting for it` :
-            `stopped: ${n.error ?? 'done'}`;
-          const severity = n.type === 'stopped' || n.type === 'reconnecting' ? 'error' : n.type === 'resumed' ? 'info' : 'warning';
-          this.post({ type: 'notice', src: key, text, severity });
-        },
-      });
-      this.watches.set(key, { watch, unsubscribe });
-      this.postSources();
-    }
+    const existing = this.watches.get(key);
+    // A watch whose source ended (its connection was closed) or that was stopped is not following:
+    // take a fresh source instead of showing the old lines forever.
+    if (!existing || existing.watch.source.ended || existing.stopped) this.subscribe(key, cluster, unit, file);
     await vscode.commands.executeCommand(`${LOG_PANEL_VIEW}.focus`);
+  }
+
+  /** (Re)subscribes `key` to a live source; lines the panel already has are not sent again. */
+  private subscribe(key: string, cluster: ClusterConfig, unit: UnitConfig, file: string): void {
+    const old = this.watches.get(key);
+    if (old) {
+      old.unsubscribe();
+      old.watch.release();
+    }
+    const watch = this.logWatch.watch(cluster, unit, file);
+    const entry: PanelWatch = { watch, unsubscribe: () => undefined, stopped: undefined, last: old?.last, restarts: old?.restarts ?? [] };
+    entry.unsubscribe = watch.source.subscribe({
+      lines: (lines) => this.queue(entry, key, lines),
+      notice: (n) => this.onNotice(entry, key, file, n),
+    });
+    this.watches.set(key, entry);
+    this.postSources();
+  }
+
+  private onNotice(entry: PanelWatch, key: string, file: string, n: FollowNotice): void {
+    if (this.watches.get(key) !== entry) return;
+    if (n.type === 'stopped') {
+      this.onStopped(entry, key, file, n.error ?? 'done');
+      return;
+    }
+    const text =
+      n.type === 'rotated' ? `log rotated${n.archive ? ` (old file ${n.archive})` : '; the old file was not found'}` :
+      n.type === 'truncated' ? 'log truncated; reading again from the start' :
+      n.type === 'reconnecting' ? `connection lost; retrying in ${Math.round(n.delayMs / 100) / 10} s (${n.error})` :
+      n.type === 'resumed' ? 'reconnected; nothing was missed' :
+      `${file} does not exist (yet); waiting for it`;
+    const severity = n.type === 'reconnecting' ? 'error' : n.type === 'resumed' ? 'info' : 'warning';
+    this.post({ type: 'notice', src: key, text, severity });
+  }
+
+  /**
+   * The source ended (a settings change closed its connection, or a fatal error): follow again from
+   * where the panel was when the unit is still configured — at most 3 times a minute, so a unit that
+   * keeps failing ends up "stopped — Resume" instead of in a loop.
+   */
+  private onStopped(entry: PanelWatch, key: string, file: string, error: string): void {
+    const ref = this.services.unit(entry.watch.unit.key);
+    const now = Date.now();
+    entry.restarts = entry.restarts.filter((t) => now - t < 60_000);
+    if (ref && entry.restarts.length < 3) {
+      entry.restarts.push(now);
+      this.services.logger.info(`log panel: ${key} ended (${error}); following again`);
+      this.post({ type: 'notice', src: key, text: `source ended (${error}); following again`, severity: 'info' });
+      this.subscribe(key, ref.cluster, ref.unit, file);
+      return;
+    }
+    entry.stopped = ref ? error : `${error}; ${entry.watch.unit.key} is no longer configured`;
+    this.post({ type: 'notice', src: key, text: `stopped: ${entry.stopped}`, severity: 'error' });
+    this.postSources();
+  }
+
+  /** Resume after "stopped": a fresh source from where the panel was. */
+  resume(key: string): void {
+    const w = this.watches.get(key);
+    if (!w) return;
+    const ref = this.services.unit(w.watch.unit.key);
+    if (!ref) {
+      this.post({ type: 'notice', src: key, text: `cannot resume: ${w.watch.unit.key} is no longer configured`, severity: 'error' });
+      return;
+    }
+    w.restarts = [];
+    this.subscribe(key, ref.cluster, ref.unit, w.watch.source.info.file);
   }
 
   stop(key: string): void {
@@ -81,6 +159,11 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     w.watch.release();
     this.watches.delete(key);
     this.postSources();
+  }
+
+  /** For tests: the panel's watches and whether each follows. */
+  get watchStates(): { key: string; following: boolean; stopped?: string }[] {
+    return [...this.watches].map(([key, w]) => ({ key, following: !w.stopped && !w.watch.source.ended, stopped: w.stopped }));
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
@@ -143,7 +226,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
         this.batch = [];
         for (const [key, w] of this.watches) {
           const recent = w.watch.source.recent;
-          this.queue(key, recent.slice(Math.max(0, recent.length - MAX_BUFFERED_LINES)));
+          this.queue(undefined, key, recent.slice(Math.max(0, recent.length - MAX_BUFFERED_LINES)));
         }
         return;
       case 'reveal':
@@ -157,6 +240,10 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
         if (w) void vscode.commands.executeCommand('mailgwHa.openLog', { cluster: w.cluster, unit: w.unit });
         return;
       }
+      case 'resume':
+        this.services.logger.info(`log panel: resumed ${m.src}`);
+        this.resume(m.src);
+        return;
       case 'stop':
         this.services.logger.info(`log panel: stopped watching ${m.src}`);
         this.stop(m.src);
@@ -180,8 +267,14 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     this.post({ type: 'recovery', recovery: this.recovery });
   }
 
-  private queue(src: string, lines: readonly HubLine[]): void {
-    for (const l of lines) this.batch.push({ src, seq: l.seq, text: l.text, kind: l.record.kind, ids: l.record.ids, history: l.history });
+  private queue(entry: PanelWatch | undefined, src: string, lines: readonly HubLine[]): void {
+    for (const l of lines) {
+      // A resubscribed source reads its backfill again: skip the lines the panel already holds.
+      const last = entry?.last;
+      if (last && l.ino === last.ino && l.offset <= last.offset) continue;
+      if (entry) entry.last = { ino: l.ino, offset: l.offset };
+      this.batch.push({ src, seq: l.seq, text: l.text, kind: l.record.kind, ids: l.record.ids, history: l.history });
+    }
     // Bounded while the view is hidden or not ready: the oldest lines go first.
     if (this.batch.length > MAX_BUFFERED_LINES) this.batch.splice(0, this.batch.length - MAX_BUFFERED_LINES);
     if (!this.timer) this.timer = setTimeout(() => this.flush(), BATCH_MS);
@@ -198,7 +291,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   }
 
   private postSources(): void {
-    const sources: PanelSource[] = [...this.watches.values()].map(({ watch }) => ({ key: watch.source.info.key, cluster: watch.cluster.name, unit: watch.unit.name, file: watch.source.info.file }));
+    const sources: PanelSource[] = [...this.watches].map(([key, { watch, stopped }]) => ({ key, cluster: watch.cluster.name, unit: watch.unit.name, file: watch.source.info.file, stopped }));
     this.post({ type: 'sources', sources });
   }
 

@@ -9,6 +9,8 @@ export interface PanelSource {
   readonly cluster: string;
   readonly unit: string;
   readonly file: string;
+  /** Why it stopped following for good; the webview offers Resume. */
+  readonly stopped?: string;
 }
 
 export interface PanelLine {
@@ -45,8 +47,9 @@ export type FromWebview =
   | { readonly type: 'watch' }
   | { readonly type: 'openEditor'; readonly src: string }
   | { readonly type: 'stop'; readonly src: string }
+  | { readonly type: 'resume'; readonly src: string }
   /** For tests and the status bar: what the webview shows right now. */
-  | { readonly type: 'state'; readonly rows: number; readonly insertedIds: readonly string[]; readonly highlighted: number; readonly errors: number; readonly paused: boolean; readonly lastText?: string; readonly received: number; /** Date.now() in the webview when sent. */ readonly at: number; readonly recovery?: { readonly expected: number; readonly confirmed: readonly string[] } };
+  | { readonly type: 'state'; readonly rows: number; readonly insertedIds: readonly string[]; readonly highlighted: number; readonly errors: number; readonly paused: boolean; /** Lines that arrived while paused (shown as "N new while paused"). */ readonly newWhilePaused: number; readonly lastText?: string; readonly received: number; /** Date.now() in the webview when sent. */ readonly at: number; readonly recovery?: { readonly expected: number; readonly confirmed: readonly string[] } };
 
 /** Most rows kept in the DOM; older rows are dropped (the editor keeps the full text). */
 export const MAX_DOM_ROWS = 2_000;

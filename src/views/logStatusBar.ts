@@ -50,7 +50,7 @@ export class LogStatusBar implements vscode.Disposable {
     const md = Object.assign(new vscode.MarkdownString(), untrustedMarkdownOptions);
     md.appendMarkdown(`**${markdownText(cluster.name)}** (gateway \`${cluster.gateway}\`)\n\n`);
     md.appendMarkdown(active === undefined ? 'Active unit not checked yet (it is when a log is watched).\n\n' : active === null ? 'The gateway process runs on neither unit (or on both).\n\n' : `Gateway runs on **${markdownText(active)}**.\n\n`);
-    md.appendMarkdown(`${count} mail(s) seen inserted in the watched logs this session.\n\nClick to watch the log in the panel.`);
+    md.appendMarkdown(`${count} mail(s) shown inserted in the watched logs this session (the lines read back on watching included).\n\nClick to watch the log in the panel.`);
     this.item.tooltip = md;
     this.item.backgroundColor = active === null ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
     this.item.accessibilityInformation = { label: messageText(`Mail gateway ${cluster.name}: ${unitText}, ${count} mails inserted this session`, { max: 200 }), role: 'button' };

@@ -22,7 +22,7 @@ export class LogWatch implements vscode.Disposable {
   readonly onDidChange = this.changed.event;
   private selected: string | undefined;
   private readonly active = new Map<string, string | null>();
-  /** Ids seen inserted per cluster this session (kept when a watch ends). */
+  /** Ids the watched logs show inserted per cluster this session, read-back lines included (kept when a watch ends). */
   private readonly inserted = new Map<string, Set<string>>();
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -86,7 +86,7 @@ export class LogWatch implements vscode.Disposable {
     const onLines = (lines: readonly HubLine[]) => {
       let set = this.inserted.get(cluster.name);
       if (!set) this.inserted.set(cluster.name, (set = new Set()));
-      for (const l of lines) if (!l.history && l.record.kind === 'inserted') for (const id of l.record.ids) set.add(id);
+      for (const l of lines) if (l.record.kind === 'inserted') for (const id of l.record.ids) set.add(id);
       this.changed.fire();
     };
     source.on('lines', onLines);
@@ -108,7 +108,7 @@ export class LogWatch implements vscode.Disposable {
     };
   }
 
-  /** Mails seen inserted (this session) in the logs watched for a cluster. */
+  /** Mails the logs watched for a cluster showed inserted this session (the same count as the panel's). */
   insertedCount(cluster: string): number {
     return this.inserted.get(cluster)?.size ?? 0;
   }

@@ -10,10 +10,23 @@ import { messageText } from '../core/text/message';
 
 export class SyncHealthMonitor implements vscode.Disposable {
   private readonly health = new Map<string, SyncHealth>();
+  /** The comparison running per cluster, and the one waiting behind it (the newest request wins). */
   private readonly loading = new Map<string, Promise<SyncHealth>>();
+  private readonly queued = new Map<string, { cluster: ClusterConfig; looks?: readonly UnitLook[] }>();
+  private readonly next = new Map<string, Promise<SyncHealth>>();
   private readonly changed = new vscode.EventEmitter<string>();
   /** Fires with the cluster name whose health changed. */
   readonly onDidChange = this.changed.event;
+  /**
+   * When each mail on the active unit's spool/ was first seen, per cluster and active unit. A mail's
+   * age for the lag is counted from when it arrived there, not from its mtime: a recovery (or any
+   * copy that keeps mtimes) puts old mtimes on mail that has just arrived.
+   */
+  private readonly seen = new Map<string, Map<string, number>>();
+  /** Lagging ids already warned about per cluster: a settings edit or a refresh does not warn again. */
+  private readonly warned = new Map<string, Set<string>>();
+  /** How many lag warnings were shown (for the suites). */
+  warnings = 0;
 
   constructor(private readonly services: Services) {}
 
@@ -22,28 +35,76 @@ export class SyncHealthMonitor implements vscode.Disposable {
   }
 
   /**
-   * A cluster's sync health (one at a time per cluster): from `looks` the tree already made at both
-   * units when it has them, else by looking at the units itself.
+   * Recomputes a cluster's sync health: from `looks` the tree already made at both units when it has
+   * them, else by looking at the units itself. Every call computes anew (after the one running, if
+   * any): a refresh never gets an older answer.
    */
   refresh(cluster: ClusterConfig, looks?: readonly UnitLook[]): Promise<SyncHealth> {
-    const running = this.loading.get(cluster.name);
-    if (running) return running;
+    const name = cluster.name;
+    this.queued.set(name, { cluster, looks });
+    let next = this.next.get(name);
+    if (!next) {
+      const running = this.loading.get(name) ?? Promise.resolve();
+      next = running
+        .catch(() => undefined)
+        .then(() => {
+          this.next.delete(name);
+          const q = this.queued.get(name) ?? { cluster, looks };
+          this.queued.delete(name);
+          const p = this.compute(q.cluster, q.looks);
+          this.loading.set(name, p);
+          return p.finally(() => {
+            if (this.loading.get(name) === p) this.loading.delete(name);
+          });
+        });
+      this.next.set(name, next);
+    }
+    return next;
+  }
+
+  /** A unit of the cluster could not be looked at: the comparison is unknown, not the old one. */
+  unreachable(cluster: ClusterConfig, error: string): void {
+    this.health.set(cluster.name, { cluster: cluster.name, state: 'unreachable', lagging: [], standbyOnly: [], pendingActions: 'unknown', error });
+    this.changed.fire(cluster.name);
+  }
+
+  private async compute(cluster: ClusterConfig, looks?: readonly UnitLook[]): Promise<SyncHealth> {
     const settings = parseSyncSettings((k) => vscode.workspace.getConfiguration().get(k));
-    const read = looks ? syncHealthOf(this.services.pool, cluster, looks, settings) : readSyncHealth(this.services.pool, cluster, settings);
-    const p = read
-      .then((h) => {
-        const before = this.health.get(cluster.name);
-        this.health.set(cluster.name, h);
-        if (h.state === 'lagging' && before?.state !== 'lagging') {
-          this.services.logger.warn(`${cluster.name}: HA sync ${h.warning}`);
-          void safeWindow.showWarningMessage(`Mail Gateway HA: ${cluster.name}: ${h.warning}.`);
-        }
-        this.changed.fire(cluster.name);
-        return h;
-      })
-      .finally(() => this.loading.delete(cluster.name));
-    this.loading.set(cluster.name, p);
-    return p;
+    const now = Date.now();
+    const h = await (looks ? syncHealthOf(this.services.pool, cluster, this.byArrival(cluster, looks, now), settings, () => now) : readSyncHealth(this.services.pool, cluster, settings));
+    this.health.set(cluster.name, h);
+    const warned = this.warned.get(cluster.name) ?? new Set<string>();
+    if (h.state === 'lagging') {
+      const fresh = h.lagging.some((m) => !warned.has(m.id));
+      this.warned.set(cluster.name, new Set(h.lagging.map((m) => m.id)));
+      if (fresh) {
+        this.warnings++;
+        this.services.logger.warn(`${cluster.name}: HA sync ${h.warning}`);
+        void safeWindow.showWarningMessage(`Mail Gateway HA: ${cluster.name}: ${h.warning}.`);
+      }
+    } else if (h.state === 'ok') this.warned.delete(cluster.name);
+    this.changed.fire(cluster.name);
+    return h;
+  }
+
+  /**
+   * The looks with each active-unit mail's time taken as when it arrived there: its mtime at the
+   * first look of this session (nothing better is known then), else when it was first seen.
+   */
+  private byArrival(cluster: ClusterConfig, looks: readonly UnitLook[], now: number): readonly UnitLook[] {
+    const actives = looks.filter((l) => l.active);
+    if (actives.length !== 1) return looks;
+    const active = actives[0];
+    const key = `${cluster.name}\n${active.unit.key}`;
+    const before = this.seen.get(key);
+    const seen = new Map<string, number>();
+    const mails = active.spool.mails.map((m) => {
+      const at = before ? (before.get(m.id) ?? Math.max(m.mtimeMs, now)) : m.mtimeMs;
+      seen.set(m.id, at);
+      return at === m.mtimeMs ? m : { ...m, mtimeMs: at };
+    });
+    this.seen.set(key, seen);
+    return looks.map((l) => (l === active ? { ...l, spool: { ...l.spool, mails } } : l));
   }
 
   private readonly signatures = new Map<string, string>();
@@ -51,6 +112,7 @@ export class SyncHealthMonitor implements vscode.Disposable {
   /**
    * After a settings change: forget the health of clusters that are gone or whose configuration
    * changed; keep the rest (a change of an unrelated setting must not trigger new connections).
+   * What was warned about and when mails were first seen stay: the mails did not change.
    */
   retain(clusters: readonly ClusterConfig[]): void {
     const now = new Map(clusters.map((c) => [c.name, JSON.stringify(c)]));

@@ -26,6 +26,8 @@ let sources: PanelSource[] = [];
 const inserted = new Set<string>();
 let recovery: PanelRecovery | undefined;
 let paused = false;
+/** Lines that arrived while paused (the Follow button says how many). */
+let newWhilePaused = 0;
 /** Lines received since the panel opened (or was cleared). */
 let received = 0;
 let follow = true;
@@ -161,6 +163,12 @@ function rerender(): void {
 
 function updateCounter(): void {
   counterEl.textContent = `${inserted.size} inserted`;
+  counterEl.title = `${inserted.size} distinct mail id(s) shown inserted in the lines of this panel (the lines read back on watching included)`;
+}
+
+function updatePause(): void {
+  pauseEl.textContent = paused ? (newWhilePaused ? `Follow (${newWhilePaused} new while paused)` : 'Follow') : 'Pause';
+  pauseEl.setAttribute('aria-pressed', String(paused));
 }
 
 function renderSources(): void {
@@ -169,6 +177,19 @@ function renderSources(): void {
     const chip = document.createElement('span');
     chip.className = 'source';
     chip.textContent = `${s.cluster}/${s.unit} ${s.file}`;
+    if (s.stopped) {
+      chip.classList.add('stopped');
+      const why = document.createElement('span');
+      why.className = 'stopped-text';
+      why.textContent = ` stopped — ${s.stopped}`;
+      const resume = document.createElement('button');
+      resume.type = 'button';
+      resume.className = 'resume';
+      resume.textContent = 'Resume';
+      resume.setAttribute('aria-label', `Resume following ${s.unit}`);
+      resume.addEventListener('click', () => vscode.postMessage({ type: 'resume', src: s.key }));
+      chip.append(why, ' ', resume);
+    }
     const open = document.createElement('button');
     open.type = 'button';
     open.textContent = 'Open in editor';
@@ -238,6 +259,7 @@ function reportState(): void {
       highlighted: rowsEl.querySelectorAll('button.id.inserted').length,
       errors: rowsEl.querySelectorAll('.row.kind-error').length,
       paused,
+      newWhilePaused,
       lastText: rowsEl.lastElementChild?.querySelector('.text')?.textContent ?? undefined,
       received,
       at: Date.now(),
@@ -252,13 +274,18 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
     case 'lines': {
       let recoveryTouched = false;
       for (const l of m.lines) {
-        if (l.kind === 'inserted' && !l.history)
+        // Counted as shown: history lines read back on watching are highlighted, so they count too.
+        if (l.kind === 'inserted')
           for (const id of l.ids) {
             inserted.add(id);
             if (recovery?.expected.includes(id)) recoveryTouched = true;
           }
       }
       received += m.lines.length;
+      if (paused) {
+        newWhilePaused += matcher ? m.lines.filter(matcher).length : m.lines.length;
+        updatePause();
+      }
       buffer.push(...m.lines);
       if (buffer.length > MAX_BUFFERED_LINES) buffer = buffer.slice(buffer.length - MAX_BUFFERED_LINES);
       pendingRender.push(...m.lines);
@@ -319,8 +346,8 @@ regexEl.addEventListener('change', () => (buildMatcher(), rerender()));
 insertedOnlyEl.addEventListener('change', () => (buildMatcher(), rerender()));
 pauseEl.addEventListener('click', () => {
   paused = !paused;
-  pauseEl.textContent = paused ? 'Follow' : 'Pause';
-  pauseEl.setAttribute('aria-pressed', String(paused));
+  newWhilePaused = 0;
+  updatePause();
   if (!paused) {
     follow = true;
     rerender();

@@ -299,6 +299,24 @@ describe('ssh: connections to the lab units', function () {
       pool.dispose();
     }
   });
+
+  it('pool: Add Cluster\'s test connects to a unit not in the settings without the pool ever handing that connection out', async () => {
+    const [a, b] = labUnits();
+    const pool = new ConnectionPool({ prompts: noPrompts, secrets: new MemorySecretStore(), logger: captureLogger(), knownHostsFiles: [lab().knownHostsPath], sshConfigFile: '/nonexistent' });
+    try {
+      pool.update([b]);
+      const draft = { ...a, key: 'draft/fw-a' };
+      const probe = pool.probe(draft);
+      await probe.connect();
+      assert.strictEqual(probe.state, 'connected');
+      assert.strictEqual(pool.peek(draft.key), undefined, 'not pooled');
+      assert.throws(() => pool.get(draft), /is not a configured unit; refusing to connect/);
+      probe.close();
+      assert.strictEqual(probe.state, 'closed');
+    } finally {
+      pool.dispose();
+    }
+  });
 });
 
 describe('ssh: the bundled CLI run outside the repo (pure-JS ssh2, as users get it)', function () {

@@ -1,4 +1,4 @@
-// In a workspace with no cluster configured: the extension activates from its view, registers every
+// In a workspace with no cluster configured: the extension activates (cheaply) at start-up, registers every
 // command it declares, and shows nothing but the welcome content.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
@@ -12,11 +12,17 @@ describe('extension in an empty workspace', () => {
     assert.ok(!events.includes('*'), 'no * activation');
   });
 
-  it('activates when its view container is opened', async () => {
-    await vscode.commands.executeCommand('workbench.view.extension.mailgwHa');
+  it('activates by itself in a workspace with .vscode/settings.json (where clusters are configured), without its view being opened', async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
-    await waitFor('activation', () => ext.isActive);
+    assert.deepStrictEqual(ext.packageJSON.activationEvents, ['workspaceContains:.vscode/settings.json']);
+    await waitFor('activation at start-up', () => ext.isActive);
     assert.strictEqual(ext.isActive, true);
+  });
+
+  it('with no cluster configured, activation connects nowhere', async () => {
+    const api = await activateExtension();
+    assert.strictEqual(api.services.pool.peek('x/y'), undefined);
+    assert.strictEqual(api.clusterTree.leftovers().length, 0);
   });
 
   it('registers every command it declares in package.json', async () => {

@@ -6,6 +6,13 @@ import { activateExtension, waitFor } from './helpers';
 import { hostLab } from './labHelpers';
 
 describe('lab: connections', () => {
+  it('looks at the units in the background on activation, so stranded mail reaches the badge before the view is opened', async () => {
+    const api = await activateExtension();
+    // Nothing in this group has shown the tree yet: only the start-up look can have listed the units.
+    await waitFor('both units looked at without the view', () => (api.clusterTree.overview('lab/fw-a') && api.clusterTree.overview('lab/fw-b') ? true : undefined));
+    assert.strictEqual(api.clusterTree.overview('lab/fw-a')!.active, true);
+  });
+
   it('reads the lab cluster from the workspace settings', async () => {
     const api = await activateExtension();
     const clusters = api.services.settings.clusters;

@@ -62,7 +62,7 @@ describe('lab: spool explorer', () => {
     assert.strictEqual((await folderRow(api, 'fw-a', 'spool')).description, '0 mails');
     assert.deepStrictEqual(
       (await rows(api, (await unitRows(api)).find((r) => r.label === 'fw-b')!.node)).map((r) => r.contextValue),
-      ['folder.spool', 'folder.vscan', 'folder.input'],
+      ['folder.spool.secondary', 'folder.vscan.secondary', 'folder.input.secondary'],
     );
   });
 
@@ -75,7 +75,7 @@ describe('lab: spool explorer', () => {
     assert.deepStrictEqual(mails.filter((m) => m.contextValue === 'mail').map((m) => m.label).sort(), [...manifest.secondarySpool].sort());
     const orphans = mails.filter((m) => m.contextValue === 'mail.incomplete');
     assert.strictEqual(orphans.length, 2);
-    for (const o of orphans) assert.match(o.description, /^incomplete: no \.(env|body)/);
+    for (const o of orphans) assert.match(o.description, /^incomplete \(check by hand\): no \.(env|body)/);
     const one = mails.find((m) => m.label === manifest.secondarySpool[0])!;
     assert.match(one.description, / — /);
     assert.ok(shownMarkdown(one.tooltip).includes(manifest.messageIds[one.label]), one.tooltip);
@@ -122,6 +122,8 @@ describe('lab: spool explorer', () => {
     assert.ok(expected.length > 0 && expected.length < all.length, `some but not all mails are from ${sender}`);
     assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.filter', { from: sender }), true);
     assert.strictEqual(api.clusterTree.viewState.description, 'filter: from:alice');
+    // Also inside the view: its description is hidden while it is alone in its container.
+    assert.match(api.clusterTree.viewState.message ?? '', /^Filtered: from:alice\. Only matching mails are listed/);
     const filtered = await rows(api, (await folderRow(api, 'fw-b', 'spool')).node);
     assert.deepStrictEqual(filtered.map((m) => m.label).sort(), expected.sort());
     assert.match((await folderRow(api, 'fw-b', 'spool')).description, new RegExp(`^${expected.length} match · `));
@@ -131,6 +133,7 @@ describe('lab: spool explorer', () => {
     assert.strictEqual((await rows(api, (await folderRow(api, 'fw-b', 'spool')).node)).length, 0);
     await vscode.commands.executeCommand('mailgwHa.clearFilter');
     assert.strictEqual(api.clusterTree.viewState.description, undefined);
+    assert.strictEqual(api.clusterTree.viewState.message, undefined);
     assert.strictEqual((await rows(api, (await folderRow(api, 'fw-b', 'spool')).node)).length, 23);
   });
 

@@ -1,5 +1,6 @@
 // The "HA sync" node of a cluster in the real host: in step, mail only on the standby, lagging.
 import * as assert from 'assert';
+import * as vscode from 'vscode';
 import type { MailgwHaTestApi } from '../../src/extension';
 import { activateExtension, waitFor, shownMarkdown } from './helpers';
 import { hostLab } from './labHelpers';
@@ -39,15 +40,23 @@ describe('lab: HA sync health node', () => {
 
   it('warns when mail on the active unit has not been mirrored for longer than the warning threshold', async () => {
     lab.pauseDelivery('primary');
-    const old = new Date(Date.now() - 5 * 60_000);
-    lab.putMail('primary', 'spool', { mtime: old });
-    lab.putMail('primary', 'spool', { mtime: old });
-    await api.clusterTree.refresh();
-    const row = await waitFor('lagging', async () => {
-      const r = await syncRow(api);
-      return /^2 lagging \(oldest 5 min\)/.test(r.description) ? r : undefined;
-    });
-    assert.match(shownMarkdown(row.tooltip), /2 mail\(s\) on fw-a not mirrored to fw-b for up to \d+ s: a takeover now would strand them/);
-    assert.strictEqual(api.clusterTree.syncHealth.get('lab')?.state, 'lagging');
+    lab.putMail('primary', 'spool');
+    lab.putMail('primary', 'spool');
+    // The lag counts from when a mail was first seen on the active unit: short thresholds, not old mtimes.
+    const cfg = vscode.workspace.getConfiguration('mailgwHa');
+    await cfg.update('syncIntervalSeconds', 1, vscode.ConfigurationTarget.Workspace);
+    await cfg.update('syncLagWarningSeconds', 2, vscode.ConfigurationTarget.Workspace);
+    try {
+      const row = await waitFor('lagging', async () => {
+        await api.clusterTree.refresh();
+        const r = await syncRow(api);
+        return api.clusterTree.syncHealth.get('lab')?.state === 'lagging' && /^2 lagging \(oldest \d+ s\)/.test(r.description) ? r : undefined;
+      });
+      assert.match(shownMarkdown(row.tooltip), /2 mail\(s\) on fw-a not mirrored to fw-b for up to \d+ s: a takeover now would strand them/);
+      assert.strictEqual(api.clusterTree.syncHealth.get('lab')?.state, 'lagging');
+    } finally {
+      await cfg.update('syncIntervalSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+      await cfg.update('syncLagWarningSeconds', undefined, vscode.ConfigurationTarget.Workspace);
+    }
   });
 });

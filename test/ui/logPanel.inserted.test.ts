@@ -52,6 +52,16 @@ describe('UI: Gateway Log panel with inserted mail (code-server + Chromium)', ()
     assert.deepStrictEqual(await frame.locator('.row .text').allTextContents(), lab.logLines('primary'));
     // Ids are real buttons: reachable with the keyboard.
     assert.strictEqual(await frame.locator('button.id.inserted').first().evaluate((b) => (b as HTMLButtonElement).tabIndex), 0);
+    // Paused: new lines are collected and counted on the Follow button, shown on Follow.
+    await frame.locator('#pause').click();
+    await frame.locator('#pause').filter({ hasText: /^Follow$/ }).waitFor({ timeout: 10_000 });
+    const late = lab.putMail('primary', 'input');
+    await lab.exec('primary', ['pkill', '-USR2', '-x', lab.processName]);
+    await frame.locator('#pause').filter({ hasText: /^Follow \(\d+ new while paused\)$/ }).waitFor({ timeout: 15_000 });
+    assert.strictEqual(await frame.locator('button.id.inserted', { hasText: late.id }).count(), 0, 'not shown while paused');
+    await frame.locator('#pause').click();
+    await frame.locator('button.id.inserted', { hasText: late.id }).waitFor({ timeout: 15_000 });
+    assert.strictEqual((await frame.locator('#pause').textContent())?.trim(), 'Pause');
     // Unrelated toasts (git, ...) would cover the panel in the screenshot.
     await page.keyboard.press('F1');
     await input.fill('>Notifications: Clear All Notifications');

@@ -44,7 +44,7 @@ describe('UI: spool explorer with stranded mail (code-server + Chromium)', () =>
     const mailRow = rows.filter({ hasText: first });
     await mailRow.first().waitFor({ timeout: 30_000 });
     await page.waitForFunction((id) => Array.from(document.querySelectorAll('.part.sidebar .monaco-list-row')).some((r) => r.textContent?.includes(id) && r.textContent.includes(' — ')), first, { timeout: 30_000 });
-    assert.strictEqual(await rows.filter({ hasText: 'incomplete: no .' }).count(), 2, 'both orphans flagged');
+    assert.strictEqual(await rows.filter({ hasText: 'incomplete (check by hand): no .' }).count(), 2, 'both orphans flagged');
     // A wider side bar, so the screenshot shows From — Subject.
     const bar = await page.locator('.part.sidebar').boundingBox();
     if (bar) {

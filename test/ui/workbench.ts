@@ -61,3 +61,23 @@ export async function openClustersView(page: Page): Promise<void> {
   // With one view in the container VS Code hides its pane header; the side bar title names the container.
   await page.locator('.part.sidebar .composite.title').filter({ hasText: /Mail Gateway HA/i }).first().waitFor({ timeout: 30_000 });
 }
+
+/** WCAG contrast ratio of a CSS colour (rgb()/rgba(), alpha blended) over an opaque background. */
+export function contrastRatio(fg: string, bg: string): number {
+  const parse = (c: string) => {
+    const m = /rgba?\(([^)]+)\)/.exec(c);
+    if (!m) throw new Error(`not an rgb() colour: ${c}`);
+    const [r, g, b, a = 1] = m[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+    return { r, g, b, a };
+  };
+  const B = parse(bg);
+  const F = parse(fg);
+  const blend = (f: number, b: number) => f * F.a + b * (1 - F.a);
+  const lum = (r: number, g: number, b: number) => {
+    const lin = (v: number) => ((v /= 255) <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b);
+  };
+  const l1 = lum(blend(F.r, B.r), blend(F.g, B.g), blend(F.b, B.b));
+  const l2 = lum(B.r, B.g, B.b);
+  return (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+}

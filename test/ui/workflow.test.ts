@@ -3,10 +3,12 @@
 // inserted ids → the tree shows the secondary emptied. Asserts the DOM at each step and saves
 // screenshots (.test-output/screenshots/workflow-*.png; `npm run screenshots` copies them to docs/).
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { Lab, StrandManifest } from '../lab/lab';
 import { waitFor } from '../lab/wait';
-import { openClustersView, openWorkbench, uiLabOptions, Workbench } from './workbench';
+import { contrastRatio, openClustersView, openWorkbench, uiLabOptions, Workbench } from './workbench';
 
 async function command(page: Page, title: string): Promise<void> {
   await page.keyboard.press('F1');
@@ -57,7 +59,8 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'fw-a' }).first().waitFor({ timeout: 30_000 });
     await page.locator('.quick-input-widget input').fill('fw-a');
     await page.keyboard.press('Enter');
-    const frame = page.frameLocator('iframe.webview.ready').frameLocator('#active-frame');
+    // The log panel's webview (the report's markdown preview is another one, later).
+    const frame = page.frameLocator('iframe.webview.ready[src*="extensionId=mailgw-ha.mailgw-ha"]').frameLocator('#active-frame');
     await frame.locator('.row').filter({ hasText: 'SERVICE gateway started' }).first().waitFor({ timeout: 60_000 });
 
     // Step 3: the recovery shows its plan in a modal first: 10 + 2 stranded, 2 already on the primary.
@@ -72,13 +75,44 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     // Step 4: done; the summary names what happened; the panel marks each inserted id.
     const moved = [...manifest.secondarySpool.filter((id) => !manifest.duplicates.includes(id)), ...manifest.secondaryVscan];
     assert.strictEqual(moved.length, 10);
-    await page.locator('.notifications-toasts').filter({ hasText: /lab: done: 10 inserted, 10 removed from fw-b, 2 duplicate\(s\) and 1 incomplete skipped/ }).first().waitFor({ timeout: 120_000 });
+    const summary = page.locator('.notifications-toasts .notification-toast').filter({ hasText: /lab: done: 10 inserted, 10 removed from fw-b, 2 proved duplicate\(s\) removed from fw-b, 1 incomplete skipped \(check by hand\)\. Left on fw-b: 1 incomplete \(check by hand\); next: open the incomplete pairs and decide by hand/ }).first();
+    await summary.waitFor({ timeout: 120_000 });
     await frame.locator('button.id.inserted').nth(9).waitFor({ timeout: 30_000 });
     const insertedIds = await frame.locator('button.id.inserted').allTextContents();
     assert.strictEqual(new Set(insertedIds).size, 10);
     // Left on fw-b: only the incomplete pair; the 2 duplicates (their Message-IDs on the primary) were removed.
     await rows.filter({ hasText: /spool\s*0 mails \+ 1 incomplete/ }).first().waitFor({ timeout: 30_000 });
+    // The tree splits what is left: the unit says it, the mail is marked, the next step is named.
+    await rows.filter({ hasText: 'fw-b' }).filter({ hasText: /1 incomplete \(check by hand\)/ }).first().waitFor({ timeout: 30_000 });
+    await rows.filter({ hasText: /^spool/ }).filter({ hasText: '0 mails + 1 incomplete' }).first().click();
+    await rows.filter({ hasText: 'incomplete (check by hand): no .' }).first().waitFor({ timeout: 30_000 });
     await wb!.screenshot('workflow-3-recovered');
+
+    // The readable report, from the summary; "Show Log" is still offered after it.
+    await summary.locator('.monaco-button').filter({ hasText: 'Open Report' }).click();
+    const preview = page.frameLocator('iframe.webview.ready[src*="extensionId=vscode.markdown"]').frameLocator('#active-frame');
+    await preview.locator('h1').filter({ hasText: 'Recovery report: lab' }).waitFor({ timeout: 60_000 });
+    assert.strictEqual(await preview.locator('td').filter({ hasText: /^inserted$/ }).count(), 10);
+    assert.strictEqual(await preview.locator('td').filter({ hasText: /^duplicate: removed from fw-b$/ }).count(), 2);
+    assert.strictEqual(await preview.locator('td').filter({ hasText: /^skipped: incomplete — check by hand$/ }).count(), 1);
+    await page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'lab: done: 10 inserted' }).locator('.monaco-button').filter({ hasText: 'Show Log' }).first().waitFor({ timeout: 30_000 });
+    await wb!.screenshot('workflow-4-report');
+
+    // The ✓ chips of the log panel's recovery box pass WCAG AA (4.5:1) in the workbench's theme: their
+    // text takes the theme's foreground (no fixed colour), so every theme's own contrast holds.
+    const chip = frame.locator('.chip.confirmed').first();
+    await chip.waitFor({ timeout: 30_000 });
+    const [fg, bg] = await chip.evaluate((el) => {
+      let e: Element | null = el;
+      let bgc = 'rgba(0, 0, 0, 0)';
+      while (e && /rgba\(0, 0, 0, 0\)|transparent/.test(bgc)) {
+        bgc = getComputedStyle(e).backgroundColor;
+        e = e.parentElement;
+      }
+      return [getComputedStyle(el).color, bgc];
+    });
+    const ratio = contrastRatio(fg, bg);
+    assert.ok(ratio >= 4.5, `contrast ${ratio.toFixed(2)}:1 (${fg} on ${bg})`);
 
     // Exactly once, as the simulators delivered it.
     const all = Object.values(manifest.messageIds);
@@ -86,5 +120,60 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     await lab.waitForQuiet(); // after this no second delivery can come late
     const d = lab.deliveries();
     assert.deepStrictEqual(all.filter((m) => d.byMessageId[m] !== 1), []);
+  });
+
+  it('Add Cluster is one multi-step input: step counter, Back, defaults from the first unit, review, Test Connection before saving', async function () {
+    this.timeout(240_000);
+    const page = wb!.page;
+    await clearToasts(page);
+    await command(page, 'Mail Gateway HA: Add Cluster…');
+    const widget = page.locator('.quick-input-widget');
+    const input = widget.locator('input.input');
+    const answer = async (step: number, value: string) => {
+      await widget.locator('.quick-input-title').filter({ hasText: `(${step}/14)` }).first().waitFor({ timeout: 30_000 });
+      await input.fill(value);
+      await page.keyboard.press('Enter');
+    };
+    await answer(1, 'lab2');
+    await answer(2, 'box1');
+    // Back returns to the previous step with its answer kept.
+    await widget.locator('.quick-input-title').filter({ hasText: '(3/14)' }).first().waitFor({ timeout: 30_000 });
+    await widget.locator('.quick-input-back, .codicon-quick-input-back').first().click();
+    await widget.locator('.quick-input-title').filter({ hasText: '(2/14)' }).first().waitFor({ timeout: 30_000 });
+    assert.strictEqual(await input.inputValue(), 'box1');
+    await page.keyboard.press('Enter');
+    await answer(3, 'mailgw');
+    await answer(4, 'fw-a');
+    await answer(5, lab.addresses[0]);
+    await answer(6, String(lab.port));
+    await answer(7, 'root');
+    // Step 8 offers a file picker for the key (the folder button).
+    await widget.locator('.quick-input-title').filter({ hasText: '(8/14)' }).first().waitFor({ timeout: 30_000 });
+    assert.ok((await widget.locator('.codicon-folder-opened').count()) > 0, 'a key file picker button');
+    await answer(8, lab.keyPath);
+    await answer(9, 'fw-b');
+    await answer(10, lab.addresses[1]);
+    // The second unit starts from the first's port, user and key.
+    await widget.locator('.quick-input-title').filter({ hasText: '(11/14)' }).first().waitFor({ timeout: 30_000 });
+    assert.strictEqual(await input.inputValue(), String(lab.port));
+    await page.keyboard.press('Enter');
+    await widget.locator('.quick-input-title').filter({ hasText: '(12/14)' }).first().waitFor({ timeout: 30_000 });
+    assert.strictEqual(await input.inputValue(), 'root');
+    await page.keyboard.press('Enter');
+    await widget.locator('.quick-input-title').filter({ hasText: '(13/14)' }).first().waitFor({ timeout: 30_000 });
+    assert.strictEqual(await input.inputValue(), lab.keyPath);
+    await page.keyboard.press('Enter');
+    // The review: what will be written, and Test Connection first.
+    await widget.locator('.quick-input-title').filter({ hasText: '(14/14)' }).first().waitFor({ timeout: 30_000 });
+    const list = widget.locator('.quick-input-list');
+    await list.locator('.monaco-list-row').filter({ hasText: 'Test Connection and Save' }).first().waitFor({ timeout: 30_000 });
+    assert.match((await list.textContent()) ?? '', /lab2.*gateway box1_mailgw.*fw-a \(primary\).*fw-b \(secondary\)/s);
+    await wb!.screenshot('add-cluster-review');
+    await page.keyboard.press('Enter');
+    await page.locator('.notifications-toasts').filter({ hasText: 'cluster "lab2" tested and added to the workspace settings' }).first().waitFor({ timeout: 90_000 });
+    const settings = JSON.parse(fs.readFileSync(path.join(lab.workspacePath, '.vscode', 'settings.json'), 'utf8')) as { 'mailgwHa.clusters': { name: string; units: { identityFile?: string }[] }[] };
+    const added = settings['mailgwHa.clusters'].find((c) => c.name === 'lab2');
+    assert.ok(added, 'written to the workspace settings');
+    assert.deepStrictEqual(added.units.map((u) => u.identityFile), [lab.keyPath, lab.keyPath]);
   });
 });

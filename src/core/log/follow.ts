@@ -262,8 +262,10 @@ export class LogFollower extends EventEmitter {
       try {
         r = await this.withRetry(() => this.step(this.ino, this.offset));
       } catch (err) {
-        if (!this.stopped) this.emit('notice', { type: 'stopped', error: (err as Error).message } satisfies FollowNotice);
+        // Stopped before anyone hears of it: a listener that follows again must get a fresh source.
+        const byStop = this.stopped;
         this.stopped = true;
+        if (!byStop) this.emit('notice', { type: 'stopped', error: (err as Error).message } satisfies FollowNotice);
         break;
       }
       if (this.stopped) break;

@@ -44,6 +44,17 @@ export class ConnectionPool extends EventEmitter {
     return connection;
   }
 
+  /**
+   * A connection outside the pool for a unit that is not (yet) in the settings — Add Cluster's
+   * test before saving. Never pooled, never handed out by get(); the caller closes it.
+   */
+  probe(unit: UnitConfig): UnitConnection {
+    return new UnitConnection(
+      { label: unit.key, host: unit.host, port: unit.port, username: unit.username, identityFile: unit.identityFile },
+      { ...this.optionsValue, sessionSecrets: this.sessionSecrets, sessionTrust: this.sessionTrust },
+    );
+  }
+
   /** The connection of a unit if one was made. */
   peek(unitKey: string): UnitConnection | undefined {
     return this.connections.get(unitKey)?.connection;
