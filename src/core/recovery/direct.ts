@@ -38,8 +38,8 @@ function knownName(host: string, port: number): string {
 
 // $1 source folder, $2 host, $3 port, $4 user, $5 staging folder on the primary, $6 known_hosts
 // line; stdin: file names. Prints "S" once the stream starts. Exit: 0 sent and unpacked, 4 no lent
-// credential, 5 tar on the secondary failed, 255 ssh could not connect or log in, other: the
-// primary's tar failed. The remote command is fixed text plus $5, a checked plain path.
+// credential, 255 ssh could not connect or log in (or was cut), 5 tar on the secondary failed,
+// other: the primary's tar failed. The remote command is fixed text plus $5, a checked plain path.
 const DIRECT_SCRIPT = `cd -- "$1" || exit 3
 [ -n "$SSH_AUTH_SOCK" ] || { echo "no credential was lent to this session (agent forwarding refused by the unit's sshd?)" >&2; exit 4; }
 command -v ssh >/dev/null 2>&1 || { echo "no ssh client on this unit" >&2; exit 4; }
@@ -53,9 +53,10 @@ echo S
   -o HostbasedAuthentication=no -o ForwardAgent=no -o ControlPath=none -o ConnectTimeout=15 \\
   -o ServerAliveInterval=15 -o ServerAliveCountMax=3 -p "$3" -l "$4" -- "$2" tar -xf - -C "$5"
 rc=$?
+[ "$rc" = 0 ] || exit "$rc"
 t=$(cat "$d/tar.rc" 2>/dev/null)
 [ "$t" = 0 ] || { echo "tar on the secondary failed (exit \${t:-killed})" >&2; exit 5; }
-exit $rc`;
+exit 0`;
 
 /** Why a direct send failed, for the user (exit code of DIRECT_SCRIPT, stderr). */
 function describeFailure(source: UnitConnection, target: DirectTarget, code: number | null, stderr: string): string {

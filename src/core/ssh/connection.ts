@@ -83,6 +83,9 @@ export interface ExecResult {
   readonly stderr: string;
 }
 
+/** Connections on which agent forwarding was requested once already (see stream()). */
+const forwardingAsked = new WeakSet<Client>();
+
 /** ssh2 honours `agentForward` on exec; its typings leave it out. */
 type ExecOptionsWithAgent = import('ssh2').ExecOptions;
 
@@ -556,19 +559,28 @@ export class UnitConnection extends EventEmitter {
       release();
       throw new SshError('config', `${this.address.label}: this connection logged in by ${this.infoValue?.authMethod ?? 'no method'}, which cannot be lent to the unit (only an ssh-agent or a key file can).`);
     }
-    // ssh2 asks for forwarding only once per connection; the previous forwarding channel is closed
-    // (the semaphore above), so this channel asks again.
-    if (opts.forwardAgent) (client as unknown as { _agentFwdEnabled: boolean })._agentFwdEnabled = false;
+    // OpenSSH's sshd takes one forwarding request per connection and then offers the agent to every
+    // later session of it; ssh2 answers the unit's agent requests only while its flag is set. So the
+    // first forwarding channel asks, later ones only set the flag, and the flag is cleared whenever
+    // the forwarding channel closes: the credential is lent while that channel is open, never after.
+    const fwd = client as unknown as { _agentFwdEnabled: boolean };
+    const ask = opts.forwardAgent === true && !forwardingAsked.has(client);
+    if (opts.forwardAgent) {
+      forwardingAsked.add(client);
+      fwd._agentFwdEnabled = !ask;
+    }
     return new Promise((resolve, reject) => {
       const started = (fn: () => void) => {
         try {
           fn();
         } catch (e) {
+          if (opts.forwardAgent) fwd._agentFwdEnabled = false;
           release();
           reject(new SshError('lost', `${this.address.label}: the connection dropped before the command started: ${(e as Error).message}`));
         }
       };
-      started(() => client.exec(shellCommand(argv), { agentForward: opts.forwardAgent === true } as ExecOptionsWithAgent, (err, ch) => {
+      started(() => client.exec(shellCommand(argv), { agentForward: ask } as ExecOptionsWithAgent, (err, ch) => {
+        if (opts.forwardAgent && (err || !ch)) fwd._agentFwdEnabled = false;
         if (err) {
           release();
           return reject(new SshError('protocol', `${this.address.label}: cannot run a command: ${err.message}`));
@@ -579,6 +591,7 @@ export class UnitConnection extends EventEmitter {
         };
         this.inFlight.add(lost);
         ch.on('close', () => {
+          if (opts.forwardAgent) fwd._agentFwdEnabled = false;
           this.inFlight.delete(lost);
           release();
         });
