@@ -29,6 +29,11 @@ export function labCluster(): ClusterConfig {
   return s.clusters[0];
 }
 
+/** The copy method a default recovery reports under MAILGW_TEST_TRANSFER. */
+export function tarMethod(): 'tar' | 'direct' {
+  return process.env.MAILGW_TEST_TRANSFER === 'direct' ? 'direct' : 'tar';
+}
+
 export function newPool(): ConnectionPool {
   return new ConnectionPool({
     prompts: noPrompts,

@@ -388,6 +388,10 @@ class Run {
     const t = this.transfer;
     if (!t || t.path !== 'direct' || !t.target) return undefined;
     const r = this.report;
+    if (this.opts.forceSftp) {
+      r.transfer = { path: 'relay', why: 'relay over SFTP (forced for a test or benchmark)' };
+      return undefined;
+    }
     const relay = (why: string) => {
       if (t.mode === 'direct') throw new RecoveryError(`cluster "${this.cluster.name}": "transfer" is "direct" but ${why}. Nothing was copied. Set "transfer" to "auto" or "relay", or fix that.`);
       r.transfer = { path: 'relay', why: `relay: ${why}` };
