@@ -579,7 +579,9 @@ export class UnitConnection extends EventEmitter {
           reject(new SshError('lost', `${this.address.label}: the connection dropped before the command started: ${(e as Error).message}`));
         }
       };
-      started(() => client.exec(shellCommand(argv), { agentForward: ask } as ExecOptionsWithAgent, (err, ch) => {
+      const exec = (cb: (err: Error | undefined, ch: ClientChannel) => void) =>
+        opts.forwardAgent ? client.exec(shellCommand(argv), { agentForward: ask } as ExecOptionsWithAgent, cb) : client.exec(shellCommand(argv), cb);
+      started(() => exec((err, ch) => {
         if (opts.forwardAgent && (err || !ch)) fwd._agentFwdEnabled = false;
         if (err) {
           release();
