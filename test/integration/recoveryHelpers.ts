@@ -15,11 +15,23 @@ import { lab } from './hooks';
 
 export const REPO = path.resolve(__dirname, '..', '..');
 
+/**
+ * The lab's cluster. MAILGW_TEST_TRANSFER=direct (or auto) runs every recovery test that uses it with
+ * that transfer path, so the same fault and exactly-once tests cover the direct path.
+ */
 export function labCluster(): ClusterConfig {
   const raw = JSON.parse(fs.readFileSync(lab().settingsPath, 'utf8')) as Record<string, unknown>;
   const s = parseSettings(raw['mailgwHa.clusters'], raw['mailgwHa.knownHostsFile']);
   assert.deepStrictEqual(s.errors, []);
+  const transfer = process.env.MAILGW_TEST_TRANSFER;
+  if (transfer === 'direct' || transfer === 'auto' || transfer === 'relay') return { ...s.clusters[0], transfer };
+  if (transfer) throw new Error(`MAILGW_TEST_TRANSFER must be relay, direct or auto, not ${JSON.stringify(transfer)}`);
   return s.clusters[0];
+}
+
+/** The copy method a default recovery reports under MAILGW_TEST_TRANSFER. */
+export function tarMethod(): 'tar' | 'direct' {
+  return process.env.MAILGW_TEST_TRANSFER === 'direct' ? 'direct' : 'tar';
 }
 
 export function newPool(): ConnectionPool {

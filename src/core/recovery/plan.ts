@@ -63,6 +63,8 @@ export interface RecoveryPlan {
   /** Entries on the secondary that are not mails we would touch (unsafe names, links, temp files). */
   readonly ignored: readonly (IgnoredEntry & { folder: SpoolFolder })[];
   readonly moveBytes: number;
+  /** Which path the mails take and why (set by the run once both units are connected). */
+  readonly transfer?: { readonly path: 'direct' | 'relay'; readonly why: string };
 }
 
 export interface PlanOptions {
@@ -230,6 +232,7 @@ export function describePlan(plan: RecoveryPlan): string {
   if (plan.held.length) parts.push(`${plan.held.length} mail(s) held for a decision (cannot be proved delivered or not)`);
   if (plan.incomplete.length) parts.push(`${plan.incomplete.length} incomplete mail(s) skipped and reported`);
   if (plan.ignored.length) parts.push(`${plan.ignored.length} other entr${plan.ignored.length === 1 ? 'y' : 'ies'} ignored (unsafe names, links, temporary files)`);
+  if (plan.transfer && plan.move.length) parts.push(`transfer: ${plan.transfer.path} (${plan.transfer.why})`);
   return parts.join('; ');
 }
 

@@ -176,24 +176,35 @@ export async function logTail(conn: UnitConnection, logFile: string, bytes: numb
 // ---- Message-IDs from the complete header block --------------------------------------------------
 
 // $1 folder, $2 cap in bytes; stdin: ids. For each "<id>.body" that is a regular file (never a
-// link): "H <id>", its header lines each prefixed by "|" (up to and including the first empty line,
-// at most $2 bytes), then "E <id> blank|eof|cap|err". Others: "X <id>". One awk for all files.
-const HEADERS_SCRIPT = `cd -- "$1" || exit 3
+// link): "H <id>", then what of its header block (up to and including the first empty line, at most
+// $2 bytes) can bear on the Message-ID, each line prefixed by "|", then "E <id> blank|eof|cap|err".
+// Others: "X <id>". One awk for all files. Only Message-ID lines and their continuation lines are
+// sent as they are; each run of other header lines (with their continuations) is sent as one line
+// "x", so that messageIdOf() reads the same values, unfolds the same way and, for a cut block, drops
+// the same last line as it would from the whole block (HEADERS_FULL_SCRIPT, kept to prove that).
+const headersScript = (filter: boolean) => `cd -- "$1" || exit 3
 while IFS= read -r id; do
   if [ -L "$id.body" ] || [ ! -f "$id.body" ]; then echo "X $id"; else printf '%s\\n' "$id"; fi
-done | LC_ALL=C awk -v cap="$2" '
+done | LC_ALL=C awk -v cap="$2" -v filter=${filter ? 1 : 0} '
 /^X / { print; next }
-{ id = $0; f = id ".body"; n = 0; st = "eof"; print "H " id
+{ id = $0; f = id ".body"; n = 0; st = "eof"; prev = ""; print "H " id
   while ((r = (getline line < f)) > 0) {
     n += length(line) + 1
     if (n > cap) { st = "cap"; break }
-    print "|" line
-    if (line ~ /^\\r?$/) { st = "blank"; break }
+    if (line ~ /^\\r?$/) { print "|" line; st = "blank"; break }
+    if (!filter) { print "|" line; continue }
+    if (line ~ /^[ \\t]/ && prev == "mid") { print "|" line; continue }
+    if (line !~ /^[ \\t]/ && tolower(line) ~ /^message-id[ \\t]*:/) { print "|" line; prev = "mid"; continue }
+    if (prev != "other") { print "|x"; prev = "other" }
   }
   if (r < 0) st = "err"
   close(f)
   print "E " id " " st
 }'`;
+const HEADERS_SCRIPT = headersScript(true);
+/** The same, sending every header line: the reference the filtered output is tested against. */
+export const HEADERS_FULL_SCRIPT = headersScript(false);
+export const HEADERS_FILTERED_SCRIPT = HEADERS_SCRIPT;
 
 /** Ids per header-reading command (bounds one command's output to ids x HEADER_CAP_BYTES). */
 const HEADER_BATCH = 200;

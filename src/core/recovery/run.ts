@@ -21,6 +21,7 @@ import { checkPair, describeLogs, describeProof, DuplicateProof, makePlan, PlanM
 import { hashFiles, logMark, logSince, logTail, placeStaged, probeTools, readMessageIdResults, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import type { RecoverySettings } from './settings';
 import { canUseTar, copyMails, makeStage } from './transfer';
+import { chooseTransfer, DirectTarget, probeDirect, TransferChoice } from './direct';
 
 export type FaultPoint = 'before-copy' | 'mid-copy' | 'after-copy' | 'after-place' | 'after-signal' | 'mid-cleanup' | 'mid-duplicates';
 export type RecoveryPhase = 'resume' | 'plan' | 'copy' | 'signal' | 'confirm' | 'cleanup' | 'done' | 'failed' | 'cancelled';
@@ -101,7 +102,9 @@ export interface RecoveryReport {
   ignoredEntries: number;
   /** What the run finished or undid for an interrupted earlier run. */
   resumed?: { finished: number; rolledBack: number; held: number };
-  method?: 'tar' | 'sftp';
+  method?: 'tar' | 'sftp' | 'direct';
+  /** Which path the mails took (relay through this machine, or direct unit to unit) and why. */
+  transfer?: { path: 'direct' | 'relay'; why: string };
   errors: { id?: string; message: string }[];
   durationMs: number;
   journal?: string;
@@ -206,6 +209,8 @@ class Run {
   private readonly arrived: DuplicateCandidate[] = [];
   /** Set when a fault hook throws while a copy streams: the copy stops as if cancelled. */
   private aborted: Error | undefined;
+  /** The path chosen after planning (undefined: relay). */
+  private transfer: TransferChoice | undefined;
 
   constructor(
     private readonly opts: RecoveryOptions,
@@ -300,6 +305,8 @@ class Run {
         warnings: [...plan.warnings],
       };
       r.heldForDecision = plan.held.length;
+      this.transfer = move.length ? chooseTransfer(this.cluster, this.secondary, this.primary) : undefined;
+      if (this.transfer) r.transfer = { path: this.transfer.path, why: this.transfer.why };
       for (const w of plan.warnings) this.log.warn(`recovery ${this.cluster.name}: ${w}`);
       for (const [id, why] of held) r.errors.push({ id, message: `held for a manual check by an earlier run: ${why}` });
       this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'plan', expectedIds: move.map((m) => m.id) });
@@ -307,7 +314,7 @@ class Run {
         r.outcome = 'dry-run';
         return this.finish();
       }
-      if (this.opts.confirmPlan && !(await this.opts.confirmPlan({ ...plan, move }))) {
+      if (this.opts.confirmPlan && !(await this.opts.confirmPlan({ ...plan, move, transfer: r.transfer }))) {
         r.outcome = 'declined';
         return this.finish();
       }
@@ -376,12 +383,37 @@ class Run {
 
   // ---- copy, verify, place ------------------------------------------------------------------
 
+  /** The direct path's target if this run sends unit to unit (auto: once an empty stream got through). */
+  private async directTarget(useTar: boolean, stage: string): Promise<DirectTarget | undefined> {
+    const t = this.transfer;
+    if (!t || t.path !== 'direct' || !t.target) return undefined;
+    const r = this.report;
+    if (this.opts.forceSftp) {
+      r.transfer = { path: 'relay', why: 'relay over SFTP (forced for a test or benchmark)' };
+      return undefined;
+    }
+    const relay = (why: string) => {
+      if (t.mode === 'direct') throw new RecoveryError(`cluster "${this.cluster.name}": "transfer" is "direct" but ${why}. Nothing was copied. Set "transfer" to "auto" or "relay", or fix that.`);
+      r.transfer = { path: 'relay', why: `relay: ${why}` };
+      this.log.warn(`recovery ${this.cluster.name}: ${r.transfer.why}`);
+      return undefined;
+    };
+    if (!useTar) return relay('the units lack tar, sha256sum or xargs');
+    if (t.mode === 'auto') {
+      const probe = await probeDirect(this.secondary, t.target, this.dirs.spool, stage);
+      if (!probe.ok) return relay(`the secondary could not send to the primary directly (${probe.why})`);
+    }
+    this.log.info(`recovery ${this.cluster.name}: direct transfer: ${t.why}`);
+    return t.target;
+  }
+
   private async copyAndPlace(journal: Journal, stage: string, records: MailRecord[]): Promise<MailRecord[]> {
     const r = this.report;
     const [st, pt] = await Promise.all([probeTools(this.secondary), probeTools(this.primary), makeStage(this.primary, stage)]);
     const useTar = !this.opts.forceSftp && canUseTar(st, pt);
     if (!pt.ln) throw new RecoveryError(`${this.cluster.primary.key}: no "ln" command; cannot place copies without overwriting`);
-    r.method = useTar ? 'tar' : 'sftp';
+    const direct = await this.directTarget(useTar, stage);
+    r.method = direct ? 'direct' : useTar ? 'tar' : 'sftp';
     this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'copy', expectedIds: records.map((m) => m.id) });
     const placed: MailRecord[] = [];
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- read by the getter below
@@ -406,6 +438,7 @@ class Run {
         {
           cancellation: { get isCancellationRequested() { return self.aborted !== undefined || firstError !== undefined || !!self.opts.cancellation?.isCancellationRequested; } },
           onFlowing: () => void this.fault('mid-copy').catch((e: Error) => (this.aborted = e)),
+          direct,
         },
       ).catch((e: Error) => {
         throw this.aborted ?? e;

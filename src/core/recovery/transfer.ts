@@ -1,11 +1,13 @@
 // Copying mails from the secondary into a staging folder inside the primary's input/ (a dot-folder
 // the gateway ignores), then verifying size and SHA-256 on both units. Fast path: one `tar` stream
 // relayed through this machine (per-file SFTP round trips dominate small-file copies); fallback:
-// SFTP streams, many files in flight, hashing the streamed bytes.
+// SFTP streams, many files in flight, hashing the streamed bytes. Direct: the secondary's own `ssh`
+// sends the tar stream straight to the primary (direct.ts), so mail bytes never cross this machine.
 import * as crypto from 'crypto';
 import type { ClientChannel } from 'ssh2';
 import type { Cancellation } from '../host';
 import type { UnitConnection } from '../ssh/connection';
+import { DirectTarget, sendDirect } from './direct';
 import { hashFiles, RecoveryError, Tools } from './remote';
 
 export interface CopyItem {
@@ -20,7 +22,7 @@ export interface CopyResult {
   readonly verified: Map<string, { body: string; env: string }>;
   /** Mails whose copy failed or did not verify, with why. */
   readonly failed: Map<string, string>;
-  readonly method: 'tar' | 'sftp';
+  readonly method: 'tar' | 'sftp' | 'direct';
 }
 
 export interface CopyOptions {
@@ -29,6 +31,8 @@ export interface CopyOptions {
   readonly onFlowing?: () => void;
   readonly onProgress?: (doneMails: number) => void;
   readonly sftpInFlight?: number;
+  /** Send straight from the secondary to the primary (tar on both, `ssh` on the secondary). */
+  readonly direct?: DirectTarget;
 }
 
 export async function makeStage(primary: UnitConnection, stageDir: string): Promise<void> {
@@ -41,8 +45,8 @@ export function canUseTar(src: Tools, dst: Tools): boolean {
 }
 
 export async function copyMails(source: UnitConnection, primary: UnitConnection, stageDir: string, items: readonly CopyItem[], useTar: boolean, opts: CopyOptions = {}): Promise<CopyResult> {
-  if (items.length === 0) return { verified: new Map(), failed: new Map(), method: useTar ? 'tar' : 'sftp' };
-  return useTar ? copyByTar(source, primary, stageDir, items, opts) : copyBySftp(source, primary, stageDir, items, opts);
+  if (items.length === 0) return { verified: new Map(), failed: new Map(), method: opts.direct ? 'direct' : useTar ? 'tar' : 'sftp' };
+  return useTar || opts.direct ? copyByTar(source, primary, stageDir, items, opts) : copyBySftp(source, primary, stageDir, items, opts);
 }
 
 // ---- tar relay ----------------------------------------------------------------------------------
@@ -55,12 +59,14 @@ async function copyByTar(source: UnitConnection, primary: UnitConnection, stageD
   srcHashing.catch(() => undefined);
   let done = 0;
   for (const [srcDir, group] of bySrc) {
-    await relayTar(source, primary, srcDir, stageDir, group.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]), opts);
+    const names = group.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]);
+    if (opts.direct) await sendDirect(source, opts.direct, srcDir, stageDir, names, opts);
+    else await relayTar(source, primary, srcDir, stageDir, names, opts);
     done += group.length;
     opts.onProgress?.(done);
   }
   const srcHashes = new Map((await srcHashing).flatMap((m) => [...m]));
-  return verify(source, primary, stageDir, items, 'tar', srcHashes);
+  return verify(source, primary, stageDir, items, opts.direct ? 'direct' : 'tar', srcHashes);
 }
 
 function relayTar(source: UnitConnection, primary: UnitConnection, srcDir: string, stageDir: string, names: readonly string[], opts: CopyOptions): Promise<void> {
@@ -145,7 +151,7 @@ function relayTar(source: UnitConnection, primary: UnitConnection, srcDir: strin
   });
 }
 
-async function verify(source: UnitConnection, primary: UnitConnection, stageDir: string, items: readonly CopyItem[], method: 'tar' | 'sftp', knownSource?: Map<string, string>): Promise<CopyResult> {
+async function verify(source: UnitConnection, primary: UnitConnection, stageDir: string, items: readonly CopyItem[], method: CopyResult['method'], knownSource?: Map<string, string>): Promise<CopyResult> {
   const bySrc = new Map<string, CopyItem[]>();
   for (const it of items) bySrc.set(it.srcDir, [...(bySrc.get(it.srcDir) ?? []), it]);
   const names = items.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]);

@@ -9,6 +9,7 @@ import type { Cancellation, Logger, Prompts, SecretStore } from '../host';
 import { shellCommand } from '../names';
 import { createAuthSession, passphraseSecretKey, passwordSecretKey } from './auth';
 import { SshError } from './errors';
+import { ForwardAgent } from './forwardAgent';
 import { addToTrustStore, keyTypeOfBlob, KnownHosts } from './hostKeys';
 import { resolveTarget, SshTarget } from './sshConfig';
 
@@ -57,6 +58,10 @@ export interface ConnectionInfo {
   readonly authMethod: string;
   readonly hostKeyType: string;
   readonly fingerprint: string;
+  /** The host key this connection verified (SSH wire format), e.g. to pin it for another client. */
+  readonly hostKeyBlob?: Buffer;
+  /** What a channel asking for agent forwarding is lent ("the ssh-agent", "the key file …"), if anything. */
+  readonly lends?: string;
   readonly connectedAt: Date;
   readonly target: SshTarget;
   /** Round trip of the connect, TCP to ready. */
@@ -77,6 +82,12 @@ export interface ExecResult {
   readonly stdout: Buffer;
   readonly stderr: string;
 }
+
+/** Connections on which agent forwarding was requested once already (see stream()). */
+const forwardingAsked = new WeakSet<Client>();
+
+/** ssh2 honours `agentForward` on exec; its typings leave it out. */
+type ExecOptionsWithAgent = import('ssh2').ExecOptions;
 
 const DEFAULTS = {
   connectTimeoutMs: 15_000,
@@ -119,6 +130,9 @@ export class UnitConnection extends EventEmitter {
   private sftpPromise: Promise<SFTPWrapper> | undefined;
   private readonly inFlight = new Set<(err: SshError) => void>();
   private readonly channels: Semaphore;
+  /** One agent-forwarding channel at a time (ssh2 keeps one forwarding flag per connection). */
+  private readonly forwarding = new Semaphore(1);
+  private forwardAgent: ForwardAgent | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempt = 0;
   private stateValue: ConnectionState = 'idle';
@@ -261,8 +275,9 @@ export class UnitConnection extends EventEmitter {
           c.client.forwardOut('127.0.0.1', 0, next.hostName, next.port, (err, ch) => (err ? reject(new SshError('unreachable', `${jumpLabel}: cannot reach ${next.hostName}:${next.port} from the jump host: ${err.message}`)) : resolve(ch))),
         );
       }
-      const { client, info } = await this.handshake(target, a.label, interactive, sock);
+      const { client, info, agent } = await this.handshake(target, a.label, interactive, sock);
       this.client = client;
+      this.forwardAgent = agent;
       this.jumpClients = jumps;
       this.infoValue = info;
       client.on('close', () => this.onUnexpectedClose(client));
@@ -273,7 +288,7 @@ export class UnitConnection extends EventEmitter {
     }
   }
 
-  private handshake(target: SshTarget, label: string, interactive: boolean, sock?: net.Socket | NodeJS.ReadWriteStream): Promise<{ client: Client; info: ConnectionInfo }> {
+  private handshake(target: SshTarget, label: string, interactive: boolean, sock?: net.Socket | NodeJS.ReadWriteStream): Promise<{ client: Client; info: ConnectionInfo; agent: ForwardAgent }> {
     const opts = this.options;
     const timeoutMs = opts.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
     const started = Date.now();
@@ -285,7 +300,9 @@ export class UnitConnection extends EventEmitter {
 
     return new Promise((resolve, reject) => {
       let settled = false;
-      let hostKey: { type: string; fingerprint: string } | undefined;
+      let hostKey: { type: string; fingerprint: string; blob: Buffer } | undefined;
+      // Lends nothing until the login succeeded, then what logged in (see forwardAgent.ts).
+      const agent = new ForwardAgent();
       let hostKeyError: SshError | undefined;
       let timer: NodeJS.Timeout | undefined;
       let paused = 0;
@@ -340,7 +357,7 @@ export class UnitConnection extends EventEmitter {
       const hostVerifier = (blob: Buffer, verify: (ok: boolean) => void) => {
         const key = { type: keyTypeOfBlob(blob), blob };
         const check = known.check(target.hostName, target.port, key, aliases);
-        hostKey = { type: key.type, fingerprint: check.fingerprint };
+        hostKey = { type: key.type, fingerprint: check.fingerprint, blob: Buffer.from(blob) };
         const where = target.port === 22 ? target.hostName : `[${target.hostName}]:${target.port}`;
         if (check.status === 'trusted') return verify(true);
         if (check.status === 'revoked') {
@@ -390,9 +407,11 @@ export class UnitConnection extends EventEmitter {
         client.removeAllListeners('error');
         client.on('error', (err) => opts.logger.warn(`${label}: ${err.message}`));
         void auth.commit().catch((err: Error) => opts.logger.warn(`${label}: could not store the secret: ${err.message}`));
+        agent.use(auth.credential());
         resolve({
           client,
-          info: { authMethod: auth.lastMethod() ?? 'none', hostKeyType: hostKey?.type ?? '?', fingerprint: hostKey?.fingerprint ?? '?', connectedAt: new Date(), target, handshakeMs: Date.now() - started },
+          info: { authMethod: auth.lastMethod() ?? 'none', hostKeyType: hostKey?.type ?? '?', fingerprint: hostKey?.fingerprint ?? '?', hostKeyBlob: hostKey?.blob, lends: agent.describe(), connectedAt: new Date(), target, handshakeMs: Date.now() - started },
+          agent,
         });
       });
       client.on('error', (err: Error & { level?: string; code?: string }) => {
@@ -419,6 +438,8 @@ export class UnitConnection extends EventEmitter {
         keepaliveCountMax: 3,
         hostVerifier: hostVerifier as unknown as ConnectConfig['hostVerifier'],
         authHandler: auth.handler,
+        // Only used for channels that ask for forwarding (stream(..., { forwardAgent: true })).
+        agent,
         algorithms: preferred.length ? { serverHostKey: { prepend: preferred } as never } : undefined,
       };
       arm();
@@ -518,26 +539,50 @@ export class UnitConnection extends EventEmitter {
    * Starts a long-running command (e.g. a log follower) on its own channel. The channel is closed
    * when the connection drops; `onLost` is told so that the caller can resume after reconnecting.
    */
-  async stream(argv: readonly string[], onLost: (err: SshError) => void): Promise<ClientChannel> {
+  async stream(argv: readonly string[], onLost: (err: SshError) => void, opts: { forwardAgent?: boolean } = {}): Promise<ClientChannel> {
     await this.connect();
+    // With forwarding: this connection's login is lent to this one channel, one channel at a time.
+    const releaseForwarding = opts.forwardAgent ? await this.forwarding.acquire() : () => undefined;
     // The slot first, then the client: the connection may drop while we wait for a slot, and every
     // way out after acquiring gives the slot back (ssh2 throws synchronously when not connected).
-    const release = await this.channels.acquire();
+    const releaseSlot = await this.channels.acquire();
+    const release = () => {
+      releaseSlot();
+      releaseForwarding();
+    };
     const client = this.client;
     if (!client) {
       release();
       throw new SshError('lost', `${this.address.label}: the connection dropped before the command started.`);
+    }
+    if (opts.forwardAgent && !this.forwardAgent?.available) {
+      release();
+      throw new SshError('config', `${this.address.label}: this connection logged in by ${this.infoValue?.authMethod ?? 'no method'}, which cannot be lent to the unit (only an ssh-agent or a key file can).`);
+    }
+    // OpenSSH's sshd takes one forwarding request per connection and then offers the agent to every
+    // later session of it; ssh2 answers the unit's agent requests only while its flag is set. So the
+    // first forwarding channel asks, later ones only set the flag, and the flag is cleared whenever
+    // the forwarding channel closes: the credential is lent while that channel is open, never after.
+    const fwd = client as unknown as { _agentFwdEnabled: boolean };
+    const ask = opts.forwardAgent === true && !forwardingAsked.has(client);
+    if (opts.forwardAgent) {
+      forwardingAsked.add(client);
+      fwd._agentFwdEnabled = !ask;
     }
     return new Promise((resolve, reject) => {
       const started = (fn: () => void) => {
         try {
           fn();
         } catch (e) {
+          if (opts.forwardAgent) fwd._agentFwdEnabled = false;
           release();
           reject(new SshError('lost', `${this.address.label}: the connection dropped before the command started: ${(e as Error).message}`));
         }
       };
-      started(() => client.exec(shellCommand(argv), (err, ch) => {
+      const exec = (cb: (err: Error | undefined, ch: ClientChannel) => void) =>
+        opts.forwardAgent ? client.exec(shellCommand(argv), { agentForward: ask } as ExecOptionsWithAgent, cb) : client.exec(shellCommand(argv), cb);
+      started(() => exec((err, ch) => {
+        if (opts.forwardAgent && (err || !ch)) fwd._agentFwdEnabled = false;
         if (err) {
           release();
           return reject(new SshError('protocol', `${this.address.label}: cannot run a command: ${err.message}`));
@@ -548,6 +593,7 @@ export class UnitConnection extends EventEmitter {
         };
         this.inFlight.add(lost);
         ch.on('close', () => {
+          if (opts.forwardAgent) fwd._agentFwdEnabled = false;
           this.inFlight.delete(lost);
           release();
         });

@@ -29,6 +29,17 @@ describe('core/config', () => {
     assert.strictEqual(s.knownHostsFile, '/x/known_hosts');
   });
 
+  it('transfer defaults to relay; direct/auto and a unit\'s haHost/haPort are read; anything else is refused by name', () => {
+    assert.strictEqual(parseSettings([cluster()]).clusters[0].transfer, 'relay');
+    const c = parseSettings([cluster({ transfer: 'auto', units: [unit({ haHost: '10.1.1.1', haPort: 2222 }), unit({ name: 'fw-b', role: 'secondary', host: '127.0.0.3' })] })]).clusters[0];
+    assert.strictEqual(c.transfer, 'auto');
+    assert.deepStrictEqual([c.primary.haHost, c.primary.haPort, c.secondary.haHost], ['10.1.1.1', 2222, undefined]);
+    assert.match(errorsOf([cluster({ transfer: 'fast' })]).join('\n'), /cluster "lab", field "transfer"\): must be "relay".*"direct".*"auto"/);
+    const bad = errorsOf([cluster({ units: [unit({ haHost: '-oProxyCommand=x' }), unit({ name: 'fw-b', role: 'secondary', host: '127.0.0.3', haPort: 0 })] })]).join('\n');
+    assert.match(bad, /unit "fw-a", field "units\[0\]\.haHost"\): must be the address/);
+    assert.match(bad, /unit "fw-b", field "units\[1\]\.haPort"\): must be a whole number/);
+  });
+
   it('keeps the case of server and service names', () => {
     const c = parseSettings([cluster({ server: 'Box1', service: 'MailGW' })]).clusters[0];
     assert.strictEqual(c.gateway, 'Box1_MailGW');
