@@ -5,20 +5,12 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import type { Page } from 'playwright-core';
 import { labAddress } from '../lab/lab';
 import { COMMAND_LINK } from '../hostile/corpus';
 import { FakeSshServer, startFakeSshServer } from '../hostile/fakeSshServer';
-import { openClustersView, openWorkbench, Workbench } from './workbench';
+import { runCommand, openClustersView, openWorkbench, Workbench } from './workbench';
 
-async function command(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ timeout: 30_000 });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title.replace(/^.*: /, '') }).first().waitFor({ timeout: 30_000 });
-  await page.keyboard.press('Enter');
-}
+const command = runCommand;
 
 describe('UI: a spoofed unit\'s disconnect text in a notification (packaged extension, code-server + Chromium)', () => {
   let wb: Workbench | undefined;

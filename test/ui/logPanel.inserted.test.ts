@@ -4,7 +4,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import { Lab } from '../lab/lab';
-import { openClustersView, openWorkbench, uiLabOptions, Workbench } from './workbench';
+import { openClustersView, runCommand, openWorkbench, uiLabOptions, Workbench } from './workbench';
 
 describe('UI: Gateway Log panel with inserted mail (code-server + Chromium)', () => {
   let wb: Workbench | undefined;
@@ -25,12 +25,8 @@ describe('UI: Gateway Log panel with inserted mail (code-server + Chromium)', ()
     // Opening the Clusters view activates the extension (as a user would see it first).
     await openClustersView(page);
     await page.locator('.part.sidebar .monaco-list-row').filter({ hasText: 'fw-a' }).first().waitFor({ timeout: 60_000 });
-    await page.keyboard.press('F1');
+    await runCommand(page, 'Mail Gateway HA: Watch Log in Panel');
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor({ timeout: 30_000 });
-    await input.fill('>Mail Gateway HA: Watch Log in Panel');
-    await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Watch Log in Panel' }).first().waitFor({ timeout: 30_000 });
-    await page.keyboard.press('Enter');
     // The unit pick: fw-a (primary).
     await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'fw-a' }).first().waitFor({ timeout: 30_000 });
     await input.fill('fw-a');
@@ -63,10 +59,7 @@ describe('UI: Gateway Log panel with inserted mail (code-server + Chromium)', ()
     await frame.locator('button.id.inserted', { hasText: late.id }).waitFor({ timeout: 15_000 });
     assert.strictEqual((await frame.locator('#pause').textContent())?.trim(), 'Pause');
     // Unrelated toasts (git, ...) would cover the panel in the screenshot.
-    await page.keyboard.press('F1');
-    await input.fill('>Notifications: Clear All Notifications');
-    await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'Clear All Notifications' }).first().waitFor({ timeout: 10_000 });
-    await page.keyboard.press('Enter');
+    await runCommand(page, 'Notifications: Clear All Notifications');
     await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
     const shot = await wb!.screenshot('log-panel-inserted');
     assert.ok(fs.statSync(shot).size > 20_000, `screenshot written: ${shot}`);

@@ -62,6 +62,41 @@ export async function openClustersView(page: Page): Promise<void> {
   await page.locator('.part.sidebar .composite.title').filter({ hasText: /Mail Gateway HA/i }).first().waitFor({ timeout: 30_000 });
 }
 
+/**
+ * Opens the command palette and leaves its input holding ">title", with a matching row listed (the
+ * caller presses Enter or picks). A quick input still closing from the previous command swallows F1
+ * (seen on a loaded machine: the palette never showed), so this waits until none is shown, and
+ * presses F1 again if the palette's input does not become visible.
+ */
+export async function openCommand(page: Page, title: string): Promise<void> {
+  const widget = page.locator('.quick-input-widget');
+  const input = widget.locator('input.input');
+  if (!(await widget.isHidden())) {
+    await widget.waitFor({ state: 'hidden', timeout: 5_000 }).catch(async () => {
+      await page.keyboard.press('Escape');
+      await widget.waitFor({ state: 'hidden', timeout: 10_000 });
+    });
+  }
+  const deadline = Date.now() + 30_000;
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    const shown = await input.waitFor({ state: 'visible', timeout: 5_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (shown) break;
+    if (Date.now() > deadline) throw new Error(`the command palette did not open after ${attempt} F1 presses (for "${title}")`);
+  }
+  await input.fill(`>${title}`);
+  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title.replace(/^.*: /, '') }).first().waitFor({ timeout: 30_000 });
+}
+
+/** Runs a command by its title from the command palette. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await openCommand(page, title);
+  await page.keyboard.press('Enter');
+}
+
 /** WCAG contrast ratio of a CSS colour (rgb()/rgba(), alpha blended) over an opaque background. */
 export function contrastRatio(fg: string, bg: string): number {
   const parse = (c: string) => {

@@ -8,16 +8,9 @@ import * as path from 'path';
 import type { Page } from 'playwright-core';
 import { Lab, StrandManifest } from '../lab/lab';
 import { waitFor } from '../lab/wait';
-import { contrastRatio, openClustersView, openWorkbench, uiLabOptions, Workbench } from './workbench';
+import { runCommand, contrastRatio, openClustersView, openWorkbench, uiLabOptions, Workbench } from './workbench';
 
-async function command(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('F1');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ timeout: 30_000 });
-  await input.fill(`>${title}`);
-  await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: title.replace(/^.*: /, '') }).first().waitFor({ timeout: 30_000 });
-  await page.keyboard.press('Enter');
-}
+const command = runCommand;
 
 async function clearToasts(page: Page): Promise<void> {
   await command(page, 'Notifications: Clear All Notifications');
