@@ -7,8 +7,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { ShownMessage } from '../../src/safeWindow';
-import { activateExtension, waitFor } from './helpers';
-import { hostLab } from './labHelpers';
+import { activateExtension } from './helpers';
+import { deliveredOnce, hostLab } from './labHelpers';
 
 /** A pid that ran on this host and is gone now. */
 function deadPid(): number {
@@ -64,10 +64,6 @@ describe('lab: recovery lock', function () {
     } finally {
       api.setMessageHook(undefined);
     }
-    const mids = Object.values(m.messageIds);
-    await waitFor('the recovered mail delivered', () => (mids.every((x) => lab.deliveries().byMessageId[x]) ? true : undefined), 20_000, () => JSON.stringify(lab.deliveries().byMessageId));
-    await lab.waitForQuiet();
-    const d = lab.deliveries();
-    assert.deepStrictEqual(mids.filter((x) => d.byMessageId[x] !== 1), [], 'each delivered exactly once');
+    await deliveredOnce(Object.values(m.messageIds));
   });
 });

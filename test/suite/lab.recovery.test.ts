@@ -5,16 +5,8 @@ import * as path from 'path';
 import { defaultJournalFile } from '../../src/core/recovery/journalPath';
 import { listFolder } from '../../src/core/spool/list';
 import type { RecoveryEvent } from '../../src/services';
-import { activateExtension, waitFor } from './helpers';
-import { hostLab } from './labHelpers';
-
-async function deliveredOnce(mids: string[]): Promise<void> {
-  const lab = hostLab();
-  await waitFor('all stranded mail delivered', () => (mids.every((m) => lab.deliveries().byMessageId[m]) ? true : undefined), 20_000);
-  await lab.waitForQuiet(); // after this no second delivery can come late
-  const d = lab.deliveries();
-  assert.deepStrictEqual(mids.filter((m) => d.byMessageId[m] !== 1), [], 'each delivered exactly once');
-}
+import { activateExtension } from './helpers';
+import { deliveredOnce, hostLab } from './labHelpers';
 
 describe('lab: recovery', function () {
   this.timeout(90_000);
