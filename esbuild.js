@@ -7,6 +7,8 @@ const path = require('path');
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
+// --out DIR: write dist/ and out/ under DIR instead of the repository (the bundle checks use it).
+const outRoot = process.argv.includes('--out') ? process.argv[process.argv.indexOf('--out') + 1] : '.';
 
 const nodeCommon = {
   bundle: true,
@@ -33,8 +35,18 @@ function webviewEntries() {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
 }
 
+// The extension loads ssh2 on its first connection (src/core/ssh/loadSsh2.ts) from a bundle of its
+// own, so activation does not compile and evaluate it. The CLI keeps one self-contained file.
+const ssh2Apart = {
+  name: 'ssh2-apart',
+  setup(build) {
+    build.onResolve({ filter: /^ssh2$/ }, () => ({ path: './ssh2.js', external: true }));
+  },
+};
+
 const builds = [
-  { ...nodeCommon, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  { ...nodeCommon, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist', plugins: [ssh2Apart] },
+  { ...nodeCommon, entryPoints: { ssh2: require.resolve('ssh2') }, outdir: 'dist' },
   {
     ...nodeCommon,
     entryPoints: { cli: 'src/cli.ts' },
@@ -62,7 +74,9 @@ const builds = [
     entryPoints: webviewEntries(),
     outdir: 'dist/webview',
   },
-].filter((b) => b.entryPoints && (Array.isArray(b.entryPoints) ? b.entryPoints.length : Object.keys(b.entryPoints).length));
+]
+  .filter((b) => b.entryPoints && (Array.isArray(b.entryPoints) ? b.entryPoints.length : Object.keys(b.entryPoints).length))
+  .map((b) => ({ ...b, outdir: path.join(outRoot, b.outdir) }));
 
 async function main() {
   if (watch) {
@@ -72,7 +86,8 @@ async function main() {
     return;
   }
   await Promise.all(builds.map((b) => esbuild.build(b)));
-  if (fs.existsSync('dist/cli.js')) fs.chmodSync('dist/cli.js', 0o755);
+  const cli = path.join(outRoot, 'dist', 'cli.js');
+  if (fs.existsSync(cli)) fs.chmodSync(cli, 0o755);
 }
 
 main().catch((err) => {

@@ -16,7 +16,9 @@ export const benchmarks: Benchmark[] = [
       const vsixKiB = fs.statSync(path.join(REPO, 'mailgw-ha.vsix')).size / 1024;
       const extKiB = fs.statSync(path.join(REPO, 'dist', 'extension.js')).size / 1024;
       const cliKiB = fs.statSync(path.join(REPO, 'dist', 'cli.js')).size / 1024;
-      execFileSync(process.execPath, ['esbuild.js'], { cwd: REPO, stdio: 'pipe' }); // the suite bundle (dev build)
+      const sshKiB = fs.statSync(path.join(REPO, 'dist', 'ssh2.js')).size / 1024;
+      // The extension as users get it (minified); the suite bundle is built unminified either way.
+      execFileSync(process.execPath, ['esbuild.js', '--production'], { cwd: REPO, stdio: 'pipe' });
       // No .vscode/settings.json: that would activate the extension at start-up (workspaceContains),
       // before the suite can time a cold activation.
       const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-bench-ws-'));
@@ -29,8 +31,9 @@ export const benchmarks: Benchmark[] = [
       }
       fs.rmSync(ws, { recursive: true, force: true });
       const rows: BenchRow[] = [
-        { name: 'activation in code-server 4.100.3 (dev bundle)', value: median(times), unit: 'ms', runs: times },
+        { name: 'activation in code-server 4.100.3 (production bundle)', value: median(times), unit: 'ms', runs: times },
         { name: 'dist/extension.js (production, minified)', value: extKiB, unit: 'KiB' },
+        { name: 'dist/ssh2.js (production, minified; loaded on the first connection)', value: sshKiB, unit: 'KiB' },
         { name: 'dist/cli.js (production, minified)', value: cliKiB, unit: 'KiB' },
         { name: 'mailgw-ha.vsix', value: vsixKiB, unit: 'KiB' },
       ];

@@ -2,11 +2,11 @@
 // remembered), password (asked, optionally remembered), keyboard-interactive. Secrets only pass
 // between the secret store, the prompt and ssh2: never into messages or logs.
 import { readSettingFile, SettingFileError } from '../files';
-import { utils as sshUtils } from 'ssh2';
 import type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler } from 'ssh2';
 import type { Logger, Prompts, SecretStore } from '../host';
 import { SshError } from './errors';
 import { AgentSource, keySource } from './forwardAgent';
+import { ssh2 } from './loadSsh2';
 
 export interface AuthContext {
   readonly unitLabel: string;
@@ -100,7 +100,7 @@ export function createAuthSession(ctx: AuthContext): AuthSession {
       failure = new SshError('config', (err as Error).message);
       return undefined;
     }
-    const plain = sshUtils.parseKey(data);
+    const plain = ssh2().utils.parseKey(data);
     if (!(plain instanceof Error)) return { type: 'publickey', username, key: data };
     if (!/encrypted|passphrase/i.test(plain.message)) {
       ctx.logger.warn(`${ctx.unitLabel}: identity file ${file} is not a private key ssh2 can read (${plain.message}); skipping it`);
@@ -122,7 +122,7 @@ export function createAuthSession(ctx: AuthContext): AuthSession {
         passphrase = answer.value;
         remember = answer.remember;
       }
-      if (!(sshUtils.parseKey(data, passphrase) instanceof Error)) {
+      if (!(ssh2().utils.parseKey(data, passphrase) instanceof Error)) {
         ctx.sessionSecrets.set(key, passphrase);
         if (remember) toRemember.set(key, passphrase);
         return { type: 'publickey', username, key: data, passphrase };

@@ -3,13 +3,13 @@
 // when the connection drops, and operations that fail with a clear error instead of hanging.
 import { EventEmitter } from 'events';
 import * as net from 'net';
-import { Client } from 'ssh2';
-import type { ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import type { Cancellation, Logger, Prompts, SecretStore } from '../host';
 import { shellCommand } from '../names';
 import { createAuthSession, passphraseSecretKey, passwordSecretKey } from './auth';
 import { SshError } from './errors';
-import { ForwardAgent } from './forwardAgent';
+import { createForwardAgent, ForwardAgent } from './forwardAgent';
+import { ssh2 } from './loadSsh2';
 import { addToTrustStore, keyTypeOfBlob, KnownHosts } from './hostKeys';
 import { resolveTarget, SshTarget } from './sshConfig';
 
@@ -292,7 +292,7 @@ export class UnitConnection extends EventEmitter {
     const opts = this.options;
     const timeoutMs = opts.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
     const started = Date.now();
-    const client = new Client();
+    const client = new (ssh2().Client)();
     const known = KnownHosts.load(opts.knownHostsFiles, [...(opts.userKnownHostsFiles ?? []), ...(opts.trustStoreFile ? [opts.trustStoreFile] : [])]);
     const aliases = target.alias !== target.hostName ? [target.alias] : [];
     const knownTypes = known.knownTypes(target.hostName, target.port, aliases);
@@ -302,7 +302,7 @@ export class UnitConnection extends EventEmitter {
       let settled = false;
       let hostKey: { type: string; fingerprint: string; blob: Buffer } | undefined;
       // Lends nothing until the login succeeded, then what logged in (see forwardAgent.ts).
-      const agent = new ForwardAgent();
+      const agent = createForwardAgent();
       let hostKeyError: SshError | undefined;
       let timer: NodeJS.Timeout | undefined;
       let paused = 0;

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { AgentProtocol, utils as sshUtils } from 'ssh2';
 import type { ParsedKey } from 'ssh2';
 import type { Duplex } from 'stream';
-import { ForwardAgent, keySource } from '../../../../src/core/ssh/forwardAgent';
+import { createForwardAgent, ForwardAgent, keySource } from '../../../../src/core/ssh/forwardAgent';
 
 function newKey(dir: string, name: string, passphrase = ''): Buffer {
   const file = path.join(dir, name);
@@ -42,7 +42,7 @@ describe('ssh: the agent lent to a forwarding channel', () => {
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('answers an unknown extension with a failure and stays in step: lists its one key and signs with it', async () => {
-    const agent = new ForwardAgent();
+    const agent = createForwardAgent();
     const src = keySource(keyData, undefined, '/keys/admin');
     assert.ok(src);
     agent.use(src);
@@ -68,7 +68,7 @@ describe('ssh: the agent lent to a forwarding channel', () => {
   });
 
   it('refuses to sign with any other key', async () => {
-    const agent = new ForwardAgent();
+    const agent = createForwardAgent();
     agent.use(keySource(keyData, undefined));
     const other = sshUtils.parseKey(newKey(dir, 'other')) as ParsedKey;
     const s = await stream(agent);
@@ -80,7 +80,7 @@ describe('ssh: the agent lent to a forwarding channel', () => {
   });
 
   it('lends nothing before it is given a credential, and a key file needs its passphrase', async () => {
-    const agent = new ForwardAgent();
+    const agent = createForwardAgent();
     assert.strictEqual(agent.available, false);
     await assert.rejects(stream(agent), /no credential to lend/);
     const locked = newKey(dir, 'locked', 'secret words');
