@@ -38,7 +38,16 @@ export default tseslint.config(
     // The core must stay free of the VS Code API so the CLI and the tests can use it on plain Node.
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core must not depend on the vscode API' }] }],
+      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'src/core must not depend on the vscode API' }], patterns: [{ group: ['**/cli', '**/cli/*'], message: 'src/core is shared by the CLI and the extension: it must not depend on the CLI' }] }],
+    },
+  },
+  {
+    // The extension's bundle must not carry the CLI (its environment secret store, its TTY reader):
+    // what both need lives in src/core.
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/**', 'src/cli/**', 'src/cli.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/cli', '**/cli/*'], message: 'the extension must not import the CLI: move what both need to src/core' }] }],
     },
   },
 );

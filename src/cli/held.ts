@@ -12,7 +12,8 @@ import { registerVerb } from './main';
 import { printErrorLine, printJson, printLine } from './out';
 import { askYesNo as ask } from './askYesNo';
 import { recoveryTarget } from './recoveryTarget';
-import { reportJson, summaryLines } from './recover';
+import { summaryLines } from '../core/recovery/summaryLines';
+import { reportJson } from './recover';
 
 async function heldVerb(args: ParsedArgs): Promise<number> {
   const ctx = loadContext(args);

@@ -21,7 +21,7 @@ import { journalFileFor, recover, RecoveryOptions, RecoveryReport } from '../cor
 import { parseRecoverySettings, RecoverySettings } from '../core/recovery/settings';
 import { listFolder } from '../core/spool/list';
 import type { MailEntry, SpoolFolder } from '../core/spool/list';
-import { summaryLines } from '../cli/recover';
+import { summaryLines } from '../core/recovery/summaryLines';
 import type { Services } from '../services';
 import { pickCluster, pickUnit } from './pickUnit';
 
