@@ -23,6 +23,8 @@ export interface LsMail {
   subject?: string;
   date?: string;
   messageId?: string;
+  /** Why a Message-ID header is there but not usable (two different ones, malformed). */
+  messageIdProblem?: string;
 }
 
 async function ls(args: ParsedArgs): Promise<number> {
@@ -59,6 +61,7 @@ async function ls(args: ParsedArgs): Promise<number> {
           subject: s?.subject,
           date: s?.date,
           messageId: s?.messageId,
+          messageIdProblem: s?.messageIdProblem,
         });
       }
     }

@@ -162,9 +162,10 @@ export function registerSpoolCommands(services: Services, tree: ClusterTreeProvi
           return undefined;
         }
       }
-      const messageId = tree.summaryOf(node)?.messageId;
+      const summary = tree.summaryOf(node);
+      const messageId = summary?.messageId;
       if (!messageId) {
-        void safeWindow.showWarningMessage(`${node.unit.key}: mail ${node.mail.id} has no Message-ID header.`);
+        void safeWindow.showWarningMessage(summary?.messageIdProblem ? `${node.unit.key}: mail ${node.mail.id} has no usable Message-ID (${summary.messageIdProblem}); a recovery holds it for a decision.` : `${node.unit.key}: mail ${node.mail.id} has no Message-ID header.`);
         return undefined;
       }
       await vscode.env.clipboard.writeText(messageId);

@@ -12,7 +12,7 @@ import { addressOf, displayNameOf, MessageSummary } from '../core/message/header
 import { describeFilter, filterNeedsHeaders, formatAge, formatBytes, isFilterActive, MailFilter, mailMatcher } from '../core/spool/filter';
 import { FolderListing, MailEntry, SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { leftoverCount, loadUnitOverview, UnitOverview } from '../core/spool/overview';
-import { normalizeMessageId } from '../core/recovery/messageId';
+import { normalizeMessageId } from '../core/message/messageId';
 import { describeLeftovers, LeftoverSplit } from '../core/recovery/outcome';
 import { SummaryCache } from '../core/spool/summaries';
 import type { ConnectionState } from '../core/ssh/connection';
@@ -870,7 +870,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     const md = Object.assign(new vscode.MarkdownString(), untrustedMarkdownOptions);
     const row = (k: string, v: string | undefined) => (v ? `| ${k} | ${markdownText(v)} |\n` : '');
     md.appendMarkdown(`**${markdownText(mail.id)}** · ${mail.folder} on ${markdownText(node.unit.key)}${missing ? ` · ⚠ no ${missing}: incomplete, recovery leaves it alone — check by hand` : ''}${duplicate ? ` · duplicate (${markdownText(duplicate)}): recovery skips it` : ''}${held ? ` · held for a decision (${markdownText(held)}): Held Mails… decides it` : ''}\n\n| | |\n|---|---|\n`);
-    md.appendMarkdown(row('From', s?.from) + row('To', s?.to) + row('Cc', s?.cc) + row('Subject', s?.subject) + row('Date', s?.date) + row('Message-ID', s?.messageId));
+    md.appendMarkdown(row('From', s?.from) + row('To', s?.to) + row('Cc', s?.cc) + row('Subject', s?.subject) + row('Date', s?.date) + row('Message-ID', s?.messageId ?? (s?.messageIdProblem && `none usable (${s.messageIdProblem})`)));
     md.appendMarkdown(row('Size', `${formatBytes(mail.size)} (${mail.body ? `.body ${mail.body.size.toLocaleString('en-US')} B` : 'no .body'}, ${mail.env ? `.env ${mail.env.size.toLocaleString('en-US')} B` : 'no .env'})`));
     md.appendMarkdown(row('Age', `${formatAge(mail.mtimeMs)} (${new Date(mail.mtimeMs).toLocaleString()})`));
     if (!s && mail.body) md.appendMarkdown('\n_Headers not read yet._');

@@ -2,6 +2,7 @@
 // with RFC 2047 encoded words decoded (Q and B, any charset TextDecoder knows). Mail on a spool is
 // whatever senders sent, so nothing here throws: missing headers stay undefined, undecodable bytes
 // become U+FFFD, control characters are dropped, and every value is cut to a sane length.
+import { messageIdOf, MessageIdResult } from './messageId';
 
 /** What the tree, the tooltip, the filter and `mailgw-ha ls` show of a message. */
 export interface MessageSummary {
@@ -10,7 +11,10 @@ export interface MessageSummary {
   readonly cc?: string;
   readonly subject?: string;
   readonly date?: string;
+  /** Its Message-ID by the recovery's rule (exactly one well-formed value), else undefined. */
   readonly messageId?: string;
+  /** Why a Message-ID header is there but not usable (two different ones, malformed), for display. */
+  readonly messageIdProblem?: string;
   /** The header block did not end within the bytes read (values may be cut). */
   readonly truncated: boolean;
 }
@@ -176,9 +180,17 @@ export function readMessageSummary(head: Buffer): MessageSummary {
     cc: all('cc'),
     subject: get('subject'),
     date: get('date', false),
-    messageId: get('message-id', false),
+    ...messageIdFields(messageIdOf(block, complete)),
     truncated: !complete,
   };
+}
+
+function messageIdFields(r: MessageIdResult): { messageId?: string; messageIdProblem?: string } {
+  if (r.kind === 'ok') return { messageId: r.id };
+  if (r.kind === 'conflict') return { messageIdProblem: cleanValue(`${r.ids.length} different Message-IDs: ${r.ids.slice(0, 3).join(', ')}`) };
+  if (r.kind === 'malformed') return { messageIdProblem: cleanValue(`malformed Message-ID: ${r.value}`) };
+  // none, or a header block cut before a Message-ID was seen: nothing to show.
+  return {};
 }
 
 /** The address part of a From value ("Alice <a@x>" → "a@x"), for compact displays. */

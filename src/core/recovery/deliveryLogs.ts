@@ -8,7 +8,7 @@
 // mails instead of guessing.
 import type { UnitConnection } from '../ssh/connection';
 import { isSafeAbsolutePath } from '../names';
-import { normalizeMessageId } from './messageId';
+import { normalizeMessageId } from '../message/messageId';
 import { matchLines } from './patternRunner';
 import { RecoveryError } from './remote';
 

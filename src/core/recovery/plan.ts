@@ -6,7 +6,7 @@ import { findGateway } from '../gateway';
 import type { ConnectionPool } from '../ssh/pool';
 import { FolderListing, IgnoredEntry, listFolder, MailEntry, SpoolFolder } from '../spool/list';
 import { DELIVERY_SEARCH_MARGIN_MS, LogFileInfo, LogSearch, searchDeliveryLogs, unprovable } from './deliveryLogs';
-import { describeMessageIdProblem, MessageIdResult, normalizeMessageId } from './messageId';
+import { describeMessageIdProblem, MessageIdResult, normalizeMessageId } from '../message/messageId';
 import { readMessageIdResults, RecoveryError } from './remote';
 
 export type Classification = 'move' | 'duplicate' | 'incomplete' | 'held';

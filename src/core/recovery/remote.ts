@@ -5,7 +5,7 @@ import { isSafeAbsolutePath, isSafeMailId } from '../names';
 import { readHead } from '../message/read';
 import type { UnitConnection } from '../ssh/connection';
 import { SshError } from '../ssh/errors';
-import { HEADER_CAP_BYTES, messageIdOf, MessageIdResult } from './messageId';
+import { HEADER_CAP_BYTES, messageIdOf, MessageIdResult } from '../message/messageId';
 
 export class RecoveryError extends Error {}
 

@@ -8,7 +8,7 @@ import type { ClusterConfig, UnitConfig } from '../config';
 import { gatewayDirs } from '../config';
 import type { SpoolFolder } from '../spool/list';
 import type { ConnectionPool } from '../ssh/pool';
-import { describeMessageIdProblem, MessageIdResult, normalizeMessageId } from './messageId';
+import { describeMessageIdProblem, MessageIdResult, normalizeMessageId } from '../message/messageId';
 import { checkPair, describeProof, DuplicateProof, primaryEvidence } from './plan';
 import { readMessageIdResults, RecoveryError } from './remote';
 

@@ -16,7 +16,7 @@ import { acquireClusterLock, ClusterLockedError, describeOwner, LockInfo } from 
 import { insertedIds, waitForInsertion } from './confirm';
 import { addHeld, addUnitHeld, readAllHeld, removeHeld, removeUnitHeld } from './held';
 import { acquireLock, Journal, JournalState, MailRecord, MailState, PlannedMail } from './journal';
-import { normalizeMessageId } from './messageId';
+import { normalizeMessageId } from '../message/messageId';
 import { checkPair, describeLogs, describeProof, DuplicateProof, makePlan, PlanMail, primaryEvidence, RecoveryPlan } from './plan';
 import { hashFiles, logMark, logSince, logTail, placeStaged, probeTools, readMessageIdResults, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import type { RecoverySettings } from './settings';

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { insertedIds } from '../../../src/core/recovery/confirm';
 import { acquireLock, Journal, replay } from '../../../src/core/recovery/journal';
-import { messageIdOf, normalizeMessageId, readMessageId } from '../../../src/core/recovery/messageId';
+import { messageIdOf, normalizeMessageId, readMessageId } from '../../../src/core/message/messageId';
 import { copyBatches, journalFileFor } from '../../../src/core/recovery/run';
 import { DEFAULT_DELIVERY_LOG_PATTERN, parseRecoverySettings } from '../../../src/core/recovery/settings';
 

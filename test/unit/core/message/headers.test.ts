@@ -62,7 +62,7 @@ describe('message headers', () => {
     assert.strictEqual(s.subject, undefined);
     assert.strictEqual(s.messageId, undefined);
     assert.strictEqual(s.truncated, false);
-    assert.deepStrictEqual(readMessageSummary(Buffer.alloc(0)), { from: undefined, to: undefined, cc: undefined, subject: undefined, date: undefined, messageId: undefined, truncated: true });
+    assert.deepStrictEqual(readMessageSummary(Buffer.alloc(0)), { from: undefined, to: undefined, cc: undefined, subject: undefined, date: undefined, truncated: true });
     assert.strictEqual(readMessageSummary(msg('\r\nFrom: a@b\r\n')).from, undefined, 'a body that starts with an empty line has no headers');
   });
 
@@ -88,6 +88,19 @@ describe('message headers', () => {
     assert.strictEqual(s.truncated, true);
     assert.strictEqual(s.from, 'a@b');
     assert.strictEqual(s.subject, 'cut here');
+  });
+
+  it('shows a Message-ID only where the recovery would go by it (one well-formed value), and says why not', () => {
+    assert.strictEqual(readMessageSummary(msg('Message-ID: <a@x>\r\nMessage-ID: <a@x>\r\n\r\n')).messageId, '<a@x>', 'the same value twice is one Message-ID');
+    const two = readMessageSummary(msg('Message-ID: <a@x>\r\nSubject: s\r\nMessage-ID: <b@x>\r\n\r\n'));
+    assert.strictEqual(two.messageId, undefined, 'two different Message-IDs: none shown (the recovery holds such a mail)');
+    assert.match(two.messageIdProblem ?? '', /2 different Message-IDs: <a@x>, <b@x>/);
+    const bad = readMessageSummary(msg('Message-ID: not-an-id\r\n\r\n'));
+    assert.strictEqual(bad.messageId, undefined);
+    assert.match(bad.messageIdProblem ?? '', /malformed Message-ID: not-an-id/);
+    const folded = readMessageSummary(msg('Message-ID:\r\n <f@x>\r\n\r\n'));
+    assert.strictEqual(folded.messageId, '<f@x>', 'a folded Message-ID is unfolded');
+    assert.strictEqual(readMessageSummary(msg('Subject: s\r\n\r\nMessage-ID: <body@x>\r\n')).messageId, undefined, 'a Message-ID line in the body is not a header');
   });
 
   it('cuts absurdly long values', () => {
