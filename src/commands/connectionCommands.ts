@@ -47,6 +47,13 @@ export function registerConnectionCommands(services: Services): vscode.Disposabl
     vscode.commands.registerCommand('mailgwHa.clearSecrets', async (arg?: unknown) => {
       const ref = await pickUnit(services, arg, 'Clear the stored password and passphrases of which unit?');
       if (!ref) return;
+      // Asked every time (an argument cannot skip it): clearing logs the unit out of what it remembered.
+      const ok = await safeWindow.showWarningMessage(
+        `Clear the stored password and key passphrases of ${ref.unit.key}?`,
+        { modal: true, detail: 'They are kept in VS Code\'s secret storage. You will be asked for them again on the next connection to this unit.' },
+        'Clear Secrets',
+      );
+      if (ok !== 'Clear Secrets') return;
       const n = await services.pool.get(ref.unit).clearSecrets();
       services.logger.info(`${ref.unit.key}: cleared ${n} stored secret(s)`);
       void safeWindow.showInformationMessage(`${ref.unit.key}: ${n ? `${n} stored secret(s) cleared` : 'no stored secret'}; you will be asked again on the next connection.`);
@@ -63,6 +70,12 @@ export function registerConnectionCommands(services: Services): vscode.Disposabl
       } catch {
         // an unresolvable alias: forget by the name as written
       }
+      const ok = await safeWindow.showWarningMessage(
+        `Forget the trusted host key of ${ref.unit.key} (${host}:${port})?`,
+        { modal: true, detail: `The key is removed from the extension's trust store (${services.trustStoreFile}). On the next connection the unit's key is shown with its fingerprint and you decide again whether to trust it; check the fingerprint on the unit's console. Keys in ~/.ssh/known_hosts or mailgwHa.knownHostsFile are not changed.` },
+        'Forget Host Key',
+      );
+      if (ok !== 'Forget Host Key') return;
       const n = removeFromTrustStore(services.trustStoreFile, host, port);
       services.pool.peek(ref.unit.key)?.reset();
       services.logger.info(`${ref.unit.key}: removed ${n} key(s) of ${host}:${port} from the extension's trust store`);
