@@ -6,6 +6,7 @@ import * as safeWindow from '../safeWindow';
 import { messageText } from '../core/text/message';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { listLogFiles, LogFileEntry } from '../core/log/follow';
+import { formatBytes } from '../core/spool/filter';
 import type { HubLine } from '../core/log/hub';
 import type { Services } from '../services';
 import { LOG_SCHEME, LogDocuments, logUri } from '../views/logDocument';
@@ -104,7 +105,7 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
       const picked = await vscode.window.showQuickPick(
         files.map((f) => ({
           label: `$(file) ${messageText(f.name, { max: 300 })}`,
-          description: `${formatSize(f.size)} · ${new Date(f.mtimeMs).toISOString().replace('T', ' ').slice(0, 19)} UTC${f.path === t.cluster.logFile ? ' · current gateway log' : ''}`,
+          description: `${formatBytes(f.size)} · ${new Date(f.mtimeMs).toISOString().replace('T', ' ').slice(0, 19)} UTC${f.path === t.cluster.logFile ? ' · current gateway log' : ''}`,
           file: f,
         })),
         { title: messageText(`Log files in ${dir} on ${t.unit.key}`), placeHolder: 'Open which file (read-only, follows new lines)?', matchOnDescription: true },
@@ -178,8 +179,3 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
   ];
 }
 
-function formatSize(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MB`;
-}

@@ -7,8 +7,6 @@
 
 /** Never read more than this of a .body looking for the end of its header block. */
 export const HEADER_CAP_BYTES = 256 * 1024;
-/** Kept for readers that only show a Message-ID (not used for proofs). */
-export const HEADER_BYTES = 8192;
 
 const MESSAGE_ID = /^<[\x21-\x3b\x3d\x3f-\x7e]{1,900}>$/; // printable ASCII without '<', '>' and spaces
 

@@ -12,7 +12,7 @@ const INSERTED = /SPOOLER new mail inserted \(id=([A-Za-z0-9._-]+)\)/;
 const RENAMED = /SPOOLER id already in spool, mail renamed \(id=([A-Za-z0-9._-]+), new-id=([A-Za-z0-9._-]+)\)/;
 
 /** Ids (as we named them in input/) whose insertion the log text shows, with the id they got in spool/. */
-export function insertedIds(logText: string, expected: ReadonlySet<string>): Map<string, string> {
+export function insertionsOf(logText: string, expected: ReadonlySet<string>): Map<string, string> {
   const out = new Map<string, string>();
   const renamedTo = new Map<string, string>(); // new id -> our id
   for (const line of logText.split('\n')) {
@@ -55,7 +55,7 @@ export async function waitForInsertion(primary: UnitConnection, cluster: Cluster
     if (input.path !== inputDir) throw new RecoveryError('unexpected input folder');
     const inInput = new Set(input.mails.map((m) => m.id));
     const fresh = new Map<string, string>();
-    for (const [id, newId] of insertedIds(text, expected)) {
+    for (const [id, newId] of insertionsOf(text, expected)) {
       if (confirmed.has(id) || inInput.has(id)) continue;
       fresh.set(id, newId);
       confirmed.set(id, newId);

@@ -13,7 +13,7 @@ import { silentLogger } from '../host';
 import { listFolder, SpoolFolder } from '../spool/list';
 import type { ConnectionPool } from '../ssh/pool';
 import { acquireClusterLock, ClusterLockedError, describeOwner, LockInfo } from './clusterLock';
-import { insertedIds, waitForInsertion } from './confirm';
+import { insertionsOf, waitForInsertion } from './confirm';
 import { addHeld, addUnitHeld, readAllHeld, removeHeld, removeUnitHeld } from './held';
 import { acquireLock, Journal, JournalState, MailRecord, MailState, PlannedMail } from './journal';
 import { normalizeMessageId } from '../message/messageId';
@@ -805,7 +805,7 @@ class Run {
             const tail = await logTail(this.primary, this.cluster.logFile, 16 * 1024 * 1024);
             logText = mark ? (await logSince(this.primary, this.cluster.logFile, mark)) + '\n' + tail : tail;
           }
-          const seen = insertedIds(logText, new Set([m.id])).get(m.id);
+          const seen = insertionsOf(logText, new Set([m.id])).get(m.id);
           if (seen) return seen;
           if (!m.messageId) return undefined;
           // Delivered (any log file, rotated ones too) or in the primary's spool/ under some id.

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { insertedIds } from '../../../src/core/recovery/confirm';
+import { insertionsOf } from '../../../src/core/recovery/confirm';
 import { acquireLock, Journal, replay } from '../../../src/core/recovery/journal';
 import { messageIdOf, normalizeMessageId, readMessageId } from '../../../src/core/message/messageId';
 import { copyBatches, journalFileFor } from '../../../src/core/recovery/run';
@@ -86,7 +86,7 @@ describe('recovery: log parsing', () => {
       'x Info     SPOOLER new mail inserted (id=9-9-9)',
       'x Info     SPOOLER new mail inserted (id=3-3-3)',
     ].join('\n');
-    const m = insertedIds(log, new Set(['1-1-1', '2-2-2', '4-4-4']));
+    const m = insertionsOf(log, new Set(['1-1-1', '2-2-2', '4-4-4']));
     assert.deepStrictEqual([...m], [['1-1-1', '1-1-1'], ['2-2-2', '9-9-9']]);
   });
   it('settings: bad values are reported and replaced by the defaults', () => {
