@@ -23,15 +23,22 @@ export const benchmarks: Benchmark[] = [
       // before the suite can time a cold activation.
       const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-bench-ws-'));
       const times: number[] = [];
+      const loads: number[] = [];
+      const calls: number[] = [];
       for (let i = 0; i < Math.max(3, Math.min(runs, 5)); i++) {
         const out = path.join(ws, `activation-${i}.json`);
         const code = await runSuiteInHost({ group: 'bench', workspace: ws, env: { MAILGW_BENCH_OUT: out } });
         if (code !== 0 || !fs.existsSync(out)) throw new Error(`activation run ${i} failed (exit ${code})`);
-        times.push((JSON.parse(fs.readFileSync(out, 'utf8')) as { activationMs: number }).activationMs);
+        const r = JSON.parse(fs.readFileSync(out, 'utf8')) as { activationMs: number; loadMs?: number; activateMs: number };
+        times.push(r.activationMs);
+        if (r.loadMs !== undefined) loads.push(r.loadMs);
+        calls.push(r.activateMs);
       }
       fs.rmSync(ws, { recursive: true, force: true });
       const rows: BenchRow[] = [
-        { name: 'activation in code-server 4.100.3 (production bundle)', value: median(times), unit: 'ms', runs: times },
+        { name: 'activation in code-server 4.100.3 (production bundle), as ext.activate() waits', value: median(times), unit: 'ms', runs: times, target: { max: 50, of: 'value' } },
+        { name: '↳ of which loading dist/extension.js', value: median(loads), unit: 'ms', runs: loads },
+        { name: '↳ of which activate() itself', value: median(calls), unit: 'ms', runs: calls },
         { name: 'dist/extension.js (production, minified)', value: extKiB, unit: 'KiB' },
         { name: 'dist/ssh2.js (production, minified; loaded on the first connection)', value: sshKiB, unit: 'KiB' },
         { name: 'dist/cli.js (production, minified)', value: cliKiB, unit: 'KiB' },

@@ -14,8 +14,14 @@ import type { MailgwHaTestApi } from './testApi';
 
 export type { MailgwHaTestApi } from './testApi';
 
+// Set by the bundle's first line (esbuild.js); undefined where the sources run without the bundle.
+declare const __mailgwHaLoadStart: number | undefined;
+// This module's body runs after every module it imports: here the bundle has finished loading.
+const loadMs = typeof __mailgwHaLoadStart === 'number' ? performance.now() - __mailgwHaLoadStart : undefined;
+
 /** Exports nothing in the product; the test-mode API (src/testApi.ts) only under a test runner. */
 export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | undefined {
+  const activateStarted = performance.now();
   const services = new Services(context);
   const output = services.output;
   const clusterTree = new ClusterTreeProvider(services);
@@ -56,7 +62,8 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
   );
   output.info(`activated (VS Code ${vscode.version})`);
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
-  return { clusterTree, services, actions: recoveryActions(services), setMessageHook: safeWindow.setMessageTestHook };
+  const activateMs = performance.now() - activateStarted;
+  return { clusterTree, services, actions: recoveryActions(services), setMessageHook: safeWindow.setMessageTestHook, timing: { loadMs, activateMs } };
 }
 
 export function deactivate(): void {

@@ -14,4 +14,6 @@ export interface MailgwHaTestApi {
   readonly actions: RecoveryActions;
   /** Sees every message shown (as shown, after neutralising); may answer a modal instead of the user. */
   setMessageHook(hook: MessageTestHook | undefined): void;
+  /** The extension's own share of its activation: loading its bundle, and activate() itself (ms). */
+  readonly timing: { readonly loadMs?: number; readonly activateMs: number };
 }

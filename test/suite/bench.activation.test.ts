@@ -3,6 +3,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as vscode from 'vscode';
+import type { MailgwHaTestApi } from '../../src/extension';
 import { EXTENSION_ID } from './helpers';
 
 describe('bench: activation', () => {
@@ -11,9 +12,12 @@ describe('bench: activation', () => {
     assert.ok(ext, 'extension loaded');
     assert.strictEqual(ext.isActive, false, 'nothing activated the extension before the measurement');
     const t0 = performance.now();
-    await ext.activate();
+    const api = (await ext.activate()) as MailgwHaTestApi | undefined;
     const ms = performance.now() - t0;
+    // What of the wall time is the extension's: the rest is the host (the extension context's
+    // storage, read through the browser in code-server) and waiting for a busy machine.
+    assert.ok(api?.timing, 'the test-mode API reports its timing');
     const out = process.env.MAILGW_BENCH_OUT;
-    if (out) fs.writeFileSync(out, JSON.stringify({ activationMs: ms }));
+    if (out) fs.writeFileSync(out, JSON.stringify({ activationMs: ms, loadMs: api.timing.loadMs, activateMs: api.timing.activateMs }));
   });
 });
