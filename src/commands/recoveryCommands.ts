@@ -8,7 +8,7 @@ import { messageText } from '../core/text/message';
 import { userSetting } from '../settings';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { gatewayDirs } from '../core/config';
-import { findGateway, signalGateway } from '../core/gateway';
+import { findGateway, pidSignalRefusal, signalGateway } from '../core/gateway';
 import { describeLogs, describePlan, RecoveryPlan } from '../core/recovery/plan';
 import { removeMails } from '../core/recovery/remote';
 import { decideRemoval, refuseUnit } from '../core/recovery/removalProof';
@@ -362,8 +362,8 @@ export function recoveryActions(services: Services): RecoveryActions {
       const method = recoverySettings(services).signalMethod;
       try {
         const found = await findGateway(conn, ref.cluster);
-        if (method === 'pid' && found.pids.length !== 1) {
-          const error = found.pids.length ? `${ref.unit.key}: ${found.pids.length} processes named ${found.processName} (PIDs ${found.pids.join(', ')}); refusing to guess.` : `${ref.unit.key}: the gateway ${found.processName} is not running; nothing to signal. Is this the active unit?`;
+        const error = method === 'pid' ? pidSignalRefusal(found, ref.unit.key) : undefined;
+        if (error) {
           services.logger.error(error);
           showErrorEachTime(error);
           return { command: '', error };

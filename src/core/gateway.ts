@@ -40,6 +40,17 @@ export interface SignalResult {
 }
 
 /**
+ * Why signalling by PID must not go ahead with what was found (no gateway: not the active unit;
+ * several: which one is not ours to guess), or undefined. The UI asks it before its confirmation,
+ * and signalGateway again right before the signal.
+ */
+export function pidSignalRefusal(found: GatewayProcess, label: string): string | undefined {
+  if (found.pids.length === 0) return `${label}: the gateway process ${found.processName} is not running on this unit, so nothing was signalled. Is this the active unit?`;
+  if (found.pids.length > 1) return `${label}: ${found.pids.length} processes are named ${found.processName} (PIDs ${found.pids.join(', ')}); refusing to guess which one to signal.`;
+  return undefined;
+}
+
+/**
  * Sends SIGUSR2 to the gateway so it inserts what is in input/. 'pid' (default): find the process
  * by its exact name, refuse if none or several run, signal that PID. 'kill-by-name': the
  * documented `/bin/kill -s SIGUSR2 <server>_<service>`, for boxes whose kill accepts names.
@@ -53,8 +64,8 @@ export async function signalGateway(connection: UnitConnection, cluster: Cluster
     return { processName: cluster.gateway, command: argv.join(' ') };
   }
   const found = await findGateway(connection, cluster);
-  if (found.pids.length === 0) throw new Error(`${label}: the gateway process ${found.processName} is not running on this unit, so nothing was signalled. Is this the active unit?`);
-  if (found.pids.length > 1) throw new Error(`${label}: ${found.pids.length} processes are named ${found.processName} (PIDs ${found.pids.join(', ')}); refusing to guess which one to signal.`);
+  const refused = pidSignalRefusal(found, label);
+  if (refused) throw new Error(refused);
   const pid = found.pids[0];
   const argv = ['kill', '-USR2', String(pid)];
   const r = await connection.exec(argv, { timeoutMs: 15_000 });

@@ -177,7 +177,7 @@ describe('lab: the views tell the current truth', function () {
   it('"Send SIGUSR2" on the standby reports its error on every try', async () => {
     for (let i = 0; i < 3; i++) {
       const r = await api.actions.signalGateway('lab/fw-b');
-      assert.match(r?.error ?? '', /lab\/fw-b: the gateway box1_mailgw is not running; nothing to signal/);
+      assert.match(r?.error ?? '', /lab\/fw-b: the gateway process box1_mailgw is not running on this unit, so nothing was signalled/);
     }
   });
 
