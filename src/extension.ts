@@ -1,13 +1,18 @@
-// Builds the services and registers views and commands; behaviour lives in core/, views/ and commands/.
+// The composition root: builds the services and every view once, and hands each command group the
+// objects it works with. Behaviour lives in core/, views/ and commands/.
 import * as vscode from 'vscode';
 import * as safeWindow from './safeWindow';
 import { ClusterTreeProvider } from './views/clusterTree';
 import { registerSettingsCommands } from './commands/settingsCommands';
 import { registerConnectionCommands } from './commands/connectionCommands';
 import { registerSpoolCommands } from './commands/spoolCommands';
-import { registerLogFeatures } from './commands/logCommands';
+import { registerLogCommands } from './commands/logCommands';
 import { recoveryActions, registerRecoveryCommands } from './commands/recoveryCommands';
 import { registerMailFileSystem } from './views/mailFileSystem';
+import { LogDocuments } from './views/logDocument';
+import { LogPanel } from './views/logPanel';
+import { LogStatusBar } from './views/logStatusBar';
+import { LogWatch } from './views/logWatch';
 import { formatConfigError } from './core/config';
 import { Services } from './services';
 import type { MailgwHaTestApi } from './testApi';
@@ -26,6 +31,8 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
   const output = services.output;
   const clusterTree = new ClusterTreeProvider(services);
   const treeView = clusterTree.createView();
+  const logWatch = new LogWatch(services);
+  const log = { logWatch, documents: new LogDocuments(services, logWatch), panel: new LogPanel(context, services, logWatch), statusBar: new LogStatusBar(services, logWatch) };
 
   let lastErrors = '';
   const applySettings = () => {
@@ -56,14 +63,18 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
     services.onDidChangeSettings(applySettings),
     ...registerSettingsCommands(services),
     ...registerConnectionCommands(services),
-    ...registerLogFeatures(context, services),
-    ...registerRecoveryCommands(services),
+    log.logWatch,
+    log.documents,
+    log.panel,
+    log.statusBar,
+    ...registerLogCommands(context, services, log),
+    ...registerRecoveryCommands(services, clusterTree),
     vscode.commands.registerCommand('mailgwHa.showOutput', () => output.show(true)),
   );
   output.info(`activated (VS Code ${vscode.version})`);
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   const activateMs = performance.now() - activateStarted;
-  return { clusterTree, services, actions: recoveryActions(services), setMessageHook: safeWindow.setMessageTestHook, timing: { loadMs, activateMs } };
+  return { clusterTree, services, actions: recoveryActions(services, clusterTree), setMessageHook: safeWindow.setMessageTestHook, timing: { loadMs, activateMs } };
 }
 
 export function deactivate(): void {

@@ -1,5 +1,6 @@
 // Log watch commands: Open mailgw Log, Watch Log in Panel, Pick Log File…, Reveal in Log, and the
-// document helpers (load earlier lines, reveal an id from a link). Also builds the log views.
+// document helpers (load earlier lines, reveal an id from a link). The views they drive are built
+// in src/extension.ts and handed in.
 import * as path from 'path';
 import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
@@ -11,8 +12,8 @@ import type { HubLine } from '../core/log/hub';
 import type { Services } from '../services';
 import { LOG_SCHEME, LogDocuments, logUri } from '../views/logDocument';
 import { LogPanel, revealMailInTree } from '../views/logPanel';
-import { LogStatusBar } from '../views/logStatusBar';
-import { LogWatch } from '../views/logWatch';
+import type { LogStatusBar } from '../views/logStatusBar';
+import type { LogWatch } from '../views/logWatch';
 
 export interface LogDebugState {
   readonly panel: LogPanel['state'];
@@ -25,11 +26,15 @@ export interface LogDebugState {
 
 type Target = { cluster: ClusterConfig; unit: UnitConfig };
 
-export function registerLogFeatures(context: vscode.ExtensionContext, services: Services): vscode.Disposable[] {
-  const logWatch = new LogWatch(services);
-  const documents = new LogDocuments(services, logWatch);
-  const panel = new LogPanel(context, services, logWatch);
-  const statusBar = new LogStatusBar(services, logWatch);
+/** The log views, built once in src/extension.ts. */
+export interface LogViews {
+  readonly logWatch: LogWatch;
+  readonly documents: LogDocuments;
+  readonly panel: LogPanel;
+  readonly statusBar: LogStatusBar;
+}
+
+export function registerLogCommands(context: vscode.ExtensionContext, services: Services, { logWatch, documents, panel, statusBar }: LogViews): vscode.Disposable[] {
 
   /** A tree node ({cluster, unit} or {cluster}), a unit key, or nothing (asks, active unit first). */
   async function target(arg: unknown, title: string): Promise<Target | undefined> {
@@ -71,10 +76,6 @@ export function registerLogFeatures(context: vscode.ExtensionContext, services: 
   }
 
   return [
-    logWatch,
-    documents,
-    panel,
-    statusBar,
     vscode.commands.registerCommand('mailgwHa.openLog', async (arg?: unknown) => {
       const t = await target(arg, 'Open the gateway log of which unit?');
       if (!t) return undefined;

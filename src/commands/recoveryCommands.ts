@@ -22,6 +22,7 @@ import { parseRecoverySettings, RecoverySettings } from '../core/recovery/settin
 import { listFolder } from '../core/spool/list';
 import type { MailEntry, SpoolFolder } from '../core/spool/list';
 import { summaryLines } from '../core/recovery/summaryLines';
+import { ClusterTreeProvider, VIEW_ID } from '../views/clusterTree';
 import type { Services } from '../services';
 import { pickCluster, pickUnit } from './pickUnit';
 
@@ -117,7 +118,8 @@ function planDetail(plan: RecoveryPlan): string {
   return lines.join('\n');
 }
 
-async function runWithProgress(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, mode: RunMode = 'recover'): Promise<RecoveryReport | undefined> {
+async function runWithProgress(ui: RecoveryUi, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, mode: RunMode = 'recover'): Promise<RecoveryReport | undefined> {
+  const { services } = ui;
   const settings = recoverySettings(services);
   // The journal the CLI uses too, so that either finishes a run the other left unfinished.
   const journalFile = defaultJournalFile(cluster);
@@ -168,10 +170,10 @@ async function runWithProgress(services: Services, cluster: ClusterConfig, title
         : {}),
     });
   });
-  if (report.lockedBy) return lockRefused(services, cluster, title, extra, report, mode);
+  if (report.lockedBy) return lockRefused(ui, cluster, title, extra, report, mode);
   for (const l of summaryLines(report)) (report.outcome === 'failed' ? services.logger.error : services.logger.info).call(services.logger, l);
   services.recoveryReports.fire(report);
-  void vscode.commands.executeCommand('mailgwHa.refresh');
+  void ui.refreshTree();
   const units = { primary: cluster.primary.name, secondary: cluster.secondary.name };
   const readable = writeReadableReport(services, report, { phases, startedAt, endedAt: Date.now(), confirmWaitMs, confirmedIds }, units);
   const left = { recoverable: 0, duplicates: Math.max(0, report.skippedDuplicates - report.removedDuplicates), incomplete: report.skippedOrphans, held: report.heldForDecision };
@@ -213,7 +215,8 @@ async function openReport(readable: string | undefined, json: string | undefined
 }
 
 /** Another recovery holds the cluster's lock: name it; a stale one may be taken over after a modal. */
-async function lockRefused(services: Services, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, report: RecoveryReport, mode: RunMode): Promise<RecoveryReport> {
+async function lockRefused(ui: RecoveryUi, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, report: RecoveryReport, mode: RunMode): Promise<RecoveryReport> {
+  const { services } = ui;
   const message = report.errors[0]?.message ?? 'another recovery holds the lock';
   services.logger.warn(message);
   if (!report.lockedBy?.stale || extra.takeOverStaleLock) {
@@ -225,7 +228,7 @@ async function lockRefused(services: Services, cluster: ClusterConfig, title: st
   // The first item is the dialog's default button: the one that changes nothing.
   const c = await safeWindow.showWarningMessage(`${cluster.name}: the recovery lock on ${cluster.primary.key} looks stale.`, { modal: true, detail: `${message}\n\nTake it over only if you are sure that run no longer works on this cluster (two recoveries at once can deliver mail twice).` }, keep, go);
   if (c !== go) return report;
-  return (await runWithProgress(services, cluster, title, { ...extra, takeOverStaleLock: true }, mode)) ?? report;
+  return (await runWithProgress(ui, cluster, title, { ...extra, takeOverStaleLock: true }, mode)) ?? report;
 }
 
 /**
@@ -244,8 +247,15 @@ export interface RecoveryActions {
   heldMails(arg?: unknown): Promise<RecoveryReport | undefined>;
 }
 
-export function registerRecoveryCommands(services: Services): vscode.Disposable[] {
-  const a = recoveryActions(services);
+/** What the recovery commands work with: the services, and the tree they refresh after a change. */
+interface RecoveryUi {
+  readonly services: Services;
+  /** Looks at every unit again, with the view's progress bar (as its Refresh button does). */
+  refreshTree(): Thenable<void>;
+}
+
+export function registerRecoveryCommands(services: Services, tree: ClusterTreeProvider): vscode.Disposable[] {
+  const a = recoveryActions(services, tree);
   // Arguments beyond the target are dropped here: no caller can skip a dialog.
   return [
     vscode.commands.registerCommand('mailgwHa.recover', (arg?: unknown) => a.recover(arg)),
@@ -256,14 +266,15 @@ export function registerRecoveryCommands(services: Services): vscode.Disposable[
   ];
 }
 
-export function recoveryActions(services: Services): RecoveryActions {
+export function recoveryActions(services: Services, tree: ClusterTreeProvider): RecoveryActions {
+  const ui: RecoveryUi = { services, refreshTree: () => vscode.window.withProgress({ location: { viewId: VIEW_ID } }, () => tree.refresh()) };
   return {
     recover: async (arg?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined> => {
       const cluster = await pickCluster(services, arg, 'Recover stranded mail of which cluster?');
       if (!cluster) return undefined;
       // On a folder of the secondary: only that folder's mails.
       const folder = isFolderNode(arg) && arg.unit.key === cluster.secondary.key && arg.folder !== 'input' ? arg.folder : undefined;
-      return runWithProgress(services, cluster, `Recovering stranded mail: ${cluster.name}${folder ? ` (${folder}/)` : ''}`, {
+      return runWithProgress(ui, cluster, `Recovering stranded mail: ${cluster.name}${folder ? ` (${folder}/)` : ''}`, {
         ...(folder ? { folders: [folder] } : {}),
         confirmPlan: async (plan) => {
           if (plan.move.length === 0 && plan.duplicates.length === 0) return true;
@@ -309,7 +320,7 @@ export function recoveryActions(services: Services): RecoveryActions {
           discard,
         );
         if (c !== insert && c !== discard) return undefined;
-        return runWithProgress(services, cluster, `${c === insert ? 'Inserting' : 'Discarding'} held mail ${pick.mail.id}`, { resolveHeld: { id: pick.mail.id, action: c === insert ? 'insert' : 'discard' } });
+        return runWithProgress(ui, cluster, `${c === insert ? 'Inserting' : 'Discarding'} held mail ${pick.mail.id}`, { resolveHeld: { id: pick.mail.id, action: c === insert ? 'insert' : 'discard' } });
       } catch (e) {
         services.logger.error((e as Error).message);
         void safeWindow.showErrorMessage((e as Error).message, 'Show Log').then((x) => x && services.output.show(true));
@@ -347,7 +358,7 @@ export function recoveryActions(services: Services): RecoveryActions {
         go,
       );
       if (c !== go) return undefined;
-      return runWithProgress(services, cluster, `Copying ${mails.length} mail(s) to ${cluster.primary.key}`, {
+      return runWithProgress(ui, cluster, `Copying ${mails.length} mail(s) to ${cluster.primary.key}`, {
         onlyIds: new Set(mails.map((m) => m.mail.id)),
         folders: [...new Set(mails.map((m) => m.folder))].filter((f) => f !== 'input'),
         includeDuplicates: !byFolder,
@@ -376,7 +387,7 @@ export function recoveryActions(services: Services): RecoveryActions {
         if (method === 'pid' && r.pid !== found.pids[0]) services.logger.warn(`${ref.unit.key}: the gateway's PID changed from ${found.pids[0]} to ${r.pid} meanwhile; signalled ${r.pid}`);
         services.logger.info(`${ref.unit.key}: sent SIGUSR2: ${r.command}`);
         void safeWindow.showInformationMessage(`${ref.unit.key}: SIGUSR2 sent to ${r.processName}${r.pid !== undefined ? ` (PID ${r.pid})` : ''}.`);
-        void vscode.commands.executeCommand('mailgwHa.refresh');
+        void ui.refreshTree();
         return { pid: r.pid, command: r.command };
       } catch (e) {
         const error = (e as Error).message;
@@ -439,7 +450,7 @@ export function recoveryActions(services: Services): RecoveryActions {
         });
         const removed = proved.map((m) => m.id);
         for (const m of proved) services.logger.info(`${unit.key}: removed ${m.folder}/${m.id} (${m.messageId}): ${m.why}`);
-        void vscode.commands.executeCommand('mailgwHa.refresh');
+        void ui.refreshTree();
         void safeWindow.showInformationMessage(`${unit.key}: removed ${removed.length} proved duplicate(s)${decision.kept.length ? `; ${decision.kept.length} not proved and kept` : ''}.`);
         return { removed };
       } catch (e) {
