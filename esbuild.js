@@ -29,11 +29,6 @@ function suiteEntries() {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
 }
 
-function webviewEntries() {
-  const dir = path.join(__dirname, 'src', 'webview');
-  if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
-}
 
 // The extension loads ssh2 on its first connection (src/core/ssh/loadSsh2.ts) from a bundle of its
 // own, so activation does not compile and evaluate it. The CLI keeps one self-contained file.
@@ -79,7 +74,8 @@ const builds = [
     sourcemap: !production,
     minify: production,
     logLevel: 'warning',
-    entryPoints: webviewEntries(),
+    // The log panel's page: a program of its own (src/webview/tsconfig.json), one explicit entry.
+    entryPoints: { logPanel: 'src/webview/logPanelPage.ts' },
     outdir: 'dist/webview',
   },
 ]

@@ -2,7 +2,7 @@
 // ids highlighted and counted, errors marked, filter, pause, clear, click an id to reveal the mail,
 // and during a recovery which expected ids the log has confirmed. Lines reach the webview in batches
 // (every BATCH_MS) so thousands of lines per second do not flood the message channel; the webview
-// caps its DOM rows (see src/webview/logPanel.ts).
+// caps its DOM rows (see src/webview/logPanelPage.ts).
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
@@ -10,7 +10,7 @@ import type { ClusterConfig, UnitConfig } from '../core/config';
 import type { FollowNotice } from '../core/log/follow';
 import type { HubLine } from '../core/log/hub';
 import type { RecoveryEvent, Services } from '../services';
-import { BATCH_MS, FromWebview, MAX_BUFFERED_LINES, PanelLine, PanelRecovery, PanelSource, ToWebview } from './logProtocol';
+import { BATCH_MS, FromWebview, MAX_BUFFERED_LINES, PanelLine, PanelRecovery, PanelSource, ToWebview } from '../protocol/logPanelMessages';
 import type { LogWatch, Watch } from './logWatch';
 
 export const LOG_PANEL_VIEW = 'mailgwHa.logPanel';

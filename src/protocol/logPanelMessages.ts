@@ -1,5 +1,5 @@
 // The message protocol between the log panel (extension side, src/views/logPanel.ts) and its
-// webview script (src/webview/logPanel.ts). Types only: both sides import them, so a change to a
+// webview script (src/webview/logPanelPage.ts). Types only: both sides import them, so a change to a
 // message breaks the build on both sides instead of failing silently at run time.
 import type { LogKind } from '../core/log/parse';
 

@@ -1,9 +1,8 @@
-/// <reference lib="dom" />
 // The log panel's webview script (bundled by esbuild to dist/webview/logPanel.js). Renders lines
 // in animation-frame batches, keeps at most MAX_DOM_ROWS rows in the DOM and MAX_BUFFERED_LINES in
 // memory (for re-filtering), and never puts log text into innerHTML: every piece is a text node.
-import type { FromWebview, PanelLine, PanelRecovery, PanelSource, ToWebview } from '../views/logProtocol';
-import { MAX_BUFFERED_LINES, MAX_DOM_ROWS } from '../views/logProtocol';
+import type { FromWebview, PanelLine, PanelRecovery, PanelSource, ToWebview } from '../protocol/logPanelMessages';
+import { MAX_BUFFERED_LINES, MAX_DOM_ROWS } from '../protocol/logPanelMessages';
 
 declare function acquireVsCodeApi(): { postMessage(m: FromWebview): void; getState(): unknown; setState(s: unknown): void };
 
