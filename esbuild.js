@@ -29,7 +29,6 @@ function suiteEntries() {
   return fs.readdirSync(dir).filter((f) => f.endsWith('.ts')).map((f) => path.join(dir, f));
 }
 
-
 // The extension loads ssh2 on its first connection (src/core/ssh/loadSsh2.ts) from a bundle of its
 // own, so activation does not compile and evaluate it. The CLI keeps one self-contained file.
 const ssh2Apart = {

@@ -22,7 +22,7 @@ import { parseRecoverySettings, RecoverySettings } from '../core/recovery/settin
 import { listFolder } from '../core/spool/list';
 import type { MailEntry, SpoolFolder } from '../core/spool/list';
 import { summaryLines } from '../core/recovery/summaryLines';
-import { ClusterTreeProvider, VIEW_ID } from '../views/clusterTree';
+import type { ClusterTreeProvider } from '../views/clusterTree';
 import type { Services } from '../services';
 import { pickCluster, pickUnit } from './pickUnit';
 
@@ -173,7 +173,7 @@ async function runWithProgress(ui: RecoveryUi, cluster: ClusterConfig, title: st
   if (report.lockedBy) return lockRefused(ui, cluster, title, extra, report, mode);
   for (const l of summaryLines(report)) (report.outcome === 'failed' ? services.logger.error : services.logger.info).call(services.logger, l);
   services.recoveryReports.fire(report);
-  void ui.refreshTree();
+  void ui.tree.refreshWithProgress();
   const units = { primary: cluster.primary.name, secondary: cluster.secondary.name };
   const readable = writeReadableReport(services, report, { phases, startedAt, endedAt: Date.now(), confirmWaitMs, confirmedIds }, units);
   const left = { recoverable: 0, duplicates: Math.max(0, report.skippedDuplicates - report.removedDuplicates), incomplete: report.skippedOrphans, held: report.heldForDecision };
@@ -250,8 +250,7 @@ export interface RecoveryActions {
 /** What the recovery commands work with: the services, and the tree they refresh after a change. */
 interface RecoveryUi {
   readonly services: Services;
-  /** Looks at every unit again, with the view's progress bar (as its Refresh button does). */
-  refreshTree(): Thenable<void>;
+  readonly tree: Pick<ClusterTreeProvider, 'refreshWithProgress'>;
 }
 
 export function registerRecoveryCommands(services: Services, tree: ClusterTreeProvider): vscode.Disposable[] {
@@ -267,7 +266,7 @@ export function registerRecoveryCommands(services: Services, tree: ClusterTreePr
 }
 
 export function recoveryActions(services: Services, tree: ClusterTreeProvider): RecoveryActions {
-  const ui: RecoveryUi = { services, refreshTree: () => vscode.window.withProgress({ location: { viewId: VIEW_ID } }, () => tree.refresh()) };
+  const ui: RecoveryUi = { services, tree };
   return {
     recover: async (arg?: unknown, opts?: TestConfirmations): Promise<RecoveryReport | undefined> => {
       const cluster = await pickCluster(services, arg, 'Recover stranded mail of which cluster?');
@@ -387,7 +386,7 @@ export function recoveryActions(services: Services, tree: ClusterTreeProvider): 
         if (method === 'pid' && r.pid !== found.pids[0]) services.logger.warn(`${ref.unit.key}: the gateway's PID changed from ${found.pids[0]} to ${r.pid} meanwhile; signalled ${r.pid}`);
         services.logger.info(`${ref.unit.key}: sent SIGUSR2: ${r.command}`);
         void safeWindow.showInformationMessage(`${ref.unit.key}: SIGUSR2 sent to ${r.processName}${r.pid !== undefined ? ` (PID ${r.pid})` : ''}.`);
-        void ui.refreshTree();
+        void ui.tree.refreshWithProgress();
         return { pid: r.pid, command: r.command };
       } catch (e) {
         const error = (e as Error).message;
@@ -450,7 +449,7 @@ export function recoveryActions(services: Services, tree: ClusterTreeProvider): 
         });
         const removed = proved.map((m) => m.id);
         for (const m of proved) services.logger.info(`${unit.key}: removed ${m.folder}/${m.id} (${m.messageId}): ${m.why}`);
-        void ui.refreshTree();
+        void ui.tree.refreshWithProgress();
         void safeWindow.showInformationMessage(`${unit.key}: removed ${removed.length} proved duplicate(s)${decision.kept.length ? `; ${decision.kept.length} not proved and kept` : ''}.`);
         return { removed };
       } catch (e) {

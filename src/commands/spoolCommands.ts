@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
 import { parseAge, formatDuration, MailFilter, validateFilter } from '../core/spool/filter';
 import type { Services } from '../services';
-import { ClusterTreeProvider, MailNode, VIEW_ID } from '../views/clusterTree';
+import { ClusterTreeProvider, MailNode } from '../views/clusterTree';
 import { HEAD_ONLY_BYTES, mailUri, maxOpenBytes } from '../views/mailFileSystem';
 
 function asMailNode(arg: unknown): MailNode | undefined {
@@ -121,7 +121,7 @@ export function registerSpoolCommands(services: Services, tree: ClusterTreeProvi
   return [
     vscode.commands.registerCommand('mailgwHa.refresh', async (arg?: unknown) => {
       const key = arg && typeof arg === 'object' && 'unit' in arg ? (arg as { unit: { key: string } }).unit.key : undefined;
-      await vscode.window.withProgress({ location: { viewId: VIEW_ID } }, () => (key ? tree.refreshUnit(key) : tree.refresh()));
+      await tree.refreshWithProgress(key);
     }),
     vscode.commands.registerCommand('mailgwHa.showMore', (node: Parameters<ClusterTreeProvider['showMore']>[0]) => tree.showMore(node)),
     /** `filter` given (suites, other commands): applied as is; otherwise the QuickPick asks. Returns whether it was applied. */

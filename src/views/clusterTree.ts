@@ -164,6 +164,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     this.updateBadge();
   }
 
+  /** refresh() (or one unit's) with the view's progress bar: the Refresh command, and after a change. */
+  refreshWithProgress(unitKey?: string): Thenable<void> {
+    return vscode.window.withProgress({ location: { viewId: VIEW_ID } }, () => (unitKey ? this.refreshUnit(unitKey) : this.refresh()));
+  }
+
   /** Looks at every unit again (the Refresh command; recovery calls it after a run). */
   async refresh(): Promise<void> {
     this.refreshing++;

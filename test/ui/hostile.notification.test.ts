@@ -10,7 +10,6 @@ import { COMMAND_LINK } from '../hostile/corpus';
 import { FakeSshServer, startFakeSshServer } from '../hostile/fakeSshServer';
 import { runCommand, openClustersView, openWorkbench, Workbench } from './workbench';
 
-const command = runCommand;
 
 describe('UI: a spoofed unit\'s disconnect text in a notification (packaged extension, code-server + Chromium)', () => {
   let wb: Workbench | undefined;
@@ -37,7 +36,7 @@ describe('UI: a spoofed unit\'s disconnect text in a notification (packaged exte
     const page = wb!.page;
     await openClustersView(page); // activates the extension: Test Connection is offered once a cluster is configured
     await page.locator('.part.sidebar .monaco-list-row').filter({ hasText: 'spoofed' }).first().waitFor({ timeout: 60_000 });
-    await command(page, 'Mail Gateway HA: Test Connection');
+    await runCommand(page, 'Mail Gateway HA: Test Connection');
     await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'fw-x' }).first().click();
     const toast = page.locator('.notifications-toasts .notification-toast').filter({ hasText: 'Update trusted host key' }).first();
     await toast.waitFor({ timeout: 60_000 });

@@ -10,10 +10,9 @@ import { Lab, StrandManifest } from '../lab/lab';
 import { waitFor } from '../lab/wait';
 import { runCommand, contrastRatio, openClustersView, openWorkbench, uiLabOptions, Workbench } from './workbench';
 
-const command = runCommand;
 
 async function clearToasts(page: Page): Promise<void> {
-  await command(page, 'Notifications: Clear All Notifications');
+  await runCommand(page, 'Notifications: Clear All Notifications');
   await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
 }
 
@@ -48,7 +47,7 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     await wb!.screenshot('workflow-1-stranded');
 
     // Step 2: the log panel follows the primary's log.
-    await command(page, 'Mail Gateway HA: Watch Log in Panel');
+    await runCommand(page, 'Mail Gateway HA: Watch Log in Panel');
     await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'fw-a' }).first().waitFor({ timeout: 30_000 });
     await page.locator('.quick-input-widget input').fill('fw-a');
     await page.keyboard.press('Enter');
@@ -58,7 +57,7 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
 
     // Step 3: the recovery shows its plan in a modal first: 10 + 2 stranded, 2 already on the primary.
     lab.resumeDelivery('primary');
-    await command(page, 'Mail Gateway HA: Recover Stranded Mail…');
+    await runCommand(page, 'Mail Gateway HA: Recover Stranded Mail…');
     const dialog = page.locator('.monaco-dialog-box');
     await dialog.waitFor({ timeout: 60_000 });
     assert.match((await dialog.textContent()) ?? '', /Recover 10 mail\(s\) from lab\/fw-b to lab\/fw-a\?/);
@@ -119,7 +118,7 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     this.timeout(240_000);
     const page = wb!.page;
     await clearToasts(page);
-    await command(page, 'Mail Gateway HA: Add Cluster…');
+    await runCommand(page, 'Mail Gateway HA: Add Cluster…');
     const widget = page.locator('.quick-input-widget');
     const input = widget.locator('input.input');
     const answer = async (step: number, value: string) => {

@@ -1,7 +1,8 @@
 // The one Message-ID rule, for the recovery's proofs and for what the tree, `ls` and Copy
-// Message-ID show (so nothing shows an id the recovery would not go by). Only the header block (up to the first empty line) is looked at,
-// folded lines are unfolded, and a mail counts as having Message-ID X only if its header names X and
-// nothing else: exactly one well-formed `<left@right>` value (the same value repeated is accepted).
+// Message-ID show (so nothing shows an id the recovery would not go by). Only the header block (up
+// to the first empty line) is looked at, folded lines are unfolded, and a mail counts as having
+// Message-ID X only if its header names X and nothing else: exactly one well-formed `<left@right>`
+// value (the same value repeated is accepted).
 // Anything else (none, two different ones, a malformed one, a header block cut before its end) is
 // reported as such; the plan holds those mails for a decision instead of guessing either way.
 

@@ -44,12 +44,10 @@ function defineForwardAgent(): new () => ForwardAgent {
   return class extends BaseAgent<ParsedKey> implements ForwardAgent {
     private source: AgentSource | undefined;
 
-    /** What this agent lends from now on (undefined: nothing; forwarding then fails). */
     use(source: AgentSource | undefined): void {
       this.source = source;
     }
 
-    /** What is lent, for the plan: "ssh-agent" or "key file <path>", or undefined. */
     describe(): string | undefined {
       if (!this.source) return undefined;
       return this.source.kind === 'agent' ? 'the ssh-agent' : `the key file${this.source.file ? ` ${this.source.file}` : ''}`;
@@ -79,7 +77,6 @@ function defineForwardAgent(): new () => ForwardAgent {
       else done(undefined, sig);
     }
 
-    /** The agent protocol stream ssh2 pipes a forwarded agent channel into. */
     getStream(cb: (err: Error | undefined, stream?: Duplex) => void): void {
       const s = this.source;
       if (!s) return cb(new Error('no credential to lend'));
