@@ -9,6 +9,7 @@ import * as safeWindow from '../safeWindow';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import type { FollowNotice } from '../core/log/follow';
 import type { HubLine } from '../core/log/hub';
+import { ShownLines, subscribeUnshown } from '../core/log/shownLines';
 import type { RecoveryEvent, Services } from '../services';
 import { BATCH_MS, FromWebview, MAX_BUFFERED_LINES, PanelLine, PanelRecovery, PanelSource, ToWebview } from '../protocol/logPanelMessages';
 import type { LogWatch, Watch } from './logWatch';
@@ -22,8 +23,8 @@ interface PanelWatch {
   unsubscribe: () => void;
   /** Why it stopped following for good (shown with a Resume button). */
   stopped: string | undefined;
-  /** Where the last line sent to the webview started: a fresh source skips what is already shown. */
-  last: { ino: string; offset: number } | undefined;
+  /** What the panel has shown of this log: a fresh source does not show it again. */
+  shown: ShownLines<HubLine>;
   /** When it was resubscribed automatically (bounded per minute). */
   restarts: number[];
 }
@@ -93,9 +94,9 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
       old.watch.release();
     }
     const watch = this.logWatch.watch(cluster, unit, file);
-    const entry: PanelWatch = { watch, unsubscribe: () => undefined, stopped: undefined, last: old?.last, restarts: old?.restarts ?? [] };
-    entry.unsubscribe = watch.source.subscribe({
-      lines: (lines) => this.queue(entry, key, lines),
+    const entry: PanelWatch = { watch, unsubscribe: () => undefined, stopped: undefined, shown: old?.shown ?? new ShownLines(), restarts: old?.restarts ?? [] };
+    entry.unsubscribe = subscribeUnshown(watch.source, entry.shown, {
+      lines: (lines) => this.queue(key, lines),
       notice: (n) => this.onNotice(entry, key, file, n),
     });
     this.watches.set(key, entry);
@@ -226,7 +227,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
         this.batch = [];
         for (const [key, w] of this.watches) {
           const recent = w.watch.source.recent;
-          this.queue(undefined, key, recent.slice(Math.max(0, recent.length - MAX_BUFFERED_LINES)));
+          this.queue(key, recent.slice(Math.max(0, recent.length - MAX_BUFFERED_LINES)));
         }
         return;
       case 'reveal':
@@ -267,12 +268,9 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     this.post({ type: 'recovery', recovery: this.recovery });
   }
 
-  private queue(entry: PanelWatch | undefined, src: string, lines: readonly HubLine[]): void {
+  private queue(src: string, lines: readonly HubLine[]): void {
+    if (!lines.length) return;
     for (const l of lines) {
-      // A resubscribed source reads its backfill again: skip the lines the panel already holds.
-      const last = entry?.last;
-      if (last && l.ino === last.ino && l.offset <= last.offset) continue;
-      if (entry) entry.last = { ino: l.ino, offset: l.offset };
       this.batch.push({ src, seq: l.seq, text: l.text, kind: l.record.kind, ids: l.record.ids, history: l.history });
     }
     // Bounded while the view is hidden or not ready: the oldest lines go first.

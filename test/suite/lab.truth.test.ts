@@ -102,6 +102,38 @@ describe('lab: the views tell the current truth', function () {
     );
   });
 
+  it('the log panel shows what is logged after the log was truncated in place (copytruncate), also once it follows again after a settings change', async () => {
+    // The new lines sit at offsets the panel has already passed, in the same inode: what a reset
+    // log whose inode number the file system reused looks like too.
+    await lab.waitForQuiet();
+    assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.watchLog', 'lab/fw-a'), true);
+    const key = `lab/fw-a:${LOG}`;
+    const file = lab.hostLogFile('primary');
+    const mark = (text: string) => fs.appendFileSync(file, `2026 11 30 12:00:00 +00:00 Info     TEST ${text}\n`);
+    const shown = (text: string) => waitFor(`the panel to show "${text}"`, async () => ((await debugState()).panel?.lastText?.endsWith(text) ? true : undefined));
+    for (let i = 0; i < 40; i++) mark(`filler ${i} ${'x'.repeat(100)}`);
+    await shown('filler 39 ' + 'x'.repeat(100));
+    const ino = fs.statSync(file).ino;
+    fs.truncateSync(file, 0);
+    mark('after the truncation');
+    assert.strictEqual(fs.statSync(file).ino, ino, 'truncated in place');
+    await shown('after the truncation');
+    for (let i = 0; i < 40; i++) mark(`second filler ${i} ${'x'.repeat(100)}`);
+    await shown('second filler 39 ' + 'x'.repeat(100));
+    fs.truncateSync(file, 0);
+    await withClusters(
+      api,
+      (c) => delete c[0].units[0].port,
+      () => api.services.settings.clusters[0].units[0].port === undefined,
+      async () => {
+        await waitFor('the panel to follow fw-a on the new connection', async () => (await debugState()).panelWatches.find((w) => w.key === key && w.following));
+        const mail = lab.putMail('primary', 'input');
+        await lab.exec('primary', ['pkill', '-USR2', '-x', lab.processName]);
+        await waitFor('the panel to show the insertion logged after the truncation', async () => ((await debugState()).panel?.insertedIds.includes(mail.id) ? true : undefined), 20_000);
+      },
+    );
+  });
+
   it('a watched unit that is no longer configured shows "stopped" (Resume cannot follow it)', async () => {
     assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.watchLog', 'lab/fw-a'), true);
     const key = `lab/fw-a:${LOG}`;
