@@ -10,6 +10,8 @@ import * as safeWindow from '../safeWindow';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { readBefore } from '../core/log/follow';
 import type { HubLine } from '../core/log/hub';
+import { ShownLines, subscribeUnshown } from '../core/log/shownLines';
+import { logLineText } from '../core/text/terminal';
 import { LogKind, parseLine } from '../core/log/parse';
 import type { Services } from '../services';
 import type { LogWatch, Watch } from './logWatch';
@@ -23,7 +25,13 @@ const CHANGE_THROTTLE_MS = 250;
 
 interface DocState {
   readonly uri: vscode.Uri;
-  readonly watch: Watch;
+  readonly file: string;
+  /** The watch followed now: replaced when a settings change ends it (see afterSettingsChange). */
+  watch: Watch;
+  /** What the document holds of the log, so a fresh source does not append it again. */
+  readonly shown: ShownLines<HubLine>;
+  /** Why it no longer follows (shown as the last line; Open mailgw Log follows anew). */
+  stopped: string | undefined;
   texts: string[];
   kinds: LogKind[];
   /** Position of the first line held, for "load more". */
@@ -73,6 +81,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
       vscode.languages.registerCodeLensProvider({ scheme: LOG_SCHEME }, this),
       vscode.workspace.onDidCloseTextDocument((d) => d.uri.scheme === LOG_SCHEME && this.closeLater(d.uri)),
       vscode.window.onDidChangeVisibleTextEditors(() => this.decorateAll()),
+      services.onDidChangeSettings(() => this.afterSettingsChange()),
       this.insertedDeco,
       this.errorDeco,
     );
@@ -81,6 +90,8 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
   /** Opens (or shows) the log of a unit in an editor, at its end. */
   async open(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): Promise<vscode.TextEditor> {
     const uri = logUri(cluster, unit, file);
+    const open = this.docs.get(uri.toString());
+    if (open?.stopped) this.follow(open, cluster, unit);
     let doc = await vscode.workspace.openTextDocument(uri);
     if (doc.languageId !== LOG_LANGUAGE) doc = await vscode.languages.setTextDocumentLanguage(doc, LOG_LANGUAGE);
     const editor = await vscode.window.showTextDocument(doc, { preview: false });
@@ -102,34 +113,95 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     const cluster = p && this.services.cluster(p.cluster);
     const unit = cluster?.units.find((u) => u.name === p!.unit);
     if (!p || !cluster || !unit || !isGatewayLogPath(cluster, p.file)) return undefined;
-    const watch = this.logWatch.watch(cluster, unit, p.file);
-    const state: DocState = { uri, watch, texts: [], kinds: [], first: undefined, reachedTop: false, unsubscribe: () => undefined, timer: undefined, ready: Promise.resolve() };
-    state.ready = watch.source.start().then(
-      () => undefined,
-      (err: Error) => {
-        state.texts.push(`[mailgw-ha] cannot follow ${p.file} on ${unit.key}: ${err.message}`);
-        state.kinds.push('error');
-      },
-    );
-    state.unsubscribe = watch.source.subscribe({
-      lines: (lines) => this.append(state, lines),
-      notice: (n) => {
-        if (n.type === 'rotated') this.services.logger.info(`${unit.key}: ${p.file} rotated${n.archive ? ` (old file ${n.archive})` : ''}`);
-      },
-    });
+    const state: DocState = {
+      uri,
+      file: p.file,
+      watch: this.logWatch.watch(cluster, unit, p.file),
+      shown: new ShownLines(),
+      stopped: undefined,
+      texts: [],
+      kinds: [],
+      first: undefined,
+      reachedTop: false,
+      unsubscribe: () => undefined,
+      timer: undefined,
+      ready: Promise.resolve(),
+    };
+    this.attach(state);
     this.docs.set(uri.toString(), state);
     return state;
   }
 
-  private append(state: DocState, lines: readonly HubLine[]): void {
-    if (!lines.length) return;
-    if (state.first === undefined) {
+  /** Follows again on a fresh watch; lines the document already holds are not appended again. */
+  private follow(state: DocState, cluster: ClusterConfig, unit: UnitConfig): void {
+    state.unsubscribe();
+    state.watch.release();
+    state.watch = this.logWatch.watch(cluster, unit, state.file);
+    state.stopped = undefined;
+    this.attach(state);
+  }
+
+  private attach(state: DocState): void {
+    const { watch } = state;
+    const { unit } = watch;
+    state.ready = watch.source.start().then(
+      () => undefined,
+      (err: Error) => this.note(state, `cannot follow ${state.file} on ${unit.key}: ${err.message}`, 'error'),
+    );
+    state.unsubscribe = subscribeUnshown(watch.source, state.shown, {
+      lines: (lines) => this.append(state, lines),
+      notice: (n) => {
+        if (state.watch !== watch) return;
+        if (n.type === 'rotated') this.services.logger.info(`${unit.key}: ${state.file} rotated${n.archive ? ` (old file ${n.archive})` : ''}`);
+        // The earlier lines held are no longer in the file: "load earlier" would read the new text.
+        if (n.type === 'truncated') state.first = undefined;
+        if (n.type === 'stopped' && this.logWatch.standing(watch).kind !== 'changed') this.stop(state, n.error ?? 'the log source ended');
+      },
+    });
+  }
+
+  /**
+   * A settings change ends the sources of units that changed: follow those again, and say where a
+   * document stops because its unit (or this file as its gateway's log) is no longer configured.
+   */
+  private afterSettingsChange(): void {
+    for (const state of this.docs.values()) {
+      if (state.stopped) continue;
+      const standing = this.logWatch.standing(state.watch);
+      if (standing.kind === 'gone') this.stop(state, `${state.watch.unit.key} is no longer configured`);
+      else if (standing.kind === 'changed') {
+        if (!isGatewayLogPath(standing.cluster, state.file)) this.stop(state, `${state.file} is no longer in the gateway's log folder of ${standing.unit.key}`);
+        else {
+          this.services.logger.info(`${standing.unit.key}: its settings changed; ${state.file} is followed again`);
+          this.follow(state, standing.cluster, standing.unit);
+        }
+      }
+    }
+  }
+
+  private stop(state: DocState, why: string): void {
+    state.stopped = why;
+    this.note(state, `stopped following: ${why}. Run "Open mailgw Log" to follow it again.`, 'error');
+  }
+
+  /** A line of the extension's own in the document, marked as such. */
+  private note(state: DocState, text: string, kind: LogKind): void {
+    this.append(state, [], [`[mailgw-ha] ${logLineText(text)}`], kind);
+  }
+
+  private append(state: DocState, lines: readonly HubLine[], own: readonly string[] = [], ownKind: LogKind = 'other'): void {
+    if (!lines.length && !own.length) return;
+    if (state.first === undefined && lines.length && !state.texts.length) {
       state.first = { ino: lines[0].ino, offset: lines[0].offset };
       if (lines[0].offset === 0) state.reachedTop = true;
     }
     for (const l of lines) {
       state.texts.push(l.text);
       state.kinds.push(l.record.kind);
+    }
+    for (const t of own) {
+      state.texts.push(t);
+      state.kinds.push(ownKind);
     }
     if (state.texts.length > MAX_LINES) {
       const drop = state.texts.length - MAX_LINES;
@@ -157,7 +229,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     }
     const first = state.first;
     if (!first || first.ino !== state.watch.source.position.ino) {
-      void safeWindow.showInformationMessage(`The earlier lines are no longer in ${state.watch.source.info.file} (it was rotated). Use "Pick Log File…" to open the rotated file.`);
+      void safeWindow.showInformationMessage(`The earlier lines are no longer in ${state.watch.source.info.file} (it was rotated or truncated). Use "Pick Log File…" to open the rotated file.`);
       return 0;
     }
     const conn = this.services.pool.get(state.watch.unit);

@@ -63,11 +63,11 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   private afterSettingsChange(): void {
     for (const [key, entry] of [...this.watches]) {
       if (entry.stopped) continue;
-      const ref = this.services.unit(entry.watch.unit.key);
-      if (!ref) this.onStopped(entry, key, entry.watch.source.info.file, 'the settings changed');
-      else if (entry.watch.source.ended || JSON.stringify(ref.unit) !== JSON.stringify(entry.watch.unit) || ref.cluster.logFile !== entry.watch.cluster.logFile) {
+      const standing = this.logWatch.standing(entry.watch);
+      if (standing.kind === 'gone') this.onStopped(entry, key, entry.watch.source.info.file, 'the settings changed');
+      else if (standing.kind === 'changed') {
         this.post({ type: 'notice', src: key, text: 'the unit\'s settings changed; following again', severity: 'info' });
-        this.subscribe(key, ref.cluster, ref.unit, entry.watch.source.info.file);
+        this.subscribe(key, standing.cluster, standing.unit, entry.watch.source.info.file);
       }
     }
   }

@@ -108,6 +108,18 @@ export class LogWatch implements vscode.Disposable {
     };
   }
 
+  /**
+   * After a settings change: `gone` when the watched unit is no longer configured, `changed` (with
+   * the unit as configured now) when its source ended or the unit's or cluster log's settings
+   * changed, so the view must follow again on a fresh source; else `current`.
+   */
+  standing(watch: Watch): { kind: 'current' } | { kind: 'gone' } | { kind: 'changed'; cluster: ClusterConfig; unit: UnitConfig } {
+    const ref = this.services.unit(watch.unit.key);
+    if (!ref) return { kind: 'gone' };
+    const changed = watch.source.ended || JSON.stringify(ref.unit) !== JSON.stringify(watch.unit) || ref.cluster.logFile !== watch.cluster.logFile;
+    return changed ? { kind: 'changed', cluster: ref.cluster, unit: ref.unit } : { kind: 'current' };
+  }
+
   /** Mails the logs watched for a cluster showed inserted this session (the same count as the panel's). */
   insertedCount(cluster: string): number {
     return this.inserted.get(cluster)?.size ?? 0;

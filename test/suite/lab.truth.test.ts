@@ -134,6 +134,40 @@ describe('lab: the views tell the current truth', function () {
     );
   });
 
+  it('an open log document follows again after a settings change, and says where it stopped when its unit is no longer configured', async () => {
+    await lab.waitForQuiet();
+    const file = lab.hostLogFile('primary');
+    const mark = (text: string) => fs.appendFileSync(file, `2026 11 30 12:00:00 +00:00 Info     TEST ${text}\n`);
+    const uri = `mailgw-log:/lab/fw-a${LOG}`;
+    const text = () => vscode.workspace.textDocuments.find((d) => d.uri.toString(true) === uri)?.getText() ?? '';
+    const count = (t: string) => text().split('\n').filter((l) => l.endsWith(t)).length;
+    const shows = (t: string) => waitFor(`the log document to show "${t}"; it ends with: ${text().slice(-300)}`, async () => (text().includes(t) ? true : undefined));
+    await vscode.commands.executeCommand('mailgwHa.openLog', 'lab/fw-a');
+    mark('document: before the change');
+    await shows('document: before the change');
+    await withClusters(
+      api,
+      (c) => delete c[0].units[0].port,
+      () => api.services.settings.clusters[0].units[0].port === undefined,
+      async () => {
+        mark('document: after the change');
+        await shows('document: after the change');
+      },
+    );
+    assert.strictEqual(count('document: before the change'), 1, 'the lines it held are not appended again');
+    await withClusters(
+      api,
+      (c) => ((c[0].units[0] as { name: string }).name = 'fw-x'),
+      () => api.services.settings.clusters[0].units[0].name === 'fw-x',
+      async () => void (await shows('[mailgw-ha] stopped following: lab/fw-a is no longer configured. Run "Open mailgw Log" to follow it again.')),
+    );
+    await vscode.commands.executeCommand('mailgwHa.openLog', 'lab/fw-a');
+    mark('document: after opening it again');
+    await shows('document: after opening it again');
+    assert.strictEqual(count('document: before the change'), 1, 'opened again, it keeps what it held once');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('a watched unit that is no longer configured shows "stopped" (Resume cannot follow it)', async () => {
     assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.watchLog', 'lab/fw-a'), true);
     const key = `lab/fw-a:${LOG}`;
