@@ -8,9 +8,11 @@ import type { Cancellation, Logger, Prompts, SecretStore } from '../host';
 import { shellCommand } from '../names';
 import { createAuthSession, passphraseSecretKey, passwordSecretKey } from './auth';
 import { SshError } from './errors';
+import { Semaphore } from './semaphore';
 import { createForwardAgent, ForwardAgent } from './forwardAgent';
 import { ssh2 } from './loadSsh2';
-import { addToTrustStore, keyTypeOfBlob, KnownHosts } from './hostKeys';
+import { KnownHosts } from './hostKeys';
+import { createHostKeyVerifier } from './hostKeyVerifier';
 import { resolveTarget, SshTarget } from './sshConfig';
 
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'failed' | 'closed';
@@ -105,23 +107,6 @@ const ALGORITHMS_FOR_TYPE: Record<string, string[]> = {
   'ecdsa-sha2-nistp521': ['ecdsa-sha2-nistp521'],
   'ssh-rsa': ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'],
 };
-
-class Semaphore {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
-  async acquire(): Promise<() => void> {
-    if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.active--;
-      this.waiting.shift()?.();
-    };
-  }
-}
 
 export class UnitConnection extends EventEmitter {
   private client: Client | undefined;
@@ -300,10 +285,8 @@ export class UnitConnection extends EventEmitter {
 
     return new Promise((resolve, reject) => {
       let settled = false;
-      let hostKey: { type: string; fingerprint: string; blob: Buffer } | undefined;
       // Lends nothing until the login succeeded, then what logged in (see forwardAgent.ts).
       const agent = createForwardAgent();
-      let hostKeyError: SshError | undefined;
       let timer: NodeJS.Timeout | undefined;
       let paused = 0;
       const fail = (e: SshError) => {
@@ -353,52 +336,19 @@ export class UnitConnection extends EventEmitter {
         interactive,
       });
 
-      const trustKey = `${target.hostName}:${target.port}`;
-      const hostVerifier = (blob: Buffer, verify: (ok: boolean) => void) => {
-        const key = { type: keyTypeOfBlob(blob), blob };
-        const check = known.check(target.hostName, target.port, key, aliases);
-        hostKey = { type: key.type, fingerprint: check.fingerprint, blob: Buffer.from(blob) };
-        const where = target.port === 22 ? target.hostName : `[${target.hostName}]:${target.port}`;
-        if (check.status === 'trusted') return verify(true);
-        if (check.status === 'revoked') {
-          hostKeyError = new SshError('hostkey-revoked', `${label}: the host key ${key.type} ${check.fingerprint} of ${where} is marked @revoked in ${check.source}. Connection refused.`);
-          return verify(false);
-        }
-        if (check.status === 'changed') {
-          hostKeyError = new SshError(
-            'hostkey-changed',
-            `${label}: HOST KEY CHANGED for ${where}: it now presents ${key.type} ${check.fingerprint}, which differs from the key recorded in ${check.source}. ` +
-              `This may be an attack (someone in the middle), or the unit was reinstalled. Connection refused before logging in. ` +
-              `If the change is expected, remove the old key (run "ssh-keygen -R '${where}' -f ${check.source?.replace(/:\d+$/, '')}" or the command "mailgw-ha: Forget Host Key") and connect again.`,
-          );
-          return verify(false);
-        }
-        if (this.sessionTrust.has(`${trustKey} ${check.fingerprint}`) || opts.acceptNewHostKeys) {
-          opts.logger.warn(`${label}: accepting unknown host key ${key.type} ${check.fingerprint} of ${where} for this session`);
-          this.sessionTrust.add(`${trustKey} ${check.fingerprint}`);
-          return verify(true);
-        }
-        const refuse = (why: string) => {
-          hostKeyError = new SshError('hostkey-unknown', `${label}: the host key ${key.type} ${check.fingerprint} of ${where} is not known and ${why}. Compare the fingerprint with the unit's (ssh-keygen -lf /etc/ssh/ssh_host_${key.type.replace(/^ssh-|-sha2-nistp\d+$/g, '')}_key.pub on the box) and trust it when asked, or add it to the known_hosts file.`);
-          verify(false);
-        };
-        if (!interactive) return refuse('was not confirmed (no prompt on automatic reconnects)');
-        whilePrompting(() => opts.prompts.confirmHostKey({ unit: label, host: target.hostName, port: target.port, keyType: key.type, fingerprint: check.fingerprint, otherKnownTypes: check.otherKnownTypes ?? [] }))
-          .then((decision) => {
-            if (decision === 'reject') return refuse('was refused');
-            this.sessionTrust.add(`${trustKey} ${check.fingerprint}`);
-            if (decision === 'always' && opts.trustStoreFile) {
-              try {
-                addToTrustStore(opts.trustStoreFile, target.hostName, target.port, key);
-                opts.logger.info(`${label}: host key ${key.type} ${check.fingerprint} of ${where} trusted permanently (${opts.trustStoreFile})`);
-              } catch (err) {
-                opts.logger.warn(`${label}: could not save the trusted host key: ${(err as Error).message}`);
-              }
-            }
-            verify(true);
-          })
-          .catch((err: Error) => refuse(`the question failed (${err.message})`));
-      };
+      const hostKeys = createHostKeyVerifier({
+        label,
+        target,
+        aliases,
+        known,
+        interactive,
+        acceptNew: opts.acceptNewHostKeys === true,
+        sessionTrust: this.sessionTrust,
+        prompts: opts.prompts,
+        trustStoreFile: opts.trustStoreFile,
+        logger: opts.logger,
+        whilePrompting,
+      });
 
       client.on('ready', () => {
         if (settled) return;
@@ -410,12 +360,13 @@ export class UnitConnection extends EventEmitter {
         agent.use(auth.credential());
         resolve({
           client,
-          info: { authMethod: auth.lastMethod() ?? 'none', hostKeyType: hostKey?.type ?? '?', fingerprint: hostKey?.fingerprint ?? '?', hostKeyBlob: hostKey?.blob, lends: agent.describe(), connectedAt: new Date(), target, handshakeMs: Date.now() - started },
+          info: { authMethod: auth.lastMethod() ?? 'none', hostKeyType: hostKeys.seen()?.type ?? '?', fingerprint: hostKeys.seen()?.fingerprint ?? '?', hostKeyBlob: hostKeys.seen()?.blob, lends: agent.describe(), connectedAt: new Date(), target, handshakeMs: Date.now() - started },
           agent,
         });
       });
       client.on('error', (err: Error & { level?: string; code?: string }) => {
-        if (hostKeyError) return fail(hostKeyError);
+        const refused = hostKeys.refusal();
+        if (refused) return fail(refused);
         const authFailure = auth.failure();
         if (authFailure) return fail(authFailure);
         if (err.level === 'client-authentication') {
@@ -428,7 +379,7 @@ export class UnitConnection extends EventEmitter {
         if (err.level === 'client-timeout') return fail(new SshError('timeout', `${label}: no SSH answer from ${target.hostName}:${target.port}.`));
         fail(new SshError('protocol', `${label}: SSH handshake with ${target.hostName}:${target.port} failed: ${err.message}`));
       });
-      client.on('close', () => fail(hostKeyError ?? auth.failure() ?? new SshError('lost', `${label}: ${target.hostName}:${target.port} closed the connection during the handshake.`)));
+      client.on('close', () => fail(hostKeys.refusal() ?? auth.failure() ?? new SshError('lost', `${label}: ${target.hostName}:${target.port} closed the connection during the handshake.`)));
 
       const config: ConnectConfig = {
         sock: (ownSocket ?? sock) as ConnectConfig["sock"],
@@ -436,7 +387,7 @@ export class UnitConnection extends EventEmitter {
         readyTimeout: 0, // our own timer, which pauses while the user answers a prompt
         keepaliveInterval: target.keepaliveIntervalMs ?? opts.keepaliveIntervalMs ?? DEFAULTS.keepaliveIntervalMs,
         keepaliveCountMax: 3,
-        hostVerifier: hostVerifier as unknown as ConnectConfig['hostVerifier'],
+        hostVerifier: hostKeys.verify as unknown as ConnectConfig['hostVerifier'],
         authHandler: auth.handler,
         // Only used for channels that ask for forwarding (stream(..., { forwardAgent: true })).
         agent,

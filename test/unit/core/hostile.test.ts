@@ -3,7 +3,6 @@
 // log and mail paths outside the gateway's folders, and a caller that tries to re-point a pooled
 // connection. The lab-level cases are in test/integration/hostile.test.ts.
 import * as assert from 'assert';
-import * as crypto from 'crypto';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -15,17 +14,8 @@ import { readSettingFile, SettingFileError } from '../../../src/core/files';
 import { fingerprintOf, KnownHosts } from '../../../src/core/ssh/hostKeys';
 import { ConnectionPool } from '../../../src/core/ssh/pool';
 import { SshError } from '../../../src/core/ssh/errors';
+import { ed25519Blob } from './ssh/testKeys';
 
-function ed25519Blob(): Buffer {
-  const type = Buffer.from('ssh-ed25519');
-  const key = crypto.randomBytes(32);
-  const len = (n: number) => {
-    const b = Buffer.alloc(4);
-    b.writeUInt32BE(n);
-    return b;
-  };
-  return Buffer.concat([len(type.length), type, len(key.length), key]);
-}
 const line = (host: string, blob: Buffer) => `${host} ssh-ed25519 ${blob.toString('base64')}\n`;
 
 describe('hostile: known_hosts files cannot override the user\'s pin', () => {
