@@ -1,6 +1,7 @@
 // The `mailgwHa.*` settings: parsed and validated into a model the rest of the core trusts.
 // Every error names the cluster, the unit and the field, and says how to fix it.
 import { isSafeAbsolutePath, isValidServicePart, gatewayName } from './names';
+import { unitKey } from './keys';
 
 export type UnitRole = 'primary' | 'secondary';
 
@@ -201,7 +202,7 @@ export function parseSettings(rawClusters: unknown, rawKnownHostsFile?: unknown,
         }
         if (errors.length === uBefore) {
           units.push({
-            key: `${name}/${uname}`,
+            key: unitKey(name, uname),
             clusterName: name,
             name: uname,
             role: u.role as UnitRole,

@@ -13,6 +13,7 @@ import { ShownLines, subscribeUnshown } from '../core/log/shownLines';
 import type { RecoveryEvent, Services } from '../services';
 import { BATCH_MS, FromWebview, MAX_BUFFERED_LINES, PanelLine, PanelRecovery, PanelSource, ToWebview } from '../protocol/logPanelMessages';
 import type { LogWatch, Watch } from './logWatch';
+import { logSourceKey, parseLogSourceKey } from '../core/keys';
 
 export const LOG_PANEL_VIEW = 'mailgwHa.logPanel';
 
@@ -78,7 +79,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
 
   /** Starts showing a unit's log in the panel (and reveals the panel). */
   async watch(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): Promise<void> {
-    const key = `${unit.key}:${file}`;
+    const key = logSourceKey(unit.key, file);
     const existing = this.watches.get(key);
     // A watch whose source ended (its connection was closed) or that was stopped is not following:
     // take a fresh source instead of showing the old lines forever.
@@ -258,7 +259,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
 
   private async reveal(src: string, id: string): Promise<void> {
     const w = this.watches.get(src)?.watch;
-    const cluster = w?.cluster.name ?? src.split('/')[0];
+    const cluster = w?.cluster.name ?? parseLogSourceKey(src)?.cluster ?? '';
     const found = await revealMailInTree(cluster, id, w ? w.source.recent : []);
     this.post({ type: 'revealResult', id, found });
   }

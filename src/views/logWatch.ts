@@ -7,6 +7,7 @@ import type { ClusterConfig, UnitConfig } from '../core/config';
 import { findGateway } from '../core/gateway';
 import { HubLine, LogHub, LogSource } from '../core/log/hub';
 import type { Services } from '../services';
+import { clusterOfUnitKey } from '../core/keys';
 
 export interface Watch {
   readonly source: LogSource;
@@ -35,8 +36,8 @@ export class LogWatch implements vscode.Disposable {
       }),
     );
     const onState = (key: string, state: string) => {
-      const c = key.split('/')[0];
-      if (state === 'connected' && this.active.get(c) === undefined && this.services.cluster(c)) void this.refreshActive(c);
+      const c = clusterOfUnitKey(key);
+      if (c !== undefined && state === 'connected' && this.active.get(c) === undefined && this.services.cluster(c)) void this.refreshActive(c);
     };
     services.pool.on('state', onState);
     this.disposables.push({ dispose: () => services.pool.off('state', onState) });

@@ -8,6 +8,7 @@ import { messageText } from '../core/text/message';
 import { SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { isSafeMailId } from '../core/names';
 import type { Services } from '../services';
+import { unitKey } from '../core/keys';
 
 export const MAIL_SCHEME = 'mailgw-ha';
 /** How much "Open Head Only" shows of a file that is too large. */
@@ -57,8 +58,8 @@ export class MailFileSystemProvider implements vscode.FileSystemProvider {
   private resolve(uri: vscode.Uri) {
     const ref = parseMailUri(uri);
     if (!ref) throw vscode.FileSystemError.FileNotFound(uri);
-    const found = this.services.unit(`${ref.cluster}/${ref.unit}`);
-    if (!found) throw vscode.FileSystemError.Unavailable(messageText(`No unit "${ref.cluster}/${ref.unit}" in the mailgwHa.clusters settings.`));
+    const found = this.services.unit(unitKey(ref.cluster, ref.unit));
+    if (!found) throw vscode.FileSystemError.Unavailable(messageText(`No unit "${unitKey(ref.cluster, ref.unit)}" in the mailgwHa.clusters settings.`));
     const path = `${gatewayDirs(found.cluster)[ref.folder]}/${ref.id}.${ref.part}`;
     return { ref, ...found, path, connection: this.services.pool.get(found.unit) };
   }

@@ -44,7 +44,8 @@ if (saved) {
 buildMatcher();
 
 function unitOf(src: string): string {
-  return sources.find((s) => s.key === src)?.unit ?? src.split(':')[0];
+  // The extension names every source it sends lines for; the key is shown only if one was missed.
+  return sources.find((s) => s.key === src)?.unit ?? src;
 }
 
 function buildMatcher(): void {

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'events';
 import { FollowNotice, LogConnection, LogFollower, LogLine, LogPosition } from './follow';
 import { LogRecord, parseLine } from './parse';
+import { logSourceKey } from '../keys';
 
 export interface HubLine extends LogLine {
   readonly record: LogRecord;
@@ -127,7 +128,7 @@ export class LogHub {
 
   /** A running (or starting) source; call the returned release() when done with it. */
   acquire(info: Omit<LogSourceInfo, 'key'>, connection: LogConnection): { source: LogSource; release: () => void } {
-    const key = `${info.unitKey}:${info.file}`;
+    const key = logSourceKey(info.unitKey, info.file);
     let entry = this.sources.get(key);
     if (entry && (entry.source.ended || entry.source.connection !== connection)) {
       // Ended, or on a connection the pool has replaced (settings changed): it is about to end.
