@@ -8,17 +8,8 @@ import type { RecoveryReport } from './core/recovery/run';
 import { ConnectionOptions } from './core/ssh/connection';
 import { ConnectionPool } from './core/ssh/pool';
 import { onDidChangeSettings, readSettings } from './settings';
+import type { RecoveryEvent } from './core/recovery/run';
 import { outputLogger, secretStorageStore, vscodePrompts } from './vscodeHost';
-
-/** What a running recovery tells other views (the log panel marks expected and confirmed ids). */
-export interface RecoveryEvent {
-  readonly cluster: string;
-  readonly phase: 'plan' | 'copy' | 'signal' | 'confirm' | 'cleanup' | 'done' | 'failed' | 'cancelled';
-  /** Mail ids the gateway is expected to report as inserted. */
-  readonly expectedIds?: readonly string[];
-  /** Of those, the ones whose insertion was seen in the log. */
-  readonly confirmedIds?: readonly string[];
-}
 
 export class Services implements vscode.Disposable {
   readonly output: vscode.LogOutputChannel;

@@ -10,6 +10,7 @@ import { listLogFiles, LogFileEntry } from '../core/log/follow';
 import { formatBytes } from '../core/spool/filter';
 import type { HubLine } from '../core/log/hub';
 import type { Services } from '../services';
+import { pickUnit, UnitRef } from './pickUnit';
 import { LOG_SCHEME, LogDocuments, logUri } from '../views/logDocument';
 import { LogPanel, revealMailInTree } from '../views/logPanel';
 import type { LogStatusBar } from '../views/logStatusBar';
@@ -24,8 +25,6 @@ export interface LogDebugState {
   readonly document?: ReturnType<LogDocuments['state']>;
 }
 
-type Target = { cluster: ClusterConfig; unit: UnitConfig };
-
 /** The log views, built once in src/extension.ts. */
 export interface LogViews {
   readonly logWatch: LogWatch;
@@ -36,34 +35,9 @@ export interface LogViews {
 
 export function registerLogCommands(context: vscode.ExtensionContext, services: Services, { logWatch, documents, panel, statusBar }: LogViews): vscode.Disposable[] {
 
-  /** A tree node ({cluster, unit} or {cluster}), a unit key, or nothing (asks, active unit first). */
-  async function target(arg: unknown, title: string): Promise<Target | undefined> {
-    if (typeof arg === 'string') return services.unit(arg);
-    if (arg && typeof arg === 'object') {
-      const o = arg as { cluster?: ClusterConfig | string; unit?: UnitConfig | string };
-      const clusterName = typeof o.cluster === 'string' ? o.cluster : o.cluster?.name;
-      const cluster = clusterName !== undefined ? services.cluster(clusterName) : undefined;
-      if (cluster && o.unit) {
-        const name = typeof o.unit === 'string' ? o.unit : o.unit.name;
-        const unit = cluster.units.find((u) => u.name === name || u.key === name);
-        if (unit) return { cluster, unit };
-      } else if (cluster) {
-        return { cluster, unit: (await activeOrPrimary(cluster)) };
-      }
-    }
-    const clusters = services.settings.clusters;
-    if (clusters.length === 0) {
-      void safeWindow.showInformationMessage('Mail Gateway HA: no cluster is configured. Add one first.', 'Add Cluster').then((c) => c && vscode.commands.executeCommand('mailgwHa.addCluster'));
-      return undefined;
-    }
-    const items = clusters.flatMap((cluster) => {
-      const active = logWatch.activeUnitName(cluster.name);
-      return cluster.units
-        .map((unit) => ({ label: messageText(unit.name, { max: 100 }), description: messageText(`${cluster.name} · ${unit.role}${active === unit.name ? ' · active' : ''}`, { max: 300 }), detail: cluster.logFile, ref: { cluster, unit }, active: active === unit.name }))
-        .sort((a, b) => Number(b.active) - Number(a.active));
-    });
-    return (await vscode.window.showQuickPick(items, { title, placeHolder: 'Unit whose gateway log to show' }))?.ref;
-  }
+  /** A tree node ({cluster, unit} or {cluster}: its active unit), a unit key, or nothing (asks, active unit first). */
+  const target = (arg: unknown, title: string): Promise<UnitRef | undefined> =>
+    pickUnit(services, arg, title, { unitOfCluster: activeOrPrimary, activeUnit: (c) => logWatch.activeUnitName(c) ?? undefined, placeHolder: 'Unit whose gateway log to show', detail: (c) => c.logFile });
 
   async function activeOrPrimary(cluster: ClusterConfig): Promise<UnitConfig> {
     const known = logWatch.activeUnitName(cluster.name);

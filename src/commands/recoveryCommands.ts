@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
 import { messageText } from '../core/text/message';
 import { userSetting } from '../settings';
-import type { ClusterConfig, UnitConfig } from '../core/config';
+import type { ClusterConfig } from '../core/config';
 import { gatewayDirs } from '../core/config';
 import { findGateway, pidSignalRefusal, signalGateway } from '../core/gateway';
 import { describeLogs, describePlan, RecoveryPlan } from '../core/recovery/plan';
@@ -20,21 +20,15 @@ import { recoveryReportMarkdown, RunTimings } from '../core/recovery/reportMarkd
 import { journalFileFor, recover, RecoveryOptions, RecoveryReport } from '../core/recovery/run';
 import { parseRecoverySettings, RecoverySettings } from '../core/recovery/settings';
 import { listFolder } from '../core/spool/list';
-import type { MailEntry, SpoolFolder } from '../core/spool/list';
+import type { SpoolFolder } from '../core/spool/list';
 import { summaryLines } from '../core/recovery/summaryLines';
-import type { ClusterTreeProvider } from '../views/clusterTree';
+import type { ClusterTreeProvider, FolderNode, MailNode } from '../views/clusterTree';
 import type { Services } from '../services';
 import { pickCluster, pickUnit } from './pickUnit';
 
-interface MailNodeLike {
-  readonly kind: 'mail';
-  readonly cluster: ClusterConfig;
-  readonly unit: UnitConfig;
-  readonly folder: SpoolFolder;
-  readonly mail: MailEntry;
-}
-
-function isMailNode(x: unknown): x is MailNodeLike {
+// Nodes arrive as command arguments: shaped like the tree's nodes, but checked, and their cluster
+// and unit looked up again before use.
+function isMailNode(x: unknown): x is MailNode {
   return !!x && typeof x === 'object' && (x as { kind?: unknown }).kind === 'mail' && 'mail' in x && 'unit' in x;
 }
 
@@ -43,7 +37,7 @@ function isMailNode(x: unknown): x is MailNodeLike {
  * cluster and unit are looked up again in the settings by name, so an argument (a command link,
  * another extension) can name a mail but never choose where to connect.
  */
-function selectedMails(services: Services, node: unknown, nodes: unknown): MailNodeLike[] {
+function selectedMails(services: Services, node: unknown, nodes: unknown): MailNode[] {
   const all = Array.isArray(nodes) && nodes.length ? nodes : [node];
   return all.filter(isMailNode).flatMap((m) => {
     const ref = typeof m.unit?.key === 'string' ? services.unit(m.unit.key) : undefined;
@@ -51,28 +45,21 @@ function selectedMails(services: Services, node: unknown, nodes: unknown): MailN
   });
 }
 
-interface FolderNodeLike {
-  readonly kind: 'folder';
-  readonly cluster: ClusterConfig;
-  readonly unit: UnitConfig;
-  readonly folder: SpoolFolder;
-}
-
 /** A folder action's target: only a standby's spool/ or vscan/ (input/ is where copies go, not come from). */
-function isFolderNode(x: unknown): x is FolderNodeLike {
+function isFolderNode(x: unknown): x is FolderNode {
   if (!x || typeof x !== 'object' || (x as { kind?: unknown }).kind !== 'folder' || !('unit' in x)) return false;
   const folder = (x as { folder?: unknown }).folder;
   return folder === 'spool' || folder === 'vscan';
 }
 
 /** Folder nodes of a selection (a folder action, or folders among selected mails). */
-function selectedFolders(node: unknown, nodes: unknown): FolderNodeLike[] {
+function selectedFolders(node: unknown, nodes: unknown): FolderNode[] {
   const all = Array.isArray(nodes) && nodes.length ? nodes : [node];
   return all.filter(isFolderNode);
 }
 
 /** Selected mails plus every complete mail of the selected folders, listed now (not from an old look). */
-async function mailsOfSelection(services: Services, node: unknown, nodes: unknown): Promise<MailNodeLike[]> {
+async function mailsOfSelection(services: Services, node: unknown, nodes: unknown): Promise<MailNode[]> {
   const mails = selectedMails(services, node, nodes);
   const seen = new Set(mails.map((m) => `${m.unit.key}|${m.folder}|${m.mail.id}`));
   for (const f of selectedFolders(node, nodes)) {
@@ -331,7 +318,7 @@ export function recoveryActions(services: Services, tree: ClusterTreeProvider): 
       // Folders in the selection: their complete mails except duplicates (the primary has them);
       // mails picked one by one are copied as picked.
       const byFolder = selectedFolders(node, nodes).length > 0;
-      let all: MailNodeLike[];
+      let all: MailNode[];
       try {
         all = await mailsOfSelection(services, node, nodes);
       } catch (e) {

@@ -34,10 +34,13 @@ export interface RecoveryProgress {
   readonly total?: number;
 }
 
-export interface RecoveryEventData {
+/** What a running recovery tells other views (the log panel marks expected and confirmed ids). */
+export interface RecoveryEvent {
   readonly cluster: string;
   readonly phase: 'plan' | 'copy' | 'signal' | 'confirm' | 'cleanup' | 'done' | 'failed' | 'cancelled';
+  /** Mail ids the gateway is expected to report as inserted. */
   readonly expectedIds?: readonly string[];
+  /** Of those, the ones whose insertion was seen in the log. */
   readonly confirmedIds?: readonly string[];
 }
 
@@ -57,7 +60,7 @@ export interface RecoveryOptions {
   readonly cancellation?: Cancellation;
   readonly logger?: Logger;
   readonly onProgress?: (p: RecoveryProgress) => void;
-  readonly onEvent?: (e: RecoveryEventData) => void;
+  readonly onEvent?: (e: RecoveryEvent) => void;
   /** Fault injection for tests: awaited at each named point. */
   readonly faults?: (point: FaultPoint) => void | Promise<void>;
   /** How long to wait for the gateway to insert the copies (default 60 s + 10 ms a mail). */
