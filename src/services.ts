@@ -1,5 +1,4 @@
 // The services every view and command shares: effective settings, the connection pool and the log.
-import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ClusterConfig, Settings, UnitConfig } from './core/config';
@@ -10,6 +9,7 @@ import { ConnectionPool } from './core/ssh/pool';
 import { onDidChangeSettings, readSettings } from './settings';
 import type { RecoveryEvent } from './core/recovery/run';
 import { outputLogger, secretStorageStore, vscodePrompts } from './vscodeHost';
+import { userKnownHostsFile } from './core/ssh/hostKeys';
 
 export class Services implements vscode.Disposable {
   readonly output: vscode.LogOutputChannel;
@@ -17,7 +17,7 @@ export class Services implements vscode.Disposable {
   readonly pool: ConnectionPool;
   /** The extension's own host key trust store (known_hosts format). */
   readonly trustStoreFile: string;
-  private settingsValue: Settings & { trusted: boolean };
+  private settingsValue: Settings;
   private readonly settingsChanged = new vscode.EventEmitter<Settings>();
   /** Fires after the pool has been updated for new settings. */
   readonly onDidChangeSettings = this.settingsChanged.event;
@@ -45,7 +45,7 @@ export class Services implements vscode.Disposable {
     );
   }
 
-  get settings(): Settings & { trusted: boolean } {
+  get settings(): Settings {
     return this.settingsValue;
   }
 
@@ -69,7 +69,7 @@ export class Services implements vscode.Disposable {
       secrets: secretStorageStore(this.context.secrets),
       logger: this.logger,
       knownHostsFiles: this.knownHostsFiles(),
-      userKnownHostsFiles: [path.join(os.homedir(), '.ssh', 'known_hosts')],
+      userKnownHostsFiles: [userKnownHostsFile()],
       trustStoreFile: this.trustStoreFile,
       agentSocket: process.env.SSH_AUTH_SOCK || undefined,
     };

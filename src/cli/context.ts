@@ -8,6 +8,7 @@ import { ConnectionPool } from '../core/ssh/pool';
 import { readSettingFile } from '../core/files';
 import { ParsedArgs, UsageError } from './args';
 import { terminalText } from '../core/text/terminal';
+import { userKnownHostsFile } from '../core/ssh/hostKeys';
 
 export interface CliContext {
   readonly settings: Settings;
@@ -126,7 +127,7 @@ export function loadContext(args: ParsedArgs): CliContext {
     secrets: new EnvSecretStore(),
     logger,
     knownHostsFiles,
-    userKnownHostsFiles: [path.join(os.homedir(), '.ssh', 'known_hosts')],
+    userKnownHostsFiles: [userKnownHostsFile()],
     acceptNewHostKeys: args.options.has('accept-new'),
     agentSocket: process.env.SSH_AUTH_SOCK || undefined,
     connectTimeoutMs: Number(process.env.MAILGW_HA_CONNECT_TIMEOUT_MS) || undefined,

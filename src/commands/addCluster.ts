@@ -9,7 +9,7 @@ import { isValidServicePart } from '../core/names';
 import { messageText } from '../core/text/message';
 import * as safeWindow from '../safeWindow';
 import type { Services } from '../services';
-import { SECTION } from '../settings';
+import { addClusterToWorkspace, clusterNamesWritten } from '../settings';
 
 interface UnitDraft {
   name: string;
@@ -71,7 +71,7 @@ const STEPS: Step[] = [
     placeHolder: 'hq-mail',
     get: (d) => d.name,
     set: (d, v) => (d.name = v),
-    validate: (v) => required('A name')(v) ?? (vscode.workspace.getConfiguration(SECTION).get<{ name?: unknown }[]>('clusters', []).some((c) => c?.name === v.trim()) ? `a cluster named "${v.trim()}" exists already` : undefined),
+    validate: (v) => required('A name')(v) ?? (clusterNamesWritten().includes(v.trim()) ? `a cluster named "${v.trim()}" exists already` : undefined),
   },
   { prompt: 'Server name as on the box (case sensitive)', placeHolder: 'box1', get: (d) => d.server, set: (d, v) => (d.server = v), validate: servicePart('Server') },
   { prompt: 'Mail gateway service name (case sensitive): the gateway is <server>_<service>', placeHolder: 'mailgw', get: (d) => d.service, set: (d, v) => (d.service = v), validate: servicePart('Service') },
@@ -246,9 +246,7 @@ export async function addCluster(services: Services): Promise<boolean> {
         continue;
       }
     }
-    const cfg = vscode.workspace.getConfiguration(SECTION);
-    const existing = cfg.inspect<unknown[]>('clusters')?.workspaceValue ?? [];
-    await cfg.update('clusters', [...existing, setting], vscode.ConfigurationTarget.Workspace);
+    await addClusterToWorkspace(setting);
     void safeWindow.showInformationMessage(`Mail Gateway HA: cluster "${draft.name}" ${choice === 'test' ? 'tested and ' : ''}added to the workspace settings.`);
     return true;
   }

@@ -5,7 +5,7 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
 import { messageText } from '../core/text/message';
-import { userSetting } from '../settings';
+import { readRecoverySettings } from '../settings';
 import type { ClusterConfig } from '../core/config';
 import { gatewayDirs } from '../core/config';
 import { findGateway, pidSignalRefusal, signalGateway } from '../core/gateway';
@@ -18,7 +18,7 @@ import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPat
 import { describeLeftovers, outcomeText, RunMode } from '../core/recovery/outcome';
 import { recoveryReportMarkdown, RunTimings } from '../core/recovery/reportMarkdown';
 import { journalFileFor, recover, RecoveryOptions, RecoveryReport } from '../core/recovery/run';
-import { parseRecoverySettings, RecoverySettings } from '../core/recovery/settings';
+import type { RecoverySettings } from '../core/recovery/settings';
 import { listFolder } from '../core/spool/list';
 import type { SpoolFolder } from '../core/spool/list';
 import { summaryLines } from '../core/recovery/summaryLines';
@@ -78,10 +78,7 @@ async function mailsOfSelection(services: Services, node: unknown, nodes: unknow
 }
 
 function recoverySettings(services: Services): RecoverySettings {
-  // Both weaken a safety check if a workspace could set them: the user's values only.
-  const { settings, errors } = parseRecoverySettings({ 'mailgwHa.signalMethod': userSetting('signalMethod'), 'mailgwHa.deliveryLogPattern': userSetting('deliveryLogPattern') });
-  for (const e of errors) services.logger.warn(e);
-  return settings;
+  return readRecoverySettings(services.logger);
 }
 
 function journalDir(services: Services): string {

@@ -5,7 +5,8 @@ import * as safeWindow from '../safeWindow';
 import { parseAge, formatDuration, MailFilter, validateFilter } from '../core/spool/filter';
 import type { Services } from '../services';
 import { ClusterTreeProvider, MailNode } from '../views/clusterTree';
-import { HEAD_ONLY_BYTES, mailUri, maxOpenBytes } from '../views/mailFileSystem';
+import { HEAD_ONLY_BYTES, mailUri } from '../views/mailFileSystem';
+import { maxOpenBytes } from '../settings';
 
 function asMailNode(arg: unknown): MailNode | undefined {
   return arg && typeof arg === 'object' && (arg as { kind?: string }).kind === 'mail' ? (arg as MailNode) : undefined;

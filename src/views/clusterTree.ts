@@ -7,6 +7,7 @@
 // connection comes back. Message headers are read only for the mails of the pages shown (or for a
 // whole folder while a header filter is active), and cached by id + mtime + size.
 import * as vscode from 'vscode';
+import { affectsSetting, autoRefreshSeconds } from '../settings';
 import { ClusterConfig, ConfigError, formatConfigError, Settings, UnitConfig } from '../core/config';
 import { addressOf, displayNameOf, MessageSummary } from '../core/message/headers';
 import { describeFilter, filterNeedsHeaders, formatAge, formatBytes, isFilterActive, MailFilter, mailMatcher } from '../core/spool/filter';
@@ -136,7 +137,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     );
     this.disposables.push(
       vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('mailgwHa.autoRefreshSeconds')) this.scheduleAutoRefresh();
+        if (affectsSetting(e, 'autoRefreshSeconds')) this.scheduleAutoRefresh();
       }),
     );
     this.scheduleAutoRefresh();
@@ -353,7 +354,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   private scheduleAutoRefresh(): void {
     if (this.autoRefreshTimer) clearInterval(this.autoRefreshTimer);
     this.autoRefreshTimer = undefined;
-    const seconds = vscode.workspace.getConfiguration('mailgwHa').get<number>('autoRefreshSeconds', 0);
+    const seconds = autoRefreshSeconds();
     if (!(seconds > 0)) return;
     this.autoRefreshTimer = setInterval(() => this.autoRefresh(), Math.max(5, seconds) * 1000);
   }

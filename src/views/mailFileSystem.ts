@@ -2,6 +2,7 @@
 // Files over the size limit (mailgwHa.maxOpenSizeMB) are refused with a message saying so; the
 // query `?head=N` opens only their first N bytes. Nothing here can write, rename or delete.
 import * as vscode from 'vscode';
+import { maxOpenBytes } from '../settings';
 import { gatewayDirs } from '../core/config';
 import { FileTooLargeError, NotRegularError, readFileLimited } from '../core/message/read';
 import { messageText } from '../core/text/message';
@@ -42,11 +43,6 @@ export function parseMailUri(uri: vscode.Uri): MailFileRef | undefined {
   if (!m || !isSafeMailId(m[1]) || !(SPOOL_FOLDERS as readonly string[]).includes(folder)) return undefined;
   const head = /^head=(\d{1,10})$/.exec(uri.query)?.[1];
   return { cluster: decodeURIComponent(cluster), unit: decodeURIComponent(unit), folder: folder as SpoolFolder, id: m[1], part: m[2] as 'body' | 'env', head: head ? Number(head) : undefined };
-}
-
-export function maxOpenBytes(): number {
-  const mb = vscode.workspace.getConfiguration('mailgwHa').get<number>('maxOpenSizeMB', 10);
-  return Math.max(0.01, mb) * 1024 * 1024;
 }
 
 export class MailFileSystemProvider implements vscode.FileSystemProvider {

@@ -3,7 +3,8 @@
 import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
 import type { ClusterConfig } from '../core/config';
-import { parseSyncSettings, readSyncHealth, SyncHealth, syncHealthOf, UnitLook } from '../core/sync/health';
+import { readSyncHealth, SyncHealth, syncHealthOf, UnitLook } from '../core/sync/health';
+import { readSyncSettings } from '../settings';
 import type { Services } from '../services';
 import { markdownText, untrustedMarkdownOptions } from '../core/text/markdown';
 import { messageText } from '../core/text/message';
@@ -69,7 +70,7 @@ export class SyncHealthMonitor implements vscode.Disposable {
   }
 
   private async compute(cluster: ClusterConfig, looks?: readonly UnitLook[]): Promise<SyncHealth> {
-    const settings = parseSyncSettings((k) => vscode.workspace.getConfiguration().get(k));
+    const settings = readSyncSettings();
     const now = Date.now();
     const h = await (looks ? syncHealthOf(this.services.pool, cluster, this.byArrival(cluster, looks, now), settings, () => now) : readSyncHealth(this.services.pool, cluster, settings));
     this.health.set(cluster.name, h);

@@ -3,6 +3,7 @@
 // uses the same file format so an admin can read it.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { readSettingFile, SettingFileError } from '../files';
 
@@ -102,6 +103,11 @@ function entryMatches(patterns: string, names: readonly string[]): boolean {
     }
   }
   return matched;
+}
+
+/** The user's own known_hosts (always read; its pins win over every other file). */
+export function userKnownHostsFile(): string {
+  return path.join(os.homedir(), '.ssh', 'known_hosts');
 }
 
 export class KnownHosts {
