@@ -32,7 +32,8 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
   const clusterTree = new ClusterTreeProvider(services);
   const treeView = clusterTree.createView();
   const logWatch = new LogWatch(services);
-  const log = { logWatch, documents: new LogDocuments(services, logWatch), panel: new LogPanel(context, services, logWatch), statusBar: new LogStatusBar(services, logWatch) };
+  const documents = new LogDocuments(services, logWatch);
+  const log = { logWatch, documents, panel: new LogPanel(context, services, logWatch, clusterTree, documents), statusBar: new LogStatusBar(services, logWatch) };
 
   let lastErrors = '';
   const applySettings = () => {
@@ -67,7 +68,7 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
     log.documents,
     log.panel,
     log.statusBar,
-    ...registerLogCommands(context, services, log),
+    ...registerLogCommands(context, services, log, clusterTree),
     ...registerRecoveryCommands(services, clusterTree),
     vscode.commands.registerCommand('mailgwHa.showOutput', () => output.show(true)),
   );

@@ -15,6 +15,7 @@ import { LOG_SCHEME, LogDocuments, logUri } from '../views/logDocument';
 import { LogPanel, revealMailInTree } from '../views/logPanel';
 import type { LogStatusBar } from '../views/logStatusBar';
 import type { LogWatch } from '../views/logWatch';
+import type { ClusterTreeProvider } from '../views/clusterTree';
 
 export interface LogDebugState {
   readonly panel: LogPanel['state'];
@@ -33,7 +34,7 @@ export interface LogViews {
   readonly statusBar: LogStatusBar;
 }
 
-export function registerLogCommands(context: vscode.ExtensionContext, services: Services, { logWatch, documents, panel, statusBar }: LogViews): vscode.Disposable[] {
+export function registerLogCommands(context: vscode.ExtensionContext, services: Services, { logWatch, documents, panel, statusBar }: LogViews, tree: ClusterTreeProvider): vscode.Disposable[] {
 
   /** A tree node ({cluster, unit} or {cluster}: its active unit), a unit key, or nothing (asks, active unit first). */
   const target = (arg: unknown, title: string): Promise<UnitRef | undefined> =>
@@ -126,7 +127,7 @@ export function registerLogCommands(context: vscode.ExtensionContext, services: 
     }),
     vscode.commands.registerCommand('mailgwHa.logRevealId', (arg?: { cluster?: string; id?: string }) => {
       if (!arg?.cluster || !arg.id) return false;
-      return revealMailInTree(arg.cluster, arg.id, recentOf(arg.cluster));
+      return revealMailInTree(tree, arg.cluster, arg.id, recentOf(arg.cluster));
     }),
     // For the test suites only: they exist when the extension runs in test mode, never in the product.
     ...(context.extensionMode !== vscode.ExtensionMode.Test

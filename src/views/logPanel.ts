@@ -13,6 +13,8 @@ import { ShownLines, subscribeUnshown } from '../core/log/shownLines';
 import type { RecoveryEvent } from '../core/recovery/run';
 import type { Services } from '../services';
 import { BATCH_MS, FromWebview, MAX_BUFFERED_LINES, PanelLine, PanelRecovery, PanelSource, ToWebview } from '../protocol/logPanelMessages';
+import type { ClusterTreeProvider } from './clusterTree';
+import type { LogDocuments } from './logDocument';
 import type { LogWatch, Watch } from './logWatch';
 import { logSourceKey, parseLogSourceKey } from '../core/keys';
 
@@ -50,6 +52,8 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly services: Services,
     private readonly logWatch: LogWatch,
+    private readonly tree: ClusterTreeProvider,
+    private readonly documents: LogDocuments,
   ) {
     this.disposables.push(
       vscode.window.registerWebviewViewProvider(LOG_PANEL_VIEW, this, { webviewOptions: { retainContextWhenHidden: true } }),
@@ -240,7 +244,8 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
         return;
       case 'openEditor': {
         const w = this.watches.get(m.src)?.watch;
-        if (w) void vscode.commands.executeCommand('mailgwHa.openLog', { cluster: w.cluster, unit: w.unit });
+        const ref = w && this.services.unit(w.unit.key);
+        if (ref) void this.documents.open(ref.cluster, ref.unit, w.source.info.file).catch((err: Error) => void safeWindow.showErrorMessage(`Mail Gateway HA: cannot open the log of ${ref.unit.key}: ${err.message}`));
         return;
       }
       case 'resume':
@@ -261,7 +266,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   private async reveal(src: string, id: string): Promise<void> {
     const w = this.watches.get(src)?.watch;
     const cluster = w?.cluster.name ?? parseLogSourceKey(src)?.cluster ?? '';
-    const found = await revealMailInTree(cluster, id, w ? w.source.recent : []);
+    const found = await revealMailInTree(this.tree, cluster, id, w ? w.source.recent : []);
     this.post({ type: 'revealResult', id, found });
   }
 
@@ -316,15 +321,9 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
  * Asks the Clusters tree to reveal a mail (command mailgwHa.revealMail, owned by the tree). If it is
  * not there, says why when the log tells: delivered, or renamed by the gateway.
  */
-export async function revealMailInTree(cluster: string, id: string, recent: readonly HubLine[]): Promise<boolean> {
-  const ask = async () => {
-    try {
-      return (await vscode.commands.executeCommand<boolean>('mailgwHa.revealMail', { cluster, id })) === true;
-    } catch {
-      return false; // the tree is not there (yet)
-    }
-  };
-  const refresh = () => Promise.resolve(vscode.commands.executeCommand('mailgwHa.refresh')).catch(() => undefined);
+export async function revealMailInTree(tree: ClusterTreeProvider, cluster: string, id: string, recent: readonly HubLine[]): Promise<boolean> {
+  const ask = () => tree.revealMail(cluster, id).catch(() => false);
+  const refresh = () => Promise.resolve(tree.refreshWithProgress()).catch(() => undefined);
   // If the log says the mail has been delivered since, the tree's listing may be older: refresh first.
   const last = [...recent].reverse().find((l) => l.record.ids.includes(id) && (l.record.kind === 'delivered' || l.record.kind === 'inserted' || l.record.kind === 'renamed'));
   if (last?.record.kind === 'delivered') await refresh();
