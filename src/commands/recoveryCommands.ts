@@ -22,7 +22,8 @@ import type { RecoverySettings } from '../core/recovery/settings';
 import { listFolder } from '../core/spool/list';
 import type { SpoolFolder } from '../core/spool/list';
 import { summaryLines } from '../core/recovery/summaryLines';
-import type { ClusterTreeProvider, FolderNode, MailNode } from '../views/clusterTree';
+import type { ClusterTreeProvider } from '../views/clusterTree';
+import type { FolderNode, MailNode } from '../views/clusterTreeNodes';
 import type { Services } from '../services';
 import { pickCluster, pickUnit } from './pickUnit';
 

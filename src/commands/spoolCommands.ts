@@ -4,7 +4,8 @@ import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
 import { parseAge, formatDuration, MailFilter, validateFilter } from '../core/spool/filter';
 import type { Services } from '../services';
-import { ClusterTreeProvider, MailNode } from '../views/clusterTree';
+import type { ClusterTreeProvider } from '../views/clusterTree';
+import type { MailNode } from '../views/clusterTreeNodes';
 import { HEAD_ONLY_BYTES, mailUri } from '../views/mailFileSystem';
 import { maxOpenBytes } from '../settings';
 

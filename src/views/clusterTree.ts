@@ -8,9 +8,9 @@
 // whole folder while a header filter is active), and cached by id + mtime + size.
 import * as vscode from 'vscode';
 import { affectsSetting, autoRefreshSeconds } from '../settings';
-import { ClusterConfig, ConfigError, formatConfigError, Settings, UnitConfig } from '../core/config';
-import { addressOf, displayNameOf, MessageSummary } from '../core/message/headers';
-import { describeFilter, filterNeedsHeaders, formatAge, formatBytes, isFilterActive, MailFilter, mailMatcher } from '../core/spool/filter';
+import type { ClusterConfig, Settings, UnitConfig } from '../core/config';
+import type { MessageSummary } from '../core/message/headers';
+import { describeFilter, filterNeedsHeaders, isFilterActive, MailFilter, mailMatcher } from '../core/spool/filter';
 import { FolderListing, MailEntry, SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { leftoverCount, loadUnitOverview, UnitOverview } from '../core/spool/overview';
 import { normalizeMessageId } from '../core/message/messageId';
@@ -20,33 +20,10 @@ import type { ConnectionState } from '../core/ssh/connection';
 import type { Services } from '../services';
 import type { UnitLook } from '../core/sync/health';
 import { SyncHealthMonitor, syncHealthItem } from './syncHealth';
-import { messageText } from '../core/text/message';
-import { markdownText, untrustedMarkdownOptions } from '../core/text/markdown';
+import { ClusterTreeNode, FolderNode, MailNode, PAGE_SIZE, UnitNode } from './clusterTreeNodes';
+import { clusterItem, errorItem, FolderFilterFacts, folderItem, mailItem, moreItem, plain, UNIT_DECORATION_SCHEME, unitItem, unitUri } from './clusterTreeItems';
 
-/** Tree labels, descriptions and plain tooltips carry server texts, names and header values. */
-const plain = (v: unknown, max = 500) => messageText(v, { max });
-const plainLines = (v: unknown) => messageText(v, { multiline: true, max: 4_000 });
-
-export type ClusterTreeNode =
-  | { kind: 'error'; error: ConfigError }
-  /** A unit that could not be looked at (unreachable, refused, ...): the message says why. */
-  | { kind: 'failure'; message: string; cluster: ClusterConfig; unit: UnitConfig }
-  | { kind: 'cluster'; cluster: ClusterConfig }
-  /** The cluster's HA sync health (lag, standby-only copies, pending actions). */
-  | { kind: 'sync'; cluster: ClusterConfig }
-  | { kind: 'unit'; cluster: ClusterConfig; unit: UnitConfig }
-  | { kind: 'folder'; cluster: ClusterConfig; unit: UnitConfig; folder: SpoolFolder }
-  | { kind: 'mail'; cluster: ClusterConfig; unit: UnitConfig; folder: SpoolFolder; mail: MailEntry }
-  | { kind: 'more'; cluster: ClusterConfig; unit: UnitConfig; folder: SpoolFolder; shown: number; total: number };
-
-export type FolderNode = Extract<ClusterTreeNode, { kind: 'folder' }>;
-export type MailNode = Extract<ClusterTreeNode, { kind: 'mail' }>;
-export type UnitNode = Extract<ClusterTreeNode, { kind: 'unit' }>;
-
-/** Mails per page of a folder ("show more" adds another page). */
-export const PAGE_SIZE = 200;
 export const VIEW_ID = 'mailgwHa.clusters';
-const UNIT_DECORATION_SCHEME = 'mailgw-ha-unit';
 
 interface UnitView {
   overview?: UnitOverview;
@@ -639,6 +616,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     }
     switch (node.kind) {
       case 'cluster':
+        // The sync row's first look (Refresh and auto-refresh look again); drawing a row never connects.
+        if (!this.syncHealth.get(node.cluster.name)) void this.syncHealth.refresh(node.cluster, this.looks(node.cluster)).catch(() => undefined);
         return [...node.cluster.units.map((u) => this.unitNode(node.cluster, u)), this.syncNode(node.cluster)];
       case 'unit': {
         const v = this.unitView(node.unit.key);
@@ -739,153 +718,33 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   getTreeItem(node: ClusterTreeNode): vscode.TreeItem {
     switch (node.kind) {
-      case 'sync': {
-        const health = this.syncHealth.get(node.cluster.name);
-        // First shown: look once; Refresh and auto-refresh look again.
-        if (!health) void this.syncHealth.refresh(node.cluster, this.looks(node.cluster)).catch(() => undefined);
-        return syncHealthItem(node.cluster, health);
-      }
+      case 'sync':
+        return syncHealthItem(node.cluster, this.syncHealth.get(node.cluster.name));
       case 'error':
       case 'failure':
-        return this.errorItem(node);
-      case 'cluster': {
-        const item = new vscode.TreeItem(plain(node.cluster.name, 100), vscode.TreeItemCollapsibleState.Expanded);
-        item.id = `cluster:${node.cluster.name}`;
-        item.description = node.cluster.gateway;
-        item.iconPath = new vscode.ThemeIcon('server-environment');
-        item.contextValue = 'cluster';
-        return item;
+        return errorItem(node);
+      case 'cluster':
+        return clusterItem(node.cluster);
+      case 'unit': {
+        const v = this.units.get(node.unit.key);
+        return unitItem(node, { overview: v?.overview, looking: !!v?.loading, connection: this.services.pool.peek(node.unit.key), leftovers: () => this.leftoverSplit(node.unit) });
       }
-      case 'unit':
-        return this.unitItem(node);
-      case 'folder':
-        return this.folderItem(node);
-      case 'mail':
-        return this.mailItem(node);
-      case 'more': {
-        const item = new vscode.TreeItem(`Show ${Math.min(PAGE_SIZE, node.total - node.shown)} more…`, vscode.TreeItemCollapsibleState.None);
-        item.id = `more:${node.unit.key}:${node.folder}:${node.shown}`;
-        item.description = `${node.shown.toLocaleString('en-US')} of ${node.total.toLocaleString('en-US')} shown`;
-        item.iconPath = new vscode.ThemeIcon('ellipsis');
-        item.contextValue = 'more';
-        item.command = { command: 'mailgwHa.showMore', title: 'Show More', arguments: [node] };
-        return item;
+      case 'folder': {
+        const listing = this.units.get(node.unit.key)?.overview?.folders[node.folder];
+        return folderItem(node, listing, listing && this.filterValue ? this.folderFilterFacts(node, listing) : undefined);
       }
+      case 'mail': {
+        const key = node.unit.key;
+        return mailItem(node, { summary: this.summaries.get(key, node.mail), duplicate: this.duplicateOf(key, node.mail.id), held: this.heldWhy(key, node.mail.id) });
+      }
+      case 'more':
+        return moreItem(node);
     }
   }
 
-  private errorItem(node: Extract<ClusterTreeNode, { kind: 'error' | 'failure' }>): vscode.TreeItem {
-    const item = new vscode.TreeItem(plain(node.kind === 'error' ? node.error.message : node.message), vscode.TreeItemCollapsibleState.None);
-    item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('errorForeground'));
-    if (node.kind === 'error') {
-      item.description = plain([node.error.cluster, node.error.unit, node.error.field].filter(Boolean).join(' › '));
-      item.tooltip = plainLines(formatConfigError(node.error));
-      item.contextValue = 'configError';
-      item.command = { command: 'mailgwHa.openSettings', title: 'Open Settings' };
-    } else {
-      item.tooltip = `${plainLines(node.message)}\n\nRefresh to try again.`;
-      item.contextValue = 'failure';
-      item.command = { command: 'mailgwHa.refresh', title: 'Refresh', arguments: [node] };
-    }
-    return item;
-  }
-
-  private unitItem(node: UnitNode): vscode.TreeItem {
-    const { unit } = node;
-    const v = this.units.get(unit.key);
-    const conn = this.services.pool.peek(unit.key);
-    const state: ConnectionState = conn?.state ?? 'idle';
-    const item = new vscode.TreeItem(plain(unit.name, 100), vscode.TreeItemCollapsibleState.Expanded);
-    item.id = `unit:${unit.key}`;
-    const o = v?.overview;
-    const activity = o ? (o.active ? `active (PID ${o.gateway.pids.join(', ')})` : 'standby') : v?.loading ? 'looking…' : undefined;
-    const left = leftoverCount(unit, o);
-    // What is left, split, where the admin looks first (the badge says the same in its tooltip).
-    const split = left > 0 ? describeLeftovers(this.leftoverSplit(unit)).text : undefined;
-    item.description = plain([unit.role, activity, `${unit.host}${unit.port ? `:${unit.port}` : ''}`, split].filter(Boolean).join(' · ') + STATE_TEXT[state]);
-    item.iconPath = left > 0 && state === 'connected' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : o?.active && state === 'connected' ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed')) : STATE_ICON[state];
-    item.resourceUri = unitUri(unit.key);
-    const tips: string[] = [`${unit.key} (${unit.role})`];
-    if (o) tips.push(o.active ? `Active: gateway ${o.gateway.processName} runs (PID ${o.gateway.pids.join(', ')}).` : `Standby: gateway ${o.gateway.processName} is not running here.`);
-    if (left > 0) {
-      const d = describeLeftovers(this.leftoverSplit(unit));
-      tips.push(`${left} mail(s) left on this standby secondary: ${d.text}. Next: ${d.next}.`);
-    }
-    if (conn?.lastError) tips.push(conn.lastError.message);
-    else if (conn?.info) tips.push(`${conn.info.authMethod} · ${conn.info.hostKeyType} ${conn.info.fingerprint}`);
-    if (o) tips.push(`Looked at ${new Date(o.loadedAt).toLocaleTimeString()} (${o.elapsedMs} ms).`);
-    item.tooltip = plainLines(tips.join('\n'));
-    item.contextValue = `unit.${unit.role}${o?.active ? '.active' : ''}${left > 0 ? '.leftovers' : ''}`;
-    return item;
-  }
-
-  private folderItem(node: FolderNode): vscode.TreeItem {
-    const listing = this.units.get(node.unit.key)?.overview?.folders[node.folder];
-    const total = listing?.mails.length ?? 0;
-    const item = new vscode.TreeItem(node.folder, total > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-    item.id = `folder:${node.unit.key}:${node.folder}`;
-    item.iconPath = new vscode.ThemeIcon(FOLDER_ICON[node.folder]);
-    item.contextValue = `folder.${node.folder}.${node.unit.role}`;
-    if (!listing) return item;
-    const parts: string[] = [];
-    if (listing.missing) parts.push('folder missing');
-    else {
-      const counted = `${listing.completeCount.toLocaleString('en-US')} mail${listing.completeCount === 1 ? '' : 's'}`;
-      parts.push(listing.incompleteCount ? `${counted} + ${listing.incompleteCount} incomplete` : counted);
-      if (total > 0) parts.push(formatBytes(listing.totalBytes), `oldest ${formatAge(listing.oldestMtimeMs!)}`);
-    }
-    if (this.filterValue && total > 0) {
-      const needHeaders = filterNeedsHeaders(this.filterValue);
-      const known = !needHeaders || listing.mails.every((m) => this.summaries.has(node.unit.key, m));
-      parts.unshift(known ? `${this.visibleMails(node.unit.key, listing).length} match` : 'filtering…');
-    }
-    item.description = parts.join(' · ');
-    const tips = [`${listing.path}`, `${listing.completeCount} complete mail(s), ${listing.incompleteCount} incomplete pair(s), ${formatBytes(listing.totalBytes)}`];
-    if (listing.oldestMtimeMs !== undefined) tips.push(`Oldest: ${new Date(listing.oldestMtimeMs).toLocaleString()} (${formatAge(listing.oldestMtimeMs)} ago)`);
-    if (listing.ignored.length) tips.push(`${listing.ignored.length} other entr${listing.ignored.length === 1 ? 'y' : 'ies'} not treated as mail: ${listing.ignored.slice(0, 5).map((e) => `${e.name} (${e.reason})`).join(', ')}${listing.ignored.length > 5 ? ', …' : ''}`);
-    item.tooltip = plainLines(tips.join('\n'));
-    return item;
-  }
-
-  private mailItem(node: MailNode): vscode.TreeItem {
-    const { mail } = node;
-    const s = this.summaries.get(node.unit.key, mail);
-    const item = new vscode.TreeItem(plain(mail.id, 100), vscode.TreeItemCollapsibleState.None);
-    item.id = `mail:${node.unit.key}:${mail.folder}:${mail.id}`;
-    const missing = !mail.body ? '.body' : !mail.env ? '.env' : undefined;
-    const duplicate = this.duplicateOf(node.unit.key, mail.id);
-    const held = duplicate ? undefined : this.heldWhy(node.unit.key, mail.id);
-    if (missing) {
-      item.description = plain(`incomplete (check by hand): no ${missing}${s ? ` · ${displayNameOf(s.from) ?? '?'} — ${s.subject ?? '(no subject)'}` : ''}`);
-      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
-      item.contextValue = 'mail.incomplete';
-    } else if (duplicate) {
-      item.description = plain(`duplicate (${duplicate}) · ${s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…'}`);
-      item.iconPath = new vscode.ThemeIcon('copy', new vscode.ThemeColor('list.warningForeground'));
-      item.contextValue = 'mail.duplicate';
-    } else if (held && !missing) {
-      item.description = plain(`held for a decision · ${s ? `${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}` : '…'}`);
-      item.iconPath = new vscode.ThemeIcon('question', new vscode.ThemeColor('list.warningForeground'));
-      item.contextValue = 'mail.held';
-    } else {
-      item.description = s ? plain(`${displayNameOf(s.from) ?? '(no sender)'} — ${s.subject ?? '(no subject)'}`) : '…';
-      item.iconPath = new vscode.ThemeIcon('mail');
-      item.contextValue = 'mail';
-    }
-    // Header values are the sender's words: no links, icons, HTML or autolinked URLs (markdownText).
-    const md = Object.assign(new vscode.MarkdownString(), untrustedMarkdownOptions);
-    const row = (k: string, v: string | undefined) => (v ? `| ${k} | ${markdownText(v)} |\n` : '');
-    md.appendMarkdown(`**${markdownText(mail.id)}** · ${mail.folder} on ${markdownText(node.unit.key)}${missing ? ` · ⚠ no ${missing}: incomplete, recovery leaves it alone — check by hand` : ''}${duplicate ? ` · duplicate (${markdownText(duplicate)}): recovery skips it` : ''}${held ? ` · held for a decision (${markdownText(held)}): Held Mails… decides it` : ''}\n\n| | |\n|---|---|\n`);
-    md.appendMarkdown(row('From', s?.from) + row('To', s?.to) + row('Cc', s?.cc) + row('Subject', s?.subject) + row('Date', s?.date) + row('Message-ID', s?.messageId ?? (s?.messageIdProblem && `none usable (${s.messageIdProblem})`)));
-    md.appendMarkdown(row('Size', `${formatBytes(mail.size)} (${mail.body ? `.body ${mail.body.size.toLocaleString('en-US')} B` : 'no .body'}, ${mail.env ? `.env ${mail.env.size.toLocaleString('en-US')} B` : 'no .env'})`));
-    md.appendMarkdown(row('Age', `${formatAge(mail.mtimeMs)} (${new Date(mail.mtimeMs).toLocaleString()})`));
-    if (!s && mail.body) md.appendMarkdown('\n_Headers not read yet._');
-    if (s?.truncated) md.appendMarkdown('\n_The header block is longer than what was read; values may be cut._');
-    item.tooltip = md;
-    const part = mail.body ? 'body' : 'env';
-    item.command = { command: 'mailgwHa.openMail', title: `Open .${part}`, arguments: [node, part] };
-    item.accessibilityInformation = { label: plain(`mail ${mail.id}${s?.from ? ` from ${addressOf(s.from)}` : ''}${s?.subject ? `, subject ${s.subject}` : ''}${missing ? `, incomplete, no ${missing}` : ''}${duplicate ? ', duplicate' : ''}${held ? ', held for a decision' : ''}`) };
-    return item;
+  private folderFilterFacts(node: FolderNode, listing: FolderListing): FolderFilterFacts {
+    const known = !filterNeedsHeaders(this.filterValue) || listing.mails.every((m) => this.summaries.has(node.unit.key, m));
+    return { known, matching: known ? this.visibleMails(node.unit.key, listing).length : 0 };
   }
 
   dispose(): void {
@@ -900,27 +759,3 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 function unitSignature(cluster: ClusterConfig, unit: UnitConfig): string {
   return JSON.stringify([unit, cluster.server, cluster.service, cluster.spoolRoot, cluster.logFile]);
 }
-
-function unitUri(key: string): vscode.Uri {
-  return vscode.Uri.from({ scheme: UNIT_DECORATION_SCHEME, path: `/${encodeURIComponent(key)}` });
-}
-
-const FOLDER_ICON: Record<SpoolFolder, string> = { spool: 'inbox', vscan: 'shield', input: 'arrow-down' };
-
-const STATE_TEXT: Record<ConnectionState, string> = {
-  idle: '',
-  connecting: ' · connecting…',
-  connected: '',
-  reconnecting: ' · reconnecting…',
-  failed: ' · connection failed',
-  closed: '',
-};
-
-const STATE_ICON: Record<ConnectionState, vscode.ThemeIcon> = {
-  idle: new vscode.ThemeIcon('vm'),
-  connecting: new vscode.ThemeIcon('sync~spin'),
-  connected: new vscode.ThemeIcon('vm-active'),
-  reconnecting: new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('list.warningForeground')),
-  failed: new vscode.ThemeIcon('vm-outline', new vscode.ThemeColor('list.errorForeground')),
-  closed: new vscode.ThemeIcon('vm'),
-};

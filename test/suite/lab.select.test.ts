@@ -6,7 +6,7 @@ import type { RecoveryReport } from '../../src/core/recovery/run';
 import { listFolder } from '../../src/core/spool/list';
 import { makeMail, writeMail } from '../lab/mail';
 import type { MailgwHaTestApi } from '../../src/extension';
-import type { ClusterTreeNode } from '../../src/views/clusterTree';
+import type { ClusterTreeNode } from '../../src/views/clusterTreeNodes';
 import { activateExtension, waitFor } from './helpers';
 import { hostLab } from './labHelpers';
 

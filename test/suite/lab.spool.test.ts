@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { MailgwHaTestApi } from '../../src/extension';
-import type { ClusterTreeNode } from '../../src/views/clusterTree';
+import type { ClusterTreeNode } from '../../src/views/clusterTreeNodes';
 import { makeMail, writeMail } from '../lab/mail';
 import type { StrandManifest } from '../lab/lab';
 import { activateExtension, waitFor, shownMarkdown } from './helpers';

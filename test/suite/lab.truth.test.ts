@@ -10,7 +10,7 @@ import type { LogDebugState } from '../../src/commands/logCommands';
 import { outcomeText } from '../../src/core/recovery/outcome';
 import { listFolder } from '../../src/core/spool/list';
 import type { MailgwHaTestApi } from '../../src/extension';
-import type { ClusterTreeNode } from '../../src/views/clusterTree';
+import type { ClusterTreeNode } from '../../src/views/clusterTreeNodes';
 import { activateExtension, shownMarkdown, waitFor } from './helpers';
 import { hostLab } from './labHelpers';
 
