@@ -58,6 +58,8 @@ export interface JournalState {
 /** Folds the records of a journal file into the last known state of each mail. */
 export function replay(text: string): JournalState {
   const st: JournalState = { mails: new Map(), records: 0 };
+  // A record naming a mail the plan did not list changes nothing.
+  const known = (ids: readonly string[]) => ids.flatMap((id) => st.mails.get(id) ?? []);
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
@@ -78,19 +80,15 @@ export function replay(text: string): JournalState {
         for (const m of r.mails) st.mails.set(m.id, { ...m, state: 'planned' });
         break;
       case 'state':
-        for (const id of r.ids) {
-          const m = st.mails.get(id);
-          if (!m) continue;
+        for (const m of known(r.ids)) {
           m.state = r.state;
-          if (r.sha?.[id]) m.sha = r.sha[id];
-          if (r.newIds?.[id]) m.newId = r.newIds[id];
+          if (r.sha?.[m.id]) m.sha = r.sha[m.id];
+          if (r.newIds?.[m.id]) m.newId = r.newIds[m.id];
           if (r.message !== undefined) m.message = r.message;
         }
         break;
       case 'signal':
-        for (const id of r.ids) {
-          const m = st.mails.get(id);
-          if (!m) continue;
+        for (const m of known(r.ids)) {
           m.mark = r.mark;
           if (r.phase === 'after' && m.state === 'placed') m.state = 'signalled';
         }
