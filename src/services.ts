@@ -3,11 +3,10 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ClusterConfig, Settings, UnitConfig } from './core/config';
 import type { Logger } from './core/host';
-import type { RecoveryReport } from './core/recovery/run';
+import type { RecoveryEvent, RecoveryReport } from './core/recovery/runContract';
 import { ConnectionOptions } from './core/ssh/connection';
 import { ConnectionPool } from './core/ssh/pool';
 import { onDidChangeSettings, readSettings } from './settings';
-import type { RecoveryEvent } from './core/recovery/run';
 import { outputLogger, secretStorageStore, vscodePrompts } from './vscodeHost';
 import { userKnownHostsFile } from './core/ssh/hostKeys';
 

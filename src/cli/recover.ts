@@ -1,7 +1,8 @@
 // `mailgw-ha recover [--dry-run] [--yes] [--json] [--journal FILE]`: the safe recovery of a cluster.
 // Without --yes it shows the plan and asks on a terminal; without a terminal it refuses to guess.
 import { describeLogs, describePlan } from '../core/recovery/plan';
-import { recover, RecoveryReport } from '../core/recovery/run';
+import { recover } from '../core/recovery/run';
+import type { RecoveryReport } from '../core/recovery/runContract';
 import { summaryLines } from '../core/recovery/summaryLines';
 import type { ParsedArgs } from './args';
 import { CliContext, CliFailure, loadContext } from './context';

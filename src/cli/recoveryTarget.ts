@@ -2,7 +2,7 @@
 // settings, and its journal — the one the extension shares, unless --journal names another.
 import type { ClusterConfig } from '../core/config';
 import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
-import { journalFileFor } from '../core/recovery/run';
+import { journalFileFor } from '../core/recovery/journalPath';
 import { parseRecoverySettings, RecoverySettings } from '../core/recovery/settings';
 import { ParsedArgs, UsageError } from './args';
 import { CliContext, CliFailure } from './context';

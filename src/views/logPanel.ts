@@ -10,7 +10,7 @@ import type { ClusterConfig, UnitConfig } from '../core/config';
 import type { FollowNotice } from '../core/log/follow';
 import type { HubLine } from '../core/log/hub';
 import { ShownLines, subscribeUnshown } from '../core/log/shownLines';
-import type { RecoveryEvent } from '../core/recovery/run';
+import type { RecoveryEvent } from '../core/recovery/runContract';
 import type { Services } from '../services';
 import { BATCH_MS, FromWebview, MAX_BUFFERED_LINES, PanelLine, PanelRecovery, PanelSource, ToWebview } from '../protocol/logPanelMessages';
 import type { ClusterTreeProvider } from './clusterTree';

@@ -4,7 +4,7 @@ import * as assert from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import type { FaultPoint } from '../../src/core/recovery/run';
+import type { FaultPoint } from '../../src/core/recovery/runContract';
 import { lab } from './hooks';
 import { assertExactlyOnce, buildCli, mailIds, runRecovery, tarMethod, tempJournal } from './recoveryHelpers';
 

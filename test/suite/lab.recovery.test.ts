@@ -4,7 +4,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { defaultJournalFile } from '../../src/core/recovery/journalPath';
 import { listFolder } from '../../src/core/spool/list';
-import type { RecoveryEvent } from '../../src/core/recovery/run';
+import type { RecoveryEvent } from '../../src/core/recovery/runContract';
 import { activateExtension } from './helpers';
 import { deliveredOnce, hostLab } from './labHelpers';
 

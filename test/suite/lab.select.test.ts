@@ -2,7 +2,7 @@
 // left after a recovery split into recoverable / duplicates / incomplete / held with the next step.
 import * as assert from 'assert';
 import * as fs from 'fs';
-import type { RecoveryReport } from '../../src/core/recovery/run';
+import type { RecoveryReport } from '../../src/core/recovery/runContract';
 import { listFolder } from '../../src/core/spool/list';
 import { makeMail, writeMail } from '../lab/mail';
 import type { MailgwHaTestApi } from '../../src/extension';

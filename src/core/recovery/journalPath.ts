@@ -43,3 +43,10 @@ export function adoptOldJournal(oldFile: string, newFile: string): string | unde
   if (fs.existsSync(held(oldFile))) fs.renameSync(held(oldFile), held(newFile));
   return undefined;
 }
+
+/** The journal file of a cluster in a folder (cluster names may hold any character). */
+export function journalFileFor(dir: string, clusterName: string): string {
+  const safe = clusterName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
+  const tag = crypto.createHash('sha256').update(clusterName).digest('hex').slice(0, 8);
+  return path.join(dir, `recovery-${safe}-${tag}.jsonl`);
+}

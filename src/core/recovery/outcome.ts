@@ -2,7 +2,7 @@
 // notification and the badge: what moved, and what is left and why — recoverable by running again,
 // duplicates (already on the primary: remove them once proven), incomplete (check by hand), held
 // (neither proved delivered nor undelivered: the admin decides).
-import type { RecoveryReport } from './run';
+import type { RecoveryReport } from './runContract';
 
 export type RunMode = 'recover' | 'copy';
 

@@ -1,7 +1,7 @@
 // The recovery report for people: a markdown page beside the JSON report (which stays for scripts).
 // Per mail what happened, for skipped mails the proof (why they were skipped), the time of each
 // phase with the time the confirmation dialog waited left out, and where the journal is.
-import type { RecoveryPhase, RecoveryReport } from './run';
+import type { RecoveryPhase, RecoveryReport } from './runContract';
 
 /** What the caller saw while the run went on (phase changes and the confirmation wait). */
 export interface RunTimings {

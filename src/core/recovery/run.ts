@@ -8,158 +8,24 @@ import * as path from 'path';
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
 import { signalGateway } from '../gateway';
-import type { Cancellation, Logger } from '../host';
+import type { Logger } from '../host';
 import { silentLogger } from '../host';
 import { listFolder, SpoolFolder } from '../spool/list';
-import type { ConnectionPool } from '../ssh/pool';
-import { acquireClusterLock, ClusterLockedError, describeOwner, LockInfo } from './clusterLock';
+import { acquireClusterLock, ClusterLockedError, describeOwner } from './clusterLock';
 import { insertionsOf, waitForInsertion } from './confirm';
 import { addHeld, addUnitHeld, readAllHeld, removeHeld, removeUnitHeld } from './held';
 import { acquireLock, Journal, JournalState, MailRecord, MailState, PlannedMail } from './journal';
 import { normalizeMessageId } from '../message/messageId';
 import { checkPair, describeLogs, describeProof, DuplicateProof, makePlan, PlanMail, primaryEvidence, RecoveryPlan } from './plan';
 import { hashFiles, logMark, logSince, logTail, placeStaged, probeTools, readMessageIdResults, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
-import type { RecoverySettings } from './settings';
-import { canUseTar, copyMails, makeStage } from './transfer';
+import { canUseTar, copyBatches, copyMails, makeStage } from './transfer';
+import type { FaultPoint, RecoveryOptions, RecoveryPhase, RecoveryReport } from './runContract';
 import { chooseTransfer, DirectTarget, probeDirect, TransferChoice } from './direct';
-
-export type FaultPoint = 'before-copy' | 'mid-copy' | 'after-copy' | 'after-place' | 'after-signal' | 'mid-cleanup' | 'mid-duplicates';
-export type RecoveryPhase = 'resume' | 'plan' | 'copy' | 'signal' | 'confirm' | 'cleanup' | 'done' | 'failed' | 'cancelled';
-
-export interface RecoveryProgress {
-  readonly phase: RecoveryPhase;
-  readonly message: string;
-  /** Mails done in this phase and how many there are. */
-  readonly done?: number;
-  readonly total?: number;
-}
-
-/** What a running recovery tells other views (the log panel marks expected and confirmed ids). */
-export interface RecoveryEvent {
-  readonly cluster: string;
-  readonly phase: 'plan' | 'copy' | 'signal' | 'confirm' | 'cleanup' | 'done' | 'failed' | 'cancelled';
-  /** Mail ids the gateway is expected to report as inserted. */
-  readonly expectedIds?: readonly string[];
-  /** Of those, the ones whose insertion was seen in the log. */
-  readonly confirmedIds?: readonly string[];
-}
-
-export interface RecoveryOptions {
-  readonly pool: ConnectionPool;
-  readonly cluster: ClusterConfig;
-  readonly settings: RecoverySettings;
-  /** The journal of this cluster (resumed if an earlier run did not finish). */
-  readonly journalFile: string;
-  readonly dryRun?: boolean;
-  readonly includeDuplicates?: boolean;
-  readonly folders?: readonly SpoolFolder[];
-  /** Only these mails (ids on the secondary) are moved (the "copy selected" command). */
-  readonly onlyIds?: ReadonlySet<string>;
-  /** Asked after planning; false stops before anything is touched. */
-  readonly confirmPlan?: (plan: RecoveryPlan) => Promise<boolean>;
-  readonly cancellation?: Cancellation;
-  readonly logger?: Logger;
-  readonly onProgress?: (p: RecoveryProgress) => void;
-  readonly onEvent?: (e: RecoveryEvent) => void;
-  /** Fault injection for tests: awaited at each named point. */
-  readonly faults?: (point: FaultPoint) => void | Promise<void>;
-  /** How long to wait for the gateway to insert the copies (default 60 s + 10 ms a mail). */
-  readonly confirmTimeoutMs?: number;
-  /** Mails per copy batch (default 500; a batch also closes at 16 MB). */
-  readonly batchSize?: number;
-  /** Copy batches in flight at once (default 3). */
-  readonly copyConcurrency?: number;
-  /** Copy, verify and place in input/ only: no signal, no removal (the manual way). */
-  readonly stopAfterPlace?: boolean;
-  /** Force the SFTP fallback (tests, benchmarks). */
-  readonly forceSftp?: boolean;
-  /** Who runs this, for the cluster lock's owner ("mailgw-ha CLI", "VS Code extension"). */
-  readonly client?: string;
-  /** Replace the cluster lock if it is found stale (the admin decided so after seeing its owner). */
-  readonly takeOverStaleLock?: boolean;
-  /**
-   * Resolve one held mail as the admin decided: insert it into the primary (checked not delivered)
-   * or discard the standby's copy (checked delivered). Nothing else moves in that run.
-   */
-  readonly resolveHeld?: { readonly id: string; readonly action: 'insert' | 'discard' };
-}
-
-export interface RecoveryReport {
-  cluster: string;
-  runId?: string;
-  outcome: 'done' | 'nothing-to-do' | 'dry-run' | 'declined' | 'failed' | 'cancelled';
-  planned: number;
-  copied: number;
-  verified: number;
-  inserted: number;
-  removed: number;
-  skippedDuplicates: number;
-  skippedOrphans: number;
-  rolledBack: number;
-  held: number;
-  /** Duplicates removed from the secondary after a fresh check, each with its proof. */
-  removedDuplicates: number;
-  duplicatesRemoved?: { id: string; folder: string; messageId?: string; proof: string }[];
-  /** Mails the plan could prove neither delivered nor undelivered: left on the secondary for a decision. */
-  heldForDecision: number;
-  ignoredEntries: number;
-  /** What the run finished or undid for an interrupted earlier run. */
-  resumed?: { finished: number; rolledBack: number; held: number };
-  method?: 'tar' | 'sftp' | 'direct';
-  /** Which path the mails took (relay through this machine, or direct unit to unit) and why. */
-  transfer?: { path: 'direct' | 'relay'; why: string };
-  errors: { id?: string; message: string }[];
-  durationMs: number;
-  journal?: string;
-  reportFile?: string;
-  plan?: {
-    move: string[];
-    duplicates: { id: string; reason?: string }[];
-    incomplete: { id: string; reason?: string }[];
-    held: { id: string; reason?: string }[];
-    ignored: { folder: string; name: string; reason: string }[];
-    /** The primary's log files and whether each was searched for deliveries. */
-    logs: string[];
-    warnings: string[];
-  };
-  /** What the secondary holds after the run, in words. */
-  standbyLeft?: string;
-  /** Set when another recovery of the cluster holds the lock on the primary (nothing was touched). */
-  lockedBy?: LockInfo;
-  /** What became of the held mail the run was asked to resolve. */
-  resolved?: { id: string; action: 'insert' | 'discard'; done: boolean; why?: string };
-}
-
-/** The journal file of a cluster in a folder (cluster names may hold any character). */
-export function journalFileFor(dir: string, clusterName: string): string {
-  const safe = clusterName.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 40);
-  const tag = crypto.createHash('sha256').update(clusterName).digest('hex').slice(0, 8);
-  return path.join(dir, `recovery-${safe}-${tag}.jsonl`);
-}
 
 /** Batches in flight at once (each holds one tar stream and one hash exec per unit). */
 const COPY_CONCURRENCY = 3;
 /** A batch closes at this many bytes, so large bodies get streams of their own. */
 const BATCH_BYTES = 16 * 1024 * 1024;
-
-/** Cuts the mails into batches of at most `count` mails and about `bytes` bytes, in order. */
-export function copyBatches<T extends { bodySize: number; envSize: number }>(records: readonly T[], count: number, bytes: number): T[][] {
-  const out: T[][] = [];
-  let cur: T[] = [];
-  let size = 0;
-  for (const m of records) {
-    const b = m.bodySize + m.envSize;
-    if (cur.length && (cur.length >= count || size + b > bytes)) {
-      out.push(cur);
-      cur = [];
-      size = 0;
-    }
-    cur.push(m);
-    size += b;
-  }
-  if (cur.length) out.push(cur);
-  return out;
-}
 
 const heldLocks = new Set<string>();
 

@@ -1,5 +1,5 @@
 // The recovery report as plain lines: what the CLI prints and what the extension writes to its log.
-import type { RecoveryReport } from './run';
+import type { RecoveryReport } from './runContract';
 
 /** The counts first, then one line per held, warned, failed, incomplete or ignored thing. */
 export function summaryLines(r: RecoveryReport): string[] {

@@ -244,3 +244,22 @@ async function verifyStreamed(primary: UnitConnection, stageDir: string, items: 
   }
   return { verified, failed, method: 'sftp' };
 }
+
+/** Cuts the mails into batches of at most `count` mails and about `bytes` bytes, in order. */
+export function copyBatches<T extends { bodySize: number; envSize: number }>(records: readonly T[], count: number, bytes: number): T[][] {
+  const out: T[][] = [];
+  let cur: T[] = [];
+  let size = 0;
+  for (const m of records) {
+    const b = m.bodySize + m.envSize;
+    if (cur.length && (cur.length >= count || size + b > bytes)) {
+      out.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(m);
+    size += b;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}

@@ -5,7 +5,8 @@ import * as path from 'path';
 import { insertionsOf } from '../../../src/core/recovery/confirm';
 import { acquireLock, Journal, replay } from '../../../src/core/recovery/journal';
 import { messageIdOf, normalizeMessageId, readMessageId } from '../../../src/core/message/messageId';
-import { copyBatches, journalFileFor } from '../../../src/core/recovery/run';
+import { copyBatches } from '../../../src/core/recovery/transfer';
+import { journalFileFor } from '../../../src/core/recovery/journalPath';
 import { DEFAULT_DELIVERY_LOG_PATTERN, parseRecoverySettings } from '../../../src/core/recovery/settings';
 
 describe('recovery: Message-ID reader', () => {

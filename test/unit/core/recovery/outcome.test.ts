@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { describeLeftovers, outcomeText } from '../../../../src/core/recovery/outcome';
-import type { RecoveryReport } from '../../../../src/core/recovery/run';
+import type { RecoveryReport } from '../../../../src/core/recovery/runContract';
 
 function report(over: Partial<RecoveryReport>): RecoveryReport {
   return { cluster: 'lab', outcome: 'done', planned: 0, copied: 0, verified: 0, inserted: 0, removed: 0, skippedDuplicates: 0, skippedOrphans: 0, rolledBack: 0, held: 0, removedDuplicates: 0, heldForDecision: 0, ignoredEntries: 0, errors: [], durationMs: 0, ...over };

@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import { phaseDurations, recoveryReportMarkdown, RunTimings } from '../../../../src/core/recovery/reportMarkdown';
-import type { RecoveryReport } from '../../../../src/core/recovery/run';
+import type { RecoveryReport } from '../../../../src/core/recovery/runContract';
 
 const report: RecoveryReport = {
   cluster: 'lab',
