@@ -12,15 +12,18 @@ import type { Logger } from '../host';
 import { silentLogger } from '../host';
 import { listFolder, SpoolFolder } from '../spool/list';
 import { acquireClusterLock, ClusterLockedError, describeOwner } from './clusterLock';
-import { insertionsOf, waitForInsertion } from './confirm';
-import { addHeld, addUnitHeld, readAllHeld, removeHeld, removeUnitHeld } from './held';
-import { acquireLock, Journal, JournalState, MailRecord, MailState, PlannedMail } from './journal';
+import { waitForInsertion } from './confirm';
+import { readAllHeld, removeHeld, removeUnitHeld } from './held';
+import { acquireLock, Journal, journalStamp, MailRecord, MailState, PlannedMail } from './journal';
 import { normalizeMessageId } from '../message/messageId';
-import { checkPair, describeLogs, describeProof, DuplicateProof, makePlan, PlanMail, primaryEvidence, RecoveryPlan } from './plan';
-import { hashFiles, logMark, logSince, logTail, placeStaged, probeTools, readMessageIdResults, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
+import { checkPair, describeLogs, describeProof, makePlan, primaryEvidence, RecoveryPlan } from './plan';
+import { hashFiles, logMark, placeStaged, probeTools, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import { canUseTar, copyBatches, copyMails, makeStage } from './transfer';
 import type { FaultPoint, RecoveryOptions, RecoveryPhase, RecoveryReport } from './runContract';
 import { chooseTransfer, DirectTarget, probeDirect, TransferChoice } from './direct';
+import { DuplicateCandidate, removeProvedDuplicates } from './duplicates';
+import { finishInterruptedRun } from './resume';
+import type { RunContext } from './runContext';
 
 /** Batches in flight at once (each holds one tar stream and one hash exec per unit). */
 const COPY_CONCURRENCY = 3;
@@ -28,9 +31,6 @@ const COPY_CONCURRENCY = 3;
 const BATCH_BYTES = 16 * 1024 * 1024;
 
 const heldLocks = new Set<string>();
-
-/** A mail of the secondary that may be removed as a duplicate once proved again. */
-type DuplicateCandidate = Pick<PlanMail, 'id' | 'folder' | 'bodySize' | 'envSize'>;
 
 class Cancelled extends Error {}
 
@@ -67,12 +67,12 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
   }
 }
 
-class Run {
-  private readonly log: Logger;
-  private readonly cluster: ClusterConfig;
+class Run implements RunContext {
+  readonly log: Logger;
+  readonly cluster: ClusterConfig;
   private readonly started = Date.now();
-  private readonly report: RecoveryReport;
-  private readonly dirs: ReturnType<typeof gatewayDirs>;
+  readonly report: RecoveryReport;
+  readonly dirs: ReturnType<typeof gatewayDirs>;
   private firstCleanup = true;
   /** Copies taken back because their Message-ID reached the primary meanwhile: duplicates now. */
   private readonly arrived: DuplicateCandidate[] = [];
@@ -82,8 +82,8 @@ class Run {
   private transfer: TransferChoice | undefined;
 
   constructor(
-    private readonly opts: RecoveryOptions,
-    private readonly file: string,
+    readonly opts: RecoveryOptions,
+    readonly file: string,
   ) {
     this.log = opts.logger ?? silentLogger;
     this.cluster = opts.cluster;
@@ -108,20 +108,20 @@ class Run {
     };
   }
 
-  private get primary() {
+  get primary() {
     return this.opts.pool.get(this.cluster.primary);
   }
-  private get secondary() {
+  get secondary() {
     return this.opts.pool.get(this.cluster.secondary);
   }
-  private progress(phase: RecoveryPhase, message: string, done?: number, total?: number) {
+  progress(phase: RecoveryPhase, message: string, done?: number, total?: number) {
     this.log.info(`recovery ${this.cluster.name}: ${message}`);
     this.opts.onProgress?.({ phase, message, done, total });
   }
-  private checkCancel() {
+  checkCancel() {
     if (this.opts.cancellation?.isCancellationRequested) throw new Cancelled('cancelled');
   }
-  private async fault(point: FaultPoint) {
+  async fault(point: FaultPoint) {
     await this.opts.faults?.(point);
   }
 
@@ -144,8 +144,8 @@ class Run {
     let journal: Journal | undefined;
     try {
       const prev = Journal.read(this.file);
-      if (prev && prev.run && !prev.ended) await this.resume(prev);
-      else if (prev) fs.renameSync(this.file, this.file.replace(/\.jsonl$/, '') + `-${stamp()}.done.jsonl`);
+      if (prev && prev.run && !prev.ended) await finishInterruptedRun(this, prev);
+      else if (prev) fs.renameSync(this.file, this.file.replace(/\.jsonl$/, '') + `-${journalStamp()}.done.jsonl`);
 
       this.progress('plan', `planning: listing ${this.cluster.secondary.key} and ${this.cluster.primary.key}`);
       const held = await readAllHeld(this.primary, this.cluster, this.file);
@@ -196,7 +196,7 @@ class Run {
         return this.finish();
       }
 
-      const runId = `${stamp()}-${crypto.randomBytes(3).toString('hex')}`;
+      const runId = `${journalStamp()}-${crypto.randomBytes(3).toString('hex')}`;
       r.runId = runId;
       const stage = `${this.dirs.input}/.mailgw-ha-${runId}`;
       journal = Journal.open(this.file);
@@ -212,10 +212,10 @@ class Run {
       }
       // Like the manual procedure, which ends with the standby's spool emptied: duplicates left there
       // would be delivered again by the next takeover. Only those proved again right now go.
-      if (removeDups || this.arrived.length) await this.removeDuplicates(journal, [...plan.duplicates, ...this.arrived]);
+      if (removeDups || this.arrived.length) await removeProvedDuplicates(this, journal, [...plan.duplicates, ...this.arrived]);
       r.standbyLeft = this.standbyLeft(plan);
       journal.append({ t: 'end', outcome: 'done', at: new Date().toISOString() });
-      r.journal = journal.archive(stamp());
+      r.journal = journal.archive(journalStamp());
       journal = undefined;
       r.outcome = r.errors.length ? 'failed' : 'done';
       if (r.held) r.outcome = 'failed';
@@ -240,7 +240,7 @@ class Run {
       try {
         const dir = path.dirname(this.file);
         fs.mkdirSync(dir, { recursive: true });
-        const f = path.join(dir, `${path.basename(this.file, '.jsonl')}-${stamp()}.report.json`);
+        const f = path.join(dir, `${path.basename(this.file, '.jsonl')}-${journalStamp()}.report.json`);
         fs.writeFileSync(f, JSON.stringify(r, null, 2) + '\n');
         r.reportFile = f;
       } catch (e) {
@@ -392,7 +392,7 @@ class Run {
 
   // ---- signal, confirm, clean up --------------------------------------------------------------
 
-  private async signalAndConfirm(journal: Journal, mails: MailRecord[], fresh: boolean): Promise<void> {
+  async signalAndConfirm(journal: Journal, mails: MailRecord[], fresh: boolean): Promise<void> {
     if (mails.length === 0) return;
     const r = this.report;
     this.checkCancel();
@@ -471,7 +471,7 @@ class Run {
     void fresh;
   }
 
-  private async cleanUp(journal: Journal, mails: readonly MailRecord[]): Promise<void> {
+  async cleanUp(journal: Journal, mails: readonly MailRecord[]): Promise<void> {
     if (mails.length === 0) return;
     this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'cleanup', expectedIds: mails.map((m) => m.id) });
     const byFolder = new Map<SpoolFolder, string[]>();
@@ -516,7 +516,7 @@ class Run {
       return this.finish();
     }
     this.checkCancel();
-    const runId = `${stamp()}-${crypto.randomBytes(3).toString('hex')}`;
+    const runId = `${journalStamp()}-${crypto.randomBytes(3).toString('hex')}`;
     r.runId = runId;
     const stage = `${this.dirs.input}/.mailgw-ha-${runId}`;
     const journal = Journal.open(this.file);
@@ -538,7 +538,7 @@ class Run {
         r.resolved.done = true;
       }
       journal.append({ t: 'end', outcome: 'done', at: new Date().toISOString() });
-      r.journal = journal.archive(stamp());
+      r.journal = journal.archive(journalStamp());
     } catch (e) {
       journal.close();
       throw e;
@@ -546,59 +546,6 @@ class Run {
     if (r.resolved.done) await this.unhold(m.id);
     r.outcome = r.resolved.done && !r.errors.length ? 'done' : 'failed';
     return this.finish();
-  }
-
-  // ---- duplicates ----------------------------------------------------------------------------------
-
-  /**
-   * Removes from the secondary the planned duplicates that are, checked again right now, still there
-   * unchanged and still proved on the active primary (in its spool/, vscan/ or input/, or delivered
-   * per its logs). Journaled before and after; an interrupted removal is redone by the next run
-   * after the same check (its plan finds them as duplicates again).
-   */
-  private async removeDuplicates(journal: Journal, dups: readonly DuplicateCandidate[]): Promise<void> {
-    const r = this.report;
-    this.checkCancel();
-    this.progress('cleanup', `checking ${dups.length} duplicate(s) again before removing them from ${this.cluster.secondary.key}`);
-    await checkPair(this.opts.pool, this.cluster);
-    const folders = [...new Set(dups.map((m) => m.folder))];
-    const listings = await Promise.all(folders.map((f) => listFolder(this.secondary, this.cluster, f)));
-    const now = new Map<string, { body: number; env: number }>();
-    for (const l of listings) for (const m of l.mails) if (m.complete) now.set(`${l.folder}/${m.id}`, { body: m.body!.size, env: m.env!.size });
-    const still = dups.filter((m) => {
-      const p = now.get(`${m.folder}/${m.id}`);
-      return p && p.body === m.bodySize && p.env === m.envSize;
-    });
-    const mids = new Map<string, string | undefined>();
-    for (const f of folders) {
-      const ids = still.filter((m) => m.folder === f).map((m) => m.id);
-      for (const [id, res] of await readMessageIdResults(this.secondary, this.dirs[f], ids)) mids.set(`${f}/${id}`, res.kind === 'ok' ? res.id : undefined);
-    }
-    const withMid = still.filter((m) => mids.get(`${m.folder}/${m.id}`));
-    const ev = await primaryEvidence(this.opts.pool, this.cluster, ['spool', 'vscan', 'input'], withMid.map((m) => ({ messageId: mids.get(`${m.folder}/${m.id}`)!, timeMs: 0 })), this.opts.settings.deliveryLogPattern);
-    const proved: { m: DuplicateCandidate; messageId: string; proof: DuplicateProof }[] = [];
-    for (const m of withMid) {
-      const mid = mids.get(`${m.folder}/${m.id}`)!;
-      const key = normalizeMessageId(mid);
-      const inFolder = ev.present.get(key);
-      const proof: DuplicateProof | undefined = inFolder ? { kind: 'folder', ...inFolder } : ev.logs.delivered.has(key) ? { kind: 'log', ...ev.logs.delivered.get(key)! } : undefined;
-      if (proof) proved.push({ m, messageId: mid, proof });
-    }
-    for (const m of dups) {
-      if (!proved.some((p) => p.m === m)) this.log.info(`recovery ${this.cluster.name}: duplicate ${m.folder}/${m.id} left on ${this.cluster.secondary.key}: not proved on ${this.cluster.primary.key} when checked again`);
-    }
-    if (proved.length === 0) return;
-    this.checkCancel();
-    journal.append({ t: 'duplicates', phase: 'removing', mails: proved.map((p) => ({ id: p.m.id, folder: p.m.folder, messageId: p.messageId, proof: describeProof(p.proof) })), at: new Date().toISOString() });
-    await this.fault('mid-duplicates');
-    for (const f of folders) {
-      const ids = proved.filter((p) => p.m.folder === f).map((p) => p.m.id);
-      if (ids.length) await removeMails(this.secondary, this.dirs[f], ids);
-    }
-    journal.append({ t: 'duplicates', phase: 'removed', ids: proved.map((p) => p.m.id), at: new Date().toISOString() });
-    r.removedDuplicates += proved.length;
-    r.duplicatesRemoved = [...(r.duplicatesRemoved ?? []), ...proved.map((p) => ({ id: p.m.id, folder: p.m.folder, messageId: p.messageId, proof: describeProof(p.proof) }))];
-    this.progress('cleanup', `removed ${proved.length} duplicate(s) from ${this.cluster.secondary.key}, each proved on ${this.cluster.primary.key}`);
   }
 
   /** What the secondary still holds of what the plan saw, for the summary. */
@@ -613,118 +560,9 @@ class Run {
   }
 
   /** Takes a mail off the held lists: this workstation's and the primary's. */
-  private async unhold(id: string): Promise<void> {
+  async unhold(id: string): Promise<void> {
     await removeUnitHeld(this.primary, this.cluster, id);
     removeHeld(this.file, id);
   }
 
-  // ---- resume -----------------------------------------------------------------------------------
-
-  private async resume(prev: JournalState): Promise<void> {
-    const run = prev.run!;
-    if (run.cluster !== this.cluster.name || run.spoolBase !== this.dirs.base || run.primary !== this.cluster.primary.key || run.secondary !== this.cluster.secondary.key) {
-      throw new RecoveryError(`the unfinished journal ${this.file} belongs to cluster "${run.cluster}" (${run.primary} ← ${run.secondary}, ${run.spoolBase}), which the settings no longer describe the same way; restore the settings so that the run can be finished`);
-    }
-    // The staging folder named in the journal is emptied below: only ever the hidden folder this
-    // tool makes inside the primary's input/ (a damaged or foreign journal must not aim it elsewhere).
-    if (run.stage !== `${this.dirs.input}/.mailgw-ha-${run.runId}` || !/^\d{8}-\d{6}-[0-9a-f]{6}$/.test(run.runId)) {
-      throw new RecoveryError(`the unfinished journal ${this.file} names the staging folder ${JSON.stringify(run.stage)}, not the hidden folder ${this.dirs.input}/.mailgw-ha-<run> this tool makes; refusing to touch it. Check the journal (it may be damaged or not from this tool)`);
-    }
-    const r = this.report;
-    const resumed = { finished: 0, rolledBack: 0, held: 0 };
-    r.resumed = resumed;
-    this.progress('resume', `finishing the interrupted run ${run.runId} (journal ${this.file})`);
-    const journal = Journal.open(this.file);
-    try {
-      const mails = [...prev.mails.values()];
-      const inFlight = mails.filter((m) => m.state === 'placing' || m.state === 'placed' || m.state === 'signalled');
-      const toClean = mails.filter((m) => m.state === 'confirmed' || m.state === 'removing');
-      // A discard the admin decided: removing the standby's copy again is harmless.
-      const discarding = mails.filter((m) => m.state === 'discarding');
-      for (const m of discarding) {
-        await removeMails(this.secondary, this.dirs[m.folder], [m.id]);
-        journal.state([m.id], 'discarded');
-        await this.unhold(m.id);
-      }
-      const toSignal: MailRecord[] = [];
-      const hold = async (m: MailRecord, why: string) => {
-        // The mark on the primary first: if it cannot be written, the journal still has the mail in
-        // flight and the next run decides again, instead of another workstation moving it meanwhile.
-        await addUnitHeld(this.primary, this.cluster, m.id, why);
-        journal.state([m.id], 'held', { message: why });
-        addHeld(this.file, m.id, why);
-        resumed.held++;
-        r.held++;
-        r.errors.push({ id: m.id, message: why });
-      };
-
-      if (inFlight.length) {
-        const names = inFlight.flatMap((m) => [`${m.id}.body`, `${m.id}.env`]);
-        let hashes = await hashFiles(this.primary, this.dirs.input, names);
-        const ours = (m: MailRecord, h: Map<string, string>) => ({ body: !!m.sha && h.get(`${m.id}.body`) === m.sha.body, env: !!m.sha && h.get(`${m.id}.env`) === m.sha.env });
-        // A gateway inserting right now moves .body then .env: give it a moment to finish.
-        if (inFlight.some((m) => m.state !== 'placing' && ours(m, hashes).body !== ours(m, hashes).env)) {
-          await new Promise((res) => setTimeout(res, 1500));
-          hashes = await hashFiles(this.primary, this.dirs.input, names);
-        }
-        let logText: string | undefined;
-        const evidence = async (m: MailRecord): Promise<string | undefined> => {
-          if (logText === undefined) {
-            const mark = inFlight.find((x) => x.mark)?.mark;
-            const tail = await logTail(this.primary, this.cluster.logFile, 16 * 1024 * 1024);
-            logText = mark ? (await logSince(this.primary, this.cluster.logFile, mark)) + '\n' + tail : tail;
-          }
-          const seen = insertionsOf(logText, new Set([m.id])).get(m.id);
-          if (seen) return seen;
-          if (!m.messageId) return undefined;
-          // Delivered (any log file, rotated ones too) or in the primary's spool/ under some id.
-          const ev = await primaryEvidence(this.opts.pool, this.cluster, ['spool'], [{ messageId: m.messageId, timeMs: 0 }], this.opts.settings.deliveryLogPattern);
-          const key = normalizeMessageId(m.messageId);
-          return ev.logs.delivered.has(key) || ev.present.has(key) ? '?' : undefined;
-        };
-        for (const m of inFlight) {
-          const o = ours(m, hashes);
-          if (o.body && o.env) {
-            toSignal.push(m); // both copies in input/, not inserted yet: signal (after the checks)
-          } else if (o.body || o.env) {
-            if (m.state === 'placing') {
-              await removeFiles(this.primary, this.dirs.input, [o.body ? `${m.id}.body` : `${m.id}.env`]);
-              journal.state([m.id], 'rolledback', { message: 'half placed when the run was interrupted; removed from input/' });
-              resumed.rolledBack++;
-            } else await hold(m, `only one of ${m.id}.body/.env of our copy is in the primary's input/; check the primary by hand`);
-          } else {
-            const newId = await evidence(m);
-            if (newId) {
-              journal.state([m.id], 'confirmed', newId !== '?' && newId !== m.id ? { newIds: { [m.id]: newId } } : {});
-              toClean.push(m);
-            } else if (m.state === 'placing') {
-              journal.state([m.id], 'rolledback', { message: 'not placed when the run was interrupted' });
-              resumed.rolledBack++;
-            } else {
-              await hold(m, `our copy of ${m.id} left the primary's input/ but no insertion or delivery of it was found in the log; it is left on the secondary for a manual check`);
-            }
-          }
-        }
-      }
-      // Staged copies of the interrupted run (never seen by the gateway).
-      await removeStage(this.primary, run.stage, mails.map((m) => m.id));
-      await this.cleanUp(journal, toClean);
-      resumed.finished += toClean.length;
-      r.inserted += toClean.length;
-      const before = r.inserted;
-      await this.signalAndConfirm(journal, toSignal, false);
-      resumed.finished += r.inserted - before;
-      resumed.rolledBack += toSignal.length - (r.inserted - before);
-      journal.append({ t: 'end', outcome: 'done', at: new Date().toISOString() });
-      journal.archive(stamp());
-      this.progress('resume', `interrupted run ${run.runId}: ${resumed.finished} finished, ${resumed.rolledBack} undone, ${resumed.held} held`);
-    } catch (e) {
-      journal.close();
-      throw e;
-    }
-  }
-}
-
-function stamp(): string {
-  return new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
 }
