@@ -5,14 +5,17 @@ export class Semaphore {
   private readonly waiting: (() => void)[] = [];
   constructor(private readonly limit: number) {}
   async acquire(): Promise<() => void> {
+    // A waiter is handed the releaser's slot as it stands (the count never drops in between), so
+    // nobody who asks meanwhile can take it first: never more than `limit`, waiters in order.
     if (this.active >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
+    else this.active++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.active--;
-      this.waiting.shift()?.();
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
     };
   }
 }
