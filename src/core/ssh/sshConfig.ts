@@ -41,6 +41,25 @@ function loadConfig(file: string | undefined): SSHConfig | undefined {
   }
 }
 
+type Computed = Record<string, string | string[] | undefined>;
+
+/**
+ * ssh_config keywords are case-insensitive (`hostname` is `HostName`), but the parser keeps them as
+ * written: each keyword under its canonical spelling, the first value winning as in OpenSSH, and
+ * every IdentityFile kept.
+ */
+function keywordsOf(computed: Record<string, unknown>): { HostName?: string | string[]; Port?: string | string[]; User?: string | string[]; IdentityFile?: string | string[]; ServerAliveInterval?: string | string[]; ProxyJump?: string | string[] } {
+  const canonical = new Map(['HostName', 'Port', 'User', 'IdentityFile', 'ServerAliveInterval', 'ProxyJump'].map((k) => [k.toLowerCase(), k]));
+  const out: Computed = {};
+  for (const [key, value] of Object.entries(computed)) {
+    const k = canonical.get(key.toLowerCase());
+    if (!k || (typeof value !== 'string' && !Array.isArray(value))) continue;
+    if (k === 'IdentityFile') out[k] = ([] as string[]).concat(out[k] ?? [], value as string | string[]);
+    else if (out[k] === undefined) out[k] = value as string | string[];
+  }
+  return out;
+}
+
 function first(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
@@ -58,7 +77,7 @@ function parseJumpSpec(spec: string): { host: string; user?: string; port?: numb
 
 export function resolveTarget(host: string, overrides: TargetOverrides = {}, configFile: string | undefined = defaultSshConfigFile(), depth = 0): SshTarget {
   const config = loadConfig(configFile);
-  const c = config?.compute(host) ?? {};
+  const c = keywordsOf(config?.compute(host) ?? {});
   const port = overrides.port ?? (c.Port !== undefined ? Number(first(c.Port)) : 22);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`ssh config for ${host}: invalid Port ${JSON.stringify(c.Port)}`);
   const identityFiles = overrides.identityFile
