@@ -13,8 +13,8 @@ import type { MessageSummary } from '../core/message/headers';
 import { describeFilter, filterNeedsHeaders, isFilterActive, MailFilter, mailMatcher } from '../core/spool/filter';
 import { FolderListing, MailEntry, SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { leftoverCount, loadUnitOverview, UnitOverview } from '../core/spool/overview';
-import { normalizeMessageId } from '../core/message/messageId';
 import { describeLeftovers, LeftoverSplit } from '../core/recovery/outcome';
+import { LeftoverMarks } from '../core/recovery/leftoverMarks';
 import { SummaryCache } from '../core/spool/summaries';
 import type { ConnectionState } from '../core/ssh/connection';
 import type { Services } from '../services';
@@ -44,21 +44,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   private readonly units = new Map<string, UnitView>();
   /** Each unit's settings as last applied, to notice a change. */
   private signatures = new Map<string, string>();
-  /**
-   * Mails on a standby secondary whose Message-ID the active unit holds (id → where there), per
-   * unit key: recovery skips them; the tree marks them.
-   */
-  private readonly duplicates = new Map<string, Map<string, string>>();
-  /**
-   * Duplicates the last recovery proved (same Message-ID on the primary, or delivered per its log),
-   * per secondary unit key: the tree keeps marking them after the primary delivered its copies.
-   */
-  private readonly proven = new Map<string, Map<string, string>>();
-  /**
-   * Mails the last recovery held for a decision (neither proved delivered nor undelivered), per
-   * secondary unit key: re-running the recovery holds them again; Held Mails… decides them.
-   */
-  private readonly heldForDecision = new Map<string, Map<string, string>>();
+  /** Duplicates and held mails on the standby secondaries, and how their leftovers split. */
+  private readonly marks = new LeftoverMarks();
   /** Set while refresh() looks at every unit (it recomputes the sync health itself, once). */
   private refreshing = 0;
   /** Node objects by identity key: VS Code matches reveal()/change events by object identity. */
@@ -105,10 +92,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       services.recoveryReports.event((r) => {
         const cluster = this.settings.clusters.find((c) => c.name === r.cluster);
         if (!cluster || !r.plan) return;
-        this.proven.set(cluster.secondary.key, new Map(r.plan.duplicates.map((d) => [d.id, d.reason ?? 'same Message-ID on the primary'])));
-        // A run that resolved one held mail planned nothing else: the others stay held.
-        if (!r.resolved) this.heldForDecision.set(cluster.secondary.key, new Map(r.plan.held.map((h) => [h.id, h.reason ?? 'neither proved delivered nor undelivered'])));
-        else this.heldForDecision.get(cluster.secondary.key)?.delete(r.resolved.id);
+        this.marks.noteReport(cluster.secondary.key, r);
         void this.markDuplicates(cluster).catch(() => undefined);
       }),
     );
@@ -372,7 +356,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       const active = cluster.units.find((u) => this.units.get(u.key)?.overview?.active);
       const ao = active && this.units.get(active.key)?.overview;
       if (!so || !ao || !active || active.key === sec.key || leftoverCount(sec, so) === 0) {
-        if (this.duplicates.delete(sec.key)) this.afterDuplicates(cluster);
+        if (this.marks.setDuplicates(sec.key, undefined)) this.afterDuplicates(cluster);
         return;
       }
       const theirs = SPOOL_FOLDERS.flatMap((f) => ao.folders[f].mails.filter((m) => m.body));
@@ -382,23 +366,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         this.summaries.load(this.services.pool.get(active), cluster, active.key, theirs),
         this.summaries.load(this.services.pool.get(sec), cluster, sec.key, mine),
       ]);
-      const where = new Map<string, string>();
-      for (const m of theirs) {
-        const mid = this.summaries.get(active.key, m)?.messageId;
-        if (mid) where.set(normalizeMessageId(mid), `${m.folder}/${m.id}`);
-      }
-      const found = new Map<string, string>();
-      const proven = this.proven.get(sec.key);
-      for (const m of mine) if (proven?.has(m.id)) found.set(m.id, `${proven.get(m.id)}, per the last recovery`);
-      for (const m of mine) {
-        if (found.has(m.id)) continue;
-        const mid = this.summaries.get(sec.key, m)?.messageId;
-        const at = mid ? where.get(normalizeMessageId(mid)) : undefined;
-        if (at) found.set(m.id, `on ${active.name} ${at}`);
-      }
-      const before = JSON.stringify([...(this.duplicates.get(sec.key) ?? [])]);
-      this.duplicates.set(sec.key, found);
-      if (JSON.stringify([...found]) !== before) this.afterDuplicates(cluster);
+      const found = this.marks.findDuplicates(sec.key, mine, theirs, active.name, (side, m) => this.summaries.get(side === 'mine' ? sec.key : active.key, m)?.messageId);
+      if (this.marks.setDuplicates(sec.key, found)) this.afterDuplicates(cluster);
     })().finally(() => {
       this.marking.delete(cluster.name);
       if (this.markAgain.delete(cluster.name)) {
@@ -419,33 +388,17 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   /** What is left on a standby secondary, split by what can be done about it. */
   leftoverSplit(unit: UnitConfig): LeftoverSplit {
-    const o = this.units.get(unit.key)?.overview;
-    if (!o || leftoverCount(unit, o) === 0) return { recoverable: 0, duplicates: 0, incomplete: 0 };
-    const dup = this.duplicates.get(unit.key);
-    const held = this.heldForDecision.get(unit.key);
-    let recoverable = 0;
-    let duplicates = 0;
-    let incomplete = 0;
-    let heldCount = 0;
-    for (const f of SPOOL_FOLDERS) {
-      for (const m of o.folders[f].mails) {
-        if (!m.complete) incomplete++;
-        else if (dup?.has(m.id)) duplicates++;
-        else if (held?.has(m.id)) heldCount++;
-        else recoverable++;
-      }
-    }
-    return { recoverable, duplicates, incomplete, ...(heldCount ? { held: heldCount } : {}) };
+    return this.marks.split(unit, this.units.get(unit.key)?.overview);
   }
 
   /** Why the last recovery held this mail on a standby secondary for a decision, if it did. */
-  heldWhy(unitKey: string, id: string): string | undefined {
-    return this.heldForDecision.get(unitKey)?.get(id);
+  private heldWhy(unitKey: string, id: string): string | undefined {
+    return this.marks.heldWhy(unitKey, id);
   }
 
   /** Where the active unit holds the same Message-ID as this mail on a standby secondary, if it does. */
-  duplicateOf(unitKey: string, id: string): string | undefined {
-    return this.duplicates.get(unitKey)?.get(id);
+  private duplicateOf(unitKey: string, id: string): string | undefined {
+    return this.marks.duplicateOf(unitKey, id);
   }
 
   leftovers(): { unit: UnitConfig; count: number }[] {
