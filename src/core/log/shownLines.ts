@@ -5,7 +5,9 @@
 // A position (inode, offset) names a line only while the file is not truncated or replaced: the
 // lab's reset, a copytruncate rotation or a recreated file can reuse the inode number, and the new
 // lines then sit at offsets the view has already passed. So a position is never trusted alone:
-// - lines of the source that produced them are never skipped (a follower does not repeat itself);
+// - lines of the source that produced them are skipped only when that source sends them again (a
+//   view that follows again and is handed the same shared source gets its ring replayed), by the
+//   source's own line numbers, never by position;
 // - a fresh source's lines before the last shown position are held until its line at that position
 //   is seen: the same text there proves the same file, and the held lines are dropped; anything else
 //   (another text, the position jumped over, another inode, the read-back ending first, a
@@ -13,8 +15,12 @@
 import type { LogLine } from './follow';
 import type { HubLine, LogSource, SourceListener } from './hub';
 
-export class ShownLines<L extends LogLine> {
-  private last: { source: unknown; ino: string; offset: number; text: string } | undefined;
+/** A line as a source numbers it (`seq` increases per source; see hub.ts). */
+export type ShowableLine = LogLine & { readonly seq?: number };
+
+export class ShownLines<L extends ShowableLine> {
+  /** The last line shown, and `seq` only while `source` is the source that numbered it. */
+  private last: { source: unknown; ino: string; offset: number; text: string; seq?: number } | undefined;
   /** The fresh source whose read-back is being matched against `last`, and what it held back. */
   private matching: { source: unknown; held: L[] } | undefined;
 
@@ -22,18 +28,26 @@ export class ShownLines<L extends LogLine> {
   accept(source: unknown, lines: readonly L[]): L[] {
     const out: L[] = [];
     for (const l of lines) {
+      const last = this.last;
       const m = this.matchingFor(source);
-      const last = this.last!;
-      if (!m) out.push(l);
-      else if (l.ino === last.ino && l.offset < last.offset) m.held.push(l);
+      if (!last || !m) {
+        const again = last !== undefined && last.source === source && l.seq !== undefined && last.seq !== undefined && l.seq <= last.seq;
+        if (!again) {
+          out.push(l);
+          this.remember(source, [l]);
+        }
+      } else if (l.ino === last.ino && l.offset < last.offset) m.held.push(l);
       else {
         this.matching = undefined;
-        this.last = { ...last, source };
         const shownBefore = l.ino === last.ino && l.offset === last.offset && l.text === last.text;
-        if (!shownBefore) out.push(...m.held, l);
+        // From now on the last shown line is this source's: numbered by it when it is this line.
+        this.last = { ...last, source, seq: shownBefore ? l.seq : undefined };
+        // The same text at the same place: the same file, and the held lines were shown before.
+        const shown = shownBefore ? [] : [...m.held, l];
+        out.push(...shown);
+        this.remember(source, shown);
       }
     }
-    this.remember(source, out);
     return out;
   }
 
@@ -46,14 +60,14 @@ export class ShownLines<L extends LogLine> {
     const m = this.matching?.source === source ? this.matching : undefined;
     const held = m ? m.held : [];
     if (m) this.matching = undefined;
-    if (this.last) this.last = { ...this.last, source };
+    if (this.last && this.last.source !== source) this.last = { ...this.last, source, seq: undefined };
     this.remember(source, held);
     return held;
   }
 
   private remember(source: unknown, shown: readonly L[]): void {
     const l = shown[shown.length - 1];
-    if (l) this.last = { source, ino: l.ino, offset: l.offset, text: l.text };
+    if (l) this.last = { source, ino: l.ino, offset: l.offset, text: l.text, seq: l.seq };
   }
 
   private matchingFor(source: unknown): { held: L[] } | undefined {

@@ -35,6 +35,14 @@ describe('core/log/shownLines: what a view shows when it follows a log again', (
     assert.deepStrictEqual(texts(shown.accept('s', linesOf('7', ['x', 'y']))), ['x', 'y'], 'offsets 0 and 2 again, new lines');
   });
 
+  it('a view that follows again and is handed the same shared source shows nothing of its replayed ring twice', () => {
+    const shown = new ShownLines<LogLine & { seq: number }>();
+    const file = linesOf('7', ['a', 'b', 'c']).map((l, i) => ({ ...l, seq: i + 1 }));
+    assert.deepStrictEqual(texts(shown.accept('shared', file.slice(0, 2))), ['a', 'b']);
+    assert.deepStrictEqual(texts(shown.accept('shared', file)), ['c'], 'the ring replayed: a and b again, then c');
+    assert.deepStrictEqual(texts(shown.accept('shared', linesOf('7', ['x'], 0).map((l) => ({ ...l, seq: 4 })))), ['x'], 'a later line at an old offset (truncated) is new');
+  });
+
   it('shows a fresh source\'s read-back of a recreated file with the same inode number (shorter): held until its read-back ends', () => {
     const shown = new ShownLines<LogLine>();
     shown.accept('old', linesOf('7', ['old line 1', 'old line 2', 'old line 3']));
@@ -98,14 +106,18 @@ describe('core/log/shownLines: what a view shows when it follows a log again', (
       try {
         const history: string[] = [];
         for (let step = 0; step < 40; step++) {
-          const op = rnd(10);
-          history.push(['append', 'append', 'append', 'append', 'truncate', 'recreate same inode', 'rotate'][op] ?? 'follow again');
+          const op = rnd(11);
+          history.push(['append', 'append', 'append', 'append', 'truncate', 'recreate same inode', 'rotate'][op] ?? (op === 10 ? 'follow again on the same shared source' : 'follow again'));
           if (op < 4) write(1 + rnd(5));
           else if (op === 4) unit.truncate(LOG);
           else if (op === 5) unit.recreateWithSameInode(LOG);
           else if (op === 6) {
             unit.rename(LOG, `${LOG}.${step}`);
             write(1 + rnd(3));
+          } else if (op === 10) {
+            // Handed the same (shared) source again: its ring is replayed to the new subscription.
+            unsubscribe();
+            unsubscribe = subscribeUnshown(source!, shown, { lines: (ls) => onScreen.push(...ls.map((l) => l.text)) });
           } else {
             // Follow again: the old source ends first; the file may change before the fresh one starts.
             unsubscribe();
