@@ -125,8 +125,9 @@ export function registerLogCommands(context: vscode.ExtensionContext, services: 
       if (!u || u.scheme !== LOG_SCHEME) return 0;
       return vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: 'Loading earlier log lines…' }, () => documents.loadMore(u));
     }),
-    vscode.commands.registerCommand('mailgwHa.logRevealId', (arg?: { cluster?: string; id?: string }) => {
-      if (!arg?.cluster || !arg.id) return false;
+    vscode.commands.registerCommand('mailgwHa.logRevealId', (arg?: { cluster?: unknown; id?: unknown }) => {
+      // A document link's argument: only a configured cluster's name and an id as text.
+      if (!arg || typeof arg.cluster !== 'string' || typeof arg.id !== 'string' || !services.cluster(arg.cluster)) return false;
       return revealMailInTree(tree, arg.cluster, arg.id, recentOf(arg.cluster));
     }),
     // For the test suites only: they exist when the extension runs in test mode, never in the product.

@@ -32,6 +32,10 @@ interface DocState {
   readonly shown: ShownLines<HubLine>;
   /** Why it no longer follows (shown as the last line; Open mailgw Log follows anew). */
   stopped: string | undefined;
+  /** Subscribed to `watch` and holding it (released exactly once). */
+  attached: boolean;
+  /** When it followed again by itself after its source ended (bounded per minute). */
+  restarts: number[];
   texts: string[];
   kinds: LogKind[];
   /** Position of the first line held, for "load more". */
@@ -91,7 +95,10 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
   async open(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): Promise<vscode.TextEditor> {
     const uri = logUri(cluster, unit, file);
     const open = this.docs.get(uri.toString());
-    if (open?.stopped) this.follow(open, cluster, unit);
+    if (open?.stopped) {
+      open.restarts = [];
+      this.follow(open, cluster, unit);
+    }
     let doc = await vscode.workspace.openTextDocument(uri);
     if (doc.languageId !== LOG_LANGUAGE) doc = await vscode.languages.setTextDocumentLanguage(doc, LOG_LANGUAGE);
     const editor = await vscode.window.showTextDocument(doc, { preview: false });
@@ -119,6 +126,8 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
       watch: this.logWatch.watch(cluster, unit, p.file),
       shown: new ShownLines(),
       stopped: undefined,
+      attached: false,
+      restarts: [],
       texts: [],
       kinds: [],
       first: undefined,
@@ -132,32 +141,67 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     return state;
   }
 
-  /** Follows again on a fresh watch; lines the document already holds are not appended again. */
+  /**
+   * Follows again on a fresh watch (the unit as configured now); lines the document already holds
+   * are not appended again. "Load earlier lines" is off from then on: the file may have been
+   * replaced meanwhile, and text above the first line held could be another file's.
+   */
   private follow(state: DocState, cluster: ClusterConfig, unit: UnitConfig): void {
-    state.unsubscribe();
-    state.watch.release();
+    this.detach(state);
+    if (!isGatewayLogPath(cluster, state.file)) {
+      this.stop(state, `${state.file} is not in the gateway's log folder of ${unit.key} any more`);
+      return;
+    }
     state.watch = this.logWatch.watch(cluster, unit, state.file);
     state.stopped = undefined;
+    state.first = undefined;
+    state.reachedTop = false;
     this.attach(state);
   }
 
   private attach(state: DocState): void {
     const { watch } = state;
     const { unit } = watch;
+    state.attached = true;
     state.ready = watch.source.start().then(
       () => undefined,
-      (err: Error) => this.note(state, `cannot follow ${state.file} on ${unit.key}: ${err.message}`, 'error'),
+      (err: Error) => {
+        if (state.watch === watch) this.stop(state, `cannot follow ${state.file} on ${unit.key}: ${err.message}`);
+      },
     );
     state.unsubscribe = subscribeUnshown(watch.source, state.shown, {
       lines: (lines) => this.append(state, lines),
       notice: (n) => {
-        if (state.watch !== watch) return;
+        if (state.watch !== watch || !state.attached) return;
         if (n.type === 'rotated') this.services.logger.info(`${unit.key}: ${state.file} rotated${n.archive ? ` (old file ${n.archive})` : ''}`);
         // The earlier lines held are no longer in the file: "load earlier" would read the new text.
         if (n.type === 'truncated') state.first = undefined;
-        if (n.type === 'stopped' && this.logWatch.standing(watch).kind !== 'changed') this.stop(state, n.error ?? 'the log source ended');
+        if (n.type === 'stopped') this.sourceEnded(state, n.error ?? 'the log source ended');
       },
     });
+  }
+
+  private detach(state: DocState): void {
+    if (!state.attached) return;
+    state.attached = false;
+    state.unsubscribe();
+    state.watch.release();
+  }
+
+  /**
+   * Its source ended (a connection closed by a settings change or lost for good, a fatal error):
+   * follow again while the unit is configured — at most 3 times a minute, so a unit that keeps
+   * failing ends in "stopped following" instead of a loop.
+   */
+  private sourceEnded(state: DocState, error: string): void {
+    const ref = this.services.unit(state.watch.unit.key);
+    if (!ref) return this.stop(state, `${state.watch.unit.key} is no longer configured`);
+    const now = Date.now();
+    state.restarts = state.restarts.filter((t) => now - t < 60_000);
+    if (state.restarts.length >= 3) return this.stop(state, error);
+    state.restarts.push(now);
+    this.services.logger.info(`${ref.unit.key}: ${state.file} ended (${error}); following again`);
+    this.follow(state, ref.cluster, ref.unit);
   }
 
   /**
@@ -170,16 +214,14 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
       const standing = this.logWatch.standing(state.watch);
       if (standing.kind === 'gone') this.stop(state, `${state.watch.unit.key} is no longer configured`);
       else if (standing.kind === 'changed') {
-        if (!isGatewayLogPath(standing.cluster, state.file)) this.stop(state, `${state.file} is no longer in the gateway's log folder of ${standing.unit.key}`);
-        else {
-          this.services.logger.info(`${standing.unit.key}: its settings changed; ${state.file} is followed again`);
-          this.follow(state, standing.cluster, standing.unit);
-        }
+        this.services.logger.info(`${standing.unit.key}: its settings changed; ${state.file} is followed again`);
+        this.follow(state, standing.cluster, standing.unit);
       }
     }
   }
 
   private stop(state: DocState, why: string): void {
+    this.detach(state);
     state.stopped = why;
     this.note(state, `stopped following: ${why}. Run "Open mailgw Log" to follow it again.`, 'error');
   }
@@ -229,7 +271,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     }
     const first = state.first;
     if (!first || first.ino !== state.watch.source.position.ino) {
-      void safeWindow.showInformationMessage(`The earlier lines are no longer in ${state.watch.source.info.file} (it was rotated or truncated). Use "Pick Log File…" to open the rotated file.`);
+      void safeWindow.showInformationMessage(`Earlier lines of ${state.watch.source.info.file} cannot be added to this document: the log was rotated or truncated, or followed again after a settings change. Use "Pick Log File…" to open a rotated file, or close and reopen the log.`);
       return 0;
     }
     const conn = this.services.pool.get(state.watch.unit);
@@ -315,8 +357,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     if (!s) return;
     this.docs.delete(uri.toString());
     if (s.timer) clearTimeout(s.timer);
-    s.unsubscribe();
-    s.watch.release();
+    this.detach(s);
   }
 
   dispose(): void {

@@ -168,6 +168,37 @@ describe('lab: the views tell the current truth', function () {
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
+  it('an open log document follows again when a connection setting closes every connection (mailgwHa.knownHostsFile)', async () => {
+    await lab.waitForQuiet();
+    const file = lab.hostLogFile('primary');
+    const mark = (text: string) => fs.appendFileSync(file, `2026 11 30 12:00:00 +00:00 Info     TEST ${text}\n`);
+    const uri = `mailgw-log:/lab/fw-a${LOG}`;
+    const text = () => vscode.workspace.textDocuments.find((d) => d.uri.toString(true) === uri)?.getText() ?? '';
+    const shows = (t: string) => waitFor(`the log document to show "${t}"; it ends with: ${text().slice(-300)}`, async () => (text().includes(t) ? true : undefined));
+    await vscode.commands.executeCommand('mailgwHa.openLog', 'lab/fw-a');
+    mark('known_hosts: before');
+    await shows('known_hosts: before');
+    // The same keys under another path: every connection is closed and made again (the pool's
+    // options changed), so the document's source ends without its unit's settings changing.
+    const cfg = vscode.workspace.getConfiguration('mailgwHa');
+    const original = cfg.inspect<string>('knownHostsFile')?.globalValue;
+    assert.ok(original, 'the lab sets mailgwHa.knownHostsFile in the user settings');
+    const copy = `${lab.stateDir}/known_hosts.copy`;
+    fs.copyFileSync(original, copy);
+    await cfg.update('knownHostsFile', copy, vscode.ConfigurationTarget.Global);
+    try {
+      await waitFor('the new known_hosts file applied', () => (api.services.settings.knownHostsFile === copy ? true : undefined));
+      mark('known_hosts: after');
+      await shows('known_hosts: after');
+      assert.doesNotMatch(text().slice(text().indexOf('known_hosts: before')), /stopped following/, 'it followed again by itself');
+      assert.strictEqual(text().split('\n').filter((l) => l.endsWith('known_hosts: before')).length, 1);
+    } finally {
+      await cfg.update('knownHostsFile', original, vscode.ConfigurationTarget.Global);
+      await waitFor('known_hosts restored', () => (api.services.settings.knownHostsFile === original ? true : undefined));
+    }
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
   it('a watched unit that is no longer configured shows "stopped" (Resume cannot follow it)', async () => {
     assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.watchLog', 'lab/fw-a'), true);
     const key = `lab/fw-a:${LOG}`;
