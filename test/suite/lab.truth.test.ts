@@ -51,6 +51,12 @@ describe('lab: the views tell the current truth', function () {
   this.timeout(120_000);
   let api: MailgwHaTestApi;
   const lab = hostLab();
+  /** Appends a line to fw-a's log, as its gateway would. */
+  const mark = (text: string) => fs.appendFileSync(lab.hostLogFile('primary'), `2026 11 30 12:00:00 +00:00 Info     TEST ${text}\n`);
+  /** The text of fw-a's open log document. */
+  const text = () => vscode.workspace.textDocuments.find((d) => d.uri.toString(true) === `mailgw-log:/lab/fw-a${LOG}`)?.getText() ?? '';
+  const shows = (t: string) => waitFor(`the log document to show "${t}"; it ends with: ${text().slice(-300)}`, async () => (text().includes(t) ? true : undefined));
+  const count = (t: string) => text().split('\n').filter((l) => l.endsWith(t)).length;
 
   before(async () => {
     api = await activateExtension();
@@ -109,7 +115,6 @@ describe('lab: the views tell the current truth', function () {
     assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.watchLog', 'lab/fw-a'), true);
     const key = `lab/fw-a:${LOG}`;
     const file = lab.hostLogFile('primary');
-    const mark = (text: string) => fs.appendFileSync(file, `2026 11 30 12:00:00 +00:00 Info     TEST ${text}\n`);
     const shown = (text: string) => waitFor(`the panel to show "${text}"`, async () => ((await debugState()).panel?.lastText?.endsWith(text) ? true : undefined));
     for (let i = 0; i < 40; i++) mark(`filler ${i} ${'x'.repeat(100)}`);
     await shown('filler 39 ' + 'x'.repeat(100));
@@ -136,12 +141,6 @@ describe('lab: the views tell the current truth', function () {
 
   it('an open log document follows again after a settings change, and says where it stopped when its unit is no longer configured', async () => {
     await lab.waitForQuiet();
-    const file = lab.hostLogFile('primary');
-    const mark = (text: string) => fs.appendFileSync(file, `2026 11 30 12:00:00 +00:00 Info     TEST ${text}\n`);
-    const uri = `mailgw-log:/lab/fw-a${LOG}`;
-    const text = () => vscode.workspace.textDocuments.find((d) => d.uri.toString(true) === uri)?.getText() ?? '';
-    const count = (t: string) => text().split('\n').filter((l) => l.endsWith(t)).length;
-    const shows = (t: string) => waitFor(`the log document to show "${t}"; it ends with: ${text().slice(-300)}`, async () => (text().includes(t) ? true : undefined));
     await vscode.commands.executeCommand('mailgwHa.openLog', 'lab/fw-a');
     mark('document: before the change');
     await shows('document: before the change');
@@ -170,11 +169,6 @@ describe('lab: the views tell the current truth', function () {
 
   it('an open log document follows again when a connection setting closes every connection (mailgwHa.knownHostsFile)', async () => {
     await lab.waitForQuiet();
-    const file = lab.hostLogFile('primary');
-    const mark = (text: string) => fs.appendFileSync(file, `2026 11 30 12:00:00 +00:00 Info     TEST ${text}\n`);
-    const uri = `mailgw-log:/lab/fw-a${LOG}`;
-    const text = () => vscode.workspace.textDocuments.find((d) => d.uri.toString(true) === uri)?.getText() ?? '';
-    const shows = (t: string) => waitFor(`the log document to show "${t}"; it ends with: ${text().slice(-300)}`, async () => (text().includes(t) ? true : undefined));
     await vscode.commands.executeCommand('mailgwHa.openLog', 'lab/fw-a');
     mark('known_hosts: before');
     await shows('known_hosts: before');

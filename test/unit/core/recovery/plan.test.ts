@@ -3,11 +3,12 @@
 // (Which mail is moved, skipped or held is decided inside makePlan over live UnitConnections; that is
 // covered by the integration tests against the lab, not here.)
 import * as assert from 'assert';
-import { ClusterConfig, parseSettings } from '../../../../src/core/config';
+import type { ClusterConfig } from '../../../../src/core/config';
 import { MemorySecretStore, noPrompts, silentLogger } from '../../../../src/core/host';
 import { checkPair, describeLogs, describePlan, describeProof, makePlan, PlanMail, RecoveryPlan } from '../../../../src/core/recovery/plan';
 import { RecoveryError } from '../../../../src/core/recovery/remote';
 import { ConnectionPool } from '../../../../src/core/ssh/pool';
+import { labCluster } from '../labCluster';
 
 const MiB = 1024 * 1024;
 
@@ -105,17 +106,7 @@ describe('core/recovery/plan: describeLogs', () => {
 });
 
 describe('core/recovery/plan: refusing a pair that is one host', () => {
-  const base = parseSettings([
-    {
-      name: 'lab',
-      server: 'box1',
-      service: 'mailgw',
-      units: [
-        { name: 'fw-a', role: 'primary', host: '127.0.0.2' },
-        { name: 'fw-b', role: 'secondary', host: '127.0.0.3' },
-      ],
-    },
-  ]).clusters[0];
+  const base = labCluster();
   /** The cluster with both units' addresses replaced (the settings parser refuses such pairs, a stale config may not). */
   const pair = (p: { host: string; port?: number }, s: { host: string; port?: number }): ClusterConfig => {
     const primary = { ...base.primary, ...p };

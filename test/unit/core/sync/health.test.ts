@@ -2,11 +2,11 @@
 // strand them), which copies only the standby holds (could be delivered twice), when that is a
 // warning, and which sync settings are used when the configured ones are missing or bad.
 import * as assert from 'assert';
-import { parseSettings } from '../../../../src/core/config';
 import { MemorySecretStore, noPrompts, silentLogger } from '../../../../src/core/host';
 import { FolderListing, pairEntries, RawDirEntry } from '../../../../src/core/spool/list';
 import { ConnectionPool } from '../../../../src/core/ssh/pool';
 import { compareSpools, parseSyncSettings, SyncSettings, syncHealthOf, UnitLook } from '../../../../src/core/sync/health';
+import { labCluster } from '../labCluster';
 
 const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
 const REGULAR = 0o100644;
@@ -22,17 +22,7 @@ function spool(mails: Record<string, number | ['body-only' | 'env-only', number]
   return pairEntries('spool', '/var/phion/spool/mgw/box1_mailgw/spool', entries);
 }
 
-const cluster = parseSettings([
-  {
-    name: 'lab',
-    server: 'box1',
-    service: 'mailgw',
-    units: [
-      { name: 'fw-a', role: 'primary', host: '127.0.0.2' },
-      { name: 'fw-b', role: 'secondary', host: '127.0.0.3' },
-    ],
-  },
-]).clusters[0];
+const cluster = labCluster();
 
 /** A real pool that knows no unit: any attempt to reach one fails at once instead of connecting. */
 function unreachablePool(): ConnectionPool {
