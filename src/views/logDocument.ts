@@ -15,6 +15,7 @@ import { logLineText } from '../core/text/terminal';
 import { LogKind, parseLine } from '../core/log/parse';
 import type { Services } from '../services';
 import type { LogWatch, Watch } from './logWatch';
+import { FollowAgainBudget } from '../core/log/followAgain';
 
 export const LOG_SCHEME = 'mailgw-log';
 export const LOG_LANGUAGE = 'mailgw-log';
@@ -34,8 +35,8 @@ interface DocState {
   stopped: string | undefined;
   /** Subscribed to `watch` and holding it (released exactly once). */
   attached: boolean;
-  /** When it followed again by itself after its source ended (bounded per minute). */
-  restarts: number[];
+  /** Its automatic follow-agains after its source ended (bounded per minute). */
+  restarts: FollowAgainBudget;
   texts: string[];
   kinds: LogKind[];
   /** Position of the first line held, for "load more". */
@@ -96,7 +97,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     const uri = logUri(cluster, unit, file);
     const open = this.docs.get(uri.toString());
     if (open?.stopped) {
-      open.restarts = [];
+      open.restarts.reset();
       this.follow(open, cluster, unit);
     }
     let doc = await vscode.workspace.openTextDocument(uri);
@@ -127,7 +128,7 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
       shown: new ShownLines(),
       stopped: undefined,
       attached: false,
-      restarts: [],
+      restarts: new FollowAgainBudget(),
       texts: [],
       kinds: [],
       first: undefined,
@@ -190,16 +191,12 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
 
   /**
    * Its source ended (a connection closed by a settings change or lost for good, a fatal error):
-   * follow again while the unit is configured — at most 3 times a minute, so a unit that keeps
-   * failing ends in "stopped following" instead of a loop.
+   * follow again while the unit is configured, within its FollowAgainBudget.
    */
   private sourceEnded(state: DocState, error: string): void {
     const ref = this.services.unit(state.watch.unit.key);
     if (!ref) return this.stop(state, `${state.watch.unit.key} is no longer configured`);
-    const now = Date.now();
-    state.restarts = state.restarts.filter((t) => now - t < 60_000);
-    if (state.restarts.length >= 3) return this.stop(state, error);
-    state.restarts.push(now);
+    if (!state.restarts.take()) return this.stop(state, error);
     this.services.logger.info(`${ref.unit.key}: ${state.file} ended (${error}); following again`);
     this.follow(state, ref.cluster, ref.unit);
   }

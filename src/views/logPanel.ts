@@ -16,6 +16,7 @@ import { BATCH_MS, FromWebview, MAX_BUFFERED_LINES, PanelLine, PanelRecovery, Pa
 import type { ClusterTreeProvider } from './clusterTree';
 import type { LogDocuments } from './logDocument';
 import type { LogWatch, Watch } from './logWatch';
+import { FollowAgainBudget } from '../core/log/followAgain';
 import { logSourceKey, parseLogSourceKey } from '../core/keys';
 
 export const LOG_PANEL_VIEW = 'mailgwHa.logPanel';
@@ -29,8 +30,8 @@ interface PanelWatch {
   stopped: string | undefined;
   /** What the panel has shown of this log: a fresh source does not show it again. */
   shown: ShownLines<HubLine>;
-  /** When it was resubscribed automatically (bounded per minute). */
-  restarts: number[];
+  /** Its automatic resubscriptions (bounded per minute). */
+  restarts: FollowAgainBudget;
 }
 
 export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
@@ -100,7 +101,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
       old.watch.release();
     }
     const watch = this.logWatch.watch(cluster, unit, file);
-    const entry: PanelWatch = { watch, unsubscribe: () => undefined, stopped: undefined, shown: old?.shown ?? new ShownLines(), restarts: old?.restarts ?? [] };
+    const entry: PanelWatch = { watch, unsubscribe: () => undefined, stopped: undefined, shown: old?.shown ?? new ShownLines(), restarts: old?.restarts ?? new FollowAgainBudget() };
     entry.unsubscribe = subscribeUnshown(watch.source, entry.shown, {
       lines: (lines) => this.queue(key, lines),
       notice: (n) => this.onNotice(entry, key, file, n),
@@ -127,15 +128,11 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
 
   /**
    * The source ended (a settings change closed its connection, or a fatal error): follow again from
-   * where the panel was when the unit is still configured — at most 3 times a minute, so a unit that
-   * keeps failing ends up "stopped — Resume" instead of in a loop.
+   * where the panel was when the unit is still configured, within its FollowAgainBudget.
    */
   private onStopped(entry: PanelWatch, key: string, file: string, error: string): void {
     const ref = this.services.unit(entry.watch.unit.key);
-    const now = Date.now();
-    entry.restarts = entry.restarts.filter((t) => now - t < 60_000);
-    if (ref && entry.restarts.length < 3) {
-      entry.restarts.push(now);
+    if (ref && entry.restarts.take()) {
       this.services.logger.info(`log panel: ${key} ended (${error}); following again`);
       this.post({ type: 'notice', src: key, text: `source ended (${error}); following again`, severity: 'info' });
       this.subscribe(key, ref.cluster, ref.unit, file);
@@ -155,7 +152,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
       this.post({ type: 'notice', src: key, text: `cannot resume: ${w.watch.unit.key} is no longer configured`, severity: 'error' });
       return;
     }
-    w.restarts = [];
+    w.restarts.reset();
     this.subscribe(key, ref.cluster, ref.unit, w.watch.source.info.file);
   }
 
@@ -318,8 +315,8 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
 }
 
 /**
- * Asks the Clusters tree to reveal a mail (command mailgwHa.revealMail, owned by the tree). If it is
- * not there, says why when the log tells: delivered, or renamed by the gateway.
+ * Asks the Clusters tree to reveal a mail. If it is not there, says why when the log tells:
+ * delivered, or renamed by the gateway.
  */
 export async function revealMailInTree(tree: ClusterTreeProvider, cluster: string, id: string, recent: readonly HubLine[]): Promise<boolean> {
   const ask = () => tree.revealMail(cluster, id).catch(() => false);
