@@ -14,13 +14,11 @@ import { removeMails } from '../core/recovery/remote';
 import { decideRemoval, refuseUnit } from '../core/recovery/removalProof';
 import { withClusterLock } from '../core/recovery/clusterLock';
 import { listHeldMails } from '../core/recovery/held';
-import { adoptOldJournal, defaultJournalFile } from '../core/recovery/journalPath';
+import { adoptOldJournal, defaultJournalFile, journalFileFor } from '../core/recovery/journalPath';
 import { describeLeftovers, outcomeText, RunMode } from '../core/recovery/outcome';
 import { recoveryReportMarkdown, RunTimings } from '../core/recovery/reportMarkdown';
-import { journalFileFor } from '../core/recovery/journalPath';
 import { recover } from '../core/recovery/run';
 import type { RecoveryOptions, RecoveryReport } from '../core/recovery/runContract';
-import type { RecoverySettings } from '../core/recovery/settings';
 import { listFolder } from '../core/spool/list';
 import type { SpoolFolder } from '../core/spool/list';
 import { summaryLines } from '../core/recovery/summaryLines';
@@ -80,10 +78,6 @@ async function mailsOfSelection(services: Services, node: unknown, nodes: unknow
   return mails;
 }
 
-function recoverySettings(services: Services): RecoverySettings {
-  return readRecoverySettings(services.logger);
-}
-
 function journalDir(services: Services): string {
   return path.join(services.context.globalStorageUri.fsPath, 'recovery');
 }
@@ -107,7 +101,7 @@ function planDetail(plan: RecoveryPlan): string {
 
 async function runWithProgress(ui: RecoveryUi, cluster: ClusterConfig, title: string, extra: Partial<RecoveryOptions>, mode: RunMode = 'recover'): Promise<RecoveryReport | undefined> {
   const { services } = ui;
-  const settings = recoverySettings(services);
+  const settings = readRecoverySettings(services.logger);
   // The journal the CLI uses too, so that either finishes a run the other left unfinished.
   const journalFile = defaultJournalFile(cluster);
   const warning = adoptOldJournal(journalFileFor(journalDir(services), cluster.name), journalFile);
@@ -278,7 +272,7 @@ export function recoveryActions(services: Services, tree: ClusterTreeProvider): 
       if (!cluster) return undefined;
       const journalFile = defaultJournalFile(cluster);
       try {
-        const { mails, warnings } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: messageText(`Looking for held mails of ${cluster.name}…`) }, () => listHeldMails(services.pool, cluster, journalFile, recoverySettings(services).deliveryLogPattern));
+        const { mails, warnings } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: messageText(`Looking for held mails of ${cluster.name}…`) }, () => listHeldMails(services.pool, cluster, journalFile, readRecoverySettings(services.logger).deliveryLogPattern));
         for (const w of warnings) services.logger.warn(`${cluster.name}: ${w}`);
         if (mails.length === 0) {
           void safeWindow.showInformationMessage(`${cluster.name}: no mail is held for a decision.${warnings.length ? ` ${warnings.length} warning(s) in the log.` : ''}`);
@@ -356,7 +350,7 @@ export function recoveryActions(services: Services, tree: ClusterTreeProvider): 
       const ref = await pickUnit(services, arg, 'Send SIGUSR2 to the gateway on which unit?');
       if (!ref) return undefined;
       const conn = services.pool.get(ref.unit);
-      const method = recoverySettings(services).signalMethod;
+      const method = readRecoverySettings(services.logger).signalMethod;
       try {
         const found = await findGateway(conn, ref.cluster);
         const error = method === 'pid' ? pidSignalRefusal(found, ref.unit.key) : undefined;
@@ -403,7 +397,7 @@ export function recoveryActions(services: Services, tree: ClusterTreeProvider): 
       }
       try {
         const decision = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: messageText(`Looking for the selected mails on ${cluster.primary.key}…`) }, () =>
-          decideRemoval(services.pool, cluster, unit, mails.map((m) => ({ id: m.mail.id, folder: m.folder })), recoverySettings(services).deliveryLogPattern),
+          decideRemoval(services.pool, cluster, unit, mails.map((m) => ({ id: m.mail.id, folder: m.folder })), readRecoverySettings(services.logger).deliveryLogPattern),
         );
         const keptText = decision.kept.length ? `\n\nKept (not proved on ${cluster.primary.key}; this command never removes those):\n${decision.kept.slice(0, 10).map((m) => `  ${m.folder}/${m.id}: ${m.why}`).join('\n')}${decision.kept.length > 10 ? `\n  … and ${decision.kept.length - 10} more` : ''}` : '';
         for (const k of decision.kept) services.logger.info(`${unit.key}: ${k.folder}/${k.id} kept: ${k.why}`);
@@ -426,7 +420,7 @@ export function recoveryActions(services: Services, tree: ClusterTreeProvider): 
         // Under the cluster's lock (no recovery runs meanwhile, wherever started) and proved again
         // right before: the modal may have stood open for a while.
         const proved = await withClusterLock(services.pool.get(cluster.primary), cluster, 'VS Code extension (Remove Mails)', async () => {
-          const again = await decideRemoval(services.pool, cluster, unit, decision.removable.map((m) => ({ id: m.id, folder: m.folder })), recoverySettings(services).deliveryLogPattern);
+          const again = await decideRemoval(services.pool, cluster, unit, decision.removable.map((m) => ({ id: m.id, folder: m.folder })), readRecoverySettings(services.logger).deliveryLogPattern);
           const dirs = gatewayDirs(cluster);
           const byFolder = new Map<SpoolFolder, string[]>();
           for (const m of again.removable) byFolder.set(m.folder, [...(byFolder.get(m.folder) ?? []), m.id]);

@@ -391,16 +391,6 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     return this.marks.split(unit, this.units.get(unit.key)?.overview);
   }
 
-  /** Why the last recovery held this mail on a standby secondary for a decision, if it did. */
-  private heldWhy(unitKey: string, id: string): string | undefined {
-    return this.marks.heldWhy(unitKey, id);
-  }
-
-  /** Where the active unit holds the same Message-ID as this mail on a standby secondary, if it does. */
-  private duplicateOf(unitKey: string, id: string): string | undefined {
-    return this.marks.duplicateOf(unitKey, id);
-  }
-
   leftovers(): { unit: UnitConfig; count: number }[] {
     return this.settings.clusters.flatMap((c) => c.units.map((unit) => ({ unit, count: leftoverCount(unit, this.units.get(unit.key)?.overview) }))).filter((x) => x.count > 0);
   }
@@ -688,7 +678,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       }
       case 'mail': {
         const key = node.unit.key;
-        return mailItem(node, { summary: this.summaries.get(key, node.mail), duplicate: this.duplicateOf(key, node.mail.id), held: this.heldWhy(key, node.mail.id) });
+        return mailItem(node, { summary: this.summaries.get(key, node.mail), duplicate: this.marks.duplicateOf(key, node.mail.id), held: this.marks.heldWhy(key, node.mail.id) });
       }
       case 'more':
         return moreItem(node);
