@@ -65,7 +65,7 @@ async function timedExec(lab: Lab, unit: 'primary' | 'secondary', script: string
  * Settings and known_hosts that send the admin's connections to both units through `link`: each
  * unit's host/port become a proxy listener's, and its host key is pinned under that name.
  */
-async function shapedSettings(lab: Lab, link: ShapedLink, dir: string, transfer: 'relay' | 'direct'): Promise<string> {
+export async function shapedSettings(lab: Lab, link: ShapedLink, dir: string, transfer: 'relay' | 'direct'): Promise<string> {
   type Unit = { role: string; host: string; port: number; haHost?: string; haPort?: number };
   const settings = lab.settings() as { 'mailgwHa.clusters': { transfer?: string; units: Unit[] }[] } & Record<string, unknown>;
   const cluster = settings['mailgwHa.clusters'][0];

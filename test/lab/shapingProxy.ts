@@ -129,6 +129,8 @@ export class ShapedLink {
   private readonly upDir: Direction;
   private readonly downDir: Direction;
   private turnCount = 0;
+  /** When each counted turn began (Date.now()), for profiles of where the turns go. */
+  readonly turnTimes: number[] = [];
   private connectionCount = 0;
   private readonly servers: net.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
@@ -154,6 +156,7 @@ export class ShapedLink {
     this.upDir.bytes = 0;
     this.downDir.bytes = 0;
     this.turnCount = 0;
+    this.turnTimes.length = 0;
     this.connectionCount = 0;
   }
 
@@ -202,7 +205,10 @@ export class ShapedLink {
       if (ended && mine === 0 && !to.destroyed) to.end();
     };
     from.on('data', (data: Buffer) => {
-      if (upstream && this.upDir.idle && this.downDir.idle) this.turnCount++;
+      if (upstream && this.upDir.idle && this.downDir.idle) {
+        this.turnCount++;
+        this.turnTimes.push(Date.now());
+      }
       mine += data.length;
       dir.send(data, to, () => {
         mine -= data.length;
