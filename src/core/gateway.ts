@@ -17,6 +17,16 @@ for d in /proc/[0-9]*; do
   if [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ]; then echo "\${d#/proc/}"; fi
 done; exit 0`;
 
+// FIND_SCRIPT's search, then SIGUSR2 to the one process found (none or several: nothing is signalled).
+// Prints "pids <pid>..." and, once signalled, "signalled <pid>"; exit 3: the search failed.
+const SIGNAL_SCRIPT = `if command -v pgrep >/dev/null 2>&1; then pids=$(pgrep -x -- "$1"); rc=$?; [ $rc -le 1 ] || exit 3
+else pids=; for d in /proc/[0-9]*; do if [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ]; then pids="$pids \${d#/proc/}"; fi; done; fi
+set -- $pids
+echo "pids\${*:+ $*}"
+[ $# -eq 1 ] || exit 0
+kill -USR2 "$1" || exit 4
+echo "signalled $1"`;
+
 export async function findGateway(connection: UnitConnection, cluster: ClusterConfig): Promise<GatewayProcess> {
   const processName = gatewayProcessName(cluster.server, cluster.service);
   const r = await connection.execScript(FIND_SCRIPT, [processName], { timeoutMs: 15_000 });
@@ -63,12 +73,18 @@ export async function signalGateway(connection: UnitConnection, cluster: Cluster
     if (r.code !== 0) throw new Error(`${label}: "${argv.join(' ')}" failed (exit ${r.code}): ${r.stderr.trim()}. If this box's kill does not accept names, set mailgwHa.signalMethod to "pid".`);
     return { processName: cluster.gateway, command: argv.join(' ') };
   }
-  const found = await findGateway(connection, cluster);
+  // Found and signalled by one script: one round trip, and no other process can take the name
+  // between a look and a signal sent on a later round trip.
+  const processName = gatewayProcessName(cluster.server, cluster.service);
+  const r = await connection.execScript(SIGNAL_SCRIPT, [processName], { timeoutMs: 15_000 });
+  const lines = r.stdout.toString('utf8').split('\n');
+  const pidsLine = /^pids((?: \d+)*)$/.exec(lines[0] ?? '');
+  if (r.code === 3 || !pidsLine) throw new Error(`${label}: cannot look for the gateway process ${processName} (exit ${r.code}): ${r.stderr.trim()}`);
+  const found: GatewayProcess = { processName, pids: pidsLine[1].split(' ').filter(Boolean).map(Number) };
   const refused = pidSignalRefusal(found, label);
   if (refused) throw new Error(refused);
   const pid = found.pids[0];
-  const argv = ['kill', '-USR2', String(pid)];
-  const r = await connection.exec(argv, { timeoutMs: 15_000 });
-  if (r.code !== 0) throw new Error(`${label}: "${argv.join(' ')}" failed (exit ${r.code}): ${r.stderr.trim()}`);
-  return { pid, processName: found.processName, command: argv.join(' ') };
+  const command = `kill -USR2 ${pid}`;
+  if (r.code !== 0 || lines[1] !== `signalled ${pid}`) throw new Error(`${label}: "${command}" failed (exit ${r.code}): ${r.stderr.trim()}`);
+  return { pid, processName, command };
 }
