@@ -76,17 +76,24 @@ export interface PlanOptions {
   readonly marginMs?: number;
   /** Move duplicates too (the user insists). */
   readonly includeDuplicates?: boolean;
-  /** Ids left alone (held by an earlier run for a manual check). */
-  readonly exclude?: ReadonlySet<string>;
+  /** Ids left alone (held by an earlier run for a manual check); may still be being read. */
+  readonly exclude?: ReadonlySet<string> | Promise<ReadonlySet<string>>;
 }
 
-/** Refuses unless the primary is the one active unit of a real pair. */
-export async function checkPair(pool: ConnectionPool, cluster: ClusterConfig): Promise<{ primaryPid: number }> {
+/** Refuses, before either unit is touched, a "pair" whose two units are one host. */
+function refuseOneHost(cluster: ClusterConfig): void {
   const p = cluster.primary;
   const s = cluster.secondary;
   if (p.host === s.host && (p.port ?? 22) === (s.port ?? 22)) {
     throw new RecoveryError(`cluster "${cluster.name}": the primary ${p.key} and the secondary ${s.key} are the same host (${p.host}:${p.port ?? 22}); recovery would copy mail onto itself. Fix the units in mailgwHa.clusters.`);
   }
+}
+
+/** Refuses unless the primary is the one active unit of a real pair. */
+export async function checkPair(pool: ConnectionPool, cluster: ClusterConfig): Promise<{ primaryPid: number }> {
+  refuseOneHost(cluster);
+  const p = cluster.primary;
+  const s = cluster.secondary;
   const [pg, sg] = await Promise.all([findGateway(pool.get(p), cluster), findGateway(pool.get(s), cluster)]);
   if (sg.pids.length > 0) {
     throw new RecoveryError(`cluster "${cluster.name}": the gateway ${sg.processName} runs on the secondary ${s.key} (PID ${sg.pids.join(', ')}), so the primary is not the active unit. Recover only after the takeback, when the primary is active.`);
@@ -142,15 +149,20 @@ export async function primaryEvidence(pool: ConnectionPool, cluster: ClusterConf
 }
 
 export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, options: PlanOptions): Promise<RecoveryPlan> {
-  const { primaryPid } = await checkPair(pool, cluster);
+  // The pair is checked while both units are read (nothing here changes them), each check a round
+  // trip the admin's link would otherwise wait for in turn; a refusal still wins over a read's error.
+  refuseOneHost(cluster);
+  const pair = checkPair(pool, cluster);
   const folders = options.folders ?? ['spool', 'vscan'];
   const sc = pool.get(cluster.secondary);
   const dirs = gatewayDirs(cluster);
   const marginMs = options.marginMs ?? DELIVERY_SEARCH_MARGIN_MS;
 
-  const complete = (l: FolderListing) => l.mails.filter((m) => m.complete && !options.exclude?.has(m.id));
+  let exclude: ReadonlySet<string> = new Set();
+  const complete = (l: FolderListing) => l.mails.filter((m) => m.complete && !exclude.has(m.id));
   const secondary = (async () => {
     const listings = await Promise.all(folders.map((f) => listFolder(sc, cluster, f)));
+    exclude = (await options.exclude) ?? exclude;
     const mids = await Promise.all(listings.map((l) => readMessageIdResults(sc, dirs[l.folder], complete(l).map((m) => m.id))));
     return { listings, mids };
   })();
@@ -162,8 +174,12 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
       }),
     ),
   );
+  candidates.catch(() => undefined); // the secondary's error is reported through `secondary`
   // Both units are read at once; the primary's logs only once its folders and the candidates are known.
-  const [{ listings: secondaryListings, mids: secondaryMids }, onPrimary] = await Promise.all([secondary, primaryEvidence(pool, cluster, ['spool', 'vscan', 'input'], candidates, options.deliveryLogPattern, marginMs)]);
+  const reads = Promise.all([secondary, primaryEvidence(pool, cluster, ['spool', 'vscan', 'input'], candidates, options.deliveryLogPattern, marginMs)]);
+  reads.catch(() => undefined); // reported below, unless the pair's refusal is
+  const { primaryPid } = await pair;
+  const [{ listings: secondaryListings, mids: secondaryMids }, onPrimary] = await reads;
 
   const mails: PlanMail[] = [];
   const ignored: (IgnoredEntry & { folder: SpoolFolder })[] = [];
@@ -172,7 +188,7 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
   secondaryListings.forEach((l, i) => {
     for (const e of l.ignored) ignored.push({ ...e, folder: l.folder });
     for (const m of l.mails) {
-      if (options.exclude?.has(m.id)) continue;
+      if (exclude.has(m.id)) continue;
       mails.push(classify(m, secondaryMids[i].get(m.id) ?? { kind: 'unreadable' }));
     }
   });

@@ -49,6 +49,9 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
     let lost = false;
     const cancellation = { get isCancellationRequested() { return lost || !!opts.cancellation?.isCancellationRequested; } };
     let remote;
+    // The secondary's login overlaps the lock's round trips on the primary (a failure surfaces
+    // where the secondary is first used).
+    opts.pool.get(opts.cluster.secondary).connect().catch(() => undefined);
     try {
       remote = await acquireClusterLock(opts.pool.get(opts.cluster.primary), opts.cluster, opts.client ?? 'mailgw-ha', { takeOver: opts.takeOverStaleLock, onLost: () => (lost = true) });
     } catch (e) {
@@ -78,6 +81,17 @@ class Run implements RunContext {
   private readonly arrived: DuplicateCandidate[] = [];
   /** Set when a fault hook throws while a copy streams: the copy stops as if cancelled. */
   private aborted: Error | undefined;
+  private toolsProbe: Promise<[Awaited<ReturnType<typeof probeTools>>, Awaited<ReturnType<typeof probeTools>>]> | undefined;
+  /** The units' copy tools (secondary, primary): looked for once, while the plan is made. */
+  private tools() {
+    if (!this.toolsProbe) {
+      this.toolsProbe = Promise.all([probeTools(this.secondary), probeTools(this.primary)]);
+      this.toolsProbe.catch(() => undefined); // reported where it is awaited
+    }
+    return this.toolsProbe;
+  }
+  /** Removal of the emptied staging folder, started after placing. */
+  private stageRemoval: Promise<void> = Promise.resolve();
   /** The path chosen after planning (undefined: relay). */
   private transfer: TransferChoice | undefined;
 
@@ -148,16 +162,25 @@ class Run implements RunContext {
       else if (prev) fs.renameSync(this.file, this.file.replace(/\.jsonl$/, '') + `-${journalStamp()}.done.jsonl`);
 
       this.progress('plan', `planning: listing ${this.cluster.secondary.key} and ${this.cluster.primary.key}`);
-      const held = await readAllHeld(this.primary, this.cluster, this.file);
       const resolving = this.opts.resolveHeld;
-      const exclude = new Set(held.keys());
-      if (resolving) exclude.delete(resolving.id);
-      const plan = await makePlan(this.opts.pool, this.cluster, {
+      void this.tools();
+      // The held list is read while the plan lists both units; it is needed only to leave those out.
+      const heldRead = readAllHeld(this.primary, this.cluster, this.file);
+      const exclude = heldRead.then((held) => {
+        const ids = new Set(held.keys());
+        if (resolving) ids.delete(resolving.id);
+        return ids;
+      });
+      exclude.catch(() => undefined); // the held list's error is reported below
+      const planning = makePlan(this.opts.pool, this.cluster, {
         folders: this.opts.folders,
         deliveryLogPattern: this.opts.settings.deliveryLogPattern,
         includeDuplicates: this.opts.includeDuplicates,
         exclude,
       });
+      planning.catch(() => undefined); // reported below, after the held list's own error if any
+      const held = await heldRead;
+      const plan = await planning;
       if (resolving) return await this.resolveHeldMail(plan, resolving, held.get(resolving.id));
       const move = plan.move.filter((m) => !this.opts.onlyIds || this.opts.onlyIds.has(m.id));
       r.planned = move.length;
@@ -209,6 +232,7 @@ class Run implements RunContext {
       if (records.length) {
         const placed = await this.copyAndPlace(journal, stage, records);
         if (!this.opts.stopAfterPlace) await this.signalAndConfirm(journal, placed, true);
+        await this.stageRemoval;
       }
       // Like the manual procedure, which ends with the standby's spool emptied: duplicates left there
       // would be delivered again by the next takeover. Only those proved again right now go.
@@ -278,7 +302,7 @@ class Run implements RunContext {
 
   private async copyAndPlace(journal: Journal, stage: string, records: MailRecord[]): Promise<MailRecord[]> {
     const r = this.report;
-    const [st, pt] = await Promise.all([probeTools(this.secondary), probeTools(this.primary), makeStage(this.primary, stage)]);
+    const [[st, pt]] = await Promise.all([this.tools(), makeStage(this.primary, stage)]);
     const useTar = !this.opts.forceSftp && canUseTar(st, pt);
     if (!pt.ln) throw new RecoveryError(`${this.cluster.primary.key}: no "ln" command; cannot place copies without overwriting`);
     const direct = await this.directTarget(useTar, stage);
@@ -368,8 +392,11 @@ class Run implements RunContext {
       }
       throw e;
     }
-    await removeStage(this.primary, stage, records.map((m) => m.id));
+    // The emptied stage goes while the checks before the signal run (they wait for it).
+    this.stageRemoval = removeStage(this.primary, stage, records.map((m) => m.id));
+    this.stageRemoval.catch(() => undefined); // awaited before the signal or at the end
     if (this.opts.cancellation?.isCancellationRequested) {
+      await this.stageRemoval;
       await this.rollBack(journal, placed, 'cancelled before the gateway was signalled');
       throw new Cancelled('cancelled');
     }
@@ -402,8 +429,9 @@ class Run implements RunContext {
     const folders = [...new Set(mails.map((m) => m.folder))];
     // All looked at together (each is a snapshot taken just before the signal; the mark only has to
     // be taken before it).
-    const [, listings, onPrimary, mark] = await Promise.all([
+    const [, , listings, onPrimary, mark] = await Promise.all([
       checkPair(this.opts.pool, this.cluster),
+      this.stageRemoval,
       Promise.all(folders.map((f) => listFolder(this.secondary, this.cluster, f))),
       // Not input/: our own copies are there. Every log file is searched (time 0).
       primaryEvidence(this.opts.pool, this.cluster, ['spool', 'vscan'], mails.filter((m) => m.messageId).map((m) => ({ messageId: m.messageId!, timeMs: 0 })), this.opts.settings.deliveryLogPattern),
@@ -530,6 +558,7 @@ class Run implements RunContext {
         r.planned = 1;
         const placed = await this.copyAndPlace(journal, stage, [{ ...planned, state: 'planned' }]);
         await this.signalAndConfirm(journal, placed, true);
+        await this.stageRemoval;
         r.resolved.done = r.removed === 1;
       } else {
         journal.state([m.id], 'discarding', { message: `discarded by the admin; held because: ${why}` });
