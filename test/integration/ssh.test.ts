@@ -281,6 +281,26 @@ describe('ssh: connections to the lab units', function () {
     await assert.rejects(signalGateway(cb, cluster), /lab\/fw-b: the gateway process box1_mailgw is not running on this unit, so nothing was signalled/);
   });
 
+  it('signals nothing when two processes carry the gateway\'s name, and names both PIDs', async () => {
+    const [a] = labUnits();
+    const raw = JSON.parse(fs.readFileSync(lab().settingsPath, 'utf8')) as Record<string, unknown>;
+    const cluster = parseSettings(raw['mailgwHa.clusters']).clusters[0];
+    // A look-alike: sleep under the gateway's name (SIGUSR2 would end it).
+    const started = await lab().exec('primary', ['sh', '-c', 'd=$(mktemp -d) && cp /bin/sleep "$d/box1_mailgw" && { "$d/box1_mailgw" 60 >/dev/null 2>&1 & echo "$! $d"; }']);
+    const [decoyPid, dir] = started.stdout.trim().split(' ');
+    const decoy = Number(decoyPid);
+    assert.ok(decoy > 0, `the look-alike started: ${started.stdout} ${started.stderr}`);
+    try {
+      const gateway = lab().status().find((u) => u.name === 'fw-a')!.gateway!.unitPid;
+      const pids = [gateway, decoy].sort((x, y) => x - y);
+      await assert.rejects(signalGateway(connection(a), cluster), new RegExp(`lab/fw-a: 2 processes are named box1_mailgw \\(PIDs ${pids.join(', ')}\\); refusing to guess`));
+      const alive = await lab().exec('primary', ['kill', '-0', String(decoy)]);
+      assert.strictEqual(alive.code, 0, 'the look-alike was not signalled');
+    } finally {
+      await lab().exec('primary', ['sh', '-c', 'kill "$1"; rm -rf -- "$2"', 'sh', String(decoy), dir]);
+    }
+  });
+
   it('pool: a settings change closes the changed unit\'s connection and its operations fail with a clear error', async () => {
     const [a, b] = labUnits();
     const pool = new ConnectionPool({ prompts: noPrompts, secrets: new MemorySecretStore(), logger: captureLogger(), knownHostsFiles: [lab().knownHostsPath], sshConfigFile: '/nonexistent' });
