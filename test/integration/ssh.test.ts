@@ -281,6 +281,45 @@ describe('ssh: connections to the lab units', function () {
     await assert.rejects(signalGateway(cb, cluster), /lab\/fw-b: the gateway process box1_mailgw is not running on this unit, so nothing was signalled/);
   });
 
+  it('a command started before its input waits for it, and its time limit counts from when the input is sent', async () => {
+    const [a] = labUnits();
+    const c = connection(a);
+    await c.connect();
+    const input = new Promise<string>((resolve) => setTimeout(() => resolve('late input\n'), 1500));
+    const r = await c.exec(['cat'], { stdin: input, timeoutMs: 1000 });
+    assert.strictEqual(r.code, 0);
+    assert.strictEqual(r.stdout.toString(), 'late input\n');
+  });
+
+  it('a command whose input is withheld gets none, and the call fails with why it was withheld', async () => {
+    const [a] = labUnits();
+    const c = connection(a);
+    const dir = (await lab().exec('primary', ['mktemp', '-d'])).stdout.trim();
+    const withheld = new Promise<string>((_, reject) => setTimeout(() => reject(new Error('withheld on purpose')), 300));
+    await assert.rejects(c.execScript('n=$(wc -c); printf %s "$n" > "$1/seen.tmp" && mv -- "$1/seen.tmp" "$1/seen"', [dir], { stdin: withheld }), /withheld on purpose/);
+    const seen = await waitFor('the remote command to end', async () => {
+      const r = await lab().exec('primary', ['cat', `${dir}/seen`]);
+      return r.code === 0 ? r.stdout : undefined;
+    }, 10_000);
+    assert.strictEqual(seen.trim(), '0', 'the command read an empty input');
+    await lab().exec('primary', ['rm', '-rf', '--', dir]);
+  });
+
+  it('commands waiting for their input never take every channel: the command producing it still runs', async () => {
+    const [a] = labUnits();
+    const c = connection(a, { maxChannels: 4 });
+    await c.connect();
+    let give!: (s: string) => void;
+    const input = new Promise<string>((resolve) => (give = resolve));
+    // Four commands wait on an input that only the fifth command's answer provides.
+    const waiting = [1, 2, 3, 4].map(() => c.exec(['cat'], { stdin: input }));
+    // Their channel slots are taken within microtasks (the connection is open): let them all try first.
+    await new Promise((resolve) => setImmediate(resolve));
+    const producer = await c.exec(['echo', 'produced'], { timeoutMs: 20_000 });
+    give(producer.stdout.toString());
+    for (const r of await Promise.all(waiting)) assert.strictEqual(r.stdout.toString(), 'produced\n');
+  });
+
   it('signals nothing when two processes carry the gateway\'s name, and names both PIDs', async () => {
     const [a] = labUnits();
     const raw = JSON.parse(fs.readFileSync(lab().settingsPath, 'utf8')) as Record<string, unknown>;

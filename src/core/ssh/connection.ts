@@ -72,7 +72,13 @@ export interface ConnectionInfo {
 
 export interface ExecOptions {
   readonly timeoutMs?: number;
-  readonly stdin?: Buffer | string;
+  /**
+   * The command's input. A promise: the command is started at once and waits for its input, so the
+   * round trips of starting it overlap whatever produces the input; the time limit counts from when
+   * the input is sent. If the promise rejects, the channel is closed unsent (the command reads an
+   * empty input) and the call rejects with that error.
+   */
+  readonly stdin?: Buffer | string | Promise<Buffer | string>;
   readonly cancellation?: Cancellation;
   /** Stop collecting stdout beyond this many bytes (the command still runs to its end). */
   readonly maxStdoutBytes?: number;
@@ -117,6 +123,8 @@ export class UnitConnection extends EventEmitter {
   private readonly channels: Semaphore;
   /** One agent-forwarding channel at a time (ssh2 keeps one forwarding flag per connection). */
   private readonly forwarding = new Semaphore(1);
+  /** Commands started before their input is known (see ExecOptions.stdin). */
+  private readonly waitingForInput: Semaphore | undefined;
   private forwardAgent: ForwardAgent | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempt = 0;
@@ -132,6 +140,8 @@ export class UnitConnection extends EventEmitter {
   ) {
     super();
     this.channels = new Semaphore(options.maxChannels ?? DEFAULTS.maxChannels);
+    const waiting = Math.floor((options.maxChannels ?? DEFAULTS.maxChannels) / 2);
+    this.waitingForInput = waiting >= 1 ? new Semaphore(waiting) : undefined;
     this.sessionSecrets = options.sessionSecrets ?? new Map();
     this.sessionTrust = options.sessionTrust ?? new Set();
   }
@@ -433,6 +443,19 @@ export class UnitConnection extends EventEmitter {
   }
 
   private execShell(command: string, options: ExecOptions): Promise<ExecResult> {
+    const pending = options.stdin instanceof Promise ? options.stdin : undefined;
+    if (!pending) return this.runShell(command, options);
+    // With a single channel nothing may wait on it: the input first, then the command.
+    if (!this.waitingForInput) return pending.then((stdin) => this.runShell(command, { ...options, stdin }));
+    // Commands waiting for their input hold at most half the channels, so that whatever produces
+    // the input always finds one: a waiting command can never hold up its own input.
+    return this.waitingForInput.acquire().then((release) => {
+      pending.then(release, release);
+      return this.runShell(command, options);
+    });
+  }
+
+  private runShell(command: string, options: ExecOptions): Promise<ExecResult> {
     const label = this.address.label;
     const timeoutMs = options.timeoutMs ?? DEFAULTS.execTimeoutMs;
     return this.withClient(
@@ -444,7 +467,7 @@ export class UnitConnection extends EventEmitter {
           let done = false;
           let channel: ClientChannel | undefined;
           let cancelPoll: NodeJS.Timeout | undefined;
-          const finish = (err?: SshError, result?: ExecResult) => {
+          const finish = (err?: Error, result?: ExecResult) => {
             if (done) return;
             done = true;
             clearTimeout(timer);
@@ -456,7 +479,14 @@ export class UnitConnection extends EventEmitter {
             } else resolve(result!);
           };
           const unlisten = onLost((err) => finish(err));
-          const timer = setTimeout(() => finish(new SshError('exec-timeout', `${label}: the remote command did not finish within ${Math.round(timeoutMs / 1000)} s.`)), timeoutMs);
+          const finishWith = (e: unknown) => finish(e instanceof Error ? e : new Error(String(e)));
+          let timer: NodeJS.Timeout | undefined;
+          const startTimer = () => {
+            if (!done) timer = setTimeout(() => finish(new SshError('exec-timeout', `${label}: the remote command did not finish within ${Math.round(timeoutMs / 1000)} s.`)), timeoutMs);
+          };
+          const pending = options.stdin instanceof Promise ? options.stdin : undefined;
+          if (pending) pending.catch((e: unknown) => finishWith(e));
+          else startTimer();
           if (options.cancellation) {
             cancelPoll = setInterval(() => {
               if (options.cancellation?.isCancellationRequested) finish(new SshError('closed', `${label}: cancelled.`));
@@ -479,7 +509,13 @@ export class UnitConnection extends EventEmitter {
             });
             ch.stderr.on('data', (d: Buffer) => stderr.push(d));
             ch.on('close', () => finish(undefined, { code, signal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString('utf8') }));
-            if (options.stdin !== undefined) ch.end(options.stdin);
+            if (pending) {
+              pending.then((input) => {
+                if (done) return;
+                startTimer();
+                ch.end(input);
+              }, () => undefined);
+            } else if (options.stdin !== undefined) ch.end(options.stdin);
             else ch.end();
           });
         }),
