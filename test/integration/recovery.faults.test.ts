@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FaultPoint } from '../../src/core/recovery/runContract';
 import { lab } from './hooks';
-import { assertExactlyOnce, buildCli, mailIds, runRecovery, tarMethod, tempJournal } from './recoveryHelpers';
+import { assertExactlyOnce, buildCli, labSettingsFile, mailIds, runRecovery, tarMethod, tempJournal } from './recoveryHelpers';
 
 const POINTS: FaultPoint[] = ['before-copy', 'mid-copy', 'after-copy', 'after-place', 'after-signal', 'mid-cleanup'];
 
@@ -189,7 +189,7 @@ describe('recovery faults (lab)', function () {
       it(`iteration ${i + 1}: killed, then a second run; exactly once`, async () => {
         const m = lab().strand({ mails: 20, vscan: 3, bigMb: 2 });
         const journal = tempJournal();
-        const args = [cli, 'recover', '--yes', '--json', '--settings', lab().settingsPath, '--journal', journal];
+        const args = [cli, 'recover', '--yes', '--json', '--settings', labSettingsFile(), '--journal', journal];
         const delay = 100 + Math.floor(Math.random() * 900);
         const first = await runCli(args, delay);
         // The killed run's lock stays on the primary and is only ever taken over on request: the

@@ -4,7 +4,6 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseSettings } from '../../src/core/config';
 import { MemorySecretStore, noPrompts, silentLogger } from '../../src/core/host';
 import { decideRemoval } from '../../src/core/recovery/removalProof';
 import { recover } from '../../src/core/recovery/run';
@@ -29,10 +28,7 @@ describe('recovery: real HA histories (sync lab)', function () {
   this.timeout(120_000);
   const l = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'side', 'history'), addresses: labPair(16), syncDelayMs: 500 });
   let untrack: () => void;
-  const cluster = () => {
-    const raw = JSON.parse(fs.readFileSync(l.settingsPath, 'utf8')) as Record<string, unknown>;
-    return parseSettings(raw['mailgwHa.clusters'], raw['mailgwHa.knownHostsFile']).clusters[0];
-  };
+  const cluster = () => labCluster(l.settingsPath);
   const run = async (): Promise<RecoveryReport> => {
     const pool = new ConnectionPool({ prompts: noPrompts, secrets: new MemorySecretStore(), logger: silentLogger, knownHostsFiles: [l.knownHostsPath], sshConfigFile: '/nonexistent' });
     try {

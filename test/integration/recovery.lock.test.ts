@@ -12,10 +12,10 @@ import { LOCK_NAME } from '../../src/core/recovery/clusterLock';
 import { defaultJournalFile } from '../../src/core/recovery/journalPath';
 import { waitFor } from '../lab/wait';
 import { lab } from './hooks';
-import { assertExactlyOnce, buildCli, labCluster, mailIds, runRecovery } from './recoveryHelpers';
+import { assertExactlyOnce, buildCli, labCluster, labSettingsFile, mailIds, runRecovery } from './recoveryHelpers';
 
 function cliChild(cli: string, stateHome: string, extra: string[] = []) {
-  const child = spawn(process.execPath, [cli, 'recover', '--yes', '--json', '--settings', lab().settingsPath, ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_STATE_HOME: stateHome } });
+  const child = spawn(process.execPath, [cli, 'recover', '--yes', '--json', '--settings', labSettingsFile(), ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, XDG_STATE_HOME: stateHome } });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));

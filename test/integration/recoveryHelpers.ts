@@ -20,14 +20,33 @@ export const REPO = path.resolve(__dirname, '..', '..');
  * The lab's cluster. MAILGW_TEST_TRANSFER=direct (or auto) runs every recovery test that uses it with
  * that transfer path, so the same fault and exactly-once tests cover the direct path.
  */
-export function labCluster(): ClusterConfig {
-  const raw = JSON.parse(fs.readFileSync(lab().settingsPath, 'utf8')) as Record<string, unknown>;
+export function labCluster(settingsPath = lab().settingsPath): ClusterConfig {
+  const raw = JSON.parse(fs.readFileSync(settingsPath, 'utf8')) as Record<string, unknown>;
   const s = parseSettings(raw['mailgwHa.clusters'], raw['mailgwHa.knownHostsFile']);
   assert.deepStrictEqual(s.errors, []);
+  const transfer = testTransfer();
+  return transfer ? { ...s.clusters[0], transfer } : s.clusters[0];
+}
+
+function testTransfer(): 'direct' | 'auto' | 'relay' | undefined {
   const transfer = process.env.MAILGW_TEST_TRANSFER;
-  if (transfer === 'direct' || transfer === 'auto' || transfer === 'relay') return { ...s.clusters[0], transfer };
+  if (transfer === 'direct' || transfer === 'auto' || transfer === 'relay') return transfer;
   if (transfer) throw new Error(`MAILGW_TEST_TRANSFER must be relay, direct or auto, not ${JSON.stringify(transfer)}`);
-  return s.clusters[0];
+  return undefined;
+}
+
+/**
+ * The lab's settings file for a CLI run: as it is, or (MAILGW_TEST_TRANSFER) a copy whose clusters
+ * use that transfer path, so the CLI's kill tests cover it too.
+ */
+export function labSettingsFile(settingsPath = lab().settingsPath): string {
+  const transfer = testTransfer();
+  if (!transfer) return settingsPath;
+  const raw = JSON.parse(fs.readFileSync(settingsPath, 'utf8')) as { 'mailgwHa.clusters': Record<string, unknown>[] };
+  for (const c of raw['mailgwHa.clusters']) c.transfer = transfer;
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-settings-')), 'settings.json');
+  fs.writeFileSync(file, JSON.stringify(raw, null, 2));
+  return file;
 }
 
 /** The copy method a default recovery reports under MAILGW_TEST_TRANSFER. */
