@@ -18,8 +18,10 @@ for d in /proc/[0-9]*; do
 done; exit 0`;
 
 // FIND_SCRIPT's search, then SIGUSR2 to the one process found (none or several: nothing is signalled).
-// Prints "pids <pid>..." and, once signalled, "signalled <pid>"; exit 3: the search failed.
-const SIGNAL_SCRIPT = `if command -v pgrep >/dev/null 2>&1; then pids=$(pgrep -x -- "$1"); rc=$?; [ $rc -le 1 ] || exit 3
+// Prints "pids <pid>..." and, once signalled, "signalled <pid>"; exit 3: the search failed. With
+// "$2" = wait: first waits for the line "signal" on its input (anything else: exit 6, nothing done).
+const SIGNAL_SCRIPT = `if [ "$2" = wait ]; then IFS= read -r go && [ "$go" = signal ] || exit 6; fi
+if command -v pgrep >/dev/null 2>&1; then pids=$(pgrep -x -- "$1"); rc=$?; [ $rc -le 1 ] || exit 3
 else pids=; for d in /proc/[0-9]*; do if [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ]; then pids="$pids \${d#/proc/}"; fi; done; fi
 set -- $pids
 echo "pids\${*:+ $*}"
@@ -65,9 +67,10 @@ export function pidSignalRefusal(found: GatewayProcess, label: string): string |
  * by its exact name, refuse if none or several run, signal that PID. 'kill-by-name': the
  * documented `/bin/kill -s SIGUSR2 <server>_<service>`, for boxes whose kill accepts names.
  */
-export async function signalGateway(connection: UnitConnection, cluster: ClusterConfig, method: SignalMethod = 'pid'): Promise<SignalResult> {
+export async function signalGateway(connection: UnitConnection, cluster: ClusterConfig, method: SignalMethod = 'pid', opts: { when?: Promise<void> } = {}): Promise<SignalResult> {
   const label = connection.address.label;
   if (method === 'kill-by-name') {
+    await opts.when;
     const argv = ['/bin/kill', '-s', 'SIGUSR2', cluster.gateway];
     const r = await connection.exec(argv, { timeoutMs: 15_000 });
     if (r.code !== 0) throw new Error(`${label}: "${argv.join(' ')}" failed (exit ${r.code}): ${r.stderr.trim()}. If this box's kill does not accept names, set mailgwHa.signalMethod to "pid".`);
@@ -76,7 +79,11 @@ export async function signalGateway(connection: UnitConnection, cluster: Cluster
   // Found and signalled by one script: one round trip, and no other process can take the name
   // between a look and a signal sent on a later round trip.
   const processName = gatewayProcessName(cluster.server, cluster.service);
-  const r = await connection.execScript(SIGNAL_SCRIPT, [processName], { timeoutMs: 15_000 });
+  // `when`: the command is started now and waits for the word to go; if it never comes (the promise
+  // rejects, this process or the connection dies), its input ends and nothing is signalled.
+  const r = opts.when
+    ? await connection.execScript(SIGNAL_SCRIPT, [processName, 'wait'], { timeoutMs: 15_000, stdin: opts.when.then(() => 'signal\n') })
+    : await connection.execScript(SIGNAL_SCRIPT, [processName], { timeoutMs: 15_000 });
   const lines = r.stdout.toString('utf8').split('\n');
   const pidsLine = /^pids((?: \d+)*)$/.exec(lines[0] ?? '');
   if (r.code === 3 || !pidsLine) throw new Error(`${label}: cannot look for the gateway process ${processName} (exit ${r.code}): ${r.stderr.trim()}`);

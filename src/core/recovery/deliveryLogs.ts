@@ -25,6 +25,8 @@ const SAMPLE_LINES = 200;
 // (an answer without it was cut short: nothing in it can prove a mail undelivered). grep -a: a log
 // with a stray NUL byte must still show its lines, not "Binary file matches".
 const SEARCH_SCRIPT = `f=$1; since=$2
+if [ "$since" = - ]; then IFS= read -r since || exit 5; fi
+case $since in ''|*[!0-9]*) echo "bad start time" >&2; exit 5;; esac
 d=$(dirname -- "$f"); b=$(basename -- "$f"); s=\${b%.log}
 p=$(mktemp) || exit 4
 trap 'rm -f -- "$p" "$p.st"' EXIT
@@ -146,16 +148,30 @@ export function parseSearchOutput(text: string): RawSearch {
 }
 
 /** Searches every log file of the gateway on `conn` for the delivery of the given Message-IDs. */
-export async function searchDeliveryLogs(conn: UnitConnection, logFile: string, messageIds: Iterable<string>, opts: SearchOptions): Promise<LogSearch> {
+/** What to look for: the candidates' Message-IDs, in logs changed since `sinceMs`. */
+export interface DeliveryQuery {
+  readonly messageIds: Iterable<string>;
+  readonly sinceMs: number;
+}
+
+/**
+ * Searches the logs for deliveries of the query's Message-IDs. A query still being made: the search
+ * command is started at once and searches only once it is sent the query.
+ */
+export async function searchDeliveryLogs(conn: UnitConnection, logFile: string, query: DeliveryQuery | Promise<DeliveryQuery>, opts: Omit<SearchOptions, 'sinceMs'>): Promise<LogSearch> {
   if (!isSafeAbsolutePath(logFile)) throw new RecoveryError(`refusing unsafe log file ${JSON.stringify(logFile)}`);
   const wanted = new Map<string, string>();
-  for (const mid of messageIds) if (/^<[\x21-\x3b\x3d\x3f-\x7e]{1,900}>$/.test(mid)) wanted.set(normalizeMessageId(mid), mid);
-  const stdin = [...wanted.values()].map((m) => `${m}\n`).join('');
-  const r = await conn.execScript(SEARCH_SCRIPT, [logFile, String(Math.floor(opts.sinceMs / 1000))], { stdin, timeoutMs: 600_000, maxStdoutBytes: 64 * 1024 * 1024 });
+  let sinceMs = 0;
+  const stdin = Promise.resolve(query).then((q) => {
+    for (const mid of q.messageIds) if (/^<[\x21-\x3b\x3d\x3f-\x7e]{1,900}>$/.test(mid)) wanted.set(normalizeMessageId(mid), mid);
+    sinceMs = q.sinceMs;
+    return `${Math.max(0, Math.floor(q.sinceMs / 1000))}\n` + [...wanted.values()].map((m) => `${m}\n`).join('');
+  });
+  const r = await conn.execScript(SEARCH_SCRIPT, [logFile, '-'], { stdin, timeoutMs: 600_000, maxStdoutBytes: 64 * 1024 * 1024 });
   if (r.code !== 0) throw new RecoveryError(`${conn.address.label}: searching the logs ${logFile}* failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join('; ')}`);
   const raw = parseSearchOutput(r.stdout.toString('utf8'));
   if (!raw.complete) throw new RecoveryError(`${conn.address.label}: the search of the logs ${logFile}* for deliveries returned an incomplete answer (over 64 MB of matching lines?); nothing was changed. Check the logs and mailgwHa.clusters' logFile.`);
-  return judge(raw, wanted, opts, conn.address.label);
+  return judge(raw, wanted, { ...opts, sinceMs }, conn.address.label);
 }
 
 /** Applies the pattern and the coverage rules to what the unit found (exported for unit tests). */

@@ -127,24 +127,40 @@ export interface Candidate {
 export async function primaryEvidence(pool: ConnectionPool, cluster: ClusterConfig, folders: readonly SpoolFolder[], candidatesOrPromise: readonly Candidate[] | Promise<readonly Candidate[]>, pattern: RegExp, marginMs = DELIVERY_SEARCH_MARGIN_MS): Promise<PrimaryEvidence> {
   const pc = pool.get(cluster.primary);
   const dirs = gatewayDirs(cluster);
-  const listings = await Promise.all(folders.map((f) => listFolder(pc, cluster, f)));
-  const mids = await Promise.all(listings.map((l) => readMessageIdResults(pc, dirs[l.folder], l.mails.filter((m) => m.complete).map((m) => m.id))));
-  const present = new Map<string, { folder: SpoolFolder; id: string }>();
-  const ambiguous = new Map<string, string>();
-  let vanished = false;
-  listings.forEach((l, i) => {
-    for (const [id, r] of mids[i]) {
-      if (r.kind === 'ok') present.set(normalizeMessageId(r.id), { folder: l.folder, id });
-      else if (r.kind === 'conflict') for (const x of r.ids) ambiguous.set(normalizeMessageId(x), `the primary's ${l.folder}/${id} carries this Message-ID among others (${r.ids.length} different ones)`);
-      else if (r.kind === 'unreadable') vanished = true;
+  const folderReads = (async () => {
+    // Listed, then read: the primary's folders are often empty (no command then), and the search
+    // below already waits on this connection for its query.
+    const read = await Promise.all(
+      folders.map(async (f) => {
+        const l = await listFolder(pc, cluster, f);
+        return [l, await readMessageIdResults(pc, dirs[f], l.mails.filter((m) => m.complete).map((m) => m.id))] as const;
+      }),
+    );
+    const present = new Map<string, { folder: SpoolFolder; id: string }>();
+    const ambiguous = new Map<string, string>();
+    let vanished = false;
+    for (const [l, mids] of read) {
+      for (const [id, r] of mids) {
+        if (r.kind === 'ok') present.set(normalizeMessageId(r.id), { folder: l.folder, id });
+        else if (r.kind === 'conflict') for (const x of r.ids) ambiguous.set(normalizeMessageId(x), `the primary's ${l.folder}/${id} carries this Message-ID among others (${r.ids.length} different ones)`);
+        else if (r.kind === 'unreadable') vanished = true;
+      }
     }
+    for (const k of present.keys()) ambiguous.delete(k);
+    if (vanished) await new Promise((r) => setTimeout(r, 300));
+    return { present, ambiguous };
+  })();
+  // The search command is started now; it is sent what to look for only once the folders have been
+  // read (so a mail delivered meanwhile is seen in one or the other) and the candidates are known
+  // (they may still be being read on the other unit: the plan reads both at once).
+  const query = Promise.all([folderReads, candidatesOrPromise]).then(([, candidates]) => {
+    const oldest = candidates.reduce((t, c) => Math.min(t, c.timeMs), Date.now());
+    return { messageIds: candidates.map((c) => c.messageId), sinceMs: oldest - marginMs };
   });
-  for (const k of present.keys()) ambiguous.delete(k);
-  if (vanished) await new Promise((r) => setTimeout(r, 300));
-  // The candidates may still be being read on the other unit meanwhile (the plan reads both at once).
-  const candidates = await candidatesOrPromise;
-  const oldest = candidates.reduce((t, c) => Math.min(t, c.timeMs), Date.now());
-  const logs = await searchDeliveryLogs(pc, cluster.logFile, candidates.map((c) => c.messageId), { sinceMs: oldest - marginMs, pattern });
+  const search = searchDeliveryLogs(pc, cluster.logFile, query, { pattern });
+  search.catch(() => undefined); // awaited below, after the folders' own error if any
+  const { present, ambiguous } = await folderReads;
+  const logs = await search;
   return { present, ambiguous, logs };
 }
 
@@ -158,13 +174,21 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
   const dirs = gatewayDirs(cluster);
   const marginMs = options.marginMs ?? DELIVERY_SEARCH_MARGIN_MS;
 
+  const excluded = Promise.resolve(options.exclude ?? new Set<string>());
   let exclude: ReadonlySet<string> = new Set();
   const complete = (l: FolderListing) => l.mails.filter((m) => m.complete && !exclude.has(m.id));
   const secondary = (async () => {
-    const listings = await Promise.all(folders.map((f) => listFolder(sc, cluster, f)));
-    exclude = (await options.exclude) ?? exclude;
-    const mids = await Promise.all(listings.map((l) => readMessageIdResults(sc, dirs[l.folder], complete(l).map((m) => m.id))));
-    return { listings, mids };
+    // Each folder's header reading is started with its listing and gets the ids once listed.
+    const perFolder = folders.map((f) => {
+      const listing = listFolder(sc, cluster, f);
+      const ids = Promise.all([listing, excluded]).then(([l, ex]) => {
+        exclude = ex;
+        return complete(l).map((m) => m.id);
+      });
+      return Promise.all([listing, readMessageIdResults(sc, dirs[f], ids)]);
+    });
+    const done = await Promise.all(perFolder);
+    return { listings: done.map(([l]) => l), mids: done.map(([, m]) => m) };
   })();
   const candidates = secondary.then(({ listings, mids }) =>
     listings.flatMap((l, i) =>

@@ -18,7 +18,7 @@ function checkDir(dir: string): string {
   return dir;
 }
 
-async function run(conn: UnitConnection, what: string, script: string, args: string[], stdin: string, timeoutMs = 120_000): Promise<string> {
+async function run(conn: UnitConnection, what: string, script: string, args: string[], stdin: string | Promise<string>, timeoutMs = 120_000): Promise<string> {
   const r = await conn.execScript(script, args, { stdin, timeoutMs });
   if (r.code !== 0) throw new RecoveryError(`${conn.address.label}: ${what} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join('; ')}`);
   return r.stdout.toString('utf8');
@@ -46,12 +46,16 @@ export async function probeTools(conn: UnitConnection): Promise<Tools & { ln: bo
 const HASH_SCRIPT = `cd -- "$1" || exit 3
 while IFS= read -r f; do if [ ! -L "$f" ] && [ -f "$f" ]; then printf '%s\\n' "$f"; fi; done | xargs -r sha256sum --`;
 
-/** SHA-256 of named files in a folder (hex by file name); absent files are missing from the map. */
-export async function hashFiles(conn: UnitConnection, dir: string, names: readonly string[]): Promise<Map<string, string>> {
+/**
+ * SHA-256 of named files in a folder (hex by file name); absent files are missing from the map.
+ * `after`: the command is started now and hashes once that has settled (e.g. a copy into `dir`).
+ */
+export async function hashFiles(conn: UnitConnection, dir: string, names: readonly string[], opts: { after?: Promise<unknown> } = {}): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (names.length === 0) return out;
   for (const n of names) if (!/^(.*)\.(body|env)$/.test(n) || !isSafeMailId(n.replace(/\.(body|env)$/, ''))) throw new RecoveryError(`refusing unsafe file name ${JSON.stringify(n)}`);
-  const text = await run(conn, `hashing files in ${dir}`, HASH_SCRIPT, [checkDir(dir)], names.map((n) => `${n}\n`).join(''), 300_000);
+  const list = names.map((n) => `${n}\n`).join('');
+  const text = await run(conn, `hashing files in ${dir}`, HASH_SCRIPT, [checkDir(dir)], opts.after ? opts.after.then(() => list) : list, 300_000);
   for (const line of text.split('\n')) {
     const m = /^([0-9a-f]{64}) [ *](.+)$/.exec(line);
     if (m) out.set(m[2], m[1]);
@@ -92,11 +96,16 @@ export interface PlaceResult {
   failed: string[];
 }
 
-export async function placeStaged(conn: UnitConnection, inputDir: string, stageDir: string, ids: readonly string[]): Promise<PlaceResult> {
+/**
+ * Places staged copies under their final names. Ids still being decided (a promise): the command is
+ * started now and places what it is sent once they are known (nothing, if the promise rejects).
+ */
+export async function placeStaged(conn: UnitConnection, inputDir: string, stageDir: string, idsOrPromise: readonly string[] | Promise<readonly string[]>): Promise<PlaceResult> {
   const res: PlaceResult = { placed: [], exists: [], failed: [] };
-  if (ids.length === 0) return res;
+  if (!(idsOrPromise instanceof Promise) && idsOrPromise.length === 0) return res;
   if (!stageDir.startsWith(`${inputDir}/.`)) throw new RecoveryError(`staging folder ${stageDir} must be a dot-folder inside ${inputDir}`);
-  const text = await run(conn, `placing mails into ${inputDir}`, PLACE_SCRIPT, [checkDir(inputDir), checkDir(stageDir)], checkIds(ids));
+  const stdin = idsOrPromise instanceof Promise ? idsOrPromise.then(checkIds) : checkIds(idsOrPromise);
+  const text = await run(conn, `placing mails into ${inputDir}`, PLACE_SCRIPT, [checkDir(inputDir), checkDir(stageDir)], stdin);
   for (const line of text.split('\n')) {
     const m = /^(placed|exists|failed) (\S+)$/.exec(line);
     if (m) res[m[1] as keyof PlaceResult].push(m[2]);
@@ -111,9 +120,14 @@ export async function placeStaged(conn: UnitConnection, inputDir: string, stageD
 const REMOVE_SCRIPT = `cd -- "$1" || exit 3
 while IFS= read -r id; do printf '%s\\n%s\\n' "$id.body" "$id.env"; done | xargs -r rm -f --`;
 
-export async function removeMails(conn: UnitConnection, dir: string, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await run(conn, `removing mails from ${dir}`, REMOVE_SCRIPT, [checkDir(dir)], checkIds(ids));
+/**
+ * Removes the mails' files. Ids not known yet (a promise): the command is started now and removes
+ * what it is sent once they are (nothing, if the promise rejects).
+ */
+export async function removeMails(conn: UnitConnection, dir: string, idsOrPromise: readonly string[] | Promise<readonly string[]>): Promise<void> {
+  if (!(idsOrPromise instanceof Promise) && idsOrPromise.length === 0) return;
+  const stdin = idsOrPromise instanceof Promise ? idsOrPromise.then(checkIds) : checkIds(idsOrPromise);
+  await run(conn, `removing mails from ${dir}`, REMOVE_SCRIPT, [checkDir(dir)], stdin);
 }
 
 // $1 folder; stdin: exact file names. Removes those that exist, then the folder if it is empty.
@@ -244,8 +258,13 @@ export function parseHeaderOutput(text: string): Map<string, MessageIdResult> {
  * The Message-ID of each "<dir>/<id>.body" from its complete header block (up to HEADER_CAP_BYTES),
  * read on the unit by one command per batch of ids; over SFTP if the unit has no awk.
  */
-export async function readMessageIdResults(conn: UnitConnection, dir: string, ids: readonly string[]): Promise<Map<string, MessageIdResult>> {
+export async function readMessageIdResults(conn: UnitConnection, dir: string, idsOrPromise: readonly string[] | Promise<readonly string[]>): Promise<Map<string, MessageIdResult>> {
   checkDir(dir);
+  const args = [dir, String(HEADER_CAP_BYTES)];
+  // Ids still being listed: the first command is started now and gets its ids when they are known.
+  const early = idsOrPromise instanceof Promise ? conn.execScript(HEADERS_SCRIPT, args, { stdin: idsOrPromise.then((ids) => checkIds(ids.slice(0, HEADER_BATCH))), timeoutMs: 120_000 }) : undefined;
+  early?.catch(() => undefined); // awaited below
+  const ids = await idsOrPromise;
   checkIds(ids);
   const out = new Map<string, MessageIdResult>();
   const batches: string[][] = [];
@@ -254,8 +273,9 @@ export async function readMessageIdResults(conn: UnitConnection, dir: string, id
   // A few batches at once: each is one command, so the unit reads while the answers travel.
   const worker = async () => {
     while (next < batches.length) {
+      const first = next === 0;
       const batch = batches[next++];
-      const r = await conn.execScript(HEADERS_SCRIPT, [dir, String(HEADER_CAP_BYTES)], { stdin: checkIds(batch), timeoutMs: 120_000 });
+      const r = first && early ? await early : await conn.execScript(HEADERS_SCRIPT, args, { stdin: checkIds(batch), timeoutMs: 120_000 });
       if (r.code === 127 || (r.code !== 0 && /awk/.test(r.stderr))) {
         for (const [id, res] of await readMessageIdsSftp(conn, dir, batch)) out.set(id, res);
         continue;

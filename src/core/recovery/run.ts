@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
-import { signalGateway } from '../gateway';
+import { signalGateway, SignalResult } from '../gateway';
 import type { Logger } from '../host';
 import { silentLogger } from '../host';
 import { listFolder, SpoolFolder } from '../spool/list';
@@ -58,7 +58,9 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
       return new Run(opts, file).refused(e as Error);
     }
     try {
-      const report = await new Run({ ...opts, cancellation }, file).go();
+      const run = new Run({ ...opts, cancellation }, file);
+      run.lastSteps = () => remote.prepareRelease();
+      const report = await run.go();
       if (lost) report.errors.push({ message: `the recovery lock on ${opts.cluster.primary.key} was taken over by someone else while this run held it; stopped at the next safe point (the journal lets the next run finish)` });
       return report;
     } finally {
@@ -90,6 +92,8 @@ class Run implements RunContext {
     }
     return this.toolsProbe;
   }
+  /** Told when the run enters its last steps (the gateway was signalled): the lock prepares its release. */
+  lastSteps: (() => void) | undefined;
   /** Removal of the emptied staging folder, started after placing. */
   private stageRemoval: Promise<void> = Promise.resolve();
   /** The path chosen after planning (undefined: relay). */
@@ -311,7 +315,9 @@ class Run implements RunContext {
     const placed: MailRecord[] = [];
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- read by the getter below
     const self = this;
-    const batches = copyBatches(records, this.opts.batchSize ?? 500, BATCH_BYTES);
+    // Unit to unit, the streams take turns anyway (the credential is lent to one at a time) and each
+    // logs in anew over the admin's link: one batch, unless a batch size was asked for.
+    const batches = direct && this.opts.batchSize === undefined ? [records] : copyBatches(records, this.opts.batchSize ?? 500, BATCH_BYTES);
     let next = 0;
     let firstError: unknown;
     // One batch: stream, verify, place. Several run at once so that one large body or one unit's
@@ -322,7 +328,7 @@ class Run implements RunContext {
       journal.state(ids, 'copying');
       await this.fault('before-copy');
       this.progress('copy', `copying ${r.copied + batch.length} of ${records.length} mail(s) (${useTar ? 'tar stream' : 'SFTP'})`, r.copied, records.length);
-      const res = await copyMails(
+      const copying = copyMails(
         this.secondary,
         this.primary,
         stage,
@@ -336,23 +342,31 @@ class Run implements RunContext {
       ).catch((e: Error) => {
         throw this.aborted ?? e;
       });
-      if (this.aborted) throw this.aborted;
-      r.copied += batch.length - [...res.failed.keys()].length;
-      const sha: Record<string, { body: string; env: string }> = {};
-      for (const [id, h] of res.verified) sha[id] = h;
-      journal.state([...res.verified.keys()], 'copied', { sha });
-      for (const [id, why] of res.failed) {
-        journal.state([id], 'failed', { message: why });
-        r.errors.push({ id, message: why });
-      }
-      r.verified += res.verified.size;
-      await this.fault('after-copy');
-      this.checkCancel();
-      const ok = batch.filter((m) => res.verified.has(m.id));
-      for (const m of ok) m.sha = res.verified.get(m.id);
-      // Final names appear from here on: .body of every mail first, then the .env files.
-      journal.state(ok.map((m) => m.id), 'placing');
-      const pr = await placeStaged(this.primary, this.dirs.input, stage, ok.map((m) => m.id));
+      const verified = copying.then(async (res) => {
+        if (this.aborted) throw this.aborted;
+        r.copied += batch.length - [...res.failed.keys()].length;
+        const sha: Record<string, { body: string; env: string }> = {};
+        for (const [id, h] of res.verified) sha[id] = h;
+        journal.state([...res.verified.keys()], 'copied', { sha });
+        for (const [id, why] of res.failed) {
+          journal.state([id], 'failed', { message: why });
+          r.errors.push({ id, message: why });
+        }
+        r.verified += res.verified.size;
+        await this.fault('after-copy');
+        this.checkCancel();
+        const ok = batch.filter((m) => res.verified.has(m.id));
+        for (const m of ok) m.sha = res.verified.get(m.id);
+        // Final names appear from here on: .body of every mail first, then the .env files.
+        journal.state(ok.map((m) => m.id), 'placing');
+        return ok;
+      });
+      // The placing command is started with the copy and is sent the ids only once they are
+      // verified and journaled as placing (none, if anything before fails).
+      const placing = placeStaged(this.primary, this.dirs.input, stage, verified.then((ok) => ok.map((m) => m.id)));
+      placing.catch(() => undefined); // the copy's or verification's error is the one reported
+      const ok = await verified;
+      const pr = await placing;
       journal.state(pr.placed, 'placed');
       for (const id of pr.exists) {
         const why = `a mail named ${id} is already in the primary's input/; not overwritten`;
@@ -421,6 +435,39 @@ class Run implements RunContext {
 
   async signalAndConfirm(journal: Journal, mails: MailRecord[], fresh: boolean): Promise<void> {
     if (mails.length === 0) return;
+    // The signal command is started beside the checks and waits for the word to go, given only
+    // once they passed and the journal says it is about to be signalled; any other way out of here
+    // withholds it, and nothing is signalled.
+    let go: { resolve: () => void; reject: (e: Error) => void } | undefined;
+    const when = new Promise<void>((resolve, reject) => (go = { resolve, reject }));
+    when.catch(() => undefined);
+    const signalling = signalGateway(this.primary, this.cluster, this.opts.settings.signalMethod, { when });
+    signalling.catch(() => undefined); // awaited once the word was given
+    try {
+      await this.checkAndSignal(journal, mails, go!, signalling);
+      void fresh;
+    } finally {
+      go!.reject(new Error('not signalled: the checks before the signal did not pass'));
+      for (const [folder, remover] of this.removers) {
+        remover.ids.reject(new Error('not needed'));
+        this.removers.delete(folder);
+      }
+    }
+  }
+
+  /** Removal commands started ahead of the confirmation, one per folder (see startRemover). */
+  private readonly removers = new Map<SpoolFolder, { ids: { resolve: (ids: string[]) => void; reject: (e: Error) => void }; done: Promise<void> }>();
+
+  private startRemover(folder: SpoolFolder): void {
+    let ids: { resolve: (ids: string[]) => void; reject: (e: Error) => void } | undefined;
+    const given = new Promise<string[]>((resolve, reject) => (ids = { resolve, reject }));
+    given.catch(() => undefined);
+    const done = removeMails(this.secondary, this.dirs[folder], given);
+    done.catch(() => undefined); // awaited by cleanUp when used
+    this.removers.set(folder, { ids: ids!, done });
+  }
+
+  private async checkAndSignal(journal: Journal, mails: MailRecord[], go: { resolve: () => void }, signalling: Promise<SignalResult>): Promise<void> {
     const r = this.report;
     this.checkCancel();
     // Right before the signal: still the active primary, and every original still on the secondary
@@ -469,12 +516,17 @@ class Run implements RunContext {
     const ids = toInsert.map((m) => m.id);
     journal.append({ t: 'signal', phase: 'before', ids, mark, at: new Date().toISOString() });
     this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'signal', expectedIds: ids });
-    const sig = await signalGateway(this.primary, this.cluster, this.opts.settings.signalMethod);
+    go.resolve();
+    const sig = await signalling;
     journal.append({ t: 'signal', phase: 'after', ids, mark, pid: sig.pid, command: sig.command, at: new Date().toISOString() });
     this.progress('signal', `signalled the gateway on ${this.cluster.primary.key} (${sig.pid !== undefined ? `PID ${sig.pid}` : sig.command})`);
+    this.lastSteps?.();
     await this.fault('after-signal');
 
     this.progress('confirm', `waiting for the gateway to insert ${ids.length} mail(s)`, 0, ids.length);
+    // One removal command per folder is started while the gateway inserts; the first confirmed
+    // mails of that folder are sent to it (see cleanUp), and an unused one is sent nothing.
+    for (const folder of new Set(toInsert.map((m) => m.folder))) this.startRemover(folder);
     const byId = new Map(toInsert.map((m) => [m.id, m]));
     const confirmedIds: string[] = [];
     const confirmed = await waitForInsertion(this.primary, this.cluster, mark, ids, {
@@ -496,7 +548,6 @@ class Run implements RunContext {
       if (this.opts.cancellation?.isCancellationRequested) throw new Cancelled('cancelled');
       throw new RecoveryError(`${missing.length} mail(s) were not confirmed by the log of ${this.cluster.primary.key} in time (e.g. ${missing.slice(0, 3).join(', ')}); they stay in the journal and the next run confirms or undoes them. Check the gateway.`);
     }
-    void fresh;
   }
 
   async cleanUp(journal: Journal, mails: readonly MailRecord[]): Promise<void> {
@@ -510,7 +561,12 @@ class Run implements RunContext {
         this.firstCleanup = false;
         await this.fault('mid-cleanup');
       }
-      await removeMails(this.secondary, this.dirs[folder], ids);
+      const remover = this.removers.get(folder);
+      if (remover) {
+        this.removers.delete(folder);
+        remover.ids.resolve(ids);
+        await remover.done;
+      } else await removeMails(this.secondary, this.dirs[folder], ids);
       journal.state(ids, 'removed');
       this.report.removed += ids.length;
     }

@@ -58,15 +58,21 @@ async function copyByTar(source: UnitConnection, primary: UnitConnection, stageD
   const srcHashing = Promise.all([...bySrc].map(([dir, g]) => hashFiles(source, dir, g.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]))));
   srcHashing.catch(() => undefined);
   let done = 0;
-  for (const [srcDir, group] of bySrc) {
-    const names = group.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]);
-    if (opts.direct) await sendDirect(source, opts.direct, srcDir, stageDir, names, opts);
-    else await relayTar(source, primary, srcDir, stageDir, names, opts);
-    done += group.length;
-    opts.onProgress?.(done);
-  }
+  const streams = (async () => {
+    for (const [srcDir, group] of bySrc) {
+      const names = group.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]);
+      if (opts.direct) await sendDirect(source, opts.direct, srcDir, stageDir, names, opts);
+      else await relayTar(source, primary, srcDir, stageDir, names, opts);
+      done += group.length;
+      opts.onProgress?.(done);
+    }
+  })();
+  // The copies' hashing is started with the streams and hashes once they have ended.
+  const dstHashing = hashFiles(primary, stageDir, items.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]), { after: streams });
+  dstHashing.catch(() => undefined); // the streams' error is the one reported
+  await streams;
   const srcHashes = new Map((await srcHashing).flatMap((m) => [...m]));
-  return verify(source, primary, stageDir, items, opts.direct ? 'direct' : 'tar', srcHashes);
+  return verify(source, primary, stageDir, items, opts.direct ? 'direct' : 'tar', srcHashes, dstHashing);
 }
 
 function relayTar(source: UnitConnection, primary: UnitConnection, srcDir: string, stageDir: string, names: readonly string[], opts: CopyOptions): Promise<void> {
@@ -151,12 +157,12 @@ function relayTar(source: UnitConnection, primary: UnitConnection, srcDir: strin
   });
 }
 
-async function verify(source: UnitConnection, primary: UnitConnection, stageDir: string, items: readonly CopyItem[], method: CopyResult['method'], knownSource?: Map<string, string>): Promise<CopyResult> {
+async function verify(source: UnitConnection, primary: UnitConnection, stageDir: string, items: readonly CopyItem[], method: CopyResult['method'], knownSource?: Map<string, string>, dstHashing?: Promise<Map<string, string>>): Promise<CopyResult> {
   const bySrc = new Map<string, CopyItem[]>();
   for (const it of items) bySrc.set(it.srcDir, [...(bySrc.get(it.srcDir) ?? []), it]);
   const names = items.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]);
   const [dstHashes, ...srcParts] = await Promise.all([
-    hashFiles(primary, stageDir, names),
+    dstHashing ?? hashFiles(primary, stageDir, names),
     ...(knownSource ? [] : [...bySrc].map(([dir, g]) => hashFiles(source, dir, g.flatMap((i) => [`${i.id}.body`, `${i.id}.env`])))),
   ]);
   const srcHashes = knownSource ?? new Map(srcParts.flatMap((m) => [...m]));
