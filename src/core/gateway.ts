@@ -11,18 +11,20 @@ export interface GatewayProcess {
   readonly processName: string;
 }
 
-// Fixed script text; the name arrives as "$1". pgrep where present, else a walk over /proc.
-const FIND_SCRIPT = `if command -v pgrep >/dev/null 2>&1; then pgrep -x -- "$1"; rc=$?; [ $rc -le 1 ] && exit 0; exit $rc; fi
-for d in /proc/[0-9]*; do
-  if [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ]; then echo "\${d#/proc/}"; fi
-done; exit 0`;
+// Fixed script text; the name arrives as "$1". pgrep where present, else a walk over /proc. Leaves
+// the PIDs in $pids; pgrep's failure ends the script with its exit code.
+const PIDS_OF_NAME = `if command -v pgrep >/dev/null 2>&1; then pids=$(pgrep -x -- "$1"); rc=$?; [ $rc -le 1 ] || exit $rc
+else pids=; for d in /proc/[0-9]*; do if [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ]; then pids="$pids \${d#/proc/}"; fi; done; fi`;
 
-// FIND_SCRIPT's search, then SIGUSR2 to the one process found (none or several: nothing is signalled).
-// Prints "pids <pid>..." and, once signalled, "signalled <pid>"; exit 3: the search failed. With
-// "$2" = wait: first waits for the line "signal" on its input (anything else: exit 6, nothing done).
+/** Prints the PIDs, one a line. */
+const FIND_SCRIPT = `${PIDS_OF_NAME}
+for p in $pids; do echo "$p"; done; exit 0`;
+
+// The same search, then SIGUSR2 to the one process found (none or several: nothing is signalled).
+// Prints "pids <pid>..." and, once signalled, "signalled <pid>". With "$2" = wait: first waits for
+// the line "signal" on its input (anything else: exit 6, nothing done).
 const SIGNAL_SCRIPT = `if [ "$2" = wait ]; then IFS= read -r go && [ "$go" = signal ] || exit 6; fi
-if command -v pgrep >/dev/null 2>&1; then pids=$(pgrep -x -- "$1"); rc=$?; [ $rc -le 1 ] || exit 3
-else pids=; for d in /proc/[0-9]*; do if [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ]; then pids="$pids \${d#/proc/}"; fi; done; fi
+${PIDS_OF_NAME}
 set -- $pids
 echo "pids\${*:+ $*}"
 [ $# -eq 1 ] || exit 0
@@ -81,12 +83,10 @@ export async function signalGateway(connection: UnitConnection, cluster: Cluster
   const processName = gatewayProcessName(cluster.server, cluster.service);
   // `when`: the command is started now and waits for the word to go; if it never comes (the promise
   // rejects, this process or the connection dies), its input ends and nothing is signalled.
-  const r = opts.when
-    ? await connection.execScript(SIGNAL_SCRIPT, [processName, 'wait'], { timeoutMs: 15_000, stdin: opts.when.then(() => 'signal\n') })
-    : await connection.execScript(SIGNAL_SCRIPT, [processName], { timeoutMs: 15_000 });
+  const r = await connection.execScript(SIGNAL_SCRIPT, opts.when ? [processName, 'wait'] : [processName], { timeoutMs: 15_000, stdin: opts.when?.then(() => 'signal\n') });
   const lines = r.stdout.toString('utf8').split('\n');
   const pidsLine = /^pids((?: \d+)*)$/.exec(lines[0] ?? '');
-  if (r.code === 3 || !pidsLine) throw new Error(`${label}: cannot look for the gateway process ${processName} (exit ${r.code}): ${r.stderr.trim()}`);
+  if (!pidsLine) throw new Error(`${label}: cannot look for the gateway process ${processName} (exit ${r.code}): ${r.stderr.trim()}`);
   const found: GatewayProcess = { processName, pids: pidsLine[1].split(' ').filter(Boolean).map(Number) };
   const refused = pidSignalRefusal(found, label);
   if (refused) throw new Error(refused);

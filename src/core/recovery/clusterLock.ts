@@ -8,6 +8,7 @@ import * as os from 'os';
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
 import type { UnitConnection } from '../ssh/connection';
+import { LaterInput } from '../ssh/laterInput';
 import { processAlive } from './journal';
 import { RecoveryError } from './remote';
 
@@ -188,25 +189,24 @@ export async function acquireClusterLock(conn: UnitConnection, cluster: ClusterC
     );
   }, HEARTBEAT_MS);
   timer.unref?.();
-  let prepared: { go: () => void; done: Promise<string> } | undefined;
+  let prepared: { word: LaterInput<string>; done: Promise<string> } | undefined;
   return {
     get lost() {
       return lost;
     },
     prepareRelease() {
       if (prepared || released) return;
-      let go!: () => void;
-      const word = new Promise<string>((resolve) => (go = () => resolve('release\n')));
-      const done = run(RELEASE_SCRIPT, [dir, me, 'wait'], word);
+      const word = new LaterInput<string>();
+      const done = run(RELEASE_SCRIPT, [dir, me, 'wait'], word.promise);
       done.catch(() => undefined); // awaited by release()
-      prepared = { go, done };
+      prepared = { word, done };
     },
     async release() {
       released = true;
       clearInterval(timer);
       heldHere.delete(me);
       if (prepared) {
-        prepared.go();
+        prepared.word.give('release\n');
         // A prepared command lost with its connection: released the ordinary way.
         if (await prepared.done.then(() => true, () => false)) return;
       }

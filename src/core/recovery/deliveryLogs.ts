@@ -147,7 +147,6 @@ export function parseSearchOutput(text: string): RawSearch {
   return out;
 }
 
-/** Searches every log file of the gateway on `conn` for the delivery of the given Message-IDs. */
 /** What to look for: the candidates' Message-IDs, in logs changed since `sinceMs`. */
 export interface DeliveryQuery {
   readonly messageIds: Iterable<string>;
@@ -155,8 +154,8 @@ export interface DeliveryQuery {
 }
 
 /**
- * Searches the logs for deliveries of the query's Message-IDs. A query still being made: the search
- * command is started at once and searches only once it is sent the query.
+ * Searches every log file of the gateway on `conn` for the delivery of the query's Message-IDs. A
+ * query still being made: the search command is started at once and searches once it is sent it.
  */
 export async function searchDeliveryLogs(conn: UnitConnection, logFile: string, query: DeliveryQuery | Promise<DeliveryQuery>, opts: Omit<SearchOptions, 'sinceMs'>): Promise<LogSearch> {
   if (!isSafeAbsolutePath(logFile)) throw new RecoveryError(`refusing unsafe log file ${JSON.stringify(logFile)}`);

@@ -175,24 +175,21 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
   const marginMs = options.marginMs ?? DELIVERY_SEARCH_MARGIN_MS;
 
   const excluded = Promise.resolve(options.exclude ?? new Set<string>());
-  let exclude: ReadonlySet<string> = new Set();
-  const complete = (l: FolderListing) => l.mails.filter((m) => m.complete && !exclude.has(m.id));
+  excluded.catch(() => undefined); // reported through `secondary`
+  const complete = (l: FolderListing, exclude: ReadonlySet<string>) => l.mails.filter((m) => m.complete && !exclude.has(m.id));
   const secondary = (async () => {
     // Each folder's header reading is started with its listing and gets the ids once listed.
     const perFolder = folders.map((f) => {
       const listing = listFolder(sc, cluster, f);
-      const ids = Promise.all([listing, excluded]).then(([l, ex]) => {
-        exclude = ex;
-        return complete(l).map((m) => m.id);
-      });
+      const ids = Promise.all([listing, excluded]).then(([l, exclude]) => complete(l, exclude).map((m) => m.id));
       return Promise.all([listing, readMessageIdResults(sc, dirs[f], ids)]);
     });
     const done = await Promise.all(perFolder);
-    return { listings: done.map(([l]) => l), mids: done.map(([, m]) => m) };
+    return { listings: done.map(([l]) => l), mids: done.map(([, m]) => m), exclude: await excluded };
   })();
-  const candidates = secondary.then(({ listings, mids }) =>
+  const candidates = secondary.then(({ listings, mids, exclude }) =>
     listings.flatMap((l, i) =>
-      complete(l).flatMap((m) => {
+      complete(l, exclude).flatMap((m) => {
         const r = mids[i].get(m.id);
         return r?.kind === 'ok' ? [{ messageId: r.id, timeMs: m.mtimeMs }] : [];
       }),
@@ -203,7 +200,7 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
   const reads = Promise.all([secondary, primaryEvidence(pool, cluster, ['spool', 'vscan', 'input'], candidates, options.deliveryLogPattern, marginMs)]);
   reads.catch(() => undefined); // reported below, unless the pair's refusal is
   const { primaryPid } = await pair;
-  const [{ listings: secondaryListings, mids: secondaryMids }, onPrimary] = await reads;
+  const [{ listings: secondaryListings, mids: secondaryMids, exclude }, onPrimary] = await reads;
 
   const mails: PlanMail[] = [];
   const ignored: (IgnoredEntry & { folder: SpoolFolder })[] = [];

@@ -13,6 +13,10 @@ function checkIds(ids: readonly string[]): string {
   for (const id of ids) if (!isSafeMailId(id)) throw new RecoveryError(`refusing unsafe mail id ${JSON.stringify(id)}`);
   return ids.map((i) => `${i}\n`).join('');
 }
+/** Ids as a command's input: known now, or (a promise) once they are known. */
+function idsInput(ids: readonly string[] | Promise<readonly string[]>): string | Promise<string> {
+  return ids instanceof Promise ? ids.then(checkIds) : checkIds(ids);
+}
 function checkDir(dir: string): string {
   if (!isSafeAbsolutePath(dir)) throw new RecoveryError(`refusing unsafe folder ${JSON.stringify(dir)}`);
   return dir;
@@ -104,8 +108,7 @@ export async function placeStaged(conn: UnitConnection, inputDir: string, stageD
   const res: PlaceResult = { placed: [], exists: [], failed: [] };
   if (!(idsOrPromise instanceof Promise) && idsOrPromise.length === 0) return res;
   if (!stageDir.startsWith(`${inputDir}/.`)) throw new RecoveryError(`staging folder ${stageDir} must be a dot-folder inside ${inputDir}`);
-  const stdin = idsOrPromise instanceof Promise ? idsOrPromise.then(checkIds) : checkIds(idsOrPromise);
-  const text = await run(conn, `placing mails into ${inputDir}`, PLACE_SCRIPT, [checkDir(inputDir), checkDir(stageDir)], stdin);
+  const text = await run(conn, `placing mails into ${inputDir}`, PLACE_SCRIPT, [checkDir(inputDir), checkDir(stageDir)], idsInput(idsOrPromise));
   for (const line of text.split('\n')) {
     const m = /^(placed|exists|failed) (\S+)$/.exec(line);
     if (m) res[m[1] as keyof PlaceResult].push(m[2]);
@@ -126,8 +129,7 @@ while IFS= read -r id; do printf '%s\\n%s\\n' "$id.body" "$id.env"; done | xargs
  */
 export async function removeMails(conn: UnitConnection, dir: string, idsOrPromise: readonly string[] | Promise<readonly string[]>): Promise<void> {
   if (!(idsOrPromise instanceof Promise) && idsOrPromise.length === 0) return;
-  const stdin = idsOrPromise instanceof Promise ? idsOrPromise.then(checkIds) : checkIds(idsOrPromise);
-  await run(conn, `removing mails from ${dir}`, REMOVE_SCRIPT, [checkDir(dir)], stdin);
+  await run(conn, `removing mails from ${dir}`, REMOVE_SCRIPT, [checkDir(dir)], idsInput(idsOrPromise));
 }
 
 // $1 folder; stdin: exact file names. Removes those that exist, then the folder if it is empty.

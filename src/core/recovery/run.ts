@@ -11,6 +11,7 @@ import { signalGateway, SignalResult } from '../gateway';
 import type { Logger } from '../host';
 import { silentLogger } from '../host';
 import { listFolder, SpoolFolder } from '../spool/list';
+import { LaterInput } from '../ssh/laterInput';
 import { acquireClusterLock, ClusterLockedError, describeOwner } from './clusterLock';
 import { waitForInsertion } from './confirm';
 import { readAllHeld, removeHeld, removeUnitHeld } from './held';
@@ -438,36 +439,32 @@ class Run implements RunContext {
     // The signal command is started beside the checks and waits for the word to go, given only
     // once they passed and the journal says it is about to be signalled; any other way out of here
     // withholds it, and nothing is signalled.
-    let go: { resolve: () => void; reject: (e: Error) => void } | undefined;
-    const when = new Promise<void>((resolve, reject) => (go = { resolve, reject }));
-    when.catch(() => undefined);
-    const signalling = signalGateway(this.primary, this.cluster, this.opts.settings.signalMethod, { when });
+    const go = new LaterInput<void>();
+    const signalling = signalGateway(this.primary, this.cluster, this.opts.settings.signalMethod, { when: go.promise });
     signalling.catch(() => undefined); // awaited once the word was given
     try {
-      await this.checkAndSignal(journal, mails, go!, signalling);
+      await this.checkAndSignal(journal, mails, go, signalling);
       void fresh;
     } finally {
-      go!.reject(new Error('not signalled: the checks before the signal did not pass'));
+      go.withhold('not signalled: the checks before the signal did not pass');
       for (const [folder, remover] of this.removers) {
-        remover.ids.reject(new Error('not needed'));
+        remover.ids.withhold('not needed');
         this.removers.delete(folder);
       }
     }
   }
 
   /** Removal commands started ahead of the confirmation, one per folder (see startRemover). */
-  private readonly removers = new Map<SpoolFolder, { ids: { resolve: (ids: string[]) => void; reject: (e: Error) => void }; done: Promise<void> }>();
+  private readonly removers = new Map<SpoolFolder, { ids: LaterInput<string[]>; done: Promise<void> }>();
 
   private startRemover(folder: SpoolFolder): void {
-    let ids: { resolve: (ids: string[]) => void; reject: (e: Error) => void } | undefined;
-    const given = new Promise<string[]>((resolve, reject) => (ids = { resolve, reject }));
-    given.catch(() => undefined);
-    const done = removeMails(this.secondary, this.dirs[folder], given);
+    const ids = new LaterInput<string[]>();
+    const done = removeMails(this.secondary, this.dirs[folder], ids.promise);
     done.catch(() => undefined); // awaited by cleanUp when used
-    this.removers.set(folder, { ids: ids!, done });
+    this.removers.set(folder, { ids, done });
   }
 
-  private async checkAndSignal(journal: Journal, mails: MailRecord[], go: { resolve: () => void }, signalling: Promise<SignalResult>): Promise<void> {
+  private async checkAndSignal(journal: Journal, mails: MailRecord[], go: LaterInput<void>, signalling: Promise<SignalResult>): Promise<void> {
     const r = this.report;
     this.checkCancel();
     // Right before the signal: still the active primary, and every original still on the secondary
@@ -516,7 +513,7 @@ class Run implements RunContext {
     const ids = toInsert.map((m) => m.id);
     journal.append({ t: 'signal', phase: 'before', ids, mark, at: new Date().toISOString() });
     this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'signal', expectedIds: ids });
-    go.resolve();
+    go.give();
     const sig = await signalling;
     journal.append({ t: 'signal', phase: 'after', ids, mark, pid: sig.pid, command: sig.command, at: new Date().toISOString() });
     this.progress('signal', `signalled the gateway on ${this.cluster.primary.key} (${sig.pid !== undefined ? `PID ${sig.pid}` : sig.command})`);
@@ -564,7 +561,7 @@ class Run implements RunContext {
       const remover = this.removers.get(folder);
       if (remover) {
         this.removers.delete(folder);
-        remover.ids.resolve(ids);
+        remover.ids.give(ids);
         await remover.done;
       } else await removeMails(this.secondary, this.dirs[folder], ids);
       journal.state(ids, 'removed');

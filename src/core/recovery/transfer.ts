@@ -72,7 +72,7 @@ async function copyByTar(source: UnitConnection, primary: UnitConnection, stageD
   dstHashing.catch(() => undefined); // the streams' error is the one reported
   await streams;
   const srcHashes = new Map((await srcHashing).flatMap((m) => [...m]));
-  return verify(source, primary, stageDir, items, opts.direct ? 'direct' : 'tar', srcHashes, dstHashing);
+  return verify(source, primary, items, opts.direct ? 'direct' : 'tar', srcHashes, await dstHashing);
 }
 
 function relayTar(source: UnitConnection, primary: UnitConnection, srcDir: string, stageDir: string, names: readonly string[], opts: CopyOptions): Promise<void> {
@@ -157,15 +157,8 @@ function relayTar(source: UnitConnection, primary: UnitConnection, srcDir: strin
   });
 }
 
-async function verify(source: UnitConnection, primary: UnitConnection, stageDir: string, items: readonly CopyItem[], method: CopyResult['method'], knownSource?: Map<string, string>, dstHashing?: Promise<Map<string, string>>): Promise<CopyResult> {
-  const bySrc = new Map<string, CopyItem[]>();
-  for (const it of items) bySrc.set(it.srcDir, [...(bySrc.get(it.srcDir) ?? []), it]);
-  const names = items.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]);
-  const [dstHashes, ...srcParts] = await Promise.all([
-    dstHashing ?? hashFiles(primary, stageDir, names),
-    ...(knownSource ? [] : [...bySrc].map(([dir, g]) => hashFiles(source, dir, g.flatMap((i) => [`${i.id}.body`, `${i.id}.env`])))),
-  ]);
-  const srcHashes = knownSource ?? new Map(srcParts.flatMap((m) => [...m]));
+/** Each copy's SHA-256 on the primary against its original's on the source. */
+function verify(source: UnitConnection, primary: UnitConnection, items: readonly CopyItem[], method: CopyResult['method'], srcHashes: Map<string, string>, dstHashes: Map<string, string>): CopyResult {
   const verified = new Map<string, { body: string; env: string }>();
   const failed = new Map<string, string>();
   for (const it of items) {

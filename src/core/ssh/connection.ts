@@ -451,11 +451,12 @@ export class UnitConnection extends EventEmitter {
     // the input always finds one: a waiting command can never hold up its own input.
     return this.waitingForInput.acquire().then((release) => {
       pending.then(release, release);
-      return this.runShell(command, options);
+      return this.runShell(command, options, pending);
     });
   }
 
-  private runShell(command: string, options: ExecOptions): Promise<ExecResult> {
+  /** `pending`: options.stdin when it is a promise (the command waits for it). */
+  private runShell(command: string, options: ExecOptions, pending?: Promise<Buffer | string>): Promise<ExecResult> {
     const label = this.address.label;
     const timeoutMs = options.timeoutMs ?? DEFAULTS.execTimeoutMs;
     return this.withClient(
@@ -479,13 +480,11 @@ export class UnitConnection extends EventEmitter {
             } else resolve(result!);
           };
           const unlisten = onLost((err) => finish(err));
-          const finishWith = (e: unknown) => finish(e instanceof Error ? e : new Error(String(e)));
           let timer: NodeJS.Timeout | undefined;
           const startTimer = () => {
             if (!done) timer = setTimeout(() => finish(new SshError('exec-timeout', `${label}: the remote command did not finish within ${Math.round(timeoutMs / 1000)} s.`)), timeoutMs);
           };
-          const pending = options.stdin instanceof Promise ? options.stdin : undefined;
-          if (pending) pending.catch((e: unknown) => finishWith(e));
+          if (pending) pending.catch((e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
           else startTimer();
           if (options.cancellation) {
             cancelPoll = setInterval(() => {
