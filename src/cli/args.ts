@@ -9,7 +9,7 @@ export interface ParsedArgs {
 }
 
 /** Options that take a value; every other `--x` is a flag. */
-const VALUE_OPTIONS = new Set(['settings', 'cluster', 'known-hosts', 'lines', 'journal', 'insert', 'discard']);
+const VALUE_OPTIONS = new Set(['settings', 'cluster', 'known-hosts', 'lines', 'journal', 'insert', 'discard', 'by', 'concurrency', 'unit-timeout', 'audit-log', 'stuck-after']);
 
 export function parseArgs(argv: readonly string[], allowed: ReadonlySet<string>): ParsedArgs {
   const positionals: string[] = [];

@@ -19,7 +19,7 @@ verbs:
 
 exit codes: 0 success, 1 failure, 2 usage error`;
 
-const OPTIONS = new Set(['settings', 'cluster', 'json', 'known-hosts', 'accept-new', 'dry-run', 'yes', 'follow', 'inserted', 'lines', 'journal', 'help', 'include-duplicates', 'take-over-lock', 'insert', 'discard']);
+const OPTIONS = new Set(['settings', 'cluster', 'json', 'known-hosts', 'accept-new', 'dry-run', 'yes', 'follow', 'inserted', 'lines', 'journal', 'help', 'include-duplicates', 'take-over-lock', 'insert', 'discard', 'csv', 'jsonl', 'by', 'concurrency', 'unit-timeout', 'audit-log', 'stuck-after']);
 
 export type Verb = (args: ReturnType<typeof parseArgs>) => Promise<number>;
 

@@ -18,3 +18,8 @@ export function printErrorLine(text: string): void {
 export function printJson(value: unknown, compact = false): void {
   process.stdout.write(`${jsonText(value, compact ? undefined : 2)}\n`);
 }
+
+/** An export (JSON lines or CSV from src/core/export/table.ts: already one record a line, controls escaped). */
+export function printExport(text: string): void {
+  process.stdout.write(text);
+}

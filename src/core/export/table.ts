@@ -1,0 +1,48 @@
+// Export of flat records (a folder's listing, the fleet status, a queue shape, the audit trail) as
+// JSON lines or CSV. The values come from units, mails and logs, so both formats keep every record on
+// one line whatever it holds, and a CSV cell can never become a spreadsheet formula.
+import { jsonText } from '../text/terminal';
+
+export type ExportFormat = 'jsonl' | 'csv';
+
+export type Cell = string | number | boolean | null | undefined;
+
+/** Records with the same named columns; `columns` fixes their order in CSV. */
+export interface Table<Row extends Record<string, Cell> = Record<string, Cell>> {
+  readonly columns: readonly (keyof Row & string)[];
+  readonly rows: readonly Row[];
+}
+
+/** One JSON object a line (JSON escapes line breaks and controls, so a value cannot start a record). */
+export function toJsonLines(table: Table): string {
+  return table.rows.map((row) => jsonText(Object.fromEntries(table.columns.map((c) => [c, row[c] ?? null])))).join('\n') + (table.rows.length ? '\n' : '');
+}
+
+// Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
+const FORMULA_START = /^[=+\-@\t\r|%]/;
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/**
+ * One CSV cell (RFC 4180): numbers and booleans as they are; text with line breaks and other controls
+ * shown as \uXXXX (one record a line, always), a leading formula character neutralised with a `'`
+ * the way spreadsheets themselves mark text, and quoted when it holds a quote, comma or the `'`.
+ */
+export function csvCell(value: Cell): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  let text = value.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (FORMULA_START.test(value)) text = `'${text}`;
+  return /[",;']/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A header line and one line per record, CRLF-terminated as RFC 4180 asks. */
+export function toCsv(table: Table): string {
+  const lines = [table.columns.map(csvCell).join(','), ...table.rows.map((row) => table.columns.map((c) => csvCell(row[c])).join(','))];
+  return lines.join('\r\n') + '\r\n';
+}
+
+export function formatTable(table: Table, format: ExportFormat): string {
+  return format === 'csv' ? toCsv(table) : toJsonLines(table);
+}
