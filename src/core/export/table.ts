@@ -14,7 +14,7 @@ export interface Table<Row extends Record<string, Cell> = Record<string, Cell>> 
 }
 
 /** One JSON object a line (JSON escapes line breaks and controls, so a value cannot start a record). */
-export function toJsonLines(table: Table): string {
+export function toJsonLines<Row extends Record<string, Cell>>(table: Table<Row>): string {
   return table.rows.map((row) => jsonText(Object.fromEntries(table.columns.map((c) => [c, row[c] ?? null])))).join('\n') + (table.rows.length ? '\n' : '');
 }
 
@@ -38,11 +38,11 @@ export function csvCell(value: Cell): string {
 }
 
 /** A header line and one line per record, CRLF-terminated as RFC 4180 asks. */
-export function toCsv(table: Table): string {
+export function toCsv<Row extends Record<string, Cell>>(table: Table<Row>): string {
   const lines = [table.columns.map(csvCell).join(','), ...table.rows.map((row) => table.columns.map((c) => csvCell(row[c])).join(','))];
   return lines.join('\r\n') + '\r\n';
 }
 
-export function formatTable(table: Table, format: ExportFormat): string {
+export function formatTable<Row extends Record<string, Cell>>(table: Table<Row>, format: ExportFormat): string {
   return format === 'csv' ? toCsv(table) : toJsonLines(table);
 }
