@@ -9,6 +9,8 @@ import { registerSpoolCommands } from './commands/spoolCommands';
 import { registerLogCommands } from './commands/logCommands';
 import { recoveryActions, registerRecoveryCommands } from './commands/recoveryCommands';
 import { registerMailFileSystem } from './views/mailFileSystem';
+import { FleetViewProvider } from './views/fleetView';
+import { registerFleetCommands } from './commands/fleetCommands';
 import { LogDocuments } from './views/logDocument';
 import { LogPanel } from './views/logPanel';
 import { LogStatusBar } from './views/logStatusBar';
@@ -31,6 +33,8 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
   const output = services.output;
   const clusterTree = new ClusterTreeProvider(services);
   const treeView = clusterTree.createView();
+  const fleet = new FleetViewProvider(services);
+  fleet.createView();
   const logWatch = new LogWatch(services);
   const documents = new LogDocuments(services, logWatch);
   const log = { logWatch, documents, panel: new LogPanel(context, services, logWatch, clusterTree, documents), statusBar: new LogStatusBar(services, logWatch) };
@@ -70,12 +74,14 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
     log.statusBar,
     ...registerLogCommands(context, services, log, clusterTree),
     ...registerRecoveryCommands(services, clusterTree),
+    fleet,
+    ...registerFleetCommands(services, fleet, clusterTree),
     vscode.commands.registerCommand('mailgwHa.showOutput', () => output.show(true)),
   );
   output.info(`activated (VS Code ${vscode.version})`);
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   const activateMs = performance.now() - activateStarted;
-  return { clusterTree, services, actions: recoveryActions(services, clusterTree), setMessageHook: safeWindow.setMessageTestHook, timing: { loadMs, activateMs } };
+  return { clusterTree, fleet, services, actions: recoveryActions(services, clusterTree), setMessageHook: safeWindow.setMessageTestHook, timing: { loadMs, activateMs } };
 }
 
 export function deactivate(): void {

@@ -6,6 +6,7 @@ import * as os from 'os';
 import * as vscode from 'vscode';
 import { parseSettings, Settings } from './core/config';
 import type { Logger } from './core/host';
+import { resolveAuditFile } from './core/audit/record';
 import { parseRecoverySettings, RecoverySettings } from './core/recovery/settings';
 import { parseSyncSettings, SyncSettings } from './core/sync/health';
 
@@ -51,8 +52,33 @@ export function readRecoverySettings(logger: Logger): RecoverySettings {
   return settings;
 }
 
+/**
+ * The audit trail's file (mailgwHa.auditLogFile, machine scope: only the user's value counts; empty:
+ * the default shared with the CLI), or why the setting names none.
+ */
+export function auditLogTarget(): { file: string } | { error: string } {
+  const r = resolveAuditFile(userSetting<unknown>('auditLogFile'), 'mailgwHa.auditLogFile');
+  return r.file !== undefined ? { file: r.file } : { error: r.error };
+}
+
 export function readSyncSettings(): SyncSettings {
   return parseSyncSettings((key) => (key.startsWith(`${SECTION}.`) ? setting<unknown>(key.slice(SECTION.length + 1), undefined) : undefined));
+}
+
+/** How the Fleet view looks at the units, and when mail on an active unit counts as stuck. */
+export function fleetSettings(): { concurrency: number; unitTimeoutMs: number; stuckAfterMs: number } {
+  const clamp = (v: unknown, min: number, max: number, dflt: number) => (typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : dflt);
+  return {
+    concurrency: Math.round(clamp(setting<unknown>('fleetConcurrency', 8), 1, 64, 8)),
+    unitTimeoutMs: clamp(setting<unknown>('unitTimeoutSeconds', 20), 2, 300, 20) * 1000,
+    stuckAfterMs: stuckAfterMinutes() * 60_000,
+  };
+}
+
+/** Mail older than this (minutes) in spool/ or vscan/ of the active unit is stuck (mailgwHa.stuckMailMinutes). */
+export function stuckAfterMinutes(): number {
+  const v = setting<unknown>('stuckMailMinutes', 60);
+  return typeof v === 'number' && Number.isFinite(v) && v >= 1 ? v : 60;
 }
 
 /** Seconds between automatic looks at the units; 0: off. */

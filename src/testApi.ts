@@ -6,9 +6,11 @@ import type { RecoveryActions } from './commands/recoveryCommands';
 import type { Services } from './services';
 import type { MessageTestHook } from './safeWindow';
 import type { ClusterTreeProvider } from './views/clusterTree';
+import type { FleetViewProvider } from './views/fleetView';
 
 export interface MailgwHaTestApi {
   readonly clusterTree: ClusterTreeProvider;
+  readonly fleet: FleetViewProvider;
   readonly services: Services;
   /** Recover, Copy to Primary, Send SIGUSR2 and Remove Mails, whose options may skip their dialogs. */
   readonly actions: RecoveryActions;

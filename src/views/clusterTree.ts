@@ -7,7 +7,7 @@
 // connection comes back. Message headers are read only for the mails of the pages shown (or for a
 // whole folder while a header filter is active), and cached by id + mtime + size.
 import * as vscode from 'vscode';
-import { affectsSetting, autoRefreshSeconds } from '../settings';
+import { affectsSetting, autoRefreshSeconds, stuckAfterMinutes } from '../settings';
 import type { ClusterConfig, Settings, UnitConfig } from '../core/config';
 import type { MessageSummary } from '../core/message/headers';
 import { describeFilter, filterNeedsHeaders, isFilterActive, MailFilter, mailMatcher } from '../core/spool/filter';
@@ -16,6 +16,7 @@ import { leftoverCount, loadUnitOverview, UnitOverview } from '../core/spool/ove
 import { describeLeftovers, LeftoverSplit } from '../core/recovery/outcome';
 import { LeftoverMarks } from '../core/recovery/leftoverMarks';
 import { SummaryCache } from '../core/spool/summaries';
+import { stuckMail } from '../core/spool/queueShape';
 import type { ConnectionState } from '../core/ssh/connection';
 import type { Services } from '../services';
 import type { UnitLook } from '../core/sync/health';
@@ -607,6 +608,14 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     this.emit(this.folderNode(node.cluster, node.unit, node.folder));
   }
 
+  /** Shows a cluster's row in the tree, expanded and selected (the Fleet view's "Reveal"). */
+  async revealCluster(clusterName: string): Promise<boolean> {
+    const cluster = this.settings.clusters.find((c) => c.name === clusterName);
+    if (!cluster || !this.view) return false;
+    await this.view.reveal(this.clusterNode(cluster), { select: true, focus: true, expand: true });
+    return true;
+  }
+
   /**
    * Shows a mail of a cluster in the tree (its unit looked at if needed, its page shown) and
    * selects it. False if no unit of the cluster holds it, or the filter hides it.
@@ -673,8 +682,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         return unitItem(node, { overview: v?.overview, looking: !!v?.loading, connection: this.services.pool.peek(node.unit.key), leftovers: () => this.leftoverSplit(node.unit) });
       }
       case 'folder': {
-        const listing = this.units.get(node.unit.key)?.overview?.folders[node.folder];
-        return folderItem(node, listing, listing && this.filterValue ? this.folderFilterFacts(node, listing) : undefined);
+        const overview = this.units.get(node.unit.key)?.overview;
+        const listing = overview?.folders[node.folder];
+        // Old mail in the active unit's own queue: the gateway is not delivering it.
+        const stuck = listing && overview.active ? stuckMail(listing, Date.now(), stuckAfterMinutes()) : undefined;
+        return folderItem(node, listing, listing && this.filterValue ? this.folderFilterFacts(node, listing) : undefined, stuck && { ...stuck, minutes: stuckAfterMinutes() });
       }
       case 'mail': {
         const key = node.unit.key;

@@ -100,7 +100,7 @@ export interface FolderFilterFacts {
   readonly matching: number;
 }
 
-export function folderItem(node: FolderNode, listing: FolderListing | undefined, filter: FolderFilterFacts | undefined): vscode.TreeItem {
+export function folderItem(node: FolderNode, listing: FolderListing | undefined, filter: FolderFilterFacts | undefined, stuck?: { count: number; oldestAgeS: number; minutes: number }): vscode.TreeItem {
   const total = listing?.mails.length ?? 0;
   const item = new vscode.TreeItem(node.folder, total > 0 ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
   item.id = `folder:${node.unit.key}:${node.folder}`;
@@ -115,9 +115,14 @@ export function folderItem(node: FolderNode, listing: FolderListing | undefined,
     if (total > 0) parts.push(formatBytes(listing.totalBytes), `oldest ${formatAge(listing.oldestMtimeMs!)}`);
   }
   if (filter && total > 0) parts.unshift(filter.known ? `${filter.matching} match` : 'filtering…');
+  if (stuck) {
+    parts.unshift(`${stuck.count} stuck`);
+    item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'));
+  }
   item.description = parts.join(' · ');
   const tips = [`${listing.path}`, `${listing.completeCount} complete mail(s), ${listing.incompleteCount} incomplete pair(s), ${formatBytes(listing.totalBytes)}`];
   if (listing.oldestMtimeMs !== undefined) tips.push(`Oldest: ${new Date(listing.oldestMtimeMs).toLocaleString()} (${formatAge(listing.oldestMtimeMs)} ago)`);
+  if (stuck) tips.push(`${stuck.count} mail(s) older than ${stuck.minutes} min on the active unit (oldest ${formatAge(Date.now() - stuck.oldestAgeS * 1000)}): the gateway is not delivering them. Check its log. (mailgwHa.stuckMailMinutes)`);
   if (listing.ignored.length) tips.push(`${listing.ignored.length} other entr${listing.ignored.length === 1 ? 'y' : 'ies'} not treated as mail: ${listing.ignored.slice(0, 5).map((e) => `${e.name} (${e.reason})`).join(', ')}${listing.ignored.length > 5 ? ', …' : ''}`);
   item.tooltip = plainLines(tips.join('\n'));
   return item;
