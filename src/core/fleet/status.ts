@@ -101,9 +101,9 @@ async function lookAtUnit(pool: ConnectionPool, cluster: ClusterConfig, unit: Un
     return { cluster: cluster.name, unit, overview, authMethod: conn.info?.authMethod, hostKey: conn.info ? `${conn.info.hostKeyType} ${conn.info.fingerprint}` : undefined, elapsedMs: Date.now() - started };
   } catch (err) {
     if (err instanceof UnitTimeout) {
-      // A unit that stopped answering: drop its connection so its slot and socket are really free;
-      // the next look starts afresh.
-      conn.reset();
+      // A log-in that hangs is dropped so its socket is free and the next look starts afresh. A
+      // connection that is up is left alone, however slow: a recovery or the tree may be using it.
+      if (conn.state === 'connecting' || conn.state === 'reconnecting') conn.reset();
       return { cluster: cluster.name, unit, timedOut: true, errorCode: 'timeout', error: `${unit.key}: no answer within ${Math.round(opts.unitTimeoutMs / 1000)} s (log-in and look); the other units were not held up`, elapsedMs: Date.now() - started };
     }
     return { cluster: cluster.name, unit, error: (err as Error).message, errorCode: err instanceof SshError ? err.code : undefined, elapsedMs: Date.now() - started };
