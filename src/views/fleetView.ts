@@ -52,7 +52,7 @@ function unitDetail(cluster: ClusterConfig, look: UnitLookResult): FleetNode {
       kind: 'fleetDetail',
       id,
       label: plain(`${u.name} (${u.role})`),
-      description: look.timedOut ? 'no answer (timed out)' : needsLogin ? 'not logged in: use Test Connection in the Clusters view' : 'unreachable',
+      description: look.timedOut ? 'no answer (timed out)' : needsLogin ? 'not logged in: use Test Connection in the Clusters view' : `unreachable: ${plain((look.error ?? '').replace(/^[^:]*: /, ''), 160)}`,
       icon: 'debug-disconnect',
       color: 'list.errorForeground',
       tooltip: plainLines(look.error ?? 'unreachable'),
