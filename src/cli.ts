@@ -7,6 +7,7 @@ import './cli/recover';
 import './cli/held';
 import './cli/signal';
 import './cli/logs';
+import './cli/audit';
 import { printErrorLine } from './cli/out';
 
 runCli(process.argv.slice(2)).then(

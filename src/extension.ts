@@ -11,6 +11,7 @@ import { recoveryActions, registerRecoveryCommands } from './commands/recoveryCo
 import { registerMailFileSystem } from './views/mailFileSystem';
 import { FleetViewProvider } from './views/fleetView';
 import { registerFleetCommands } from './commands/fleetCommands';
+import { registerAuditCommands } from './commands/auditCommands';
 import { LogDocuments } from './views/logDocument';
 import { LogPanel } from './views/logPanel';
 import { LogStatusBar } from './views/logStatusBar';
@@ -76,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
     ...registerRecoveryCommands(services, clusterTree),
     fleet,
     ...registerFleetCommands(services, fleet, clusterTree),
+    ...registerAuditCommands(services),
     vscode.commands.registerCommand('mailgwHa.showOutput', () => output.show(true)),
   );
   output.info(`activated (VS Code ${vscode.version})`);

@@ -6,7 +6,8 @@ import type { Logger } from './core/host';
 import type { RecoveryEvent, RecoveryReport } from './core/recovery/runContract';
 import { ConnectionOptions } from './core/ssh/connection';
 import { ConnectionPool } from './core/ssh/pool';
-import { onDidChangeSettings, readSettings } from './settings';
+import { AuditLog } from './core/audit/log';
+import { auditLogTarget, onDidChangeSettings, readSettings } from './settings';
 import { outputLogger, secretStorageStore, vscodePrompts } from './vscodeHost';
 import { userKnownHostsFile } from './core/ssh/hostKeys';
 
@@ -55,6 +56,11 @@ export class Services implements vscode.Disposable {
   unit(key: string): { cluster: ClusterConfig; unit: UnitConfig } | undefined {
     for (const cluster of this.settingsValue.clusters) for (const unit of cluster.units) if (unit.key === key) return { cluster, unit };
     return undefined;
+  }
+
+  /** The audit trail as the settings name it now; a failed append goes to the log as a warning. */
+  audit(): AuditLog {
+    return new AuditLog(auditLogTarget(), 'extension', (m) => this.logger.warn(m));
   }
 
   /** Extra known_hosts files: mailgwHa.knownHostsFile (a user setting). */

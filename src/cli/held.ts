@@ -14,6 +14,7 @@ import { askYesNo as ask } from './askYesNo';
 import { recoveryTarget } from './recoveryTarget';
 import { summaryLines } from '../core/recovery/summaryLines';
 import { reportJson } from './recover';
+import { cliAuditLog } from './auditSink';
 
 async function heldVerb(args: ParsedArgs): Promise<number> {
   const ctx = loadContext(args);
@@ -47,7 +48,7 @@ async function heldVerb(args: ParsedArgs): Promise<number> {
         return 0;
       }
     }
-    const report = await recover({ pool: ctx.pool, cluster, settings, journalFile, logger: ctx.logger, client: 'mailgw-ha CLI', takeOverStaleLock: args.options.has('take-over-lock'), resolveHeld: { id, action } });
+    const report = await recover({ pool: ctx.pool, cluster, settings, journalFile, logger: ctx.logger, client: 'mailgw-ha CLI', takeOverStaleLock: args.options.has('take-over-lock'), resolveHeld: { id, action }, audit: cliAuditLog(args, ctx.raw, ctx.logger) });
     if (ctx.json) printJson({ ...reportJson(report), resolved: report.resolved ?? null });
     else {
       printLine(report.resolved?.done ? `${id}: ${action === 'insert' ? 'inserted into the primary and removed from the standby' : "the standby's copy discarded"}` : `${id}: not resolved`);

@@ -16,6 +16,12 @@ verbs:
                          delivered) or discard the standby's copy (checked delivered)
   signal UNIT            SIGUSR2 to the gateway on UNIT (prints the PID it signalled)
   logs UNIT [--follow] [--inserted] [--lines N]
+  audit [--cluster NAME] [--json|--jsonl|--csv]
+                         the audit trail: every action that changed a unit (this
+                         CLI's and the extension's), who, when, which mails, outcome
+                         (--settings not needed; file: --audit-log FILE, else
+                         $MAILGW_HA_AUDIT_LOG, else mailgwHa.auditLogFile, else
+                         ~/.local/state/mailgw-ha/audit.jsonl)
 
 exit codes: 0 success, 1 failure, 2 usage error`;
 

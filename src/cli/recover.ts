@@ -10,6 +10,7 @@ import { registerVerb } from './main';
 import { printErrorLine, printJson, printLine } from './out';
 import { askYesNo as ask } from './askYesNo';
 import { recoveryTarget } from './recoveryTarget';
+import { cliAuditLog } from './auditSink';
 
 /** The counts of the design contract, plus details. */
 export function reportJson(r: RecoveryReport): Record<string, unknown> {
@@ -69,6 +70,7 @@ async function recoverVerb(args: ParsedArgs): Promise<number> {
       // Only when the admin insists: these Message-IDs are already on (or delivered by) the primary.
       includeDuplicates: args.options.has('include-duplicates'),
       client: 'mailgw-ha CLI',
+      audit: cliAuditLog(args, ctx.raw, ctx.logger),
       // The admin saw the stale lock's owner in an earlier refusal and decided it is gone.
       takeOverStaleLock: args.options.has('take-over-lock'),
       // Tuning (and the fault loop, which wants several batches in flight): mails per copy batch.

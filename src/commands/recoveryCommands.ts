@@ -9,6 +9,7 @@ import { readRecoverySettings } from '../settings';
 import type { ClusterConfig } from '../core/config';
 import { gatewayDirs } from '../core/config';
 import { findGateway, pidSignalRefusal, signalGateway } from '../core/gateway';
+import { removalEntry, signalEntry } from '../core/audit/actions';
 import { describeLogs, describePlan, RecoveryPlan } from '../core/recovery/plan';
 import { removeMails } from '../core/recovery/remote';
 import { decideRemoval, refuseUnit } from '../core/recovery/removalProof';
@@ -135,6 +136,7 @@ async function runWithProgress(ui: RecoveryUi, cluster: ClusterConfig, title: st
         services.recoveryEvents.fire(e);
       },
       client: 'VS Code extension',
+      audit: services.audit(),
       ...extra,
       // The time the dialog waits for the user is not the recovery's: measured to be left out.
       ...(confirmPlan
@@ -359,11 +361,27 @@ export function recoveryActions(services: Services, tree: ClusterTreeProvider): 
           showErrorEachTime(error);
           return { command: '', error };
         }
+        // Not sent if it could not be audited; once sent, a failed append is a warning in the log.
+        const audit = services.audit();
+        const unaudited = audit.probe();
+        if (unaudited) {
+          const msg = `${ref.unit.key}: ${unaudited}; no signal was sent. Fix that or set mailgwHa.auditLogFile.`;
+          services.logger.error(msg);
+          showErrorEachTime(msg);
+          return { command: '', error: msg };
+        }
         const what = method === 'pid' ? `${found.processName}, PID ${found.pids[0]}` : `/bin/kill -s SIGUSR2 ${ref.cluster.gateway}`;
         const go = 'Send SIGUSR2';
         const c = opts?.yes ? go : await safeWindow.showWarningMessage(`Send SIGUSR2 to the gateway on ${ref.unit.key} (${what})?`, { modal: true, detail: `The gateway then inserts every complete mail in ${gatewayDirs(ref.cluster).input}.` }, go);
         if (c !== go) return undefined;
-        const r = await signalGateway(conn, ref.cluster, method);
+        let r;
+        try {
+          r = await signalGateway(conn, ref.cluster, method);
+        } catch (e) {
+          audit.append(signalEntry(ref.cluster, ref.unit, { error: (e as Error).message }));
+          throw e;
+        }
+        audit.append(signalEntry(ref.cluster, ref.unit, r));
         if (method === 'pid' && r.pid !== found.pids[0]) services.logger.warn(`${ref.unit.key}: the gateway's PID changed from ${found.pids[0]} to ${r.pid} meanwhile; signalled ${r.pid}`);
         services.logger.info(`${ref.unit.key}: sent SIGUSR2: ${r.command}`);
         void safeWindow.showInformationMessage(`${ref.unit.key}: SIGUSR2 sent to ${r.processName}${r.pid !== undefined ? ` (PID ${r.pid})` : ''}.`);
@@ -417,6 +435,13 @@ export function recoveryActions(services: Services, tree: ClusterTreeProvider): 
               go,
             );
         if (c !== go) return undefined;
+        // Not started if it could not be audited; once removed, a failed append is a warning in the log.
+        const audit = services.audit();
+        const unaudited = audit.probe();
+        if (unaudited) {
+          void safeWindow.showErrorMessage(`${unit.key}: ${unaudited}; nothing was removed. Fix that or set mailgwHa.auditLogFile.`);
+          return undefined;
+        }
         // Under the cluster's lock (no recovery runs meanwhile, wherever started) and proved again
         // right before: the modal may have stood open for a while.
         const proved = await withClusterLock(services.pool.get(cluster.primary), cluster, 'VS Code extension (Remove Mails)', async () => {
@@ -425,7 +450,13 @@ export function recoveryActions(services: Services, tree: ClusterTreeProvider): 
           const byFolder = new Map<SpoolFolder, string[]>();
           for (const m of again.removable) byFolder.set(m.folder, [...(byFolder.get(m.folder) ?? []), m.id]);
           const conn = services.pool.get(unit);
-          for (const [folder, ids] of byFolder) await removeMails(conn, dirs[folder], ids);
+          try {
+            for (const [folder, ids] of byFolder) await removeMails(conn, dirs[folder], ids);
+          } catch (e) {
+            audit.append(removalEntry(cluster, unit, again.removable, (e as Error).message));
+            throw e;
+          }
+          if (again.removable.length) audit.append(removalEntry(cluster, unit, again.removable));
           return again.removable;
         });
         const removed = proved.map((m) => m.id);

@@ -101,18 +101,24 @@ export function replay(text: string): JournalState {
   return st;
 }
 
+/** Told of each record once it is on disk (the audit trail); must not throw, and what it throws is ignored. */
+export type JournalObserver = (r: JournalRecord) => void;
+
 export class Journal {
   private fd: number;
 
-  private constructor(readonly file: string) {
+  private constructor(
+    readonly file: string,
+    private readonly observer?: JournalObserver,
+  ) {
     this.fd = fs.openSync(file, 'a', 0o600);
   }
 
-  /** Opens (creating) a journal for appending. */
-  static open(file: string): Journal {
+  /** Opens (creating) a journal for appending; `observer` is told of each record appended. */
+  static open(file: string, observer?: JournalObserver): Journal {
     const existed = fs.existsSync(file);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    const j = new Journal(file);
+    const j = new Journal(file, observer);
     if (!existed) fsyncDir(path.dirname(file));
     return j;
   }
@@ -131,6 +137,11 @@ export class Journal {
   append(r: JournalRecord): void {
     fs.writeSync(this.fd, JSON.stringify(r) + '\n');
     fs.fsyncSync(this.fd);
+    try {
+      this.observer?.(r);
+    } catch {
+      // The record is journaled; what observes it cannot undo or stop the step.
+    }
   }
 
   state(ids: readonly string[], state: MailState, extra: { sha?: Record<string, { body: string; env: string }>; newIds?: Record<string, string>; message?: string } = {}): void {

@@ -2,7 +2,7 @@
 import { normalizeMessageId } from '../message/messageId';
 import { insertionsOf } from './confirm';
 import { addHeld, addUnitHeld } from './held';
-import { Journal, JournalState, journalStamp, MailRecord } from './journal';
+import { JournalState, journalStamp, MailRecord } from './journal';
 import { primaryEvidence } from './plan';
 import { hashFiles, logSince, logTail, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import type { RunContext } from './runContext';
@@ -27,7 +27,7 @@ export async function finishInterruptedRun(run: RunContext, prev: JournalState):
   const resumed = { finished: 0, rolledBack: 0, held: 0 };
   r.resumed = resumed;
   run.progress('resume', `finishing the interrupted run ${was.runId} (journal ${run.file})`);
-  const journal = Journal.open(run.file);
+  const journal = run.openJournal(prev);
   try {
     const mails = [...prev.mails.values()];
     const inFlight = mails.filter((m) => m.state === 'placing' || m.state === 'placed' || m.state === 'signalled');

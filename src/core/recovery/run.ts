@@ -15,7 +15,9 @@ import { LaterInput } from '../ssh/laterInput';
 import { acquireClusterLock, ClusterLockedError, describeOwner } from './clusterLock';
 import { waitForInsertion } from './confirm';
 import { readAllHeld, removeHeld, removeUnitHeld } from './held';
-import { acquireLock, Journal, journalStamp, MailRecord, MailState, PlannedMail } from './journal';
+import { acquireLock, Journal, JournalState, journalStamp, MailRecord, MailState, PlannedMail } from './journal';
+import { JournalAuditor } from '../audit/journalAudit';
+import { unitFields } from '../audit/record';
 import { normalizeMessageId } from '../message/messageId';
 import { checkPair, describeLogs, describeProof, makePlan, primaryEvidence, RecoveryPlan } from './plan';
 import { hashFiles, logMark, placeStaged, probeTools, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
@@ -37,6 +39,9 @@ class Cancelled extends Error {}
 
 export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
   const file = path.resolve(opts.journalFile);
+  // An action that cannot be audited is not started (once started, a failed append only warns).
+  const unaudited = opts.dryRun ? undefined : opts.audit?.probe?.();
+  if (unaudited) return new Run(opts, file).refused(new RecoveryError(`${unaudited}; nothing was done. Fix that, or name another audit file (mailgwHa.auditLogFile, mailgw-ha --audit-log FILE)`));
   if (heldLocks.has(file)) return new Run(opts, file).refused(new RecoveryError(`a recovery of cluster "${opts.cluster.name}" is already running in this process (journal ${file}); wait for it to finish`));
   let release: () => void;
   try {
@@ -99,6 +104,8 @@ class Run implements RunContext {
   private stageRemoval: Promise<void> = Promise.resolve();
   /** The path chosen after planning (undefined: relay). */
   private transfer: TransferChoice | undefined;
+  /** Turns the journal's records into audit records (when the run is audited). */
+  private readonly auditor: JournalAuditor | undefined;
 
   constructor(
     readonly opts: RecoveryOptions,
@@ -107,6 +114,8 @@ class Run implements RunContext {
     this.log = opts.logger ?? silentLogger;
     this.cluster = opts.cluster;
     this.dirs = gatewayDirs(opts.cluster);
+    const kind = opts.resolveHeld ? (opts.resolveHeld.action === 'insert' ? 'held-insert' : 'held-discard') : opts.stopAfterPlace ? 'copy-to-input' : 'recovery';
+    this.auditor = opts.audit ? new JournalAuditor(opts.audit, opts.cluster, kind) : undefined;
     this.report = {
       cluster: opts.cluster.name,
       outcome: 'failed',
@@ -143,6 +152,10 @@ class Run implements RunContext {
   async fault(point: FaultPoint) {
     await this.opts.faults?.(point);
   }
+  openJournal(resuming?: JournalState): Journal {
+    if (resuming) this.auditor?.resumed(resuming);
+    return Journal.open(this.file, this.auditor?.observe);
+  }
 
   /** The report of a run that did not start: the cluster lock is held, or could not be taken. */
   refused(e: Error): RecoveryReport {
@@ -163,7 +176,12 @@ class Run implements RunContext {
     let journal: Journal | undefined;
     try {
       const prev = Journal.read(this.file);
-      if (prev && prev.run && !prev.ended) await finishInterruptedRun(this, prev);
+      if (prev && prev.run && !prev.ended) {
+        // Finishing it changes the units even in a dry run: not without the audit trail.
+        const unaudited = this.opts.audit?.probe?.();
+        if (unaudited) throw new RecoveryError(`${unaudited}; the interrupted run in ${this.file} was not finished`);
+        await finishInterruptedRun(this, prev);
+      }
       else if (prev) fs.renameSync(this.file, this.file.replace(/\.jsonl$/, '') + `-${journalStamp()}.done.jsonl`);
 
       this.progress('plan', `planning: listing ${this.cluster.secondary.key} and ${this.cluster.primary.key}`);
@@ -227,7 +245,7 @@ class Run implements RunContext {
       const runId = `${journalStamp()}-${crypto.randomBytes(3).toString('hex')}`;
       r.runId = runId;
       const stage = `${this.dirs.input}/.mailgw-ha-${runId}`;
-      journal = Journal.open(this.file);
+      journal = this.openJournal();
       r.journal = this.file;
       journal.append({ t: 'run', v: 1, runId, cluster: this.cluster.name, primary: this.cluster.primary.key, secondary: this.cluster.secondary.key, spoolBase: this.dirs.base, stage, logFile: this.cluster.logFile, at: new Date().toISOString() });
       const planned: PlannedMail[] = move.map((m) => ({ id: m.id, folder: m.folder, messageId: m.messageId, bodySize: m.bodySize, envSize: m.envSize }));
@@ -253,6 +271,7 @@ class Run implements RunContext {
       const cancelled = e instanceof Cancelled;
       r.outcome = cancelled ? 'cancelled' : 'failed';
       if (!cancelled) r.errors.push({ message: (e as Error).message });
+      this.auditor?.ended(cancelled ? 'cancelled' : 'failed', cancelled ? 'cancelled' : (e as Error).message);
       this.opts.onEvent?.({ cluster: this.cluster.name, phase: cancelled ? 'cancelled' : 'failed' });
       // The journal stays open-ended: the next run finishes or undoes what this one left.
       journal?.close();
@@ -586,6 +605,7 @@ class Run implements RunContext {
       await this.unhold(what.id);
       r.resolved.done = true;
       r.outcome = 'done';
+      this.opts.audit?.append({ ...unitFields(this.cluster, this.cluster.secondary), action: 'held-decision', mails: [{ id: what.id }], outcome: 'ok', detail: `the admin decided: ${what.action}; the mail is no longer on ${this.cluster.secondary.name}, so it was only taken off the held lists` });
       this.log.info(`recovery ${this.cluster.name}: held mail ${what.id} is no longer on ${this.cluster.secondary.key}; taken off the held list`);
       return this.finish();
     }
@@ -600,7 +620,7 @@ class Run implements RunContext {
     const runId = `${journalStamp()}-${crypto.randomBytes(3).toString('hex')}`;
     r.runId = runId;
     const stage = `${this.dirs.input}/.mailgw-ha-${runId}`;
-    const journal = Journal.open(this.file);
+    const journal = this.openJournal();
     r.journal = this.file;
     try {
       journal.append({ t: 'run', v: 1, runId, cluster: this.cluster.name, primary: this.cluster.primary.key, secondary: this.cluster.secondary.key, spoolBase: this.dirs.base, stage, logFile: this.cluster.logFile, at: new Date().toISOString() });

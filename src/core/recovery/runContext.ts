@@ -5,7 +5,7 @@ import type { ClusterConfig } from '../config';
 import type { gatewayDirs } from '../config';
 import type { Logger } from '../host';
 import type { UnitConnection } from '../ssh/connection';
-import type { Journal, MailRecord } from './journal';
+import type { Journal, JournalState, MailRecord } from './journal';
 import type { FaultPoint, RecoveryOptions, RecoveryPhase, RecoveryReport } from './runContract';
 
 export interface RunContext {
@@ -18,6 +18,8 @@ export interface RunContext {
   readonly log: Logger;
   readonly primary: UnitConnection;
   readonly secondary: UnitConnection;
+  /** Opens the run's journal for appending, its records audited; `resuming`: the interrupted run it finishes. */
+  openJournal(resuming?: JournalState): Journal;
   progress(phase: RecoveryPhase, message: string, done?: number, total?: number): void;
   /** Throws at a safe point if the run was cancelled. */
   checkCancel(): void;

@@ -1,5 +1,6 @@
 // What a recovery run is asked and what it answers: its options, the progress and events it
 // reports while it runs, and its report. The run itself is in run.ts.
+import type { AuditSink } from '../audit/record';
 import type { ClusterConfig } from '../config';
 import type { Cancellation, Logger } from '../host';
 import type { SpoolFolder } from '../spool/list';
@@ -67,6 +68,12 @@ export interface RecoveryOptions {
    * or discard the standby's copy (checked delivered). Nothing else moves in that run.
    */
   readonly resolveHeld?: { readonly id: string; readonly action: 'insert' | 'discard' };
+  /**
+   * The audit trail: each journaled step that changed a unit is appended to it (src/core/audit/).
+   * If it cannot be written when the run starts, the run is refused before anything is touched; a
+   * failed append later is reported by the sink and never stops the run.
+   */
+  readonly audit?: AuditSink;
 }
 
 export interface RecoveryReport {

@@ -1,0 +1,81 @@
+// The audit trail in the editor: Open Audit Trail (the file itself, read-only in the editor) and
+// Export Audit Trail… (JSON lines or CSV, one row per mail of each record). The trail is written by
+// the recovery core and the commands that change units (src/core/audit/), the CLI's too.
+import * as fs from 'fs';
+import * as vscode from 'vscode';
+import * as safeWindow from '../safeWindow';
+import { auditTable, readAuditTrail } from '../core/audit/read';
+import { ExportFormat, formatTable } from '../core/export/table';
+import type { Services } from '../services';
+import { auditLogTarget } from '../settings';
+
+/** The audit file the settings name, or undefined (the error shown). */
+function auditFile(): string | undefined {
+  const t = auditLogTarget();
+  if ('error' in t) {
+    void safeWindow.showErrorMessage(`Mail Gateway HA: ${t.error}`, 'Open Settings').then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'mailgwHa.auditLogFile'));
+    return undefined;
+  }
+  return t.file;
+}
+
+function noTrailYet(file: string): void {
+  void safeWindow.showInformationMessage(`Mail Gateway HA: no audit trail yet at ${file}. It is written when an action changes a unit (a recovery, Copy to Primary Input, Send SIGUSR2, Remove Mails, a held mail's decision), here or by the mailgw-ha CLI.`);
+}
+
+export function registerAuditCommands(services: Services): vscode.Disposable[] {
+  return [
+    /** Opens the audit file (read-only in the editor); returns its URI, or undefined when there is none. */
+    vscode.commands.registerCommand('mailgwHa.openAuditTrail', async (): Promise<vscode.Uri | undefined> => {
+      const file = auditFile();
+      if (!file) return undefined;
+      if (!fs.existsSync(file)) {
+        noTrailYet(file);
+        return undefined;
+      }
+      const uri = vscode.Uri.file(file);
+      try {
+        const doc = await vscode.workspace.openTextDocument(uri);
+        await vscode.window.showTextDocument(doc, { preview: true });
+        // The trail is a record: not edited by accident (the session's read-only mark, VS Code 1.79+).
+        await vscode.commands.executeCommand('workbench.action.files.setActiveEditorReadonlyInSession').then(undefined, () => undefined);
+        return uri;
+      } catch (e) {
+        void safeWindow.showErrorMessage(`Mail Gateway HA: cannot open the audit trail ${file}: ${(e as Error).message}`);
+        return undefined;
+      }
+    }),
+    /** Asks where, writes JSON lines or CSV (by the name's extension); returns the file written. */
+    vscode.commands.registerCommand('mailgwHa.exportAuditTrail', async (): Promise<string | undefined> => {
+      const file = auditFile();
+      if (!file) return undefined;
+      let trail;
+      try {
+        trail = readAuditTrail(file);
+      } catch (e) {
+        void safeWindow.showErrorMessage(`Mail Gateway HA: ${(e as Error).message}`);
+        return undefined;
+      }
+      if (!trail.exists) {
+        noTrailYet(file);
+        return undefined;
+      }
+      const base = vscode.workspace.workspaceFolders?.[0]?.uri;
+      const name = `mailgw-audit-${new Date().toISOString().slice(0, 10)}.csv`;
+      const uri = await vscode.window.showSaveDialog({ title: 'Export Audit Trail', defaultUri: base ? vscode.Uri.joinPath(base, name) : undefined, filters: { CSV: ['csv'], 'JSON lines': ['jsonl'] } });
+      if (!uri) return undefined;
+      const format: ExportFormat = uri.path.toLowerCase().endsWith('.jsonl') ? 'jsonl' : 'csv';
+      try {
+        await vscode.workspace.fs.writeFile(uri, Buffer.from(formatTable(auditTable(trail.records), format), 'utf8'));
+      } catch (e) {
+        void safeWindow.showErrorMessage(`Mail Gateway HA: cannot write ${uri.fsPath}: ${(e as Error).message}`);
+        return undefined;
+      }
+      const notes = [trail.skippedBytes ? `only the newest records: the first ${trail.skippedBytes.toLocaleString('en-US')} bytes of ${file} are over the read limit` : '', trail.badLines ? `${trail.badLines} line(s) that are not audit records skipped` : ''].filter(Boolean);
+      services.logger.info(`Audit trail (${trail.records.length} record(s)) exported to ${uri.fsPath}${notes.length ? `; ${notes.join('; ')}` : ''}`);
+      const show = notes.length ? safeWindow.showWarningMessage : safeWindow.showInformationMessage;
+      void show(`Audit trail: ${trail.records.length} record(s) exported to ${uri.fsPath}${notes.length ? ` (${notes.join('; ')})` : ''}.`);
+      return uri.fsPath;
+    }),
+  ];
+}
