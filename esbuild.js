@@ -73,8 +73,9 @@ const builds = [
     sourcemap: !production,
     minify: production,
     logLevel: 'warning',
-    // The log panel's page: a program of its own (src/webview/tsconfig.json), one explicit entry.
-    entryPoints: { logPanel: 'src/webview/logPanelPage.ts' },
+    // The webview pages (log panel, queue shape): a program of their own (src/webview/tsconfig.json),
+    // one explicit entry each.
+    entryPoints: { logPanel: 'src/webview/logPanelPage.ts', queueShape: 'src/webview/queueShapePage.ts' },
     outdir: 'dist/webview',
   },
 ]

@@ -8,6 +8,7 @@ import './cli/held';
 import './cli/signal';
 import './cli/logs';
 import './cli/audit';
+import './cli/shape';
 import { printErrorLine } from './cli/out';
 
 runCli(process.argv.slice(2)).then(

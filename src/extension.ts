@@ -12,6 +12,7 @@ import { registerMailFileSystem } from './views/mailFileSystem';
 import { FleetViewProvider } from './views/fleetView';
 import { registerFleetCommands } from './commands/fleetCommands';
 import { registerAuditCommands } from './commands/auditCommands';
+import { registerQueueShapeCommands } from './commands/queueShapeCommands';
 import { LogDocuments } from './views/logDocument';
 import { LogPanel } from './views/logPanel';
 import { LogStatusBar } from './views/logStatusBar';
@@ -80,6 +81,7 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
     ...registerAuditCommands(services),
     vscode.commands.registerCommand('mailgwHa.showOutput', () => output.show(true)),
   );
+  registerQueueShapeCommands(context, services);
   output.info(`activated (VS Code ${vscode.version})`);
   if (context.extensionMode !== vscode.ExtensionMode.Test) return undefined;
   const activateMs = performance.now() - activateStarted;

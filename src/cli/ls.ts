@@ -1,13 +1,16 @@
 // `mailgw-ha ls UNIT [spool|vscan|input]`: the mails on a unit with id, size, age, From, Subject and
-// Message-ID, incomplete pairs flagged.
+// Message-ID, incomplete pairs flagged. --json: one document; --jsonl / --csv: one row per mail.
+import { formatTable } from '../core/export/table';
+import { ListingRow, listingRow, listingTable } from '../core/spool/listingExport';
 import { SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { loadUnitOverview } from '../core/spool/overview';
 import { SummaryCache } from '../core/spool/summaries';
 import { formatAge, formatBytes } from '../core/spool/filter';
 import { UsageError, ParsedArgs } from './args';
 import { findUnit, loadContext } from './context';
+import { exportFormat } from './exportFormat';
 import { registerVerb } from './main';
-import { printErrorLine, printJson, printLine } from './out';
+import { printErrorLine, printExport, printJson, printLine } from './out';
 
 export interface LsMail {
   id: string;
@@ -28,6 +31,7 @@ export interface LsMail {
 }
 
 async function ls(args: ParsedArgs): Promise<number> {
+  const format = exportFormat(args);
   const ctx = loadContext(args);
   try {
     const { cluster, unit } = findUnit(ctx, args.positionals[0]);
@@ -41,6 +45,7 @@ async function ls(args: ParsedArgs): Promise<number> {
     const cache = new SummaryCache();
     const now = Date.now();
     const mails: LsMail[] = [];
+    const rows: ListingRow[] = [];
     const unreadable: { id: string; error: string }[] = [];
     for (const f of folders) {
       const listing = overview.folders[f];
@@ -48,6 +53,7 @@ async function ls(args: ParsedArgs): Promise<number> {
       unreadable.push(...failed);
       for (const m of listing.mails) {
         const s = cache.get(unit.key, m);
+        rows.push(listingRow(cluster.name, unit.name, m, s, now));
         mails.push({
           id: m.id,
           folder: f,
@@ -65,7 +71,10 @@ async function ls(args: ParsedArgs): Promise<number> {
         });
       }
     }
-    if (ctx.json) {
+    if (format) {
+      printExport(formatTable(listingTable(rows), format));
+      for (const u of unreadable) printErrorLine(`mailgw-ha: ${u.error}`);
+    } else if (ctx.json) {
       const summary = Object.fromEntries(
         folders.map((f) => {
           const l = overview.folders[f];

@@ -5,8 +5,9 @@ export const USAGE = `usage: mailgw-ha <verb> --settings FILE [--cluster NAME] [
 
 verbs:
   status                 each unit: reachable, active (gateway PID), mails per directory
-  ls UNIT [spool|vscan|input]
+  ls UNIT [spool|vscan|input] [--json|--jsonl|--csv]
                          mails with id, size, age, From, Subject, Message-ID; orphans flagged
+                         (--jsonl / --csv: one row per mail)
   recover [--dry-run] [--yes] [--include-duplicates] [--journal FILE] [--take-over-lock]
                          the safe recovery: plan, copy, verify, signal, confirm, clean up
                          (one per cluster: a lock on the primary; --take-over-lock replaces
@@ -22,6 +23,9 @@ verbs:
                          (--settings not needed; file: --audit-log FILE, else
                          $MAILGW_HA_AUDIT_LOG, else mailgwHa.auditLogFile, else
                          ~/.local/state/mailgw-ha/audit.jsonl)
+  shape UNIT [spool|vscan|input] [--by sender|recipient] [--stuck-after MIN] [--json|--jsonl|--csv]
+                         queue shape (like qshape): mails per age bucket (minutes, doubling)
+                         and recipient or sender domain; warns of mail stuck on the active unit
 
 exit codes: 0 success, 1 failure, 2 usage error`;
 

@@ -55,6 +55,10 @@ export interface MailOptions {
   size: number;
   id?: string;
   received?: Date;
+  /** Envelope sender (and From:) instead of <person>@lab.example; '' is the null sender. */
+  from?: string;
+  /** Envelope recipients (and To:) instead of 1–3 <person>@dest.example. */
+  to?: string[];
 }
 
 /** A message with From, To, Subject, Date, Message-ID; some folded headers, encoded-word subjects and non-ASCII text. */
@@ -62,8 +66,8 @@ export function makeMail(o: MailOptions): Mail {
   const id = o.id ?? newMailId();
   const messageId = `<lab-${o.tag}-${o.n}@lab.example>`;
   const sender = PEOPLE[o.n % PEOPLE.length];
-  const from = `${sender}@lab.example`;
-  const to = Array.from({ length: 1 + (o.n % 3) }, (_, i) => `${PEOPLE[(o.n + i + 3) % PEOPLE.length]}@dest.example`);
+  const from = o.from ?? `${sender}@lab.example`;
+  const to = o.to ?? Array.from({ length: 1 + (o.n % 3) }, (_, i) => `${PEOPLE[(o.n + i + 3) % PEOPLE.length]}@dest.example`);
   const date = (o.received ?? new Date()).toUTCString().replace(/GMT$/, '+0000');
   const nonAscii = o.n % 3 === 1;
   let subject: string;

@@ -70,6 +70,32 @@ export async function readHead(connection: UnitConnection, path: string, firstBy
   }
 }
 
+/**
+ * The first `maxBytes` of a file (fewer if it is shorter): one open and as many reads as the server
+ * needs to hand them over (one for a small file). For files read whole but bounded, like a `.env`.
+ */
+export async function readStart(connection: UnitConnection, path: string, maxBytes: number): Promise<Buffer> {
+  try {
+    return await connection.withSftp(async (sftp) => {
+      const handle = await open(sftp, path);
+      try {
+        const buf = Buffer.alloc(maxBytes);
+        let have = 0;
+        while (have < maxBytes) {
+          const n = await readAt(sftp, handle, buf, have, Math.min(CHUNK, maxBytes - have), have);
+          if (n === 0) break;
+          have += n;
+        }
+        return buf.subarray(0, have);
+      } finally {
+        void close(sftp, handle); // not awaited, as in readHead
+      }
+    });
+  } catch (err) {
+    throw fileError(connection, path, err);
+  }
+}
+
 /** The summary (From, To, Subject, Date, Message-ID) of a `.body` on a unit. */
 export async function readSummary(connection: UnitConnection, bodyPath: string): Promise<MessageSummary> {
   return readMessageSummary(await readHead(connection, bodyPath));

@@ -1,12 +1,13 @@
-// Message summaries (From, Subject, ...) of spool mails, read lazily over SFTP and cached by
-// unit + folder + id + the .body's mtime and size: a mail that changes is read again, one that does
-// not is never read twice. Loads of the same mail share one request.
+// What is read from a mail's files on a unit (the summary of its .body's headers, its .env's
+// envelope), read lazily over SFTP and cached by unit + folder + id + the file's mtime and size: a
+// mail that changes is read again, one that does not is never read twice. Loads of the same mail
+// share one request.
 import { ClusterConfig, gatewayDirs } from '../config';
 import type { Cancellation } from '../host';
 import { MessageSummary } from '../message/headers';
 import { readSummary } from '../message/read';
 import type { UnitConnection } from '../ssh/connection';
-import type { MailEntry } from './list';
+import type { MailEntry, MailFile } from './list';
 
 export interface LoadOptions {
   /** Requests in flight at once (one SFTP session; round trips dominate). Default 16. */
@@ -15,26 +16,39 @@ export interface LoadOptions {
   onProgress?(done: number, total: number): void;
 }
 
-export class SummaryCache {
-  private readonly entries = new Map<string, MessageSummary>();
-  private readonly loading = new Map<string, Promise<MessageSummary | undefined>>();
+/** Reads what is cached of one file of a mail (its path on the unit, its listing entry). */
+export type MailFileReader<T> = (connection: UnitConnection, path: string, file: MailFile) => Promise<T>;
 
-  /** `max` summaries are kept (oldest dropped first); ~300 bytes each. */
-  constructor(private readonly max = 200_000) {}
+/** A cache of what is read from one part (`.body` or `.env`) of spool mails. */
+export class MailFileCache<T> {
+  private readonly entries = new Map<string, T>();
+  private readonly loading = new Map<string, Promise<T | undefined>>();
 
-  static key(unitKey: string, mail: MailEntry): string | undefined {
-    if (!mail.body) return undefined; // no .body, no headers
-    return `${unitKey}\0${mail.folder}\0${mail.id}\0${mail.body.mtimeMs}\0${mail.body.size}`;
+  /** `max` entries are kept (oldest dropped first). */
+  constructor(
+    private readonly part: 'body' | 'env',
+    private readonly read: MailFileReader<T>,
+    private readonly max: number,
+  ) {}
+
+  static partKey(part: 'body' | 'env', unitKey: string, mail: MailEntry): string | undefined {
+    const file = mail[part];
+    if (!file) return undefined; // no such file, nothing to read
+    return `${unitKey}\0${mail.folder}\0${mail.id}\0${file.mtimeMs}\0${file.size}`;
   }
 
-  get(unitKey: string, mail: MailEntry): MessageSummary | undefined {
-    const k = SummaryCache.key(unitKey, mail);
+  private key(unitKey: string, mail: MailEntry): string | undefined {
+    return MailFileCache.partKey(this.part, unitKey, mail);
+  }
+
+  get(unitKey: string, mail: MailEntry): T | undefined {
+    const k = this.key(unitKey, mail);
     return k === undefined ? undefined : this.entries.get(k);
   }
 
-  /** True when the mail's summary is known, or there is none to read (no .body). */
+  /** True when the mail's entry is known, or there is none to read (no such file). */
   has(unitKey: string, mail: MailEntry): boolean {
-    const k = SummaryCache.key(unitKey, mail);
+    const k = this.key(unitKey, mail);
     return k === undefined || this.entries.has(k);
   }
 
@@ -46,13 +60,13 @@ export class SummaryCache {
     this.entries.clear();
   }
 
-  private put(k: string, s: MessageSummary): void {
+  private put(k: string, s: T): void {
     this.entries.set(k, s);
     if (this.entries.size > this.max) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   /**
-   * Reads the summaries of `mails` not cached yet. Mails whose .body vanished in the meantime (the
+   * Reads the entries of `mails` not cached yet. Mails whose file vanished in the meantime (the
    * gateway delivered them) or cannot be read are skipped and reported in `failed`; a lost
    * connection rejects.
    */
@@ -64,11 +78,12 @@ export class SummaryCache {
     let done = 0;
     let next = 0;
     let fatal: unknown;
-    const one = (mail: MailEntry): Promise<MessageSummary | undefined> => {
-      const k = SummaryCache.key(unitKey, mail)!;
+    const one = (mail: MailEntry): Promise<T | undefined> => {
+      const k = this.key(unitKey, mail)!;
+      const file = mail[this.part]!;
       let p = this.loading.get(k);
       if (!p) {
-        p = readSummary(connection, `${dir[mail.folder]}/${mail.body!.name}`)
+        p = this.read(connection, `${dir[mail.folder]}/${file.name}`, file)
           .then((s) => {
             this.put(k, s);
             return s;
@@ -94,5 +109,17 @@ export class SummaryCache {
     await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 16, todo.length)) }, worker));
     if (fatal !== undefined) throw fatal;
     return { loaded, failed };
+  }
+}
+
+/** Message summaries (From, Subject, ...) from the header block of each mail's `.body`. */
+export class SummaryCache extends MailFileCache<MessageSummary> {
+  /** `max` summaries are kept (oldest dropped first); ~300 bytes each. */
+  constructor(max = 200_000) {
+    super('body', (connection, path) => readSummary(connection, path), max);
+  }
+
+  static key(unitKey: string, mail: MailEntry): string | undefined {
+    return MailFileCache.partKey('body', unitKey, mail);
   }
 }
