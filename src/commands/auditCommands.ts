@@ -5,7 +5,8 @@ import * as fs from 'fs';
 import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
 import { auditTable, readAuditTrail } from '../core/audit/read';
-import { ExportFormat, formatTable } from '../core/export/table';
+import { formatTable } from '../core/export/table';
+import { askExportFile, saveExport } from '../exportFile';
 import type { Services } from '../services';
 import { auditLogTarget } from '../settings';
 
@@ -60,17 +61,10 @@ export function registerAuditCommands(services: Services): vscode.Disposable[] {
         noTrailYet(file);
         return undefined;
       }
-      const base = vscode.workspace.workspaceFolders?.[0]?.uri;
-      const name = `mailgw-audit-${new Date().toISOString().slice(0, 10)}.csv`;
-      const uri = await vscode.window.showSaveDialog({ title: 'Export Audit Trail', defaultUri: base ? vscode.Uri.joinPath(base, name) : undefined, filters: { CSV: ['csv'], 'JSON lines': ['jsonl'] } });
-      if (!uri) return undefined;
-      const format: ExportFormat = uri.path.toLowerCase().endsWith('.jsonl') ? 'jsonl' : 'csv';
-      try {
-        await vscode.workspace.fs.writeFile(uri, Buffer.from(formatTable(auditTable(trail.records), format), 'utf8'));
-      } catch (e) {
-        void safeWindow.showErrorMessage(`Mail Gateway HA: cannot write ${uri.fsPath}: ${(e as Error).message}`);
-        return undefined;
-      }
+      const target = await askExportFile(`mailgw-audit-${new Date().toISOString().slice(0, 10)}.csv`, 'Export Audit Trail');
+      if (!target) return undefined;
+      const { uri } = target;
+      if (!(await saveExport(uri, formatTable(auditTable(trail.records), target.format)))) return undefined;
       const notes = [trail.skippedBytes ? `only the newest records: the first ${trail.skippedBytes.toLocaleString('en-US')} bytes of ${file} are over the read limit` : '', trail.badLines ? `${trail.badLines} line(s) that are not audit records skipped` : ''].filter(Boolean);
       services.logger.info(`Audit trail (${trail.records.length} record(s)) exported to ${uri.fsPath}${notes.length ? `; ${notes.join('; ')}` : ''}`);
       const show = notes.length ? safeWindow.showWarningMessage : safeWindow.showInformationMessage;

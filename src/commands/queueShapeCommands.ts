@@ -10,7 +10,7 @@ import { SummaryCache } from '../core/spool/summaries';
 import { asText } from '../core/text/chars';
 import type { Services } from '../services';
 import { QueueShapePanel } from '../views/queueShapePanel';
-import { askExportFile } from './fleetCommands';
+import { askExportFile } from '../exportFile';
 import { pickUnit, UnitRef } from './pickUnit';
 
 /** The folder a Clusters-view node stands for (a folder node, or a mail or "more" row in one). */

@@ -6,6 +6,7 @@
 import * as crypto from 'crypto';
 import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
+import { askExportFile, saveExport } from '../exportFile';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { formatTable } from '../core/export/table';
 import { SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
@@ -215,18 +216,11 @@ export class QueueShapePanel implements vscode.Disposable {
       return undefined;
     }
     const folder = view.folder === 'all' ? SPOOL_FOLDERS.join('+') : view.folder;
-    const base = vscode.workspace.workspaceFolders?.[0]?.uri;
     const name = `queue-shape-${view.cluster}-${view.unit}-${view.folder}-${view.by}-${view.at.slice(0, 19).replace(/[:T]/g, '')}.${format}`;
-    const uri =
-      target ??
-      (await vscode.window.showSaveDialog({
-        title: `Export Queue Shape of ${view.cluster}/${view.unit}`,
-        defaultUri: base ? vscode.Uri.joinPath(base, name) : undefined,
-        filters: format === 'csv' ? { CSV: ['csv'] } : { 'JSON lines': ['jsonl'] },
-      }));
+    const uri = target ?? (await askExportFile(name, `Export Queue Shape of ${view.cluster}/${view.unit}`, format))?.uri;
     if (!uri) return undefined;
     const text = formatTable(shapeTable(view, { cluster: view.cluster, unit: view.unit, folder }), format);
-    await vscode.workspace.fs.writeFile(uri, Buffer.from(text, 'utf8'));
+    if (!(await saveExport(uri, text))) return undefined;
     this.services.logger.info(`queue shape of ${view.cluster}/${view.unit} ${folder} exported to ${uri.fsPath}`);
     void safeWindow.showInformationMessage(`Queue shape of ${view.cluster}/${view.unit} exported to ${uri.fsPath}.`);
     return uri;
