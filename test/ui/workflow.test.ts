@@ -20,13 +20,15 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
   let wb: Workbench | undefined;
   let lab: Lab;
   let manifest: StrandManifest;
+  const auditFile = () => path.join(lab.stateDir, 'audit.jsonl');
   before(async function () {
     this.timeout(180_000);
     lab = new Lab(uiLabOptions('workflow'));
     await lab.up();
     manifest = lab.strand({ mails: 10, vscan: 2, duplicates: 2, orphans: 1 });
     lab.pauseDelivery('primary'); // the duplicates stay visible on the primary while the plan is made
-    wb = await openWorkbench({ workspace: lab.workspacePath, userSettings: { 'git.openRepositoryInParentFolders': 'never', 'git.enabled': false } });
+    fs.rmSync(auditFile(), { force: true });
+    wb = await openWorkbench({ workspace: lab.workspacePath, userSettings: { 'git.openRepositoryInParentFolders': 'never', 'git.enabled': false, 'mailgwHa.auditLogFile': auditFile() } });
   });
   after(async () => {
     await wb?.close();
@@ -112,6 +114,31 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     await lab.waitForQuiet(); // after this no second delivery can come late
     const d = lab.deliveries();
     assert.deepStrictEqual(all.filter((m) => d.byMessageId[m] !== 1), []);
+  });
+
+  it('every step of that recovery is in the audit trail, which opens read-only in the editor; screenshot', async function () {
+    this.timeout(120_000);
+    const page = wb!.page;
+    type Rec = { action: string; tool: string; user: string; host: string; unit: string; outcome: string; mails: { id: string; messageId?: string }[] };
+    const records = fs.readFileSync(auditFile(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Rec);
+    const moved = [...manifest.secondarySpool.filter((id) => !manifest.duplicates.includes(id)), ...manifest.secondaryVscan].sort();
+    const idsOf = (action: string) => records.filter((r) => r.action === action).flatMap((r) => r.mails.map((m) => m.id)).sort();
+    assert.deepStrictEqual(records.map((r) => r.tool).filter((t) => t !== 'extension'), [], 'written by the extension');
+    assert.ok(records.every((r) => r.user && r.host), 'who: local user and host');
+    assert.deepStrictEqual(records[0].action, 'run-start');
+    for (const action of ['place', 'signal', 'confirm', 'remove']) assert.deepStrictEqual(idsOf(action), moved, `${action} names exactly the recovered mails`);
+    assert.deepStrictEqual(idsOf('remove-duplicates'), [...manifest.duplicates].sort());
+    for (const r of records) for (const m of r.mails) if (manifest.messageIds[m.id]) assert.strictEqual(m.messageId, manifest.messageIds[m.id], `${r.action} names ${m.id} with its Message-ID`);
+    assert.deepStrictEqual(records.filter((r) => r.action === 'run-end').map((r) => r.outcome), ['done']);
+
+    await runCommand(page, 'Mail Gateway HA: Open Audit Trail');
+    await page.locator('.tabs-container .tab').filter({ hasText: 'audit.jsonl' }).first().waitFor({ timeout: 30_000 });
+    await page.locator('.editor-instance .view-lines').filter({ hasText: '"action":"run-start"' }).first().waitFor({ timeout: 30_000 });
+    // For the picture: the whole records in view.
+    await clearToasts(page);
+    await runCommand(page, 'View: Toggle Word Wrap');
+    await page.waitForFunction((n) => document.querySelectorAll('.editor-instance .view-lines .view-line').length > n, records.length, { timeout: 30_000 });
+    await wb!.screenshot('audit-trail');
   });
 
   it('Add Cluster is one multi-step input: step counter, Back, defaults from the first unit, review, Test Connection before saving', async function () {

@@ -93,21 +93,23 @@ export function localUser(): string {
 /** Builds the full record: the entry's own fields only (copied by name), who, when and where from. */
 export function makeRecord(entry: AuditEntry, tool: AuditTool, now = new Date()): AuditRecord {
   const detail = entry.detail === undefined ? undefined : entry.detail.length > DETAIL_MAX ? `${entry.detail.slice(0, DETAIL_MAX - 1)}…` : entry.detail;
+  // What a reader scans for first (when, where, what, how it ended) leads each line; who and the
+  // mails follow.
   return {
-    v: 1,
     at: now.toISOString(),
+    cluster: entry.cluster,
+    unit: entry.unit,
+    action: entry.action,
+    outcome: entry.outcome,
+    ...(detail !== undefined ? { detail } : {}),
+    mails: entry.mails.map((m) => ({ id: m.id, ...(m.folder ? { folder: m.folder } : {}), ...(m.messageId ? { messageId: m.messageId } : {}), ...(m.newId ? { newId: m.newId } : {}) })),
+    ...(entry.runId !== undefined ? { runId: entry.runId } : {}),
+    unitHost: entry.unitHost,
     user: localUser(),
     host: os.hostname(),
     tool,
     pid: process.pid,
-    cluster: entry.cluster,
-    unit: entry.unit,
-    unitHost: entry.unitHost,
-    action: entry.action,
-    ...(entry.runId !== undefined ? { runId: entry.runId } : {}),
-    mails: entry.mails.map((m) => ({ id: m.id, ...(m.folder ? { folder: m.folder } : {}), ...(m.messageId ? { messageId: m.messageId } : {}), ...(m.newId ? { newId: m.newId } : {}) })),
-    outcome: entry.outcome,
-    ...(detail !== undefined ? { detail } : {}),
+    v: 1,
   };
 }
 
