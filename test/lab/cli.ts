@@ -1,5 +1,6 @@
 // The lab's command line: `npm run lab -- <verb> ...` (tsx test/lab/cli.ts). See docs/lab.md.
 import { spawnSync } from 'child_process';
+import { DEFAULT_FLEET_DIR, DEFAULT_PAIRS, Fleet } from './fleet';
 import { DEFAULT_STATE_DIR, Lab, LabOptions } from './lab';
 import { UNIT_ENV } from './unit';
 
@@ -14,7 +15,10 @@ const USAGE = `usage: npm run lab -- <verb> [options]      (state folder: --stat
   takeover | takeback
   partition | heal             cut / restore the HA sync path (failed syncs queue in sync.tlog)
   rotate UNIT [--gzip]          set the current log aside (compressed with --gzip) and start a new one
-  reset`;
+  reset
+  fleet-up [--pairs N] [--concurrency C]   N HA pairs (default 20) on 127.<net>.0.100…, one settings file
+  fleet-down
+  fleet-status [--json]         (fleet verbs: --state-dir is the fleet's folder, default <lab dir>/fleet)`;
 
 class UsageError extends Error {}
 
@@ -95,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const p = parse(argv);
-  const stateDir = str(p, 'state-dir') ?? DEFAULT_STATE_DIR;
+  const stateDir = str(p, 'state-dir') ?? (p.verb.startsWith('fleet-') ? DEFAULT_FLEET_DIR : DEFAULT_STATE_DIR);
   const json = p.flags.get('json') === true;
   switch (p.verb) {
     case 'up': {
@@ -210,6 +214,51 @@ async function main(argv: string[]): Promise<number> {
       await Lab.attach(stateDir).reset();
       console.log('reset: folders, logs and sinks emptied; gateway active on fw-a');
       return 0;
+    }
+    case 'fleet-up': {
+      allow(p, ['pairs', 'concurrency']);
+      const concurrency = int(p, 'concurrency') ?? 4;
+      if (concurrency < 1) throw new UsageError('--concurrency must be at least 1');
+      let fleet: Fleet;
+      try {
+        fleet = new Fleet({ stateDir, pairs: int(p, 'pairs') ?? DEFAULT_PAIRS });
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+      const r = await fleet.up({ concurrency });
+      const first = fleet.labs[0].addresses[0];
+      const last = fleet.labs[fleet.labs.length - 1].addresses[1];
+      console.log(`fleet of ${fleet.pairs} pairs up in ${r.ms} ms, ${concurrency} at a time (${fleet.stateDir})`);
+      console.log(`  units        ${first} … ${last}, servers box01 … box${String(fleet.pairs).padStart(2, '0')}, service ${fleet.service}`);
+      console.log(`  memory       ${r.memory.processes} processes, ${r.memory.pssMb.toFixed(0)} MB PSS (${r.memory.rssMb.toFixed(0)} MB RSS summed)`);
+      console.log(`  settings     ${fleet.settingsPath}   (mailgw-ha status --settings ${fleet.settingsPath})`);
+      console.log(`  known_hosts  ${fleet.knownHostsPath}`);
+      console.log(`  key          ${fleet.keyPath}`);
+      return 0;
+    }
+    case 'fleet-down':
+      allow(p, []);
+      await new Fleet({ stateDir }).down();
+      console.log(`fleet down (${stateDir}): no process or mount left`);
+      return 0;
+    case 'fleet-status': {
+      allow(p, ['json']);
+      const fleet = Fleet.attach(stateDir);
+      const rows = fleet.labs.map((l, i) => {
+        const s = l.status();
+        return { cluster: Fleet.clusterName(i), server: l.server, port: l.port, units: s.map((u) => ({ name: u.name, address: u.address, running: u.running, active: u.active, counts: u.counts })) };
+      });
+      if (json) {
+        console.log(JSON.stringify({ stateDir: fleet.stateDir, settings: fleet.settingsPath, memory: fleet.memory(), pairs: rows }, null, 2));
+        return 0;
+      }
+      for (const r of rows) {
+        const units = r.units.map((u) => `${u.name} ${u.address} ${u.running ? (u.active ? 'ACTIVE' : 'standby') : 'DOWN'} spool ${u.counts.spool}/vscan ${u.counts.vscan}/input ${u.counts.input}`);
+        console.log(`${r.cluster} ${r.server}: ${units.join('; ')}`);
+      }
+      const m = fleet.memory();
+      console.log(`memory: ${m.processes} processes, ${m.pssMb.toFixed(0)} MB PSS`);
+      return rows.every((r) => r.units.every((u) => u.running)) ? 0 : 1;
     }
     default:
       throw new UsageError(`unknown verb "${p.verb}"`);

@@ -586,6 +586,19 @@ export class Lab {
     return this.running(ref).stopGateway();
   }
 
+  /** Kill one unit entirely (its sshd and gateway): it stays down, unreachable, until the next up(). */
+  async stopUnit(ref: UnitRef | string): Promise<void> {
+    const u = this.running(ref);
+    await u.stop();
+    // Forgotten in state.json: once its PID namespace is gone the kernel may give the same namespace
+    // id to another lab's unit, which down() would otherwise wait for as if it were this one.
+    const state = readState(this.stateDir);
+    if (state) {
+      delete state.units[u.name];
+      fs.writeFileSync(path.join(this.stateDir, 'state.json'), JSON.stringify(state, null, 2) + '\n');
+    }
+  }
+
   /** HA takeover: the secondary becomes active. */
   async takeover(): Promise<void> {
     await this.stopGateway('primary');
