@@ -83,30 +83,48 @@ export interface FleetStatus {
 
 class UnitTimeout extends Error {}
 
+// A look that outlived its deadline may still be running on a connection that is up; the next look
+// at that unit waits for it instead of starting another, so repeated refreshes never pile up work
+// on a slow unit beyond one look each.
+const looksUnderWay = new WeakMap<object, Promise<UnitOverview>>();
+
 async function lookAtUnit(pool: ConnectionPool, cluster: ClusterConfig, unit: UnitConfig, slots: Semaphore, opts: FleetOptions): Promise<UnitLookResult> {
   const release = await slots.acquire();
   const started = Date.now();
   const conn = pool.get(unit);
+  // Only a log-in this look started may be dropped at the deadline: one already under way belongs to
+  // someone else (a recovery reconnecting, the Clusters view waiting on the user's answer).
+  const ownLogin = conn.state === 'idle' || conn.state === 'failed';
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new UnitTimeout()), opts.unitTimeoutMs);
   });
   try {
-    const look = (async () => {
-      await conn.connect(opts.interactive ?? false);
-      return loadUnitOverview(conn, cluster);
-    })();
-    look.catch(() => undefined); // settled by the race below; a late failure is not unhandled
+    let look = looksUnderWay.get(conn);
+    if (!look) {
+      const started = (async () => {
+        await conn.connect(opts.interactive ?? false);
+        return loadUnitOverview(conn, cluster);
+      })();
+      look = started;
+      looksUnderWay.set(conn, started);
+      void started.then(
+        () => looksUnderWay.delete(conn),
+        () => looksUnderWay.delete(conn), // settled by the race below; a late failure is not unhandled
+      );
+    }
     const overview = await Promise.race([look, deadline]);
     return { cluster: cluster.name, unit, overview, authMethod: conn.info?.authMethod, hostKey: conn.info ? `${conn.info.hostKeyType} ${conn.info.fingerprint}` : undefined, elapsedMs: Date.now() - started };
   } catch (err) {
     if (err instanceof UnitTimeout) {
       // A log-in that hangs is dropped so its socket is free and the next look starts afresh. A
       // connection that is up is left alone, however slow: a recovery or the tree may be using it.
-      if (conn.state === 'connecting' || conn.state === 'reconnecting') conn.reset();
+      if (ownLogin && (conn.state as string) === 'connecting') conn.reset();
       return { cluster: cluster.name, unit, timedOut: true, errorCode: 'timeout', error: `${unit.key}: no answer within ${Math.round(opts.unitTimeoutMs / 1000)} s (log-in and look); the other units were not held up`, elapsedMs: Date.now() - started };
     }
-    return { cluster: cluster.name, unit, error: (err as Error).message, errorCode: err instanceof SshError ? err.code : undefined, elapsedMs: Date.now() - started };
+    // The connection's own handshake deadline may come first: a silent unit either way.
+    const code = err instanceof SshError ? err.code : undefined;
+    return { cluster: cluster.name, unit, error: (err as Error).message, errorCode: code, ...(code === 'timeout' ? { timedOut: true } : {}), elapsedMs: Date.now() - started };
   } finally {
     clearTimeout(timer);
     release();
@@ -174,7 +192,8 @@ export function summarizeCluster(cluster: ClusterConfig, looks: readonly UnitLoo
   const seen = looks.filter((l) => l.overview);
   const activeUnits = seen.filter((l) => l.overview!.active).map((l) => l.unit.name);
   const active = activeUnits.length === 1 ? activeUnits[0] : null;
-  const standbyLook = active ? looks.find((l) => l.unit.name !== active) : undefined;
+  // The other unit is the standby only if it was seen not running the gateway.
+  const standbyLook = active ? seen.find((l) => l.unit.name !== active) : undefined;
   const standby = standbyLook?.unit.name ?? null;
 
   for (const l of looks.filter((x) => !x.overview)) attention.push({ tier: TIER.unreachable, text: `${l.unit.name} unreachable${l.timedOut ? ' (timed out)' : ''}` });

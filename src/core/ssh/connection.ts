@@ -118,6 +118,8 @@ export class UnitConnection extends EventEmitter {
   private client: Client | undefined;
   private jumpClients: Client[] = [];
   private connecting: Promise<void> | undefined;
+  /** Ends the handshakes under way (a log-in that hangs), so reset() and close() free their sockets too. */
+  private readonly handshakes = new Set<(e: SshError) => void>();
   private sftpPromise: Promise<SFTPWrapper> | undefined;
   private readonly inFlight = new Set<(err: SshError) => void>();
   private readonly channels: Semaphore;
@@ -226,6 +228,7 @@ export class UnitConnection extends EventEmitter {
     client?.end();
     for (const j of this.jumpClients) j.end();
     this.jumpClients = [];
+    for (const abort of [...this.handshakes]) abort(reason);
   }
 
   private scheduleReconnect(error: SshError): void {
@@ -302,6 +305,7 @@ export class UnitConnection extends EventEmitter {
       const fail = (e: SshError) => {
         if (settled) return;
         settled = true;
+        this.handshakes.delete(fail);
         if (timer) clearTimeout(timer);
         client.removeAllListeners();
         client.on('error', () => undefined);
@@ -309,6 +313,7 @@ export class UnitConnection extends EventEmitter {
         if (ownSocket) ownSocket.destroy();
         reject(e);
       };
+      this.handshakes.add(fail);
       const arm = () => {
         if (timer) clearTimeout(timer);
         timer = setTimeout(() => fail(new SshError('timeout', `${label}: no SSH answer from ${target.hostName}:${target.port} within ${Math.round(timeoutMs / 1000)} s. Check that the unit is up and the host and port in the settings are right.`)), timeoutMs);
@@ -363,6 +368,7 @@ export class UnitConnection extends EventEmitter {
       client.on('ready', () => {
         if (settled) return;
         settled = true;
+        this.handshakes.delete(fail);
         if (timer) clearTimeout(timer);
         client.removeAllListeners('error');
         client.on('error', (err) => opts.logger.warn(`${label}: ${err.message}`));

@@ -129,7 +129,10 @@ describe('core/fleet/status: looking at the fleet', () => {
     const sockets: net.Socket[] = [];
     const ports: number[] = [];
     for (let i = 0; i < 6; i++) {
-      const s = net.createServer((sock) => sockets.push(sock));
+      const s = net.createServer((sock) => {
+        sock.resume(); // read, so that the client's end is seen
+        sockets.push(sock);
+      });
       await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
       silent.push(s);
       ports.push((s.address() as net.AddressInfo).port);
@@ -138,14 +141,27 @@ describe('core/fleet/status: looking at the fleet', () => {
     const pool = new ConnectionPool({ prompts: noPrompts, secrets: new MemorySecretStore(), logger: silentLogger, knownHostsFiles: [], sshConfigFile: '/nonexistent', connectTimeoutMs: 60_000 });
     pool.update(clusters.flatMap((c) => c.units));
     const seen: string[] = [];
+    // A log-in someone else started (a recovery, the Clusters view) before the look: never reset by it.
+    let othersLogin = 'pending';
+    pool.get(clusters[2].secondary).connect(false).then(
+      () => (othersLogin = 'connected'),
+      (e: Error) => (othersLogin = e.message),
+    );
     try {
       const fleet = await lookAtFleet(pool, clusters, { concurrency: 2, unitTimeoutMs: 400, stuckAfterMs: HOUR, onUnit: (l) => seen.push(l.unit.key) });
       assert.strictEqual(fleet.units.length, 6);
       assert.ok(fleet.units.every((u) => u.timedOut && u.errorCode === 'timeout' && /no answer within 0 s|no answer within 1 s/.test(u.error ?? '')), JSON.stringify(fleet.units.map((u) => u.error)));
       assert.strictEqual(seen.length, 6, 'every unit reported as it finished');
       assert.deepStrictEqual(fleet.clusters.map((c) => [...c.unreachable]), clusters.map(() => ['fw-a', 'fw-b']));
-      // The silent units' connections were dropped, not left hanging.
-      assert.ok(clusters.flatMap((c) => c.units).every((u) => pool.get(u).state !== 'connecting'), 'no connection left connecting');
+      // The silent units' log-ins were dropped, not left hanging until the connect timeout (60 s here):
+      // every socket they opened is closed from our side.
+      assert.ok(clusters.flatMap((c) => c.units).filter((u) => u !== clusters[2].secondary).every((u) => pool.get(u).state !== 'connecting'), 'no log-in of its own left connecting');
+      assert.strictEqual(othersLogin, 'pending', 'the log-in the look did not start is left alone');
+      const own = sockets.filter((x) => (x.address() as net.AddressInfo).port !== ports[5]);
+      const deadline = Date.now() + 5_000;
+      while (own.some((x) => !x.closed) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.strictEqual(own.length, 5);
+      assert.deepStrictEqual(own.map((x) => x.closed), own.map(() => true), `${own.filter((x) => !x.closed).length} of ${own.length} sockets of the look's own log-ins still open 5 s after it`);
     } finally {
       pool.dispose();
       sockets.forEach((s) => s.destroy());
