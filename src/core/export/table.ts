@@ -1,7 +1,7 @@
 // Export of flat records (a folder's listing, the fleet status, a queue shape, the audit trail) as
 // JSON lines or CSV. The values come from units, mails and logs, so both formats keep every record on
 // one line whatever it holds, and a CSV cell can never become a spreadsheet formula.
-import { jsonText } from '../text/terminal';
+import { jsonText, terminalText } from '../text/terminal';
 
 export type ExportFormat = 'jsonl' | 'csv';
 
@@ -18,22 +18,23 @@ export function toJsonLines<Row extends Record<string, Cell>>(table: Table<Row>)
   return table.rows.map((row) => jsonText(Object.fromEntries(table.columns.map((c) => [c, row[c] ?? null])))).join('\n') + (table.rows.length ? '\n' : '');
 }
 
-// Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
+// Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection"); some
+// importers trim leading blanks first.
 const FORMULA_START = /^[=+\-@\t\r|%]/;
-// eslint-disable-next-line no-control-regex
-const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 
 /**
- * One CSV cell (RFC 4180): numbers and booleans as they are; text with line breaks and other controls
- * shown as \uXXXX (one record a line, always), a leading formula character neutralised with a `'`
- * the way spreadsheets themselves mark text, and quoted when it holds a quote, comma or the `'`.
+ * One CSV cell (RFC 4180): numbers and booleans as they are; text as a terminal shows it (line breaks,
+ * other controls and invisible bidi/zero-width characters as visible \xNN / \uNNNN escapes, a
+ * backslash doubled so an escape cannot be forged: one record a line, always, and safe to print), a
+ * leading formula character neutralised with a `'` the way spreadsheets themselves mark text, and
+ * quoted when it holds a quote, comma, semicolon, the `'` or outer blanks.
  */
 export function csvCell(value: Cell): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : '';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  let text = value.replace(CONTROLS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  if (FORMULA_START.test(value)) text = `'${text}`;
+  let text = terminalText(value);
+  if (FORMULA_START.test(value.trimStart())) text = `'${text}`;
   return /[",;']/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
 }
 

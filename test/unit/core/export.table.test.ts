@@ -32,10 +32,15 @@ describe('export table (JSON lines, CSV)', () => {
   });
 
   it('line breaks and other controls become visible escapes: one record a line', () => {
-    assert.strictEqual(csvCell('a\nb'), 'a\\u000ab');
-    assert.strictEqual(csvCell('a\r\nb'), 'a\\u000d\\u000ab');
-    assert.strictEqual(csvCell('\u001b[2J'), '\\u001b[2J');
+    assert.strictEqual(csvCell('a\nb'), 'a\\x0ab');
+    assert.strictEqual(csvCell('a\r\nb'), 'a\\x0d\\x0ab');
+    assert.strictEqual(csvCell('\u001b[2J'), '\\x1b[2J');
     assert.strictEqual(csvCell('x\u2028y'), 'x\\u2028y');
+    // Invisible reordering characters too (a Subject with U+202E reads backwards), and a backslash is
+    // doubled so a value cannot forge an escape; a formula behind blanks is still neutralised.
+    assert.strictEqual(csvCell('a\u202eb\u200bc\ufeff'), 'a\\u202eb\\u200bc\\ufeff');
+    assert.strictEqual(csvCell('C:\\x0a'), 'C:\\\\x0a');
+    assert.strictEqual(csvCell(' =1+1'), `"' =1+1"`);
     const t: Table = { columns: ['n', 'v'], rows: HOSTILE.map((v, n) => ({ n, v })) };
     const csv = toCsv(t);
     assert.strictEqual(csv.split('\r\n').length, HOSTILE.length + 2, 'header, one line per record, the final CRLF');
@@ -51,7 +56,7 @@ describe('export table (JSON lines, CSV)', () => {
     });
     assert.strictEqual(rows[1 + HOSTILE.indexOf('a,b')][1], 'a,b');
     assert.strictEqual(rows[1 + HOSTILE.indexOf('say "hi"')][1], 'say "hi"');
-    assert.strictEqual(rows[1 + HOSTILE.indexOf('line1\nline2')][1], 'line1\\u000aline2');
+    assert.strictEqual(rows[1 + HOSTILE.indexOf('line1\nline2')][1], 'line1\\x0aline2');
   });
 
   it('JSON lines: one object a line, in column order, parsing back to the same values', () => {
@@ -89,7 +94,7 @@ describe('export table (JSON lines, CSV)', () => {
     assert.strictEqual(o1.ageS, '91');
     assert.strictEqual(o1.complete, 'true');
     assert.strictEqual(o1.from, "'=cmd|x <a@b.example>");
-    assert.strictEqual(o1.subject, 'Hi,\\u000d\\u000aBcc: you');
+    assert.strictEqual(o1.subject, 'Hi,\\x0d\\x0aBcc: you');
     const o2 = Object.fromEntries(head.map((h, i) => [h, r2[i]]));
     assert.strictEqual(o2.missing, 'env');
     assert.strictEqual(o2.complete, 'false');
