@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
-import { auditTable, readAuditTrail } from '../core/audit/read';
+import { AUDIT_READ_MAX_BYTES, auditTable, readAuditTrail } from '../core/audit/read';
 import { formatTable } from '../core/export/table';
 import { askExportFile, saveExport } from '../exportFile';
 import type { Services } from '../services';
@@ -36,6 +36,13 @@ export function registerAuditCommands(services: Services): vscode.Disposable[] {
       }
       const uri = vscode.Uri.file(file);
       try {
+        // Bounded like every read: a trail past the reader's cap is exported (its newest records), not opened.
+        const size = fs.statSync(file).size;
+        if (size > AUDIT_READ_MAX_BYTES) {
+          const choice = await safeWindow.showWarningMessage(`Mail Gateway HA: the audit trail ${file} is ${(size / 1024 / 1024).toFixed(0)} MB, more than the ${AUDIT_READ_MAX_BYTES / 1024 / 1024} MB opened in the editor. Export its newest records instead?`, 'Export Audit Trail…');
+          if (choice) await vscode.commands.executeCommand('mailgwHa.exportAuditTrail');
+          return undefined;
+        }
         const doc = await vscode.workspace.openTextDocument(uri);
         await vscode.window.showTextDocument(doc, { preview: true });
         // The trail is a record: not edited by accident (the session's read-only mark, VS Code 1.79+).

@@ -10,7 +10,7 @@ import { SummaryCache } from '../core/spool/summaries';
 import { asText } from '../core/text/chars';
 import type { Services } from '../services';
 import { QueueShapePanel } from '../views/queueShapePanel';
-import { askExportFile } from '../exportFile';
+import { askExportFile, saveExport } from '../exportFile';
 import { pickUnit, UnitRef } from './pickUnit';
 
 /** The folder a Clusters-view node stands for (a folder node, or a mail or "more" row in one). */
@@ -57,7 +57,7 @@ export async function exportFolderListing(services: Services, ref: UnitRef, fold
   for (const f of failed) services.logger.warn(`export of ${ref.unit.key} ${folder}/: ${f.id}: ${f.error}`);
   const now = Date.now();
   const rows = listing.mails.map((m) => listingRow(ref.cluster.name, ref.unit.name, m, cache.get(ref.unit.key, m), now));
-  await vscode.workspace.fs.writeFile(uri, Buffer.from(formatTable(listingTable(rows), format), 'utf8'));
+  if (!(await saveExport(uri, formatTable(listingTable(rows), format)))) return undefined;
   return rows.length;
 }
 

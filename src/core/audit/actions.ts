@@ -14,7 +14,7 @@ export function signalEntry(cluster: ClusterConfig, unit: UnitConfig, result: { 
     action: 'signal',
     mails: [],
     outcome: ok ? 'ok' : 'failed',
-    detail: ok ? `SIGUSR2 ${result.pid !== undefined ? `to PID ${result.pid}` : 'by name'}: ${result.command}` : `SIGUSR2 not sent: ${result.error}`,
+    detail: ok ? `SIGUSR2 ${result.pid !== undefined ? `to PID ${result.pid}` : 'by name'}: ${result.command}` : `SIGUSR2 not confirmed (it may have been sent): ${result.error}`,
   };
 }
 

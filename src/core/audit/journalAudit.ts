@@ -92,7 +92,9 @@ export class JournalAuditor {
         return;
       case 'end':
         this.endAudited = true;
-        this.emit('run-end', primary, [], r.outcome, `${r.message ? `${r.message}; ` : ''}${this.describeCounts()}`);
+        // The journal's end says the run finished its steps; the run's outcome (as its report gives
+        // it) is failed when mails failed or were held for a decision.
+        this.emit('run-end', primary, [], r.outcome === 'done' && (this.counts.held || this.counts.failed) ? 'failed' : r.outcome, `${r.message ? `${r.message}; ` : ''}${this.describeCounts()}`);
         return;
       case 'state':
         return this.state(r);

@@ -153,8 +153,10 @@ class Run implements RunContext {
     await this.opts.faults?.(point);
   }
   openJournal(resuming?: JournalState): Journal {
+    const journal = Journal.open(this.file, this.auditor?.observe);
+    // Audited once the journal is open: a resume that could not start is not in the trail.
     if (resuming) this.auditor?.resumed(resuming);
-    return Journal.open(this.file, this.auditor?.observe);
+    return journal;
   }
 
   /** The report of a run that did not start: the cluster lock is held, or could not be taken. */
