@@ -22,7 +22,11 @@ export interface LastRecovery {
 }
 
 // A journal is replayed whole only below this; larger ones give their start and end records alone.
-const MAX_REPLAY_BYTES = 8 * 1024 * 1024;
+// The fleet reads one per cluster on each refresh, on the extension host's thread.
+const MAX_REPLAY_BYTES = 1024 * 1024;
+// What a journal said, by path, size and mtime: an unchanged journal is not read again.
+const readBefore = new Map<string, { stamp: string; result: LastRecovery | undefined }>();
+const MAX_REMEMBERED = 1_000;
 const EDGE_BYTES = 64 * 1024;
 
 function readEdge(file: string, size: number, fromEnd: boolean): string {
@@ -49,11 +53,23 @@ function parseLine(line: string): Record<string, unknown> | undefined {
 /** What one journal file says about its run; undefined when it holds no run. */
 export function readRecoveryJournal(file: string, running: boolean): LastRecovery | undefined {
   let size: number;
+  let stamp: string;
   try {
-    size = fs.statSync(file).size;
+    const st = fs.statSync(file);
+    size = st.size;
+    stamp = `${st.size}:${st.mtimeMs}:${running}`;
   } catch {
     return undefined;
   }
+  const known = readBefore.get(file);
+  if (known?.stamp === stamp) return known.result;
+  const result = readJournalEdges(file, size, running);
+  if (readBefore.size >= MAX_REMEMBERED) readBefore.clear();
+  readBefore.set(file, { stamp, result });
+  return result;
+}
+
+function readJournalEdges(file: string, size: number, running: boolean): LastRecovery | undefined {
   if (size <= MAX_REPLAY_BYTES) {
     const st = replay(fs.readFileSync(file, 'utf8'));
     if (!st.run) return undefined;

@@ -71,8 +71,8 @@ export interface ShapeRow {
 export interface ShapeMail {
   /** The mail's mtime (the listing's: the oldest of its files). */
   readonly mtimeMs: number;
-  /** Its parsed envelope, undefined when not read. */
-  readonly envelope?: Envelope;
+  /** Its envelope's domains, undefined when not read. */
+  readonly envelope?: EnvelopeDomains;
 }
 
 export interface QueueShape {
@@ -129,12 +129,25 @@ export function queueShape(mails: Iterable<ShapeMail>, nowMs: number, by: ShapeB
 /** Envelopes read per look at most; the mails beyond (the newest) count in NO_ENVELOPE_ROW. */
 export const MAX_ENVELOPES = 50_000;
 
-/** Parsed envelopes of spool mails, cached like the header summaries (by unit, folder, id, .env mtime and size). */
-export class EnvelopeCache extends MailFileCache<Envelope> {
-  /** A parsed envelope is small (at most MAX_RECIPIENTS addresses, usually one or two). */
+/** What the queue shape needs of an envelope: its domains (validated, so each at most 255 characters). */
+export type EnvelopeDomains = Pick<Envelope, 'senderDomain' | 'recipientDomains'>;
+
+/**
+ * The domains of spool mails' envelopes, cached like the header summaries (by unit, folder, id, .env
+ * mtime and size). Only the domains are kept, not the addresses: a hostile .env with a hundred long
+ * recipients costs no more than its distinct domains.
+ */
+export class EnvelopeCache extends MailFileCache<EnvelopeDomains> {
   constructor(max = 200_000) {
     // One read of at most ENVELOPE_BYTES + 1 (the +1 tells a longer file), never past the listed size.
-    super('env', async (connection, path, file) => parseEnvelope(await readStart(connection, path, Math.max(1, Math.min(file.size, ENVELOPE_BYTES + 1)))), max);
+    super(
+      'env',
+      async (connection, path, file) => {
+        const e = parseEnvelope(await readStart(connection, path, Math.max(1, Math.min(file.size, ENVELOPE_BYTES + 1))));
+        return { senderDomain: e.senderDomain, recipientDomains: e.recipientDomains };
+      },
+      max,
+    );
   }
 }
 
