@@ -42,7 +42,7 @@ function numberOption(args: ParsedArgs, name: string, dflt: number, min: number,
 }
 
 function unitReport(l: UnitLookResult, state: string): UnitStatusReport {
-  const r: UnitStatusReport = { cluster: l.cluster, unit: l.unit.name, role: l.unit.role, host: l.unit.host, reachable: !!l.overview || (!!l.authMethod && !l.timedOut), state };
+  const r: UnitStatusReport = { cluster: l.cluster, unit: l.unit.name, role: l.unit.role, host: l.unit.host, reachable: !!l.overview, state };
   if (l.error) r.error = l.error;
   if (l.errorCode) r.errorCode = l.errorCode;
   if (l.timedOut) r.timedOut = true;
@@ -74,7 +74,10 @@ async function status(args: ParsedArgs): Promise<number> {
       unitTimeoutMs,
       stuckAfterMs,
       sync: parseSyncSettings((k) => ctx.raw[k]),
-      interactive: true,
+      // Prompts (unknown host keys, passphrases) only for one cluster on a terminal: many units
+      // asking at once would share one terminal while their deadlines run. Otherwise secrets come
+      // from the environment and host keys from known_hosts (or --accept-new), as in scripts.
+      interactive: ctx.clusters.length === 1 && process.stdin.isTTY === true,
       lastRecovery: (c) => lastRecoveryOf(c),
     });
     // Units in settings order (each cluster's primary, then secondary), whatever order they answered in.

@@ -71,6 +71,8 @@ export class FleetViewProvider implements vscode.TreeDataProvider<FleetNode>, vs
   /** Units answered so far in the look under way (shown before the whole fleet has answered). */
   private partial = new Map<string, UnitLookResult>();
   private looking: Promise<FleetStatus | undefined> | undefined;
+  /** Counts settings changes: a look started before the last one is stale when it ends. */
+  private generation = 0;
   private sortValue: FleetSort = 'urgency';
   private timer: NodeJS.Timeout | undefined;
   private readonly disposables: vscode.Disposable[] = [];
@@ -80,10 +82,16 @@ export class FleetViewProvider implements vscode.TreeDataProvider<FleetNode>, vs
     void vscode.commands.executeCommand('setContext', 'mailgwHa.fleetSort', this.sortValue);
     this.disposables.push(
       services.onDidChangeSettings(() => {
+        this.generation++;
         this.status = undefined;
-        this.partial.clear();
+        this.partial = new Map();
+        // Rows of clusters that are gone are forgotten; the rest are made anew with their new settings.
+        this.nodes.clear();
         this.changed.fire(undefined);
-        if (this.view?.visible) void this.refresh();
+        if (!this.view?.visible) return;
+        // A look under way is of the old settings: look again once it has ended.
+        if (this.looking) void this.looking.then(() => this.refresh());
+        else void this.refresh();
       }),
       services.recoveryReports.event(() => {
         if (this.view?.visible) void this.refresh();
@@ -126,7 +134,8 @@ export class FleetViewProvider implements vscode.TreeDataProvider<FleetNode>, vs
     if (this.looking) return this.looking;
     const clusters = this.services.settings.clusters;
     if (!clusters.length) return Promise.resolve(undefined);
-    this.partial = new Map();
+    const generation = this.generation;
+    const partial = (this.partial = new Map());
     this.changed.fire(undefined);
     const opts = fleetSettings();
     const run = vscode.window.withProgress({ location: { viewId: FLEET_VIEW_ID } }, () =>
@@ -136,7 +145,8 @@ export class FleetViewProvider implements vscode.TreeDataProvider<FleetNode>, vs
         interactive: false,
         lastRecovery: (c) => lastRecoveryOf(c),
         onUnit: (look) => {
-          this.partial.set(look.unit.key, look);
+          if (generation !== this.generation) return;
+          partial.set(look.unit.key, look);
           this.changed.fire(undefined);
         },
       }),
@@ -145,7 +155,7 @@ export class FleetViewProvider implements vscode.TreeDataProvider<FleetNode>, vs
       .then(
         (status) => {
           // Settings changed meanwhile: this look is of clusters that may be gone.
-          if (this.services.settings.clusters !== clusters) return undefined;
+          if (generation !== this.generation) return undefined;
           this.status = status;
           this.updateBadge();
           return status;
