@@ -6,7 +6,8 @@ import { formatTable } from '../core/export/table';
 import { SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { loadUnitOverview } from '../core/spool/overview';
 import { formatDuration } from '../core/spool/filter';
-import { EnvelopeCache, parseStuckMailMinutes, shapeOfFolders, ShapeBy, shapeTable, stuckMail, TOTAL_ROW } from '../core/spool/queueShape';
+import { checkStuckAfter, stuckAfterMinutes } from './stuckAfter';
+import { EnvelopeCache, shapeOfFolders, ShapeBy, shapeTable, stuckMail, TOTAL_ROW } from '../core/spool/queueShape';
 import { capLength } from '../core/text/chars';
 import { ParsedArgs, UsageError } from './args';
 import { findUnit, loadContext } from './context';
@@ -25,14 +26,11 @@ async function shape(args: ParsedArgs): Promise<number> {
   const folderArg = args.positionals[1];
   if (folderArg !== undefined && !(SPOOL_FOLDERS as readonly string[]).includes(folderArg)) throw new UsageError(`folder must be spool, vscan or input (got "${folderArg}")`);
   if (args.positionals.length > 2) throw new UsageError('shape takes UNIT and at most one folder');
-  const stuckArg = args.options.get('stuck-after');
-  if (stuckArg !== undefined && parseStuckMailMinutes(stuckArg, '--stuck-after').error) throw new UsageError(`--stuck-after must be a number of minutes >= 1 (got ${JSON.stringify(stuckArg)})`);
+  checkStuckAfter(args);
   const ctx = loadContext(args);
   try {
     const { cluster, unit } = findUnit(ctx, args.positionals[0]);
-    const fromSettings = parseStuckMailMinutes(ctx.raw['mailgwHa.stuckMailMinutes']);
-    if (stuckArg === undefined && fromSettings.error) ctx.logger.warn(fromSettings.error);
-    const minutes = stuckArg !== undefined ? parseStuckMailMinutes(stuckArg).minutes : fromSettings.minutes;
+    const minutes = stuckAfterMinutes(args, ctx);
     const folders: SpoolFolder[] = folderArg ? [folderArg as SpoolFolder] : [...SPOOL_FOLDERS];
     const conn = ctx.pool.get(unit);
     await conn.connect();

@@ -12,6 +12,7 @@ import { registerVerb } from './main';
 import { loadContext } from './context';
 import { ParsedArgs, UsageError } from './args';
 import { exportFormat } from './exportFormat';
+import { checkStuckAfter, stuckAfterMinutes } from './stuckAfter';
 import { printExport, printJson, printLine } from './out';
 
 export interface UnitStatusReport {
@@ -66,9 +67,10 @@ async function status(args: ParsedArgs): Promise<number> {
   const format = exportFormat(args);
   const concurrency = numberOption(args, 'concurrency', DEFAULT_FLEET_OPTIONS.concurrency, 1, 64);
   const unitTimeoutMs = numberOption(args, 'unit-timeout', DEFAULT_FLEET_OPTIONS.unitTimeoutMs / 1000, 1, 600) * 1000;
-  const stuckAfterMs = numberOption(args, 'stuck-after', DEFAULT_FLEET_OPTIONS.stuckAfterMs / 60_000, 1, 525_600) * 60_000;
+  checkStuckAfter(args);
   const ctx = loadContext(args);
   try {
+    const stuckAfterMs = stuckAfterMinutes(args, ctx) * 60_000;
     const fleet = await lookAtFleet(ctx.pool, ctx.clusters, {
       concurrency,
       unitTimeoutMs,
