@@ -4,7 +4,10 @@ import { parseArgs, UsageError } from './args';
 export const USAGE = `usage: mailgw-ha <verb> --settings FILE [--cluster NAME] [--json] [--known-hosts FILE] [--accept-new]
 
 verbs:
-  status                 each unit: reachable, active (gateway PID), mails per directory
+  status [--jsonl|--csv] [--concurrency N] [--unit-timeout SECONDS] [--stuck-after MIN]
+                         every cluster at once (8 units at a time, 20 s at most each):
+                         each unit reachable, active (gateway PID), mails per directory;
+                         the clusters most urgent first (stranded, stuck, unreachable)
   ls UNIT [spool|vscan|input] [--json|--jsonl|--csv]
                          mails with id, size, age, From, Subject, Message-ID; orphans flagged
                          (--jsonl / --csv: one row per mail)
