@@ -3,8 +3,8 @@
 // and during a recovery which expected ids the log has confirmed. Lines reach the webview in batches
 // (every BATCH_MS) so thousands of lines per second do not flood the message channel; the webview
 // caps its DOM rows (see src/webview/logPanelPage.ts).
-import * as crypto from 'crypto';
 import * as vscode from 'vscode';
+import { webviewPage } from './webviewPage';
 import * as safeWindow from '../safeWindow';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import type { FollowNotice } from '../core/log/follow';
@@ -187,21 +187,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = crypto.randomBytes(16).toString('base64');
-    const css = webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'media', 'logPanel.css'));
-    const js = webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview', 'logPanel.js'));
-    const csp = `default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}'; img-src ${webview.cspSource};`;
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css}">
-<title>Gateway Log</title>
-</head>
-<body>
-<header class="toolbar" role="toolbar" aria-label="Log controls">
+    return webviewPage(webview, this.context.extensionUri, { title: 'Gateway Log', css: 'logPanel.css', script: 'logPanel.js', body: `<header class="toolbar" role="toolbar" aria-label="Log controls">
   <label class="filter"><span class="sr-only">Filter</span><input id="filter" type="search" placeholder="Filter (text)" aria-label="Filter lines" spellcheck="false"></label>
   <label class="check"><input id="regex" type="checkbox"> Regex</label>
   <label class="check"><input id="insertedOnly" type="checkbox"> Inserted only</label>
@@ -214,10 +200,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
 <div id="recovery" class="recovery" hidden role="region" aria-label="Recovery confirmation"></div>
 <div id="notices" class="notices" role="log" aria-live="polite"></div>
 <div id="empty" class="empty">No log is watched. Use <strong>Watch…</strong> or the command “Watch Log in Panel”.</div>
-<main id="rows" class="rows" role="log" aria-label="Gateway log lines" tabindex="0"></main>
-<script nonce="${nonce}" src="${js}"></script>
-</body>
-</html>`;
+<main id="rows" class="rows" role="log" aria-label="Gateway log lines" tabindex="0"></main>` });
   }
 
   private onMessage(m: FromWebview): void {

@@ -3,8 +3,8 @@
 // Refresh and Export (CSV or JSON lines through a save dialog). One panel per unit; showing it again
 // reveals it. The page script is src/webview/queueShapePage.ts; the messages are typed in
 // src/protocol/queueShapeMessages.ts.
-import * as crypto from 'crypto';
 import * as vscode from 'vscode';
+import { webviewPage } from './webviewPage';
 import * as safeWindow from '../safeWindow';
 import { askExportFile, saveExport } from '../exportFile';
 import type { ClusterConfig, UnitConfig } from '../core/config';
@@ -79,22 +79,8 @@ export class QueueShapePanel implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = crypto.randomBytes(16).toString('base64');
-    const css = webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'media', 'queueShape.css'));
-    const js = webview.asWebviewUri(vscode.Uri.joinPath(this.context.extensionUri, 'dist', 'webview', 'queueShape.js'));
-    const csp = `default-src 'none'; style-src ${webview.cspSource}; script-src 'nonce-${nonce}'; img-src ${webview.cspSource};`;
     const folders = [['all', 'All folders'], ...SPOOL_FOLDERS.map((f) => [f, `${f}/`])].map(([v, l]) => `<option value="${v}">${l}</option>`).join('');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${css}">
-<title>Queue Shape</title>
-</head>
-<body data-state="loading">
-<h1 id="title">Queue Shape</h1>
+    return webviewPage(webview, this.context.extensionUri, { title: 'Queue Shape', css: 'queueShape.css', script: 'queueShape.js', bodyAttributes: 'data-state="loading"', body: `<h1 id="title">Queue Shape</h1>
 <div class="toolbar" role="toolbar" aria-label="Queue shape controls">
   <label>Folder <select id="folder" aria-label="Folder">${folders}</select></label>
   <span class="group" role="group" aria-label="Count by">
@@ -109,10 +95,7 @@ export class QueueShapePanel implements vscode.Disposable {
 <div id="stuck" class="stuck" role="alert" hidden></div>
 <div id="error" class="error" role="alert" hidden></div>
 <div id="chart" class="chart" aria-label="Mails per age bucket"></div>
-<table id="shape" class="shape"></table>
-<script nonce="${nonce}" src="${js}"></script>
-</body>
-</html>`;
+<table id="shape" class="shape"></table>` });
   }
 
   private onMessage(m: FromShapeWebview): void {
