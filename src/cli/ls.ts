@@ -53,22 +53,11 @@ async function ls(args: ParsedArgs): Promise<number> {
       unreadable.push(...failed);
       for (const m of listing.mails) {
         const s = cache.get(unit.key, m);
-        rows.push(listingRow(cluster.name, unit.name, m, s, now));
-        mails.push({
-          id: m.id,
-          folder: f,
-          complete: m.complete,
-          missing: m.complete ? undefined : m.body ? 'env' : 'body',
-          size: m.size,
-          mtime: new Date(m.mtimeMs).toISOString(),
-          ageSeconds: Math.round((now - m.mtimeMs) / 1000),
-          from: s?.from,
-          to: s?.to,
-          subject: s?.subject,
-          date: s?.date,
-          messageId: s?.messageId,
-          messageIdProblem: s?.messageIdProblem,
-        });
+        const row = listingRow(cluster.name, unit.name, m, s, now);
+        rows.push(row);
+        // --json keeps its own names (ageSeconds) and leaves out what the document says once.
+        const { cluster: _c, unit: _u, ageS, ...mail } = row;
+        mails.push({ ...mail, folder: f, ageSeconds: ageS } as LsMail);
       }
     }
     if (format) {
