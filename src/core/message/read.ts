@@ -36,10 +36,11 @@ function fileError(connection: UnitConnection, path: string, err: unknown): Erro
 }
 
 /**
- * Reads from the start of a file until the header block ends (an empty line), the file ends, or
- * `maxBytes` were read. Starts with `firstBytes` and grows only for unusually long header blocks.
+ * Reads from the start of a file until `enough` says so, the file ends, or `maxBytes` were read:
+ * one open and as few reads as the server needs. Starts with a buffer of `firstBytes` and grows it
+ * only while more is wanted.
  */
-export async function readHead(connection: UnitConnection, path: string, firstBytes = HEAD_BYTES, maxBytes = MAX_HEAD_BYTES): Promise<Buffer> {
+async function readFromStart(connection: UnitConnection, path: string, firstBytes: number, maxBytes: number, enough?: (read: Buffer) => boolean): Promise<Buffer> {
   try {
     return await connection.withSftp(async (sftp) => {
       const handle = await open(sftp, path);
@@ -48,7 +49,7 @@ export async function readHead(connection: UnitConnection, path: string, firstBy
         let have = 0;
         for (;;) {
           if (have === buf.length) {
-            if (buf.length >= maxBytes || headerBlock(buf).complete) break;
+            if (buf.length >= maxBytes || enough?.(buf)) break;
             const bigger = Buffer.alloc(Math.min(buf.length * 2, maxBytes));
             buf.copy(bigger, 0, 0, have);
             buf = bigger;
@@ -56,12 +57,12 @@ export async function readHead(connection: UnitConnection, path: string, firstBy
           const n = await readAt(sftp, handle, buf, have, Math.min(CHUNK, buf.length - have), have);
           if (n === 0) break;
           have += n;
-          if (headerBlock(buf.subarray(0, have)).complete) break;
+          if (enough?.(buf.subarray(0, have))) break;
         }
         return buf.subarray(0, have);
       } finally {
         // Not awaited: the server handles requests in order, so the close needs no round trip of
-        // its own before the next read (many heads are read in a row, 32 at a time).
+        // its own before the next read (many files are read in a row, 32 at a time).
         void close(sftp, handle);
       }
     });
@@ -71,29 +72,16 @@ export async function readHead(connection: UnitConnection, path: string, firstBy
 }
 
 /**
- * The first `maxBytes` of a file (fewer if it is shorter): one open and as many reads as the server
- * needs to hand them over (one for a small file). For files read whole but bounded, like a `.env`.
+ * Reads from the start of a file until the header block ends (an empty line), the file ends, or
+ * `maxBytes` were read. Starts with `firstBytes` and grows only for unusually long header blocks.
  */
-export async function readStart(connection: UnitConnection, path: string, maxBytes: number): Promise<Buffer> {
-  try {
-    return await connection.withSftp(async (sftp) => {
-      const handle = await open(sftp, path);
-      try {
-        const buf = Buffer.alloc(maxBytes);
-        let have = 0;
-        while (have < maxBytes) {
-          const n = await readAt(sftp, handle, buf, have, Math.min(CHUNK, maxBytes - have), have);
-          if (n === 0) break;
-          have += n;
-        }
-        return buf.subarray(0, have);
-      } finally {
-        void close(sftp, handle); // not awaited, as in readHead
-      }
-    });
-  } catch (err) {
-    throw fileError(connection, path, err);
-  }
+export function readHead(connection: UnitConnection, path: string, firstBytes = HEAD_BYTES, maxBytes = MAX_HEAD_BYTES): Promise<Buffer> {
+  return readFromStart(connection, path, firstBytes, maxBytes, (read) => headerBlock(read).complete);
+}
+
+/** The first `maxBytes` of a file (fewer if it is shorter). For files read whole but bounded, like a `.env`. */
+export function readStart(connection: UnitConnection, path: string, maxBytes: number): Promise<Buffer> {
+  return readFromStart(connection, path, maxBytes, maxBytes);
 }
 
 /** The summary (From, To, Subject, Date, Message-ID) of a `.body` on a unit. */
