@@ -9,6 +9,8 @@ import type { Logger } from './core/host';
 import { resolveAuditFile } from './core/audit/record';
 import { parseRecoverySettings, RecoverySettings } from './core/recovery/settings';
 import { parseSyncSettings, SyncSettings } from './core/sync/health';
+import { parseStuckMailMinutes } from './core/spool/queueShape';
+import { DEFAULT_FLEET_OPTIONS } from './core/fleet/status';
 
 export const SECTION = 'mailgwHa';
 
@@ -69,16 +71,15 @@ export function readSyncSettings(): SyncSettings {
 export function fleetSettings(): { concurrency: number; unitTimeoutMs: number; stuckAfterMs: number } {
   const clamp = (v: unknown, min: number, max: number, dflt: number) => (typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : dflt);
   return {
-    concurrency: Math.round(clamp(setting<unknown>('fleetConcurrency', 8), 1, 64, 8)),
-    unitTimeoutMs: clamp(setting<unknown>('unitTimeoutSeconds', 20), 2, 300, 20) * 1000,
+    concurrency: Math.round(clamp(setting<unknown>('fleetConcurrency', undefined), 1, 64, DEFAULT_FLEET_OPTIONS.concurrency)),
+    unitTimeoutMs: clamp(setting<unknown>('unitTimeoutSeconds', undefined), 2, 300, DEFAULT_FLEET_OPTIONS.unitTimeoutMs / 1000) * 1000,
     stuckAfterMs: stuckAfterMinutes() * 60_000,
   };
 }
 
 /** Mail older than this (minutes) in spool/ or vscan/ of the active unit is stuck (mailgwHa.stuckMailMinutes). */
 export function stuckAfterMinutes(): number {
-  const v = setting<unknown>('stuckMailMinutes', 60);
-  return typeof v === 'number' && Number.isFinite(v) && v >= 1 ? v : 60;
+  return parseStuckMailMinutes(setting<unknown>('stuckMailMinutes', undefined)).minutes;
 }
 
 /** Seconds between automatic looks at the units; 0: off. */

@@ -7,7 +7,7 @@ import { SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { loadUnitOverview } from '../core/spool/overview';
 import { formatDuration } from '../core/spool/filter';
 import { checkStuckAfter, stuckAfterMinutes } from './stuckAfter';
-import { EnvelopeCache, shapeOfFolders, ShapeBy, shapeTable, stuckMail, TOTAL_ROW } from '../core/spool/queueShape';
+import { EnvelopeCache, shapeOfFolders, ShapeBy, shapeTable, stuckFolders, TOTAL_ROW } from '../core/spool/queueShape';
 import { capLength } from '../core/text/chars';
 import { ParsedArgs, UsageError } from './args';
 import { findUnit, loadContext } from './context';
@@ -39,8 +39,7 @@ async function shape(args: ParsedArgs): Promise<number> {
     const listings = folders.map((f) => overview.folders[f]);
     const result = await shapeOfFolders(conn, cluster, unit.key, listings, new EnvelopeCache(), { by, nowMs });
     const folder = folders.join('+');
-    // Stuck only means something on the unit that delivers: on a standby, mail is stranded instead.
-    const stuck = overview.active ? listings.flatMap((l) => { const s = stuckMail(l, nowMs, minutes); return s ? [{ folder: l.folder, ...s }] : []; }) : [];
+    const stuck = stuckFolders(overview.active, listings, nowMs, minutes);
     const stuckLine = (s: (typeof stuck)[number]) => `warning: ${s.count} mail(s) older than ${minutes} min in ${s.folder}/ of the active unit ${unit.key} (oldest ${formatDuration(s.oldestAgeS)}): the gateway is not delivering them`;
     if (format) {
       printExport(formatTable(shapeTable(result, { cluster: cluster.name, unit: unit.name, folder }), format));

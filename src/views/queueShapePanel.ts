@@ -11,7 +11,7 @@ import type { ClusterConfig, UnitConfig } from '../core/config';
 import { formatTable } from '../core/export/table';
 import { SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { loadUnitOverview } from '../core/spool/overview';
-import { EnvelopeCache, shapeOfFolders, shapeTable, stuckMail } from '../core/spool/queueShape';
+import { EnvelopeCache, shapeOfFolders, shapeTable, stuckFolders } from '../core/spool/queueShape';
 import { asText, capLength } from '../core/text/chars';
 import type { FromShapeWebview, ShapeByChoice, ShapeFolderChoice, ShapeView, ToShapeWebview } from '../protocol/queueShapeMessages';
 import type { Services } from '../services';
@@ -169,8 +169,7 @@ export class QueueShapePanel implements vscode.Disposable {
       },
     });
     const minutes = stuckAfterMinutes();
-    // On a standby, old mail is stranded (the tree and the recovery deal with it), not stuck.
-    const stuck = overview.active ? listings.flatMap((l) => { const s = stuckMail(l, nowMs, minutes); return s ? [{ folder: l.folder, ...s }] : []; }) : [];
+    const stuck = stuckFolders(overview.active, listings, nowMs, minutes);
     return {
       cluster: this.cluster.name,
       unit: this.unit.name,

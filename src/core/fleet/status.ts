@@ -6,7 +6,7 @@
 import type { ClusterConfig, UnitConfig } from '../config';
 import { SPOOL_FOLDERS, SpoolFolder } from '../spool/list';
 import { leftoverCount, loadUnitOverview, UnitOverview } from '../spool/overview';
-import { stuckMail } from '../spool/queueShape';
+import { stuckFolders } from '../spool/queueShape';
 import { SshError } from '../ssh/errors';
 import type { ConnectionPool } from '../ssh/pool';
 import { Semaphore } from '../ssh/semaphore';
@@ -30,7 +30,7 @@ export interface FleetOptions {
   onUnit?(look: UnitLookResult): void;
 }
 
-export const DEFAULT_FLEET_OPTIONS = { concurrency: 8, unitTimeoutMs: 20_000, stuckAfterMs: 60 * 60_000 } as const;
+export const DEFAULT_FLEET_OPTIONS = { concurrency: 8, unitTimeoutMs: 20_000 } as const;
 
 export interface UnitLookResult {
   readonly cluster: string;
@@ -220,9 +220,9 @@ export function summarizeCluster(cluster: ClusterConfig, looks: readonly UnitLoo
   let stuck: StuckMail | null = null;
   const activeLook = seen.find((l) => l.unit.name === active);
   if (activeLook) {
-    for (const folder of ['spool', 'vscan'] as const) {
-      const s = stuckMail(activeLook.overview!.folders[folder], ctx.nowMs, ctx.stuckAfterMs / 60_000);
-      if (s && s.count && (!stuck || s.oldestAgeS > stuck.oldestAgeS)) stuck = { unit: activeLook.unit.name, folder, count: s.count, oldestAgeS: s.oldestAgeS };
+    // The folder with the oldest stuck mail (spool/ before vscan/ when equal).
+    for (const s of stuckFolders(true, SPOOL_FOLDERS.map((f) => activeLook.overview!.folders[f]), ctx.nowMs, ctx.stuckAfterMs / 60_000)) {
+      if (!stuck || s.oldestAgeS > stuck.oldestAgeS) stuck = { unit: activeLook.unit.name, ...s };
     }
   }
   if (stuck) attention.push({ tier: TIER.stuck, text: `${stuck.count} mail(s) older than ${shortAge(Math.round(ctx.stuckAfterMs / 1000))} in ${stuck.unit}'s ${stuck.folder}/ (oldest ${shortAge(stuck.oldestAgeS)}): the gateway is not delivering them` });

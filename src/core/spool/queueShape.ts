@@ -33,6 +33,18 @@ export function stuckMail(listing: FolderListing, nowMs: number, minutes: number
   return { count, oldestAgeS: Math.max(0, Math.floor((nowMs - oldestMs) / 1000)) };
 }
 
+/**
+ * Stuck mail in each of a unit's folders (spool/ and vscan/; input/ never is). None on a standby:
+ * there old mail is stranded (the tree and the recovery deal with it), not stuck.
+ */
+export function stuckFolders(active: boolean, listings: readonly FolderListing[], nowMs: number, minutes: number): { folder: SpoolFolder; count: number; oldestAgeS: number }[] {
+  if (!active) return [];
+  return listings.flatMap((l) => {
+    const s = stuckMail(l, nowMs, minutes);
+    return s ? [{ folder: l.folder, ...s }] : [];
+  });
+}
+
 // ---- queue shape ------------------------------------------------------------------------------
 
 /** qshape's doubling age buckets: upper bounds in minutes; the last bucket has none ("1280+"). */
