@@ -187,26 +187,21 @@ export class FleetViewProvider implements vscode.TreeDataProvider<FleetNode>, vs
     if (s > 0 && this.view?.visible) this.timer = setInterval(() => void this.refresh(), Math.max(5, s) * 1000);
   }
 
-  private node(key: string, make: () => FleetNode, update: (n: FleetNode) => void): FleetNode {
-    let n = this.nodes.get(key);
-    if (!n) this.nodes.set(key, (n = make()));
-    else update(n);
-    return n;
-  }
-
   getChildren(node?: FleetNode): FleetNode[] {
     const clusters = this.services.settings.clusters;
     if (!node) {
       const byName = new Map(this.status?.clusters.map((c) => [c.name, c]));
       const ranked = this.status ? rankClusters(this.status.clusters, this.sortValue).map((s) => clusters.find((c) => c.name === s.name)).filter((c): c is ClusterConfig => !!c) : [...clusters];
       const missing = clusters.filter((c) => !ranked.includes(c));
-      return [...ranked, ...missing].map((cluster) =>
-        this.node(
-          `cluster|${cluster.name}`,
-          () => ({ kind: 'fleetCluster', cluster, status: byName.get(cluster.name), looking: !!this.looking }),
-          (n) => Object.assign(n, { cluster, status: byName.get(cluster.name), looking: !!this.looking }),
-        ),
-      );
+      // One node object per cluster while it is configured (VS Code matches rows by identity).
+      return [...ranked, ...missing].map((cluster) => {
+        const fields = { cluster, status: byName.get(cluster.name), looking: !!this.looking };
+        const n = this.nodes.get(cluster.name);
+        if (n) return Object.assign(n, fields);
+        const made: FleetNode = { kind: 'fleetCluster', ...fields };
+        this.nodes.set(cluster.name, made);
+        return made;
+      });
     }
     if (node.kind !== 'fleetCluster') return [];
     const c = node.status;

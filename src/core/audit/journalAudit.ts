@@ -18,10 +18,12 @@ const KIND_TEXT: Record<RunKind, string> = {
   'held-discard': "discard a held mail's standby copy",
 };
 
+const noCounts = () => ({ placed: 0, confirmed: 0, removed: 0, rolledBack: 0, held: 0, failed: 0, duplicates: 0, discarded: 0 });
+
 export class JournalAuditor {
   private runId: string | undefined;
   private mails = new Map<string, PlannedMail>();
-  private counts = { placed: 0, confirmed: 0, removed: 0, rolledBack: 0, held: 0, failed: 0, duplicates: 0, discarded: 0 };
+  private counts = noCounts();
   /** Whether the current run's end was audited (from the journal or by ended()). */
   private endAudited = true;
 
@@ -61,7 +63,7 @@ export class JournalAuditor {
   private begin(runId: string, mails: readonly PlannedMail[]): void {
     this.runId = runId;
     this.mails = new Map(mails.map((m) => [m.id, m]));
-    this.counts = { placed: 0, confirmed: 0, removed: 0, rolledBack: 0, held: 0, failed: 0, duplicates: 0, discarded: 0 };
+    this.counts = noCounts();
     this.endAudited = false;
   }
 
