@@ -219,7 +219,8 @@ export class FleetViewProvider implements vscode.TreeDataProvider<FleetNode>, vs
       kind: 'fleetDetail',
       id: `fleet:${node.cluster.name}:last`,
       label: 'Last recovery',
-      description: last ? `${last.outcome} · ${new Date(last.at).toLocaleString()}${last.mails !== undefined ? ` · ${last.mails} mail(s)` : ''}${last.held ? ` · ${last.held} held` : ''}` : c ? 'none from this machine' : '…',
+      // From a journal file: shown as data, like everything read from a file.
+      description: last ? plain(`${last.outcome} · ${new Date(last.at).toLocaleString()}${last.mails !== undefined ? ` · ${last.mails} mail(s)` : ''}${last.held ? ` · ${last.held} held` : ''}`) : c ? 'none from this machine' : '…',
       icon: 'history',
       tooltip: last ? plainLines(`${last.message ?? ''}\nJournal: ${last.journal}`.trim()) : undefined,
     });
