@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Lab } from '../lab/lab';
 import { makeMail, writeMail } from '../lab/mail';
-import { openClustersView, openWorkbench, runCommand, uiLabOptions, Workbench } from './workbench';
+import { openClustersView, openWorkbench, runCommand, runFromContextMenu, uiLabOptions, Workbench } from './workbench';
 import type { Page } from 'playwright-core';
 
 const BUCKETS = ['5', '10', '20', '40', '80', '160', '320', '640', '1280', '1280+'];
@@ -139,8 +139,7 @@ describe('UI: queue shape of a spool (code-server + Chromium)', () => {
     await page.keyboard.press('Escape'); // nothing of an earlier step left open
     const spool = page.locator('.part.sidebar .monaco-list-row').filter({ hasText: /spool\s*7 mails/ }).first();
     await spool.waitFor({ timeout: 30_000 });
-    await spool.click({ button: 'right' });
-    await page.locator('.context-view .action-label').filter({ hasText: 'Export Folder Listing…' }).first().click();
+    await runFromContextMenu(page, spool, 'Export Folder Listing…');
     // code-server's save dialog is a quick input holding a path.
     const input = page.locator('.quick-input-widget input.input');
     await input.waitFor({ state: 'visible', timeout: 30_000 });

@@ -1,7 +1,7 @@
 // Drives the real workbench in Chromium for UI checks: open, click, read the DOM, take screenshots.
 import * as fs from 'fs';
 import * as path from 'path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { CodeServer, CodeServerOptions, launchBrowser, REPO, startCodeServer } from '../host/codeServer';
 import { HOST_LAB_DIR, hostLabAddresses } from '../host/hostLab';
 
@@ -12,6 +12,9 @@ export function uiLabOptions(name: string): { stateDir: string; addresses: [stri
 
 export const SCREENSHOT_DIR = path.join(REPO, '.test-output', 'screenshots');
 export const VSIX = path.join(REPO, 'mailgw-ha.vsix');
+
+/** Workbenches open now: a failing check describes what they show (see hooks.ts). */
+export const openWorkbenches = new Set<Workbench>();
 
 export interface Workbench {
   readonly server: CodeServer;
@@ -31,7 +34,7 @@ export async function openWorkbench(opts: CodeServerOptions): Promise<Workbench>
     // A cold workbench load takes ~9 s idle, far longer on a loaded 2-core machine.
     await page.goto(`${server.url}/?folder=${encodeURIComponent(opts.workspace)}`, { timeout: 180_000 });
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-    return {
+    const wb: Workbench = {
       server,
       browser,
       page,
@@ -42,10 +45,13 @@ export async function openWorkbench(opts: CodeServerOptions): Promise<Workbench>
         return file;
       },
       async close() {
+        openWorkbenches.delete(wb);
         await browser.close().catch(() => undefined);
         await server.stop();
       },
     };
+    openWorkbenches.add(wb);
+    return wb;
   } catch (err) {
     await browser.close().catch(() => undefined);
     await server.stop();
@@ -96,6 +102,56 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await openCommand(page, title);
   await page.keyboard.press('Enter');
 }
+
+/**
+ * Right-clicks `target` and runs `item` from its context menu. VS Code arms a menu item's mouse-up
+ * handler only 100 ms after the menu is drawn (so the right-click's own release cannot pick an item);
+ * on a loaded machine that timer fires late, and a click that comes first is dropped with the menu
+ * left open (seen in CI: the command never ran, nothing was shown). So the item is clicked again while
+ * the menu stays open; the click the menu takes closes it, so the command runs once.
+ */
+export async function runFromContextMenu(page: Page, target: Locator, item: string): Promise<void> {
+  await target.click({ button: 'right' });
+  const entry = page.locator('.context-view .action-label').filter({ hasText: item }).first();
+  await entry.waitFor({ timeout: 30_000 });
+  const deadline = Date.now() + 30_000;
+  for (let clicks = 1; ; clicks++) {
+    await entry.click({ timeout: 10_000 });
+    const closed = await entry.waitFor({ state: 'hidden', timeout: 2_000 }).then(
+      () => true,
+      () => false,
+    );
+    if (closed) return;
+    if (Date.now() > deadline) throw new Error(`the context menu stayed open after ${clicks} clicks on "${item}"`);
+  }
+}
+
+/**
+ * What the workbench shows that a check waits on: an open quick input, an open context menu, the
+ * notifications, the focused element. Printed when a check fails, since CI keeps only the output.
+ */
+export async function describeWorkbench(page: Page): Promise<string> {
+  // A string, not a function: tsx would wrap the inner helpers in a __name() the page does not have.
+  return page.evaluate<string>(DESCRIBE_WORKBENCH);
+}
+
+const DESCRIBE_WORKBENCH = `(() => {
+  const shown = (e) => e.offsetParent !== null;
+  const text = (e) => ((e && e.textContent) || '').replace(/\\s+/g, ' ').trim().slice(0, 200);
+  const lines = [];
+  const qi = document.querySelector('.quick-input-widget');
+  const input = qi && qi.querySelector('input.input');
+  lines.push(qi && shown(qi)
+    ? 'quick input: "' + text(qi.querySelector('.quick-input-title')) + '" placeholder "' + (input ? input.placeholder : '') + '" value "' + (input ? input.value : '') + '", rows: ' + Array.from(qi.querySelectorAll('.monaco-list-row')).map(text).slice(0, 8).join(' | ')
+    : 'quick input: none shown');
+  const menus = Array.from(document.querySelectorAll('.context-view .monaco-menu')).filter(shown);
+  lines.push(menus.length ? 'context menu: ' + Array.from(menus[0].querySelectorAll('.action-label')).map(text).filter(Boolean).join(' | ') : 'context menu: none shown');
+  const toasts = Array.from(document.querySelectorAll('.notifications-toasts .notification-toast')).filter(shown).map(text);
+  lines.push('notifications: ' + (toasts.length ? toasts.join(' || ') : 'none'));
+  const a = document.activeElement;
+  lines.push('focus: ' + (a ? a.tagName.toLowerCase() + (a.className ? '.' + String(a.className).trim().split(/\\s+/).join('.') : '') + ' "' + (a.getAttribute('aria-label') || '').slice(0, 100) + '"' : 'none'));
+  return lines.join('\\n');
+})()`;
 
 /** WCAG contrast ratio of a CSS colour (rgb()/rgba(), alpha blended) over an opaque background. */
 export function contrastRatio(fg: string, bg: string): number {
