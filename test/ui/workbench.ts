@@ -131,7 +131,7 @@ export async function runFromContextMenu(page: Page, target: Locator, item: stri
 
 /**
  * What the workbench shows that a check waits on: an open quick input, an open context menu, the
- * notifications, the focused element. Printed when a check fails, since CI keeps only the output.
+ * notifications, progress bars, activity-bar badges, the focused element. Printed when a check fails, since CI keeps only the output.
  */
 export async function describeWorkbench(page: Page): Promise<string> {
   // A string, not a function: tsx would wrap the inner helpers in a __name() the page does not have.
@@ -151,6 +151,18 @@ const DESCRIBE_WORKBENCH = `(() => {
   lines.push(menus.length ? 'context menu: ' + Array.from(menus[0].querySelectorAll('.action-label')).map(text).filter(Boolean).join(' | ') : 'context menu: none shown');
   const toasts = Array.from(document.querySelectorAll('.notifications-toasts .notification-toast')).filter(shown).map(text);
   lines.push('notifications: ' + (toasts.length ? toasts.join(' || ') : 'none'));
+  const progress = Array.from(document.querySelectorAll('.monaco-progress-container.active')).filter(shown).map((p) => {
+    const pane = p.closest('.pane, .composite, .part');
+    return text(pane && pane.querySelector('.pane-header .title, .title-label, h2')) || (pane ? pane.className : '?');
+  });
+  lines.push('progress: ' + (progress.length ? progress.join(' | ') : 'none'));
+  const badges = Array.from(document.querySelectorAll('.activitybar .action-item')).map((item) => {
+    const b = item.querySelector('.badge-content');
+    if (!b || !shown(b)) return null;
+    const name = item.getAttribute('aria-label') || (item.querySelector('a') ? item.querySelector('a').getAttribute('aria-label') : '') || '?';
+    return name.slice(0, 60) + ': "' + text(b) + '" ' + b.className;
+  }).filter(Boolean);
+  lines.push('activity-bar badges: ' + (badges.length ? badges.join(' | ') : 'none'));
   const a = document.activeElement;
   lines.push('focus: ' + (a ? a.tagName.toLowerCase() + (a.className ? '.' + String(a.className).trim().split(/\\s+/).join('.') : '') + ' "' + (a.getAttribute('aria-label') || '').slice(0, 100) + '"' : 'none'));
   return lines.join('\\n');
