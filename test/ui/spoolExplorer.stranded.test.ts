@@ -39,13 +39,12 @@ describe('UI: spool explorer with stranded mail (code-server + Chromium)', () =>
     await badge.waitFor({ timeout: 30_000 });
     // While a view of the container loads, VS Code shows its progress badge (a watch icon, no text)
     // in place of the count (seen in CI under load); the count is what stays once loading ends.
-    let seen = '';
     await waitFor('the activity-bar badge to count 16 leftover mails', async () => {
-      seen = await badge.evaluate((b) => `"${(b.textContent ?? '').trim()}" (${b.className})`);
-      return seen.startsWith('"16"');
-    }, 60_000, 250).catch((err: Error) => {
-      throw new Error(`${err.message}; last seen ${seen}`);
-    });
+      const shown = await badge.evaluate((b) => `"${(b.textContent ?? '').trim()}" (${b.className})`);
+      // Thrown, so waitFor's timeout names the last badge seen.
+      if (!shown.startsWith('"16"')) throw new Error(`it shows ${shown}`);
+      return true;
+    }, 60_000, 250);
     // The unit carries the decoration badge too.
     assert.ok(await unitB.first().locator('.label-description, .monaco-decoration-itemColor, .monaco-icon-label').count(), 'unit row rendered');
     await spoolB.first().click();
