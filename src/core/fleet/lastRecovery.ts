@@ -105,8 +105,12 @@ export function lastRecoveryOf(cluster: ClusterConfig, env: NodeJS.ProcessEnv = 
   } catch {
     return undefined;
   }
-  // Archived as journal-<yyyymmdd-hhmmss>.done.jsonl: the name sorts by time.
-  const archived = names.filter((n) => /^journal-\d{8}-\d{6}.*\.done\.jsonl$/.test(n)).sort();
+  // Archived as journal-<yyyymmdd-hhmmss>[-<n>].done.jsonl: by time, then by n (the n-th in that second).
+  const order = (n: string) => {
+    const m = /^journal-(\d{8}-\d{6})(?:-(\d+))?\.done\.jsonl$/.exec(n);
+    return m ? `${m[1]}-${(m[2] ?? '1').padStart(4, '0')}` : n;
+  };
+  const archived = names.filter((n) => /^journal-\d{8}-\d{6}.*\.done\.jsonl$/.test(n)).sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
   for (let i = archived.length - 1; i >= 0; i--) {
     const r = readRecoveryJournal(path.join(dir, archived[i]), false);
     if (r) return r;

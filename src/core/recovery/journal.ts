@@ -30,11 +30,12 @@ export interface PlannedMail {
 }
 
 export type JournalRecord =
-  | { t: 'run'; v: 1; runId: string; cluster: string; primary: string; secondary: string; spoolBase: string; stage: string; logFile: string; at: string }
+  /** `mark`: the primary's log before any copy of the run could be in its input/ (what confirms an insertion is after it). */
+  | { t: 'run'; v: 1; runId: string; cluster: string; primary: string; secondary: string; spoolBase: string; stage: string; logFile: string; mark?: { inode: string; size: number }; at: string }
   | { t: 'plan'; mails: PlannedMail[] }
   | { t: 'state'; ids: string[]; state: MailState; at: string; sha?: Record<string, { body: string; env: string }>; newIds?: Record<string, string>; message?: string }
   | { t: 'signal'; phase: 'before' | 'after'; ids: string[]; mark: { inode: string; size: number }; pid?: number; command?: string; at: string }
-  | { t: 'duplicates'; phase: 'removing'; mails: { id: string; folder: SpoolFolder; messageId: string; proof: string }[]; at: string }
+  | { t: 'duplicates'; phase: 'removing'; mails: { id: string; folder: SpoolFolder; messageId?: string; proof: string }[]; at: string }
   | { t: 'duplicates'; phase: 'removed'; ids: string[]; at: string }
   | { t: 'decision'; action: 'insert' | 'discard'; id: string; folder: SpoolFolder; why: string; at: string }
   | { t: 'end'; outcome: 'done' | 'failed' | 'cancelled'; at: string; message?: string };
@@ -157,9 +158,26 @@ export class Journal {
   /** Moves a finished journal aside as "<name>-<stamp>.done.jsonl"; returns the new path. */
   archive(stamp: string): string {
     this.close();
-    const to = this.file.replace(/\.jsonl$/, '') + `-${stamp}.done.jsonl`;
-    fs.renameSync(this.file, to);
-    fsyncDir(path.dirname(this.file));
+    return archiveJournal(this.file, stamp);
+  }
+}
+
+/**
+ * Moves a finished journal aside as "<name>-<stamp>.done.jsonl" (or "-<stamp>-2", ...: two runs that
+ * end within one second must not overwrite each other's record); returns the new path.
+ */
+export function archiveJournal(file: string, stamp: string): string {
+  const base = file.replace(/\.jsonl$/, '') + `-${stamp}`;
+  for (let i = 1; ; i++) {
+    const to = `${base}${i === 1 ? '' : `-${i}`}.done.jsonl`;
+    try {
+      fs.linkSync(file, to); // never replaces an existing file
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && i < 1000) continue;
+      throw e;
+    }
+    fs.unlinkSync(file);
+    fsyncDir(path.dirname(file));
     return to;
   }
 }
