@@ -175,12 +175,18 @@ function tick() {
     try {
       if (ageMs(env) < config.deliveryDelayMs) continue;
       const messageId = messageIdOf(body);
-      const rcpt = /^RCPT TO:\s*<?([^>\r\n]*)>?/m.exec(fs.readFileSync(env, 'utf8'));
+      const envText = fs.readFileSync(env, 'utf8');
+      const from = /^MAIL FROM:\s*<([^>\r\n]*)>/m.exec(envText)?.[1] ?? '';
+      const to = [...envText.matchAll(/^RCPT TO:\s*<([^>\r\n]*)>/gm)].map((m) => m[1]);
+      // What the recipients see, for the lab's oracle: one delivery of this transaction (its
+      // envelope and the exact bytes of its content), whatever its id and Message-ID.
+      const bodySha256 = crypto.createHash('sha256').update(fs.readFileSync(body)).digest('hex');
       fs.mkdirSync(path.dirname(config.sinkFile), { recursive: true });
-      fs.appendFileSync(config.sinkFile, JSON.stringify({ messageId, id, unit: config.unit, at: new Date().toISOString() }) + '\n');
+      fs.appendFileSync(config.sinkFile, JSON.stringify({ messageId, id, unit: config.unit, from, to, bodySha256, at: new Date().toISOString() }) + '\n');
       fs.unlinkSync(body);
       fs.unlinkSync(env);
-      log('Info', `DELIVERY mail delivered (id=${id}, message-id=${messageId}, to=${rcpt ? rcpt[1] : ''})`);
+      // One line per recipient, as MTAs log deliveries.
+      for (const rcpt of to.length ? to : ['']) log('Info', `DELIVERY mail delivered (id=${id}, message-id=${messageId}, to=${rcpt})`);
       if (config.sync) syncDelivered(id);
     } catch {
       // Removed or changed under us: look again next tick.
@@ -406,6 +412,9 @@ function syncDelivered(id) {
 
 let busy = false;
 let stopRequested = false;
+/** A SIGUSR2 that came while insertion was paused (Lab.pauseInsertion): done once it is resumed. */
+let insertDeferred = false;
+const insertPaused = () => fs.existsSync(`${config.pauseFile}-insert`);
 function schedule() {
   if (busy) return;
   busy = true;
@@ -414,7 +423,9 @@ function schedule() {
     while (pending.length > 0) {
       const what = pending.shift();
       if (what === 'usr2') {
-        if (!stopRequested) insertInput(); // a gateway on its way down inserts nothing more
+        if (stopRequested) continue; // a gateway on its way down inserts nothing more
+        if (insertPaused()) insertDeferred = true;
+        else insertInput();
       } else if (what === 'hup') rotate();
       else if (what === 'term') {
         if (stopRequested) continue;
@@ -432,6 +443,10 @@ log('Info', `SERVICE gateway started (pid=${process.pid})`);
 if (config.sync) fs.rmSync(busyFile(), { force: true }); // left by a predecessor that was killed
 setInterval(() => {
   if (stopRequested) return;
+  if (insertDeferred && !insertPaused()) {
+    insertDeferred = false;
+    insertInput();
+  }
   try {
     tick();
     if (config.sync) syncTick();

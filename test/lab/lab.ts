@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import * as zlib from 'zlib';
-import { countMails, makeMail, Parts, writeMail } from './mail';
+import { countMails, makeMail, Parts, transactionKey, transactionOf, writeMail } from './mail';
 import { innerPid, isListening, mountsMentioning, procInfo, processesMentioning, signalIfSame, wildcardListener } from './procfs';
 import { accountFiles, ensureKey, knownHostsName, newPassword, passwordHash, publicKey, sshConfig, sshdConfig } from './sshd';
 import { strand, StrandManifest, StrandOptions } from './strand';
@@ -106,9 +106,13 @@ export interface UnitStatus extends UnitInfo {
 
 export interface Deliveries {
   byMessageId: Record<string, number>;
+  /** Per transaction (transactionOf: envelope and content, what the recipients see): how many times delivered. */
+  byTransaction: Record<string, number>;
   total: number;
   /** Message-IDs delivered more than once. */
   duplicated: string[];
+  /** Transactions delivered more than once. */
+  duplicatedTransactions: string[];
 }
 
 export interface PutMailOptions {
@@ -498,7 +502,7 @@ export class Lab {
         for (const line of this.logLines(s.name).slice(-logLines)) out.push(`    | ${line}`);
       }
       const d = this.deliveries();
-      out.push(`  deliveries: ${d.total}${d.duplicated.length ? `, DELIVERED MORE THAN ONCE: ${d.duplicated.join(' ')}` : ''}`);
+      out.push(`  deliveries: ${d.total}${d.duplicatedTransactions.length ? `, TRANSACTIONS DELIVERED MORE THAN ONCE: ${d.duplicatedTransactions.join(' ')}` : ''}${d.duplicated.length ? ` (Message-IDs seen more than once: ${d.duplicated.join(' ')})` : ''}`);
     } catch (err) {
       out.push(`  (lab state unreadable: ${err instanceof Error ? err.message : String(err)})`);
     }
@@ -521,15 +525,16 @@ export class Lab {
   }
 
   /** Write one generated mail into a unit's folder (through the host folder). */
-  putMail(ref: UnitRef | string, folder: 'spool' | 'vscan' | 'input', opts: PutMailOptions = {}): { id: string; messageId: string; files: string[] } {
+  putMail(ref: UnitRef | string, folder: 'spool' | 'vscan' | 'input', opts: PutMailOptions = {}): { id: string; messageId: string; transaction: string; files: string[] } {
     const mail = makeMail({ n: Math.floor(Math.random() * 1e6), tag: `put${Date.now().toString(36)}`, size: opts.sizeBytes ?? 4096, id: opts.id });
     const files = writeMail(this.hostPath(ref, folder), mail, opts.parts ?? 'both', opts.mtime ?? new Date());
-    return { id: mail.id, messageId: mail.messageId, files };
+    return { id: mail.id, messageId: mail.messageId, transaction: transactionOf(mail), files };
   }
 
   /** Deliveries recorded by both units' simulators. */
   deliveries(): Deliveries {
     const byMessageId: Record<string, number> = {};
+    const byTransaction: Record<string, number> = {};
     let total = 0;
     for (const u of this.units) {
       let text = '';
@@ -540,12 +545,20 @@ export class Lab {
       }
       for (const line of text.split('\n')) {
         if (!line.trim()) continue;
-        const { messageId } = JSON.parse(line) as { messageId: string };
+        const { messageId, from, to, bodySha256 } = JSON.parse(line) as { messageId: string; from: string; to: string[]; bodySha256: string };
         byMessageId[messageId] = (byMessageId[messageId] ?? 0) + 1;
+        const t = transactionKey(from, to, bodySha256);
+        byTransaction[t] = (byTransaction[t] ?? 0) + 1;
         total++;
       }
     }
-    return { byMessageId, total, duplicated: Object.keys(byMessageId).filter((m) => byMessageId[m] > 1) };
+    return {
+      byMessageId,
+      byTransaction,
+      total,
+      duplicated: Object.keys(byMessageId).filter((m) => byMessageId[m] > 1),
+      duplicatedTransactions: Object.keys(byTransaction).filter((t) => byTransaction[t] > 1),
+    };
   }
 
   /** Lines of a unit's current gateway log. */
@@ -711,6 +724,18 @@ export class Lab {
   }
 
   /**
+   * Keep (or stop keeping) a SIGUSR2 from inserting: while paused the simulator defers what a signal
+   * asks and inserts once resumed (a busy gateway that takes its time), so a test can act between the
+   * signal and the insertion.
+   */
+  pauseInsertion(ref: UnitRef | string): void {
+    fs.writeFileSync(`${this.u(ref).pauseFile}-insert`, '');
+  }
+  resumeInsertion(ref: UnitRef | string): void {
+    fs.rmSync(`${this.u(ref).pauseFile}-insert`, { force: true });
+  }
+
+  /**
    * Between tests: stop both simulators, empty spool/vscan/input, logs and sinks of both units,
    * resume delivery, and start the primary's simulator again.
    */
@@ -720,6 +745,7 @@ export class Lab {
     for (const u of units) {
       for (const f of ['spool', 'vscan', 'input', 'logs', 'sink'] as const) emptyFolder(u.hostPath(f));
       fs.rmSync(u.pauseFile, { force: true });
+      fs.rmSync(`${u.pauseFile}-insert`, { force: true });
       fs.rmSync(path.join(path.dirname(u.hostPath('spool')), 'sync.tlog'), { force: true });
       fs.rmSync(path.join(path.dirname(u.hostPath('spool')), 'sync.tlog.busy'), { force: true });
       fs.rmSync(path.join(u.hostPath('spool'), '.sync'), { recursive: true, force: true });

@@ -110,6 +110,20 @@ export function makeMail(o: MailOptions): Mail {
   return { id, messageId, from, to, body, env: envelope(id, from, to, o.received) };
 }
 
+/**
+ * One SMTP transaction as its recipients see it: the envelope (sender, the set of recipients) and the
+ * exact bytes of the content. The lab's oracle counts deliveries by this, never by Message-ID (one
+ * message sent to two domains is two transactions with one Message-ID) nor by the gateway's id (a
+ * renamed mail is still the same transaction).
+ */
+export function transactionKey(from: string, to: readonly string[], bodySha256: string): string {
+  return crypto.createHash('sha256').update(JSON.stringify([from, [...new Set(to)].sort(), bodySha256])).digest('hex').slice(0, 32);
+}
+
+export function transactionOf(mail: Pick<Mail, 'from' | 'to' | 'body'>): string {
+  return transactionKey(mail.from, mail.to, crypto.createHash('sha256').update(mail.body).digest('hex'));
+}
+
 export type Parts = 'both' | 'body' | 'env';
 
 /** Write a mail into `dir` (.body first, .env last) and set both files' mtime. */

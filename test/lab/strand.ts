@@ -1,7 +1,7 @@
 // Leave mail on the secondary as an interrupted HA takeback would (written through the host folders
 // that back the units' /var/phion).
 import * as crypto from 'crypto';
-import { makeMail, Mail, writeMail } from './mail';
+import { makeMail, Mail, transactionOf, writeMail } from './mail';
 
 export interface StrandOptions {
   /** Complete pairs in the secondary's spool/ (default 20). */
@@ -27,6 +27,8 @@ export interface StrandManifest {
   big?: string;
   /** Message-ID (with angle brackets) of every complete stranded mail, by id. */
   messageIds: Record<string, string>;
+  /** The transaction (envelope and content, transactionOf) of every complete stranded mail, by id: what the oracle counts. */
+  transactions: Record<string, string>;
 }
 
 export interface StrandFolders {
@@ -63,13 +65,14 @@ export function strand(folders: StrandFolders, opts: StrandOptions = {}): Strand
     return { mail, mtime };
   };
   const smallSize = () => crypto.randomInt(2 * 1024, 64 * 1024 + 1);
-  const manifest: StrandManifest = { secondarySpool: [], secondaryVscan: [], duplicates: [], orphans: [], messageIds: {} };
+  const manifest: StrandManifest = { secondarySpool: [], secondaryVscan: [], duplicates: [], orphans: [], messageIds: {}, transactions: {} };
 
   for (let i = 0; i < mails; i++) {
     const { mail, mtime } = next(smallSize(), 5 + (i % 50));
     writeMail(folders.secondarySpool, mail, 'both', mtime);
     manifest.secondarySpool.push(mail.id);
     manifest.messageIds[mail.id] = mail.messageId;
+    manifest.transactions[mail.id] = transactionOf(mail);
     if (i < duplicates) {
       // Copied to the primary just before the takeback was interrupted: a fresh mtime, so an active
       // primary delivers it only after deliveryDelayMs (use Lab.pauseDelivery to keep it there).
@@ -82,6 +85,7 @@ export function strand(folders: StrandFolders, opts: StrandOptions = {}): Strand
     writeMail(folders.secondaryVscan, mail, 'both', mtime);
     manifest.secondaryVscan.push(mail.id);
     manifest.messageIds[mail.id] = mail.messageId;
+    manifest.transactions[mail.id] = transactionOf(mail);
   }
   for (let i = 0; i < orphans; i++) {
     const { mail, mtime } = next(smallSize(), 7 + i);
@@ -93,6 +97,7 @@ export function strand(folders: StrandFolders, opts: StrandOptions = {}): Strand
     manifest.secondarySpool.push(mail.id);
     manifest.big = mail.id;
     manifest.messageIds[mail.id] = mail.messageId;
+    manifest.transactions[mail.id] = transactionOf(mail);
   }
   return manifest;
 }

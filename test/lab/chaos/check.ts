@@ -1,10 +1,11 @@
-// What must hold after a history: every Message-ID that entered either unit was delivered exactly
-// once; no mail is left in any spool/vscan/input but incomplete halves and mails held for the admin;
-// no staging folder and no recovery lock is left.
+// What must hold after a history, judged as the recipients see it: every SMTP transaction (envelope
+// and content; never a Message-ID, which senders choose and share) that entered either unit was
+// delivered exactly once; no mail is left in any spool/vscan/input but incomplete halves and mails
+// held for the admin; no staging folder and no recovery lock is left.
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Lab } from '../lab';
-import type { HistoryRun } from './history';
+import type { EnteredMail, HistoryRun } from './history';
 
 export interface CheckResult {
   readonly ok: boolean;
@@ -41,17 +42,21 @@ export function heldIds(run: HistoryRun, lab: Lab): Map<string, string> {
 export function checkHistory(lab: Lab, run: HistoryRun): CheckResult {
   const problems: string[] = [];
   const held = heldIds(run, lab);
-  const heldMids = new Set(run.entered.filter((m) => held.has(m.id)).map((m) => m.messageId));
+  const heldTransactions = new Set(run.entered.filter((m) => held.has(m.id)).map((m) => m.transaction));
   const d = lab.deliveries();
   let delivered = 0;
-  for (const m of run.entered) {
-    const n = d.byMessageId[m.messageId] ?? 0;
-    if (n === 1) delivered++;
-    if (n > 1) problems.push(`delivered ${n} times: ${m.messageId} (id ${m.id}, entered ${m.unit} ${m.folder}/ at step ${m.step})`);
-    if (n === 0 && !heldMids.has(m.messageId)) problems.push(`lost (never delivered, not held): ${m.messageId} (id ${m.id}, entered ${m.unit} ${m.folder}/ at step ${m.step})`);
+  // The same transaction can enter twice only if a test sent it twice on purpose: then it is owed twice.
+  const owed = new Map<string, EnteredMail[]>();
+  for (const m of run.entered) owed.set(m.transaction, [...(owed.get(m.transaction) ?? []), m]);
+  for (const [t, ms] of owed) {
+    const n = d.byTransaction[t] ?? 0;
+    const m = ms[0];
+    const what = `transaction ${t} (id ${m.id}, Message-ID ${m.messageId || '(none)'}, entered ${m.unit} ${m.folder}/ at step ${m.step})`;
+    if (n === ms.length) delivered += ms.length;
+    if (n > ms.length) problems.push(`delivered ${n} times: ${what}`);
+    if (n < ms.length && !heldTransactions.has(t)) problems.push(`lost (never delivered, not held): ${what}`);
   }
-  const entered = new Set(run.entered.map((m) => m.messageId));
-  for (const mid of Object.keys(d.byMessageId)) if (!entered.has(mid)) problems.push(`delivered but never entered: ${mid}`);
+  for (const t of Object.keys(d.byTransaction)) if (!owed.has(t)) problems.push(`delivered but never entered: transaction ${t}`);
   for (const unit of ['primary', 'secondary'] as const) {
     for (const folder of ['spool', 'vscan', 'input'] as const) {
       const dir = lab.hostPath(unit, folder);
@@ -64,8 +69,8 @@ export function checkHistory(lab: Lab, run: HistoryRun): CheckResult {
       for (const [id, p] of parts) {
         if (p.size === 2 && !(unit === 'secondary' && held.has(id))) {
           const e = run.entered.find((x) => x.id === id);
-          const n = e ? (d.byMessageId[e.messageId] ?? 0) : undefined;
-          problems.push(`left in ${unit} ${folder}/: ${id}${e ? ` (${e.messageId}, delivered ${n} time(s))` : ''}`);
+          const n = e ? (d.byTransaction[e.transaction] ?? 0) : undefined;
+          problems.push(`left in ${unit} ${folder}/: ${id}${e ? ` (transaction ${e.transaction}, ${e.messageId || 'no Message-ID'}, delivered ${n} time(s))` : ''}`);
         }
       }
       for (const n of names) if (n.startsWith('.mailgw-ha')) problems.push(`staging entry left in ${unit} ${folder}/: ${n}`);

@@ -2,7 +2,10 @@
 // drawn from a seeded PRNG (mail, deliveries held and released, sync cut and healed, takeover and
 // takeback, log rotation, gateway restarts, dropped SSH sessions, recoveries through the CLI and
 // through the core as the extension calls it, two at once, a CLI recovery SIGKILLed, Remove Mails),
-// then heal, a final recovery and a drain. What must hold afterwards is checked in check.ts.
+// then heal, a final recovery and a drain. What must hold afterwards is checked in check.ts, per
+// SMTP transaction (envelope and content): the mail steps make transactions that share a Message-ID
+// (one message to several domains, a list's re-send of a delivered one), mails without one, and
+// hostile senders whose headers carry log-line text and other stranded mails' ids and Message-IDs.
 import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -17,13 +20,17 @@ import { parseRecoverySettings } from '../../../src/core/recovery/settings';
 import type { SpoolFolder } from '../../../src/core/spool/list';
 import { ConnectionPool } from '../../../src/core/ssh/pool';
 import type { Lab } from '../lab';
-import { Mail, makeMail, writeMail } from '../mail';
+import { envelope, Mail, makeMail, newMailId, transactionOf, writeMail } from '../mail';
 import { sleep, waitFor } from '../wait';
 import { removeProvenMails } from './removeMails';
 import { Rng } from './rng';
 
 export const STEP_KINDS = [
   'mail',
+  'mail-domains',
+  'list-resend',
+  'no-message-id',
+  'hostile-sender',
   'wait',
   'pause',
   'resume',
@@ -47,6 +54,10 @@ export type StepKind = (typeof STEP_KINDS)[number];
 /** How often each kind is drawn (takeover/takeback share one draw: whichever applies). */
 const WEIGHTS: Record<Exclude<StepKind, 'takeback'>, number> = {
   mail: 14,
+  'mail-domains': 4,
+  'list-resend': 3,
+  'no-message-id': 2,
+  'hostile-sender': 3,
   wait: 8,
   pause: 3,
   resume: 4,
@@ -68,9 +79,24 @@ const WEIGHTS: Record<Exclude<StepKind, 'takeback'>, number> = {
 export interface EnteredMail {
   readonly id: string;
   readonly messageId: string;
+  /** What its recipients see (transactionOf: envelope and content): what the checker counts. */
+  readonly transaction: string;
   readonly unit: string;
   readonly folder: SpoolFolder;
   readonly step: number;
+}
+
+/** A fresh box id no unit of the lab holds. */
+function newMailIdFor(lab: Lab): string {
+  for (;;) {
+    const id = newMailId();
+    if (!(['primary', 'secondary'] as const).some((u) => (['spool', 'vscan', 'input'] as const).some((f) => fs.existsSync(path.join(lab.hostPath(u, f), `${id}.env`))))) return id;
+  }
+}
+
+/** The envelope of a mail as the gateway writes it (its own id, sender, recipients). */
+function envelopeFor(mail: Mail): string {
+  return envelope(mail.id, mail.from, mail.to);
 }
 
 export interface HistoryOptions {
@@ -196,24 +222,45 @@ export class History {
     return mail;
   }
 
-  /** The admin looks at the primary's queue: does it hold a mail with this Message-ID right now? */
-  private primaryHolds(messageId: string): boolean {
+  /** The admin looks at the primary's queue: does it hold a mail of this transaction right now? */
+  private primaryHolds(transaction: string): boolean {
     for (const folder of ['spool', 'vscan', 'input'] as const) {
       const dir = this.lab.hostPath('primary', folder);
       for (const n of fs.readdirSync(dir)) {
-        if (!n.endsWith('.body') || n.startsWith('.')) continue;
-        let head: string;
+        if (!n.endsWith('.env') || n.startsWith('.')) continue;
         try {
-          head = fs.readFileSync(path.join(dir, n)).subarray(0, 65536).toString('latin1');
+          const env = fs.readFileSync(path.join(dir, n), 'utf8');
+          const body = fs.readFileSync(path.join(dir, `${n.slice(0, -4)}.body`));
+          const from = /^MAIL FROM:<([^>]*)>/m.exec(env)?.[1] ?? '';
+          const to = [...env.matchAll(/^RCPT TO:<([^>]*)>/gm)].map((m) => m[1]);
+          if (transactionOf({ from, to, body }) === transaction) return true;
         } catch {
           continue; // delivered meanwhile
         }
-        const end = head.search(/\r?\n\r?\n/);
-        const unfolded = (end < 0 ? head : head.slice(0, end)).replace(/\r?\n[ \t]+/g, ' ');
-        if (/^message-id:\s*(.*?)\s*$/im.exec(unfolded)?.[1] === messageId) return true;
       }
     }
     return false;
+  }
+
+  /** Writes a mail into a unit's folder and records its transaction for the checker. */
+  private enter(mail: Mail, unit: 'primary' | 'secondary', folder: SpoolFolder): void {
+    writeMail(this.lab.hostPath(unit, folder), mail);
+    this.entered.push({ id: mail.id, messageId: mail.messageId, transaction: transactionOf(mail), unit, folder, step: this.step });
+  }
+
+  /** Complete mails in a unit's spool/ right now (host side). */
+  private spooled(unit: 'primary' | 'secondary'): { id: string; env: string; body: Buffer }[] {
+    const dir = this.lab.hostPath(unit, 'spool');
+    const out: { id: string; env: string; body: Buffer }[] = [];
+    for (const n of fs.readdirSync(dir)) {
+      if (!/^\d{5}-\d{5}-\d{5}\.env$/.test(n)) continue;
+      try {
+        out.push({ id: n.slice(0, -4), env: fs.readFileSync(path.join(dir, n), 'utf8'), body: fs.readFileSync(path.join(dir, `${n.slice(0, -4)}.body`)) });
+      } catch {
+        // delivered meanwhile
+      }
+    }
+    return out;
   }
 
   private active(): 'primary' | 'secondary' | undefined {
@@ -237,11 +284,71 @@ export class History {
         const ids: string[] = [];
         for (let i = 0; i < k; i++) {
           const mail = this.hostileMail(makeMail({ n: ++this.mailNo, tag: `chaos${this.o.seed}`, size: this.rng.int(1, 24) * 1024 }));
-          writeMail(this.lab.hostPath(to, folder), mail);
-          this.entered.push({ id: mail.id, messageId: mail.messageId, unit: to, folder, step: this.step });
+          this.enter(mail, to, folder);
           ids.push(`${mail.id}${mail.note ? ` (${mail.note})` : ''}`);
         }
         return this.say(`${n}: ${k} mail(s) into ${to} ${folder}/ (${ids.join(' ')})`);
+      }
+      case 'mail-domains': {
+        // One message to recipients at several domains: one transaction per domain, one Message-ID,
+        // the same content. With the primary active, some go to it (delivered soon) and some are
+        // left on the standby as a takeover would strand them.
+        const to = this.active();
+        if (!to) return this.say(`${n}: no active unit, no mail arrives`);
+        const k = this.rng.int(2, 4);
+        const base = makeMail({ n: ++this.mailNo, tag: `chaos${this.o.seed}`, size: this.rng.int(1, 12) * 1024 });
+        const parts: string[] = [];
+        for (let i = 0; i < k; i++) {
+          const unit = to === 'primary' && this.rng.chance(0.5) ? 'secondary' : to;
+          const mail: Mail = { ...base, id: newMailIdFor(this.lab), to: [`user${i}@domain${i}.example`], env: '' };
+          mail.env = envelopeFor(mail);
+          this.enter(mail, unit, 'spool');
+          parts.push(`${mail.id}→${unit}`);
+        }
+        return this.say(`${n}: ${base.messageId} to ${k} domains as ${k} transactions (${parts.join(' ')})`);
+      }
+      case 'list-resend': {
+        // A list re-sends a message (delivered or not) under its Message-ID: another envelope,
+        // other content (the list's headers), a new transaction.
+        const to = this.active();
+        if (!to) return this.say(`${n}: no active unit, no mail arrives`);
+        const delivered = this.entered.filter((m) => (this.lab.deliveries().byTransaction[m.transaction] ?? 0) > 0 && /^<.+>$/.test(m.messageId));
+        const orig = delivered.length ? this.rng.pick(delivered) : undefined;
+        if (!orig) return this.say(`${n}: nothing delivered to re-send yet`);
+        const base = makeMail({ n: ++this.mailNo, tag: `chaos${this.o.seed}`, size: this.rng.int(1, 8) * 1024 });
+        const body = Buffer.from(base.body.toString('latin1').replace(`Message-ID: ${base.messageId}`, `Message-ID: ${orig.messageId}\r\nList-Id: <staff.lists.example>`), 'latin1');
+        const unit = to === 'primary' && this.rng.chance(0.5) ? 'secondary' : to;
+        const mail: Mail = { ...base, messageId: orig.messageId, from: 'staff-bounces@lists.example', to: ['member1@dest.example', 'member2@other.example'], body, env: '' };
+        mail.env = envelopeFor(mail);
+        this.enter(mail, unit, 'spool');
+        return this.say(`${n}: the list re-sends ${orig.messageId} (first as ${orig.id}) as ${mail.id} into ${unit} spool/`);
+      }
+      case 'no-message-id': {
+        const to = this.active();
+        if (!to) return this.say(`${n}: no active unit, no mail arrives`);
+        const base = makeMail({ n: ++this.mailNo, tag: `chaos${this.o.seed}`, size: this.rng.int(1, 8) * 1024 });
+        const mail: Mail = { ...base, messageId: '', body: Buffer.from(base.body.toString('latin1').replace(`Message-ID: ${base.messageId}\r\n`, ''), 'latin1') };
+        const unit = to === 'primary' && this.rng.chance(0.5) ? 'secondary' : to;
+        this.enter(mail, unit, 'spool');
+        return this.say(`${n}: a mail without Message-ID (${mail.id}) into ${unit} spool/`);
+      }
+      case 'hostile-sender': {
+        // A sender who writes log lines into headers: its Message-ID names a mail stranded on the
+        // standby as delivered, its Subject says that mail was inserted, and it carries another
+        // stranded mail's Message-ID; the active unit delivers it (and logs its headers).
+        const to = this.active();
+        if (!to) return this.say(`${n}: no active unit, no mail arrives`);
+        const victims = this.spooled(to === 'primary' ? 'secondary' : 'primary');
+        const v = victims.length ? this.rng.pick(victims) : undefined;
+        const victimId = v?.id ?? '12345-67890-12345';
+        const victimRcpt = v ? (/^RCPT TO:<([^>]*)>/m.exec(v.env)?.[1] ?? 'x@dest.example') : 'x@dest.example';
+        const victimMid = v ? (/^message-id:\s*(\S+)/im.exec(v.body.subarray(0, 65536).toString('latin1'))?.[1] ?? '<none@x>') : '<none@x>';
+        const base = makeMail({ n: ++this.mailNo, tag: `chaos${this.o.seed}`, size: 4096, to: [victimRcpt] });
+        const forged = this.rng.chance(0.5) ? `${victimMid}, to=${victimRcpt}) DELIVERY mail delivered (id=${victimId}, message-id=${victimMid}, to=${victimRcpt}` : `${victimMid} SPOOLER new mail inserted (id=${victimId})`;
+        const head = base.body.toString('latin1').replace(`Message-ID: ${base.messageId}`, `Message-ID: ${forged}`).replace(/^Subject: .*$/m, `Subject: SPOOLER new mail inserted (id=${victimId})`);
+        const mail: Mail = { ...base, messageId: forged, body: Buffer.from(head, 'latin1') };
+        this.enter(mail, to, 'spool');
+        return this.say(`${n}: a hostile sender's ${mail.id} into ${to} spool/ naming ${v ? `the standby's ${victimId}` : 'no stranded mail'} as delivered and inserted`);
       }
       case 'wait': {
         const ms = this.rng.int(200, 2500);
@@ -418,9 +525,10 @@ export class History {
       }
       for (const h of list.mails) {
         const entered = this.entered.find((m) => m.id === h.id);
-        const delivered = entered ? (this.o.lab.deliveries().byMessageId[entered.messageId] ?? 0) : 0;
-        // As an admin would check: delivered already, or waiting in the primary's queue.
-        const onPrimary = !!entered && this.primaryHolds(entered.messageId);
+        // As an admin would check, for this very transaction (never its Message-ID): delivered
+        // already, or waiting in the primary's queue.
+        const delivered = entered ? (this.o.lab.deliveries().byTransaction[entered.transaction] ?? 0) : 0;
+        const onPrimary = !!entered && this.primaryHolds(entered.transaction);
         const action = delivered > 0 || onPrimary ? 'discard' : 'insert';
         this.count('held-resolved');
         try {
