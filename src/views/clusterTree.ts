@@ -167,7 +167,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     if (n) this.emit(n);
     this.updateBadge();
     const ref = this.services.unit(key);
-    if (ref) void this.markDuplicates(ref.cluster).catch((err: Error) => this.services.logger.warn(`${ref.cluster.name}: cannot compare Message-IDs: ${err.message}`));
+    if (ref) void this.markDuplicates(ref.cluster).catch((err: Error) => this.services.logger.warn(`${ref.cluster.name}: cannot compare the standby's mails with the active unit's: ${err.message}`));
     if (!ref || this.refreshing) return;
     const others = ref.cluster.units.filter((u) => u.key !== key);
     // Once every unit of the cluster has been looked at (and none is being looked at).
@@ -334,15 +334,13 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     }
   }
 
-  /** Most mails per unit whose headers are read to mark duplicates (recovery's plan checks them all anyway). */
-  private static readonly DUPLICATE_SCAN_LIMIT = 5_000;
   private readonly marking = new Map<string, Promise<void>>();
   private readonly markAgain = new Set<string>();
 
   /**
-   * Marks the mails on a standby secondary whose Message-ID the active unit holds in spool/, vscan/
-   * or input/ (headers read once and cached). The delivery log is not searched here: the recovery
-   * plan does that and says so.
+   * Marks the mails on a standby secondary that the active unit holds under the same gateway id and
+   * sizes in spool/, vscan/ or input/ (from the listings alone). The delivery log is not searched and
+   * nothing is compared by content here: the recovery plan and Remove Mails do that and say so.
    */
   private markDuplicates(cluster: ClusterConfig): Promise<void> {
     // One at a time per cluster; a look that arrives meanwhile gets a new comparison afterwards.
@@ -360,14 +358,9 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         if (this.marks.setDuplicates(sec.key, undefined)) this.afterDuplicates(cluster);
         return;
       }
-      const theirs = SPOOL_FOLDERS.flatMap((f) => ao.folders[f].mails.filter((m) => m.body));
+      const theirs = SPOOL_FOLDERS.flatMap((f) => ao.folders[f].mails.filter((m) => m.complete));
       const mine = SPOOL_FOLDERS.flatMap((f) => so.folders[f].mails.filter((m) => m.complete));
-      if (theirs.length > ClusterTreeProvider.DUPLICATE_SCAN_LIMIT || mine.length > ClusterTreeProvider.DUPLICATE_SCAN_LIMIT) return;
-      await Promise.all([
-        this.summaries.load(this.services.pool.get(active), cluster, active.key, theirs),
-        this.summaries.load(this.services.pool.get(sec), cluster, sec.key, mine),
-      ]);
-      const found = this.marks.findDuplicates(sec.key, mine, theirs, active.name, (side, m) => this.summaries.get(side === 'mine' ? sec.key : active.key, m)?.messageId);
+      const found = this.marks.findDuplicates(sec.key, mine, theirs, active.name);
       if (this.marks.setDuplicates(sec.key, found)) this.afterDuplicates(cluster);
     })().finally(() => {
       this.marking.delete(cluster.name);

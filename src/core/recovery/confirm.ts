@@ -1,36 +1,14 @@
-// Confirmation from the primary's log: `SPOOLER new mail inserted (id=X)`, and, when the gateway
-// had to give a mail a new id because its id was already in spool/,
+// Confirmation from the primary's log, only from what it wrote after the mark taken before the
+// signal, each line read as the box's grammar (logLines.ts): `SPOOLER new mail inserted (id=X)`,
+// and, when the gateway had to give a mail a new id because its id was already in spool/,
 // `SPOOLER id already in spool, mail renamed (id=X, new-id=Y)` before the insertion of Y.
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
 import type { Cancellation } from '../host';
 import { listFolder } from '../spool/list';
 import type { UnitConnection } from '../ssh/connection';
+import { insertionsOf, textLines } from './logLines';
 import { LogMark, logSince, RecoveryError } from './remote';
-
-const INSERTED = /SPOOLER new mail inserted \(id=([A-Za-z0-9._-]+)\)/;
-const RENAMED = /SPOOLER id already in spool, mail renamed \(id=([A-Za-z0-9._-]+), new-id=([A-Za-z0-9._-]+)\)/;
-
-/** Ids (as we named them in input/) whose insertion the log text shows, with the id they got in spool/. */
-export function insertionsOf(logText: string, expected: ReadonlySet<string>): Map<string, string> {
-  const out = new Map<string, string>();
-  const renamedTo = new Map<string, string>(); // new id -> our id
-  for (const line of logText.split('\n')) {
-    const r = RENAMED.exec(line);
-    if (r) {
-      if (expected.has(r[1])) renamedTo.set(r[2], r[1]);
-      continue;
-    }
-    const m = INSERTED.exec(line);
-    if (!m) continue;
-    const ours = renamedTo.get(m[1]);
-    if (ours !== undefined) {
-      out.set(ours, m[1]);
-      renamedTo.delete(m[1]);
-    } else if (expected.has(m[1]) && !out.has(m[1])) out.set(m[1], m[1]);
-  }
-  return out;
-}
 
 export interface ConfirmOptions {
   readonly timeoutMs: number;
@@ -55,7 +33,7 @@ export async function waitForInsertion(primary: UnitConnection, cluster: Cluster
     if (input.path !== inputDir) throw new RecoveryError('unexpected input folder');
     const inInput = new Set(input.mails.map((m) => m.id));
     const fresh = new Map<string, string>();
-    for (const [id, newId] of insertionsOf(text, expected)) {
+    for (const [id, newId] of insertionsOf(textLines(text), expected)) {
       if (confirmed.has(id) || inInput.has(id)) continue;
       fresh.set(id, newId);
       confirmed.set(id, newId);

@@ -1,8 +1,8 @@
-// What is known of the mails left on a standby secondary, per unit: which are duplicates (their
-// Message-ID is on the active unit, or the last recovery proved them), which the last recovery held
+// What is known of the mails left on a standby secondary, per unit: which are duplicates (the active
+// unit holds a mail of the same gateway id and sizes, as the HA sync leaves it, or the last recovery
+// proved them; a Message-ID is the sender's and says nothing of which mail it is), which the last recovery held
 // for a decision, and from that how the leftovers split by next step. The Clusters view marks rows
 // and its badge from here; reading headers and listing folders stays with the view.
-import { normalizeMessageId } from '../message/messageId';
 import type { UnitConfig } from '../config';
 import { MailEntry, SPOOL_FOLDERS } from '../spool/list';
 import { leftoverCount, UnitOverview } from '../spool/overview';
@@ -12,7 +12,7 @@ import type { RecoveryReport } from './runContract';
 type Reasons = Map<string, string>;
 
 export class LeftoverMarks {
-  /** Duplicates found by comparing Message-IDs with the active unit: id → where it is there. */
+  /** Duplicates found by comparing gateway ids and sizes with the active unit: id → where it is there. */
   private readonly duplicates = new Map<string, Reasons>();
   /** Duplicates the last recovery proved (also once the primary delivered its copies). */
   private readonly proven = new Map<string, Reasons>();
@@ -22,7 +22,7 @@ export class LeftoverMarks {
   /** Takes what a recovery of the cluster whose secondary is `secondaryKey` found out. */
   noteReport(secondaryKey: string, report: RecoveryReport): void {
     if (!report.plan) return;
-    this.proven.set(secondaryKey, new Map(report.plan.duplicates.map((d) => [d.id, d.reason ?? 'same Message-ID on the primary'])));
+    this.proven.set(secondaryKey, new Map(report.plan.duplicates.map((d) => [d.id, d.reason ?? 'on the primary'])));
     // A run that resolved one held mail planned nothing else: the others stay held.
     if (!report.resolved) this.held.set(secondaryKey, new Map(report.plan.held.map((h) => [h.id, h.reason ?? 'neither proved delivered nor undelivered'])));
     else this.held.get(secondaryKey)?.delete(report.resolved.id);
@@ -30,22 +30,19 @@ export class LeftoverMarks {
 
   /**
    * The duplicates among `mine` (complete mails on the standby): those the last recovery proved,
-   * and those whose Message-ID one of `theirs` (mails on the active unit `activeName`) carries.
+   * and those of which one of `theirs` (mails on the active unit `activeName`) is the same gateway id
+   * with the same .body and .env sizes. A mark only: removing one is proved again by content.
    */
-  findDuplicates(secondaryKey: string, mine: readonly MailEntry[], theirs: readonly MailEntry[], activeName: string, messageIdOf: (side: 'mine' | 'theirs', m: MailEntry) => string | undefined): Reasons {
-    const where = new Map<string, string>();
-    for (const m of theirs) {
-      const mid = messageIdOf('theirs', m);
-      if (mid) where.set(normalizeMessageId(mid), `${m.folder}/${m.id}`);
-    }
+  findDuplicates(secondaryKey: string, mine: readonly MailEntry[], theirs: readonly MailEntry[], activeName: string): Reasons {
+    const where = new Map<string, MailEntry>();
+    for (const m of theirs) if (m.complete && !where.has(m.id)) where.set(m.id, m);
     const found: Reasons = new Map();
     const proven = this.proven.get(secondaryKey);
     for (const m of mine) if (proven?.has(m.id)) found.set(m.id, `${proven.get(m.id)}, per the last recovery`);
     for (const m of mine) {
       if (found.has(m.id)) continue;
-      const mid = messageIdOf('mine', m);
-      const at = mid ? where.get(normalizeMessageId(mid)) : undefined;
-      if (at) found.set(m.id, `on ${activeName} ${at}`);
+      const t = where.get(m.id);
+      if (t && t.body?.size === m.body?.size && t.env?.size === m.env?.size) found.set(m.id, `on ${activeName} ${t.folder}/${t.id}`);
     }
     return found;
   }
@@ -58,7 +55,7 @@ export class LeftoverMarks {
     return JSON.stringify([...(found ?? [])]) !== before;
   }
 
-  /** Where the active unit holds the same Message-ID as this mail on a standby secondary, if it does. */
+  /** Where the active unit holds this mail of a standby secondary (same id and sizes), if it does. */
   duplicateOf(unitKey: string, id: string): string | undefined {
     return this.duplicates.get(unitKey)?.get(id);
   }

@@ -1,25 +1,28 @@
 // Runs the user's deliveryLogPattern away from the event loop. A JavaScript regex can backtrack for
 // exponential time on one line; here it runs in a worker thread that is ended when a line takes
 // longer than a budget, so the extension host and the CLI never stall. A timeout is reported.
+// The pattern must match a line's text part whole: it is anchored here, whatever the user wrote.
 import { Worker } from 'worker_threads';
+import type { DeliveryGroups } from './logLines';
 
-/** Lines longer than this are cut before matching (a delivery line is far shorter). */
+/** Lines longer than this are not matched at all (a delivery line is far shorter; a cut one proves nothing). */
 export const MAX_LINE_CHARS = 8192;
 
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('worker_threads');
-const re = new RegExp(workerData.source, workerData.flags);
+const re = new RegExp('^(?:' + workerData.source + ')$', workerData.flags);
+const pick = (g, k) => (g && typeof g[k] === 'string' ? g[k] : undefined);
 parentPort.on('message', (lines) => {
   for (let i = 0; i < lines.length; i++) {
-    const m = re.exec(lines[i]);
-    parentPort.postMessage([i, m ? (m.groups && m.groups.messageId !== undefined ? m.groups.messageId : '') : null]);
+    const m = lines[i] === null ? null : re.exec(lines[i]);
+    parentPort.postMessage([i, m ? { id: pick(m.groups, 'id'), to: pick(m.groups, 'to'), messageId: pick(m.groups, 'messageId') } : null]);
   }
   parentPort.postMessage(['done']);
 });`;
 
 export interface PatternResult {
-  /** Per line: null = no match; a string = the match's `messageId` group ('' if the group is empty). */
-  readonly matches: (string | null)[];
+  /** Per line: null = no match (of the whole line); else the match's named groups. */
+  readonly matches: (DeliveryGroups | null)[];
   /** Set when the pattern ran out of time: the index of the line it was stuck on. */
   readonly timedOutAt?: number;
 }
@@ -30,7 +33,7 @@ export interface PatternResult {
  * where it stopped.
  */
 export function matchLines(pattern: RegExp, lines: readonly string[], lineBudgetMs = 1000, startBudgetMs = 30_000): Promise<PatternResult> {
-  const matches: (string | null)[] = lines.map(() => null);
+  const matches: (DeliveryGroups | null)[] = lines.map(() => null);
   if (lines.length === 0) return Promise.resolve({ matches });
   const flags = pattern.flags.replace(/[gy]/g, '');
   return new Promise((resolve, reject) => {
@@ -52,7 +55,7 @@ export function matchLines(pattern: RegExp, lines: readonly string[], lineBudget
     };
     arm(startBudgetMs); // starting a thread can take a while on a loaded machine
     worker.on('online', () => arm(lineBudgetMs));
-    worker.on('message', (msg: [number, string | null] | ['done']) => {
+    worker.on('message', (msg: [number, DeliveryGroups | null] | ['done']) => {
       if (msg[0] === 'done') return settle({ matches });
       matches[msg[0]] = msg[1];
       next = msg[0] + 1;
@@ -60,6 +63,6 @@ export function matchLines(pattern: RegExp, lines: readonly string[], lineBudget
     });
     worker.on('error', (e) => settle(e));
     worker.on('exit', () => settle(new Error('the pattern worker ended unexpectedly')));
-    worker.postMessage(lines.map((l) => (l.length > MAX_LINE_CHARS ? l.slice(0, MAX_LINE_CHARS) : l)));
+    worker.postMessage(lines.map((l) => (l.length > MAX_LINE_CHARS ? null : l)));
   });
 }

@@ -5,28 +5,27 @@ import { gatewayDirs } from '../config';
 import { findGateway } from '../gateway';
 import type { ConnectionPool } from '../ssh/pool';
 import { FolderListing, IgnoredEntry, listFolder, MailEntry, SpoolFolder } from '../spool/list';
-import { DELIVERY_SEARCH_MARGIN_MS, LogFileInfo, LogSearch, searchDeliveryLogs, unprovable } from './deliveryLogs';
-import { describeMessageIdProblem, MessageIdResult, normalizeMessageId } from '../message/messageId';
+import { DELIVERY_SEARCH_MARGIN_MS, LogFileInfo } from './deliveryLogs';
+import type { MessageIdResult } from '../message/messageId';
+import { lookOnPrimary, mailKey, StandbyMail, Verdict } from './proof';
 import { readMessageIdResults, RecoveryError } from './remote';
 
 export type Classification = 'move' | 'duplicate' | 'incomplete' | 'held';
 
-/** Why a mail counts as already on or delivered by the active unit. */
+/** Why a mail counts as already on or delivered by the active unit (docs/recovery.md, "What proves what"). */
 export type DuplicateProof =
-  | { readonly kind: 'folder'; readonly folder: SpoolFolder; readonly id: string }
+  /** The same gateway id with the same content and envelope in the primary's folder; removable from spool/ and vscan/ only. */
+  | { readonly kind: 'folder'; readonly folder: SpoolFolder; readonly id: string; readonly removable: boolean }
+  /** Delivery lines for its gateway id, one for each recipient of its envelope. */
   | { readonly kind: 'log'; readonly file: string; readonly line: number }
-  | { readonly kind: 'secondary'; readonly id: string; readonly sameId?: boolean };
+  /** The same gateway id in another folder of the secondary: the first one moves, this one waits for a proof. */
+  | { readonly kind: 'secondary'; readonly id: string; readonly sameId: true };
 
-export function describeProof(p: DuplicateProof | undefined): string {
-  if (!p) return '';
-  switch (p.kind) {
-    case 'folder':
-      return `already in the primary's ${p.folder}/ as ${p.id}`;
-    case 'log':
-      return `already delivered by the primary (${p.file}, line ${p.line})`;
-    case 'secondary':
-      return p.sameId ? `id ${p.id} also in another folder of the secondary` : `same Message-ID as ${p.id} on the secondary`;
-  }
+/** The proof a verdict of the primary gives, if it is one. */
+export function proofOf(v: Verdict): DuplicateProof | undefined {
+  if (v.kind === 'present') return { kind: 'folder', folder: v.folder, id: v.id, removable: v.removable };
+  if (v.kind === 'delivered') return { kind: 'log', file: v.file, line: v.line };
+  return undefined;
 }
 
 export interface PlanMail {
@@ -105,65 +104,6 @@ export async function checkPair(pool: ConnectionPool, cluster: ClusterConfig): P
   return { primaryPid: pg.pids[0] };
 }
 
-export interface PrimaryEvidence {
-  /** Normalized Message-ID -> the mail on the primary that carries it (and only it). */
-  readonly present: ReadonlyMap<string, { folder: SpoolFolder; id: string }>;
-  /** Normalized Message-IDs carried by a primary mail among other Message-IDs: not a proof either way. */
-  readonly ambiguous: ReadonlyMap<string, string>;
-  readonly logs: LogSearch;
-}
-
-export interface Candidate {
-  readonly messageId: string;
-  /** The mail's time on the secondary: its delivery is looked for from this minus the margin. */
-  readonly timeMs: number;
-}
-
-/**
- * What the primary holds in `folders` and what its logs show delivered, for the candidates. The logs
- * are searched after the folders were read (and a moment later if a mail vanished meanwhile), so a
- * mail delivered while we look is seen one way or the other.
- */
-export async function primaryEvidence(pool: ConnectionPool, cluster: ClusterConfig, folders: readonly SpoolFolder[], candidatesOrPromise: readonly Candidate[] | Promise<readonly Candidate[]>, pattern: RegExp, marginMs = DELIVERY_SEARCH_MARGIN_MS): Promise<PrimaryEvidence> {
-  const pc = pool.get(cluster.primary);
-  const dirs = gatewayDirs(cluster);
-  const folderReads = (async () => {
-    // Listed, then read: the primary's folders are often empty (no command then), and the search
-    // below already waits on this connection for its query.
-    const read = await Promise.all(
-      folders.map(async (f) => {
-        const l = await listFolder(pc, cluster, f);
-        return [l, await readMessageIdResults(pc, dirs[f], l.mails.filter((m) => m.complete).map((m) => m.id))] as const;
-      }),
-    );
-    const present = new Map<string, { folder: SpoolFolder; id: string }>();
-    const ambiguous = new Map<string, string>();
-    let vanished = false;
-    for (const [l, mids] of read) {
-      for (const [id, r] of mids) {
-        if (r.kind === 'ok') present.set(normalizeMessageId(r.id), { folder: l.folder, id });
-        else if (r.kind === 'conflict') for (const x of r.ids) ambiguous.set(normalizeMessageId(x), `the primary's ${l.folder}/${id} carries this Message-ID among others (${r.ids.length} different ones)`);
-        else if (r.kind === 'unreadable') vanished = true;
-      }
-    }
-    for (const k of present.keys()) ambiguous.delete(k);
-    if (vanished) await new Promise((r) => setTimeout(r, 300));
-    return { present, ambiguous };
-  })();
-  // The search command is started now; it is sent what to look for only once the folders have been
-  // read (so a mail delivered meanwhile is seen in one or the other) and the candidates are known
-  // (they may still be being read on the other unit: the plan reads both at once).
-  const query = Promise.all([folderReads, candidatesOrPromise]).then(([, candidates]) => {
-    const oldest = candidates.reduce((t, c) => Math.min(t, c.timeMs), Date.now());
-    return { messageIds: candidates.map((c) => c.messageId), sinceMs: oldest - marginMs };
-  });
-  const search = searchDeliveryLogs(pc, cluster.logFile, query, { pattern });
-  search.catch(() => undefined); // awaited below, after the folders' own error if any
-  const { present, ambiguous } = await folderReads;
-  const logs = await search;
-  return { present, ambiguous, logs };
-}
-
 export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, options: PlanOptions): Promise<RecoveryPlan> {
   // The pair is checked while both units are read (nothing here changes them), each check a round
   // trip the admin's link would otherwise wait for in turn; a refusal still wins over a read's error.
@@ -189,22 +129,21 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
   })();
   const candidates = secondary.then(({ listings, mids, exclude }) =>
     listings.flatMap((l, i) =>
-      complete(l, exclude).flatMap((m) => {
+      complete(l, exclude).map((m): StandbyMail => {
         const r = mids[i].get(m.id);
-        return r?.kind === 'ok' ? [{ messageId: r.id, timeMs: m.mtimeMs }] : [];
+        return { id: m.id, folder: l.folder, timeMs: m.mtimeMs, messageId: r?.kind === 'ok' ? r.id : undefined };
       }),
     ),
   );
   candidates.catch(() => undefined); // the secondary's error is reported through `secondary`
   // Both units are read at once; the primary's logs only once its folders and the candidates are known.
-  const reads = Promise.all([secondary, primaryEvidence(pool, cluster, ['spool', 'vscan', 'input'], candidates, options.deliveryLogPattern, marginMs)]);
+  const reads = Promise.all([secondary, lookOnPrimary(pool, cluster, candidates, { primaryFolders: ['spool', 'vscan', 'input'], pattern: options.deliveryLogPattern, marginMs })]);
   reads.catch(() => undefined); // reported below, unless the pair's refusal is
   const { primaryPid } = await pair;
   const [{ listings: secondaryListings, mids: secondaryMids, exclude }, onPrimary] = await reads;
 
   const mails: PlanMail[] = [];
   const ignored: (IgnoredEntry & { folder: SpoolFolder })[] = [];
-  const seen = new Map<string, string>();
   const seenIds = new Set<string>();
   secondaryListings.forEach((l, i) => {
     for (const e of l.ignored) ignored.push({ ...e, folder: l.folder });
@@ -217,26 +156,15 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
   function classify(m: MailEntry, mid: MessageIdResult): PlanMail {
     const base = { id: m.id, folder: m.folder, messageId: mid.kind === 'ok' ? mid.id : undefined, bodySize: m.body?.size ?? 0, envSize: m.env?.size ?? 0, mtimeMs: m.mtimeMs };
     if (!m.complete) return { ...base, classification: 'incomplete', reason: m.body ? 'no .env' : 'no .body' };
-    // The same id in two folders of the secondary: input/ would get one name twice. Move the first.
-    if (seenIds.has(m.id)) return { ...base, classification: 'duplicate', reason: describeProof({ kind: 'secondary', id: m.id, sameId: true }), proof: { kind: 'secondary', id: m.id, sameId: true } };
+    // The same id in two folders of the secondary: input/ would get one name twice. Move the first;
+    // this one is removed only once the primary is proved to have it.
+    if (seenIds.has(m.id)) return { ...base, classification: 'duplicate', reason: `id ${m.id} also in another folder of the secondary`, proof: { kind: 'secondary', id: m.id, sameId: true } };
     seenIds.add(m.id);
-    if (mid.kind !== 'ok') return { ...base, classification: 'held', reason: describeMessageIdProblem(mid) };
-    const key = normalizeMessageId(mid.id);
-    const inFolder = onPrimary.present.get(key);
-    const proof: DuplicateProof | undefined = inFolder
-      ? { kind: 'folder', ...inFolder }
-      : onPrimary.logs.delivered.has(key)
-        ? { kind: 'log', ...onPrimary.logs.delivered.get(key)! }
-        : seen.has(key)
-          ? { kind: 'secondary', id: seen.get(key)! }
-          : undefined;
-    if (proof && !options.includeDuplicates) return { ...base, classification: 'duplicate', reason: describeProof(proof), proof };
-    if (!proof) {
-      const why = onPrimary.ambiguous.get(key) ?? unprovable(onPrimary.logs, key, m.mtimeMs, marginMs);
-      if (why) return { ...base, classification: 'held', reason: why };
-    }
-    seen.set(key, m.id);
-    return { ...base, classification: 'move' };
+    const v = onPrimary.verdicts.get(mailKey(m)) ?? { kind: 'unproven', why: 'it was not looked at on the primary' };
+    const proof = proofOf(v);
+    if (proof && !options.includeDuplicates) return { ...base, classification: 'duplicate', reason: v.kind === 'absent' ? undefined : v.why, proof };
+    if (v.kind === 'unproven') return { ...base, classification: 'held', reason: v.why };
+    return { ...base, classification: 'move', reason: v.kind === 'absent' ? v.note : undefined };
   }
 
   const move = mails.filter((m) => m.classification === 'move');

@@ -185,9 +185,6 @@ export async function logSince(conn: UnitConnection, logFile: string, mark: LogM
   return run(conn, `reading ${logFile}`, LOG_SINCE_SCRIPT, [checkDir(logFile), mark.inode, String(mark.size)], '');
 }
 
-export async function logTail(conn: UnitConnection, logFile: string, bytes: number): Promise<string> {
-  return run(conn, `reading ${logFile}`, `[ -f "$1" ] || exit 0; tail -c "$2" -- "$1"`, [checkDir(logFile), String(bytes)], '');
-}
 
 // ---- Message-IDs from the complete header block --------------------------------------------------
 

@@ -1,15 +1,17 @@
 // What "Remove Mails…" may delete. Only mail of the standby (secondary) unit, only while the primary
-// is the active unit, and only mails whose Message-ID the active unit proves it has: the same single
-// Message-ID in its spool/ or vscan/, or a delivery of it in its logs (any log file, rotated
-// ones too). Mail on the active unit is never removed this way: it is the copy that will be
-// delivered, and the standby's copies of it are never delivered while the primary is active, so
-// "the other unit has it too" protects nothing there. Mail without such proof is not removed at all.
+// is the active unit, and only mails the active unit proves it has (proof.ts): the same gateway id
+// with the same content and envelope in its spool/ or vscan/, or a delivery of that id to every
+// recipient in its logs (any log file, rotated ones too). A Message-ID is never a proof. Mail on
+// the active unit is never removed this way: it is the copy that will be delivered, and the
+// standby's copies of it are never delivered while the primary is active, so "the other unit has it
+// too" protects nothing there. Mail without such proof is not removed at all.
 import type { ClusterConfig, UnitConfig } from '../config';
 import { gatewayDirs } from '../config';
 import type { SpoolFolder } from '../spool/list';
 import type { ConnectionPool } from '../ssh/pool';
-import { describeMessageIdProblem, MessageIdResult, normalizeMessageId } from '../message/messageId';
-import { checkPair, describeProof, DuplicateProof, primaryEvidence } from './plan';
+import type { MessageIdResult } from '../message/messageId';
+import { checkPair, DuplicateProof, proofOf } from './plan';
+import { lookOnPrimary, mailKey, StandbyMail } from './proof';
 import { readMessageIdResults, RecoveryError } from './remote';
 
 export interface RemovalRequest {
@@ -19,7 +21,7 @@ export interface RemovalRequest {
 
 export interface RemovalDecision {
   /** Proved on the active unit: may be removed from the standby. */
-  readonly removable: readonly (RemovalRequest & { messageId: string; proof: DuplicateProof; why: string })[];
+  readonly removable: readonly (RemovalRequest & { messageId?: string; proof: DuplicateProof; why: string })[];
   /** Not proved: stays, with why. */
   readonly kept: readonly (RemovalRequest & { why: string })[];
 }
@@ -49,25 +51,23 @@ export async function decideRemoval(pool: ConnectionPool, cluster: ClusterConfig
     const ids = mails.filter((m) => m.folder === folder).map((m) => m.id);
     for (const [id, r] of await readMessageIdResults(sc, dirs[folder], ids)) results.set(`${folder}/${id}`, r);
   }
-  const candidates = [...results.values()].flatMap((r) => (r.kind === 'ok' ? [{ messageId: r.id, timeMs: 0 }] : []));
   // Not input/: a copy there is not inserted yet, and it may be the placed copy of an interrupted
   // recovery, which the next run takes back when it finds the original gone — removing the original
-  // on that "proof" would lose the mail.
-  const ev = await primaryEvidence(pool, cluster, ['spool', 'vscan'], candidates, pattern);
-  const removable: (RemovalRequest & { messageId: string; proof: DuplicateProof; why: string })[] = [];
+  // on that "proof" would lose the mail. Every log file is searched (time 0).
+  const messageIdOf = (m: RemovalRequest) => {
+    const r = results.get(mailKey(m));
+    return r?.kind === 'ok' ? r.id : undefined;
+  };
+  const standby = mails.map((m): StandbyMail => ({ id: m.id, folder: m.folder, timeMs: 0, messageId: messageIdOf(m) }));
+  const look = await lookOnPrimary(pool, cluster, standby, { primaryFolders: ['spool', 'vscan'], pattern, needCoverage: false });
+  const removable: (RemovalRequest & { messageId?: string; proof: DuplicateProof; why: string })[] = [];
   const kept: (RemovalRequest & { why: string })[] = [];
   for (const m of mails) {
-    const r: MessageIdResult = results.get(`${m.folder}/${m.id}`) ?? { kind: 'unreadable' };
-    if (r.kind !== 'ok') {
-      kept.push({ ...m, why: `${describeMessageIdProblem(r)}; it cannot be matched with mail on ${cluster.primary.key}` });
-      continue;
-    }
-    const key = normalizeMessageId(r.id);
-    const inFolder = ev.present.get(key);
-    const delivered = ev.logs.delivered.get(key);
-    const proof: DuplicateProof | undefined = inFolder ? { kind: 'folder', ...inFolder } : delivered ? { kind: 'log', ...delivered } : undefined;
-    if (proof) removable.push({ ...m, messageId: r.id, proof, why: describeProof(proof) });
-    else kept.push({ ...m, why: `its Message-ID ${r.id} is not in ${cluster.primary.key}'s spool/ or vscan/, nor delivered per its logs (a copy in input/ is not inserted yet)` });
+    const v = look.verdicts.get(mailKey(m));
+    const proof = v && proofOf(v);
+    if (v && proof && (v.kind === 'delivered' || (v.kind === 'present' && v.removable))) removable.push({ ...m, messageId: messageIdOf(m), proof, why: v.why });
+    else if (v?.kind === 'unproven') kept.push({ ...m, why: `${v.why}; it is not removed` });
+    else kept.push({ ...m, why: `${cluster.primary.key} does not have it: no mail with its gateway id, content and envelope in its spool/ or vscan/, and no delivery of it to all its recipients in its logs (a copy in input/ is not inserted yet)` });
   }
   return { removable, kept };
 }

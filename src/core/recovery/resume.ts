@@ -1,10 +1,9 @@
 // Resuming an interrupted recovery run (see finishInterruptedRun).
-import { normalizeMessageId } from '../message/messageId';
-import { insertionsOf } from './confirm';
 import { addHeld, addUnitHeld } from './held';
 import { JournalState, journalStamp, MailRecord } from './journal';
-import { primaryEvidence } from './plan';
-import { hashFiles, logSince, logTail, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
+import { insertionsOf, textLines } from './logLines';
+import { lookOnPrimary, mailKey } from './proof';
+import { hashFiles, logSince, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import type { RunContext } from './runContext';
 
 /**
@@ -60,20 +59,34 @@ export async function finishInterruptedRun(run: RunContext, prev: JournalState):
         await new Promise((res) => setTimeout(res, 1500));
         hashes = await hashFiles(run.primary, run.dirs.input, names);
       }
-      let logText: string | undefined;
-      const evidence = async (m: MailRecord): Promise<string | undefined> => {
-        if (logText === undefined) {
-          const mark = inFlight.find((x) => x.mark)?.mark;
-          const tail = await logTail(run.primary, run.cluster.logFile, 16 * 1024 * 1024);
-          logText = mark ? (await logSince(run.primary, run.cluster.logFile, mark)) + '\n' + tail : tail;
-        }
-        const seen = insertionsOf(logText, new Set([m.id])).get(m.id);
+      // What shows that a copy which left input/ was inserted: the spooler's insertion line after
+      // the mark recorded before the copy could be there (the signal's, or the run's start), read as
+      // the box's grammar; or, whatever the log says, the primary having this very mail (same id,
+      // content and envelope in spool/ or vscan/) or having delivered it to every recipient.
+      const left = inFlight.filter((m) => {
+        const o = ours(m, hashes);
+        return !o.body && !o.env;
+      });
+      const inserted = new Map<string, string>();
+      const marks = new Map<string, MailRecord[]>();
+      for (const m of left) {
+        const mark = m.mark ?? was.mark;
+        if (mark) marks.set(`${mark.inode} ${mark.size}`, [...(marks.get(`${mark.inode} ${mark.size}`) ?? []), m]);
+      }
+      for (const group of marks.values()) {
+        const mark = group[0].mark ?? was.mark!;
+        const lines = textLines(await logSince(run.primary, run.cluster.logFile, mark));
+        for (const [id, newId] of insertionsOf(lines, new Set(group.map((m) => m.id)))) inserted.set(id, newId);
+      }
+      const unconfirmed = left.filter((m) => !inserted.has(m.id));
+      const look = unconfirmed.length
+        ? await lookOnPrimary(run.opts.pool, run.cluster, unconfirmed.map((m) => ({ id: m.id, folder: m.folder, timeMs: 0, messageId: m.messageId })), { primaryFolders: ['spool', 'vscan'], pattern: run.opts.settings.deliveryLogPattern, needCoverage: false })
+        : undefined;
+      const evidence = (m: MailRecord): string | undefined => {
+        const seen = inserted.get(m.id);
         if (seen) return seen;
-        if (!m.messageId) return undefined;
-        // Delivered (any log file, rotated ones too) or in the primary's spool/ under some id.
-        const ev = await primaryEvidence(run.opts.pool, run.cluster, ['spool'], [{ messageId: m.messageId, timeMs: 0 }], run.opts.settings.deliveryLogPattern);
-        const key = normalizeMessageId(m.messageId);
-        return ev.logs.delivered.has(key) || ev.present.has(key) ? '?' : undefined;
+        const v = look?.verdicts.get(mailKey(m));
+        return v && ((v.kind === 'present' && v.removable) || v.kind === 'delivered') ? '?' : undefined;
       };
       for (const m of inFlight) {
         const o = ours(m, hashes);
@@ -86,7 +99,7 @@ export async function finishInterruptedRun(run: RunContext, prev: JournalState):
             resumed.rolledBack++;
           } else await hold(m, `only one of ${m.id}.body/.env of our copy is in the primary's input/; check the primary by hand`);
         } else {
-          const newId = await evidence(m);
+          const newId = evidence(m);
           if (newId) {
             journal.state([m.id], 'confirmed', newId !== '?' && newId !== m.id ? { newIds: { [m.id]: newId } } : {});
             toClean.push(m);

@@ -14,12 +14,12 @@ import { listFolder, SpoolFolder } from '../spool/list';
 import { LaterInput } from '../ssh/laterInput';
 import { acquireClusterLock, ClusterLockedError, describeOwner } from './clusterLock';
 import { waitForInsertion } from './confirm';
-import { readAllHeld, removeHeld, removeUnitHeld } from './held';
-import { acquireLock, Journal, JournalState, journalStamp, MailRecord, MailState, PlannedMail } from './journal';
+import { addHeld, addUnitHeld, readAllHeld, removeHeld, removeUnitHeld } from './held';
+import { acquireLock, archiveJournal, Journal, JournalState, journalStamp, MailRecord, MailState, PlannedMail } from './journal';
 import { JournalAuditor } from '../audit/journalAudit';
 import { unitFields } from '../audit/record';
-import { normalizeMessageId } from '../message/messageId';
-import { checkPair, describeLogs, describeProof, makePlan, primaryEvidence, RecoveryPlan } from './plan';
+import { checkPair, describeLogs, makePlan, RecoveryPlan } from './plan';
+import { lookOnPrimary, mailKey, verdictWhy } from './proof';
 import { hashFiles, logMark, placeStaged, probeTools, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import { canUseTar, copyBatches, copyMails, makeStage } from './transfer';
 import type { FaultPoint, RecoveryOptions, RecoveryPhase, RecoveryReport } from './runContract';
@@ -184,7 +184,7 @@ class Run implements RunContext {
         if (unaudited) throw new RecoveryError(`${unaudited}; the interrupted run in ${this.file} was not finished`);
         await finishInterruptedRun(this, prev);
       }
-      else if (prev) fs.renameSync(this.file, this.file.replace(/\.jsonl$/, '') + `-${journalStamp()}.done.jsonl`);
+      else if (prev) archiveJournal(this.file, journalStamp());
 
       this.progress('plan', `planning: listing ${this.cluster.secondary.key} and ${this.cluster.primary.key}`);
       const resolving = this.opts.resolveHeld;
@@ -197,6 +197,10 @@ class Run implements RunContext {
         return ids;
       });
       exclude.catch(() => undefined); // the held list's error is reported below
+      // The log's mark before any copy of this run can be in input/: what confirms an insertion, on
+      // resume too, is only what the log says after it. Taken while the plan is made.
+      const startMark = this.opts.dryRun ? undefined : logMark(this.primary, this.cluster.logFile);
+      startMark?.catch(() => undefined); // awaited before the run's first record
       const planning = makePlan(this.opts.pool, this.cluster, {
         folders: this.opts.folders,
         deliveryLogPattern: this.opts.settings.deliveryLogPattern,
@@ -247,9 +251,10 @@ class Run implements RunContext {
       const runId = `${journalStamp()}-${crypto.randomBytes(3).toString('hex')}`;
       r.runId = runId;
       const stage = `${this.dirs.input}/.mailgw-ha-${runId}`;
+      const mark = await startMark;
       journal = this.openJournal();
       r.journal = this.file;
-      journal.append({ t: 'run', v: 1, runId, cluster: this.cluster.name, primary: this.cluster.primary.key, secondary: this.cluster.secondary.key, spoolBase: this.dirs.base, stage, logFile: this.cluster.logFile, at: new Date().toISOString() });
+      journal.append({ t: 'run', v: 1, runId, cluster: this.cluster.name, primary: this.cluster.primary.key, secondary: this.cluster.secondary.key, spoolBase: this.dirs.base, stage, logFile: this.cluster.logFile, mark, at: new Date().toISOString() });
       const planned: PlannedMail[] = move.map((m) => ({ id: m.id, folder: m.folder, messageId: m.messageId, bodySize: m.bodySize, envSize: m.envSize }));
       journal.append({ t: 'plan', mails: planned });
       const records = planned.map((m): MailRecord => ({ ...m, state: 'planned' }));
@@ -290,9 +295,19 @@ class Run implements RunContext {
       try {
         const dir = path.dirname(this.file);
         fs.mkdirSync(dir, { recursive: true });
-        const f = path.join(dir, `${path.basename(this.file, '.jsonl')}-${journalStamp()}.report.json`);
-        fs.writeFileSync(f, JSON.stringify(r, null, 2) + '\n');
-        r.reportFile = f;
+        // A free name: two runs in one second must not overwrite each other's report.
+        const stem = path.join(dir, `${path.basename(this.file, '.jsonl')}-${journalStamp()}`);
+        for (let i = 1; ; i++) {
+          const f = `${stem}${i === 1 ? '' : `-${i}`}.report.json`;
+          try {
+            fs.writeFileSync(f, JSON.stringify(r, null, 2) + '\n', { flag: 'wx' });
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code === 'EEXIST' && i < 1000) continue;
+            throw e;
+          }
+          r.reportFile = f;
+          break;
+        }
       } catch (e) {
         this.log.warn(`cannot write the recovery report: ${(e as Error).message}`);
       }
@@ -499,7 +514,7 @@ class Run implements RunContext {
       this.stageRemoval,
       Promise.all(folders.map((f) => listFolder(this.secondary, this.cluster, f))),
       // Not input/: our own copies are there. Every log file is searched (time 0).
-      primaryEvidence(this.opts.pool, this.cluster, ['spool', 'vscan'], mails.filter((m) => m.messageId).map((m) => ({ messageId: m.messageId!, timeMs: 0 })), this.opts.settings.deliveryLogPattern),
+      lookOnPrimary(this.opts.pool, this.cluster, mails.map((m) => ({ id: m.id, folder: m.folder, timeMs: 0, messageId: m.messageId })), { primaryFolders: ['spool', 'vscan'], pattern: this.opts.settings.deliveryLogPattern, needCoverage: false }),
       logMark(this.primary, this.cluster.logFile),
     ]);
     const present = new Map<string, { body: number; env: number }>();
@@ -513,18 +528,28 @@ class Run implements RunContext {
       for (const m of gone) r.errors.push({ id: m.id, message: `rolled back: the original left ${this.cluster.secondary.key} before the gateway was signalled` });
     }
     // And none of them reached the primary meanwhile by another way (delivered, or in its spool/).
-    const arrivedWhy = (mid: string): string | undefined => {
-      const k = normalizeMessageId(mid);
-      return describeProof(onPrimary.present.has(k) ? { kind: 'folder', ...onPrimary.present.get(k)! } : onPrimary.logs.delivered.has(k) ? { kind: 'log', ...onPrimary.logs.delivered.get(k)! } : undefined) || undefined;
-    };
-    const arrived = mails.filter((m) => !gone.includes(m) && m.messageId && arrivedWhy(m.messageId));
+    const verdict = (m: MailRecord) => onPrimary.verdicts.get(mailKey(m));
+    const arrived = mails.filter((m) => !gone.includes(m) && (verdict(m)?.kind === 'present' || verdict(m)?.kind === 'delivered'));
     if (arrived.length) {
-      await this.rollBack(journal, arrived, 'the same Message-ID reached the primary meanwhile');
+      await this.rollBack(journal, arrived, 'the mail reached the primary meanwhile');
       r.skippedDuplicates += arrived.length;
       this.arrived.push(...arrived);
-      for (const m of arrived) this.log.warn(`recovery ${this.cluster.name}: ${m.id} not inserted: its Message-ID is now on ${this.cluster.primary.key} (${arrivedWhy(m.messageId!)}); it stays on ${this.cluster.secondary.key} as a duplicate until it is proved again and removed`);
+      for (const m of arrived) this.log.warn(`recovery ${this.cluster.name}: ${m.id} not inserted: it is now on ${this.cluster.primary.key} (${verdictWhy(verdict(m)!)}); it stays on ${this.cluster.secondary.key} as a duplicate until it is proved again and removed`);
     }
-    const goneSet = new Set([...gone, ...arrived]);
+    // Nor became doubtful there since the plan (the same mail under another id, a line naming it):
+    // what is not provably absent is not inserted by guess; it is held for the admin.
+    const doubtful = mails.filter((m) => !gone.includes(m) && !arrived.includes(m) && verdict(m)?.kind === 'unproven');
+    if (doubtful.length) {
+      await this.rollBack(journal, doubtful, 'no longer provably absent from the primary before the signal');
+      for (const m of doubtful) {
+        const why = `not inserted: ${verdictWhy(verdict(m)!)}`;
+        await addUnitHeld(this.primary, this.cluster, m.id, why);
+        addHeld(this.file, m.id, why);
+        r.held++;
+        r.errors.push({ id: m.id, message: `held for a decision: ${why}` });
+      }
+    }
+    const goneSet = new Set([...gone, ...arrived, ...doubtful]);
     const toInsert = mails.filter((m) => !goneSet.has(m));
     if (toInsert.length === 0) return;
     if (this.opts.cancellation?.isCancellationRequested) {
@@ -622,10 +647,11 @@ class Run implements RunContext {
     const runId = `${journalStamp()}-${crypto.randomBytes(3).toString('hex')}`;
     r.runId = runId;
     const stage = `${this.dirs.input}/.mailgw-ha-${runId}`;
+    const mark = what.action === 'insert' ? await logMark(this.primary, this.cluster.logFile) : undefined;
     const journal = this.openJournal();
     r.journal = this.file;
     try {
-      journal.append({ t: 'run', v: 1, runId, cluster: this.cluster.name, primary: this.cluster.primary.key, secondary: this.cluster.secondary.key, spoolBase: this.dirs.base, stage, logFile: this.cluster.logFile, at: new Date().toISOString() });
+      journal.append({ t: 'run', v: 1, runId, cluster: this.cluster.name, primary: this.cluster.primary.key, secondary: this.cluster.secondary.key, spoolBase: this.dirs.base, stage, logFile: this.cluster.logFile, mark, at: new Date().toISOString() });
       journal.append({ t: 'decision', action: what.action, id: m.id, folder: m.folder, why, at: new Date().toISOString() });
       const planned: PlannedMail = { id: m.id, folder: m.folder, messageId: m.messageId, bodySize: m.bodySize, envSize: m.envSize };
       journal.append({ t: 'plan', mails: [planned] });

@@ -1,8 +1,12 @@
 // Recovery's own settings, read from the raw settings JSON (VS Code configuration or the CLI's file).
 import type { SignalMethod } from '../gateway';
 
-/** Matches the lab's `DELIVERY mail delivered (id=…, message-id=<…>, to=…)`. */
-export const DEFAULT_DELIVERY_LOG_PATTERN = String.raw`DELIVERY mail delivered \(id=(?<id>[^,)\s]+), message-id=(?<messageId><[^>\s]+>)`;
+/**
+ * The text part (after time stamp, type and offset) of the lab's delivery line, one per recipient:
+ * `DELIVERY mail delivered (id=…, message-id=…, to=…)`. It is matched against the whole text; the
+ * gateway's id and the recipient are what tie a delivery to one mail (the Message-ID is the sender's).
+ */
+export const DEFAULT_DELIVERY_LOG_PATTERN = String.raw`DELIVERY mail delivered \(id=(?<id>[A-Za-z0-9][A-Za-z0-9._-]*), message-id=(?<messageId>.*), to=(?<to>[^\s()]+)\)`;
 
 export interface RecoverySettings {
   readonly signalMethod: SignalMethod;
@@ -28,7 +32,9 @@ export function parseRecoverySettings(raw: Record<string, unknown>): RecoverySet
     try {
       if (typeof p !== 'string') throw new Error('not a string');
       const re = new RegExp(p);
-      if (!/\(\?<messageId>/.test(p)) throw new Error('it has no named group (?<messageId>…)');
+      // A delivery proves a mail gone only when the line names the gateway's id and the recipient.
+      const missing = ['id', 'to'].filter((g) => !new RegExp(String.raw`\(\?<${g}>`).test(p));
+      if (missing.length) throw new Error(`it has no named group ${missing.map((g) => `(?<${g}>…)`).join(' and ')}: a delivery line must name the gateway's mail id and the recipient (a Message-ID alone proves nothing, senders choose it)`);
       deliveryLogPattern = re;
     } catch (e) {
       errors.push(`mailgwHa.deliveryLogPattern: ${(e as Error).message}; using the default ${DEFAULT_DELIVERY_LOG_PATTERN}.`);
