@@ -6,7 +6,7 @@ import * as assert from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { makeMail, writeMail } from '../lab/mail';
+import { makeMail, transactionOf, writeMail } from '../lab/mail';
 import { lab } from './hooks';
 import { assertExactlyOnce, buildCli, mailIds, runRecovery, tempJournal } from './recoveryHelpers';
 
@@ -35,12 +35,16 @@ async function heldByInterruptedRun(journal: string, id: string): Promise<void> 
   assert.strictEqual(second.resumed?.held, 1, JSON.stringify(second));
 }
 
-/** A mail on the standby whose Message-ID header is malformed: the plan holds it. */
-function unprovableMail(): { id: string; messageId: string } {
-  const m = makeMail({ n: 7, tag: 'held-malformed', size: 3000 });
-  const bare = m.messageId.slice(1, -1);
-  writeMail(lab().hostPath('secondary', 'spool'), { ...m, body: Buffer.from(m.body.toString('utf8').replace(`Message-ID: ${m.messageId}`, `Message-ID: ${bare}`)) }, 'both', new Date(Date.now() - 60_000));
-  return { id: m.id, messageId: bare };
+/**
+ * A mail on the standby that a hostile sender's delivery line on the primary names (its Message-ID
+ * carried this mail's id): that line proves nothing either way, so the plan holds the mail.
+ */
+function unprovableMail(): { id: string; messageId: string; transaction: string } {
+  const m = makeMail({ n: 7, tag: 'held-named', size: 3000 });
+  writeMail(lab().hostPath('secondary', 'spool'), m, 'both', new Date(Date.now() - 60_000));
+  const stamp = new Date().toISOString().replace(/^(\d{4})-(\d\d)-(\d\d)T([\d:]{8}).*$/, '$1 $2 $3 $4');
+  fs.appendFileSync(lab().hostLogFile('primary'), `${stamp} +00:00 Info     DELIVERY mail delivered (id=54321-54321-54321, message-id=<x@evil.example> id=${m.id}, to=v@dest.example)\n`);
+  return { id: m.id, messageId: m.messageId, transaction: transactionOf(m) };
 }
 
 describe('recovery: held mails (lab)', function () {
@@ -66,7 +70,7 @@ describe('recovery: held mails (lab)', function () {
     const l = JSON.parse(list.stdout) as HeldJson;
     assert.deepStrictEqual(l.held.map((h) => [h.id, h.source, h.folder]).sort(), [[x, 'journal', 'spool'], [y.id, 'plan', 'spool']].sort());
     assert.match(l.held.find((h) => h.id === x)!.why, /left the primary's input\/ but no insertion or delivery of it was found/);
-    assert.match(l.held.find((h) => h.id === y.id)!.why, /Message-ID header is not one <left@right> value/);
+    assert.match(l.held.find((h) => h.id === y.id)!.why, /names it in a delivery line that proves nothing: it has more than one id= field/);
     const text = await held(cli, journal, []);
     assert.match(text.stdout, new RegExp(`${x}  spool/ .*held by an interrupted run`));
 
@@ -87,7 +91,7 @@ describe('recovery: held mails (lab)', function () {
     assert.deepStrictEqual(after.held, []);
     await assertExactlyOnce(m);
     assert.ok(!mailIds('spool', 'secondary').has(y.id), 'the discarded copy is gone');
-    assert.strictEqual(lab().deliveries().byMessageId[y.messageId], undefined, 'the discarded mail was never delivered');
+    assert.strictEqual(lab().deliveries().byTransaction[y.transaction], undefined, 'the discarded mail was never delivered');
     const dir = path.dirname(journal);
     const decisions = fs.readdirSync(dir).filter((f) => f.endsWith('.done.jsonl')).flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter((line) => line.includes('"t":"decision"')).map((line) => JSON.parse(line) as { action: string; id: string }));
     assert.deepStrictEqual(decisions.map((d) => `${d.action} ${d.id}`).sort(), [`discard ${y.id}`, `insert ${x}`].sort());

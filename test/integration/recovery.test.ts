@@ -5,7 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Journal } from '../../src/core/recovery/journal';
 import { lab } from './hooks';
-import { assertExactlyOnce, labCluster, mailIds, runRecovery, tarMethod, tempJournal } from './recoveryHelpers';
+import { assertExactlyOnce, assertTransactionsOnce, labCluster, mailIds, runRecovery, tarMethod, tempJournal } from './recoveryHelpers';
 
 describe('recovery (lab)', function () {
   this.timeout(90_000);
@@ -29,7 +29,7 @@ describe('recovery (lab)', function () {
     assert.deepStrictEqual(r.plan!.incomplete.map((i) => i.id).sort(), m.orphans.map((n) => n.replace(/\.(body|env)$/, '')).sort());
     assert.strictEqual(r.removedDuplicates, 4);
     assert.deepStrictEqual(r.duplicatesRemoved!.map((d) => d.id).sort(), [...m.duplicates].sort());
-    for (const d of r.duplicatesRemoved!) assert.match(d.proof, /already in the primary's spool\/ as |already delivered by the primary \(.*, line \d+\)/);
+    for (const d of r.duplicatesRemoved!) assert.match(d.proof, /already in the primary's spool\/ as \S+, same content and envelope|already delivered by the primary to all \d+ recipient\(s\) \(.*, line \d+/);
     for (const id of m.duplicates) assert.ok(!mailIds('spool', 'secondary').has(id), `duplicate ${id} removed`);
     assert.deepStrictEqual([...mailIds('spool', 'secondary')].sort(), m.orphans.map((n) => n.replace(/\.(body|env)$/, '')).sort(), 'the secondary keeps only the incomplete halves');
     assert.match(r.standbyLeft!, /keeps 3 incomplete, 0 held for a decision/);
@@ -97,11 +97,18 @@ describe('recovery (lab)', function () {
     const m = lab().strand({ mails: 4 });
     const [clash, held] = m.secondarySpool;
     lab().pauseDelivery('primary');
-    // A different mail with the same id already in the primary's spool: the gateway renames ours.
-    lab().putMail('primary', 'spool', { id: clash });
     // A foreign file with one of our names in the primary's input/ (not a pair: never inserted).
     fs.writeFileSync(path.join(lab().hostPath('primary', 'input'), `${held}.body`), 'foreign');
-    const r = await runRecovery(tempJournal());
+    // The gateway takes its time to insert; meanwhile, after the signal, a different mail with the
+    // same id reaches its spool: it renames ours as it inserts it.
+    lab().pauseInsertion('primary');
+    const r = await runRecovery(tempJournal(), {
+      faults: (p) => {
+        if (p !== 'after-signal') return;
+        lab().putMail('primary', 'spool', { id: clash });
+        lab().resumeInsertion('primary');
+      },
+    });
     assert.strictEqual(r.inserted, 3);
     assert.deepStrictEqual(r.errors.map((e) => e.id), [held]);
     assert.strictEqual(fs.readFileSync(path.join(lab().hostPath('primary', 'input'), `${held}.body`), 'utf8'), 'foreign');
@@ -111,32 +118,54 @@ describe('recovery (lab)', function () {
     assert.ok(!mailIds('spool', 'secondary').has(clash), 'the renamed mail was confirmed and removed');
   });
 
-  it('a copy whose Message-ID reaches the primary before the signal is taken back, not inserted', async () => {
+  it('a copy whose mail reaches the primary (the HA sync way: same id) before the signal is taken back, then removed as proved', async () => {
     const m = lab().strand({ mails: 5 });
     const x = m.secondarySpool[2];
     lab().pauseDelivery('primary');
     const r = await runRecovery(tempJournal(), {
       faults: (p) => {
         if (p !== 'after-place') return;
-        // The same mail arrives in the primary's spool/ by another way (e.g. HA sync), under another id.
         const src = lab().hostPath('secondary', 'spool');
         const dst = lab().hostPath('primary', 'spool');
-        fs.copyFileSync(path.join(src, `${x}.body`), path.join(dst, '11111-22222-33333.body'));
-        fs.copyFileSync(path.join(src, `${x}.env`), path.join(dst, '11111-22222-33333.env'));
+        fs.copyFileSync(path.join(src, `${x}.body`), path.join(dst, `${x}.body`));
+        fs.copyFileSync(path.join(src, `${x}.env`), path.join(dst, `${x}.env`));
       },
     });
     assert.strictEqual(r.outcome, 'done', JSON.stringify(r.errors));
     assert.strictEqual(r.inserted, 4);
     assert.strictEqual(r.skippedDuplicates, 1);
     assert.strictEqual(r.rolledBack, 1);
-    // Taken back, then removed from the secondary as a duplicate: the primary holds it.
-    assert.deepStrictEqual(r.duplicatesRemoved!.map((d) => [d.id, d.proof]), [[x, "already in the primary's spool/ as 11111-22222-33333"]]);
+    assert.deepStrictEqual(r.duplicatesRemoved!.map((d) => [d.id, d.proof]), [[x, `already in the primary's spool/ as ${x}, same content and envelope`]]);
     assert.ok(!mailIds('spool', 'secondary').has(x), 'the duplicate left the secondary');
     assert.deepStrictEqual(fs.readdirSync(lab().hostPath('primary', 'input')), []);
     lab().resumeDelivery('primary');
-    await lab().waitForQuiet();
-    const d = lab().deliveries();
-    assert.deepStrictEqual(Object.values(m.messageIds).map((mid) => d.byMessageId[mid]), [1, 1, 1, 1, 1]);
+    await assertTransactionsOnce(Object.values(m.transactions));
+  });
+
+  it('a copy whose same content and envelope reach the primary under another id before the signal is taken back and held, never inserted by guess', async () => {
+    const m = lab().strand({ mails: 5 });
+    const x = m.secondarySpool[2];
+    lab().pauseDelivery('primary');
+    const r = await runRecovery(tempJournal(), {
+      faults: (p) => {
+        if (p !== 'after-place') return;
+        // This mail renamed, or the same message sent twice: nothing can tell which.
+        const src = lab().hostPath('secondary', 'spool');
+        const dst = lab().hostPath('primary', 'spool');
+        fs.copyFileSync(path.join(src, `${x}.body`), path.join(dst, '11111-22222-33333.body'));
+        fs.copyFileSync(path.join(src, `${x}.env`), path.join(dst, '11111-22222-33333.env'));
+      },
+    });
+    assert.strictEqual(r.inserted, 4);
+    assert.strictEqual(r.held, 1);
+    assert.strictEqual(r.rolledBack, 1);
+    assert.match(r.errors.find((e) => e.id === x)!.message, /held for a decision: not inserted: the primary's spool\/11111-22222-33333 has the same content and envelope under another gateway id/);
+    assert.ok(mailIds('spool', 'secondary').has(x), 'the original stays on the standby');
+    assert.deepStrictEqual(fs.readdirSync(lab().hostPath('primary', 'input')), []);
+    lab().resumeDelivery('primary');
+    // The primary delivers its copy once; the standby's stays held for the admin.
+    await assertTransactionsOnce(Object.values(m.transactions));
+    assert.ok(mailIds('spool', 'secondary').has(x));
   });
 
   it('copies over SFTP when asked (fallback for boxes without tar/sha256sum)', async () => {

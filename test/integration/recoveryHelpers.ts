@@ -91,30 +91,35 @@ export function mailIds(folder: string, ref: 'primary' | 'secondary'): Set<strin
 }
 
 /**
- * Every complete stranded mail delivered exactly once (over both units), none twice, after the
- * simulators had time to deliver everything; and the moved mails gone from the secondary.
+ * Every complete stranded mail delivered exactly once (over both units), none twice, judged per
+ * transaction (envelope and content, as its recipients see it), after the simulators had time to
+ * deliver everything; and the moved mails gone from the secondary.
  */
 export async function assertExactlyOnce(m: StrandManifest): Promise<void> {
-  const all = Object.values(m.messageIds);
-  await waitFor(
-    'every stranded Message-ID to be delivered',
-    () => {
-      const d = lab().deliveries();
-      return all.every((mid) => (d.byMessageId[mid] ?? 0) >= 1) ? true : undefined;
-    },
-    20_000,
-  ).catch(() => undefined);
-  await lab().waitForQuiet(); // after this no second delivery can come late
-  const d = lab().deliveries();
-  const lost = all.filter((mid) => !d.byMessageId[mid]);
-  const twice = all.filter((mid) => (d.byMessageId[mid] ?? 0) > 1);
-  assert.deepStrictEqual({ lost, twice }, { lost: [], twice: [] }, 'exactly-once delivery');
+  await assertTransactionsOnce(Object.values(m.transactions));
   const left = new Set([...mailIds('spool', 'secondary'), ...mailIds('vscan', 'secondary')]);
   const dup = new Set(m.duplicates);
   const stillThere = [...m.secondarySpool, ...m.secondaryVscan].filter((id) => !dup.has(id) && left.has(id));
   assert.deepStrictEqual(stillThere, [], 'moved mails removed from the secondary');
   // Nothing of ours left behind in the primary's input/ (copies or staging folders).
   assert.deepStrictEqual(fs.readdirSync(lab().hostPath('primary', 'input')), [], "primary's input/ is empty");
+}
+
+/** Each transaction (transactionOf) delivered, then, once the lab is quiet, exactly once. */
+export async function assertTransactionsOnce(all: readonly string[]): Promise<void> {
+  await waitFor(
+    'every transaction to be delivered',
+    () => {
+      const d = lab().deliveries();
+      return all.every((t) => (d.byTransaction[t] ?? 0) >= 1) ? true : undefined;
+    },
+    20_000,
+  ).catch(() => undefined);
+  await lab().waitForQuiet(); // after this no second delivery can come late
+  const d = lab().deliveries();
+  const lost = all.filter((t) => !d.byTransaction[t]);
+  const twice = all.filter((t) => (d.byTransaction[t] ?? 0) > 1);
+  assert.deepStrictEqual({ lost, twice }, { lost: [], twice: [] }, 'exactly-once delivery of every transaction');
 }
 
 /** Bundles the CLI alone (not the whole project: other bundles may be mid-edit) into a temp folder. */

@@ -64,6 +64,6 @@ describe('lab: recovery lock', function () {
     } finally {
       api.setMessageHook(undefined);
     }
-    await deliveredOnce(Object.values(m.messageIds));
+    await deliveredOnce(Object.values(m.transactions));
   });
 });

@@ -27,7 +27,7 @@ describe('lab: recovery', function () {
     assert.strictEqual(report.inserted, 15 - 2 + 3 + 1);
     assert.strictEqual(report.skippedDuplicates, 2);
     assert.strictEqual(report.skippedOrphans, 2);
-    await deliveredOnce(Object.values(m.messageIds));
+    await deliveredOnce(Object.values(m.transactions));
     const last = events.filter((e) => e.phase === 'confirm').pop();
     assert.strictEqual(last?.confirmedIds?.length, report.inserted);
     assert.ok(events.some((e) => e.phase === 'done'));
@@ -50,8 +50,7 @@ describe('lab: recovery', function () {
     assert.deepStrictEqual(input.mails.map((x) => x.id).sort(), picked.map((n) => n.mail.id).sort());
     const sig = await api.actions.signalGateway('lab/fw-a', { yes: true });
     assert.strictEqual(sig?.pid, lab.status().find((u) => u.name === 'fw-a')!.gateway!.unitPid);
-    const mids = picked.map((n) => m.messageIds[n.mail.id]);
-    await deliveredOnce(mids);
+    await deliveredOnce(picked.map((n) => m.transactions[n.mail.id]));
     // All four selected: three are confirmed on the primary (delivered), the fourth is not and stays.
     const removed = await api.actions.removeMails(nodes[0], nodes, { yes: true });
     assert.deepStrictEqual(removed?.removed.sort(), picked.map((n) => n.mail.id).sort());

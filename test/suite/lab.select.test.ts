@@ -32,7 +32,7 @@ describe('lab: selection, folder actions and what is left', function () {
   });
   beforeEach(() => lab.reset());
 
-  it('marks duplicates (same Message-ID on the active unit) and incomplete mails, and splits the badge with the next step', async () => {
+  it('marks duplicates (same gateway id and sizes on the active unit) and incomplete mails, and splits the badge with the next step', async () => {
     lab.pauseDelivery('primary'); // the duplicates stay on the primary
     const m = lab.strand({ mails: 5, duplicates: 2, orphans: 1 });
     await api.clusterTree.refresh();

@@ -9,11 +9,14 @@ export function hostLab(): Lab {
   return Lab.attach(dir);
 }
 
-/** Each Message-ID delivered, then (once the lab is quiet, so no second delivery can come late) exactly once. */
-export async function deliveredOnce(mids: readonly string[]): Promise<void> {
+/**
+ * Each transaction (envelope and content: the strand manifest's `transactions`) delivered, then (once
+ * the lab is quiet, so no second delivery can come late) exactly once.
+ */
+export async function deliveredOnce(transactions: readonly string[]): Promise<void> {
   const lab = hostLab();
-  await waitFor('all stranded mail delivered', () => (mids.every((m) => lab.deliveries().byMessageId[m]) ? true : undefined), 20_000, () => JSON.stringify(lab.deliveries().byMessageId));
+  await waitFor('all stranded mail delivered', () => (transactions.every((t) => lab.deliveries().byTransaction[t]) ? true : undefined), 20_000, () => JSON.stringify(lab.deliveries().byTransaction));
   await lab.waitForQuiet();
   const d = lab.deliveries();
-  assert.deepStrictEqual(mids.filter((m) => d.byMessageId[m] !== 1), [], 'each delivered exactly once');
+  assert.deepStrictEqual(transactions.filter((t) => d.byTransaction[t] !== 1), [], 'each transaction delivered exactly once');
 }

@@ -108,12 +108,12 @@ describe('UI: the main workflow — stranded mail → recovery → inserted ids 
     const ratio = contrastRatio(fg, bg);
     assert.ok(ratio >= 4.5, `contrast ${ratio.toFixed(2)}:1 (${fg} on ${bg})`);
 
-    // Exactly once, as the simulators delivered it.
-    const all = Object.values(manifest.messageIds);
-    await waitFor('all delivered', () => (all.every((m) => lab.deliveries().byMessageId[m] >= 1) ? true : undefined), 30_000);
+    // Exactly once per transaction (envelope and content), as the simulators delivered it.
+    const all = Object.values(manifest.transactions);
+    await waitFor('all delivered', () => (all.every((t) => lab.deliveries().byTransaction[t] >= 1) ? true : undefined), 30_000);
     await lab.waitForQuiet(); // after this no second delivery can come late
     const d = lab.deliveries();
-    assert.deepStrictEqual(all.filter((m) => d.byMessageId[m] !== 1), []);
+    assert.deepStrictEqual(all.filter((t) => d.byTransaction[t] !== 1), []);
   });
 
   it('every step of that recovery is in the audit trail, which opens read-only in the editor; screenshot', async function () {

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { insertionsOf } from '../../../src/core/recovery/confirm';
+import { insertionsOf, spoolerEvent } from '../../../src/core/recovery/logLines';
 import { acquireLock, Journal, replay } from '../../../src/core/recovery/journal';
 import { messageIdOf, normalizeMessageId, readMessageId } from '../../../src/core/message/messageId';
 import { copyBatches } from '../../../src/core/recovery/transfer';
@@ -80,22 +80,37 @@ describe('recovery: journal', () => {
 });
 
 describe('recovery: log parsing', () => {
+  const line = (text: string) => `2026 11 30 10:00:00 +00:00 Info     ${text}`;
   it('maps insertions, including ids the gateway renamed', () => {
     const log = [
-      'x Info     SPOOLER new mail inserted (id=1-1-1)',
-      'x Info     SPOOLER id already in spool, mail renamed (id=2-2-2, new-id=9-9-9)',
-      'x Info     SPOOLER new mail inserted (id=9-9-9)',
-      'x Info     SPOOLER new mail inserted (id=3-3-3)',
-    ].join('\n');
+      line('SPOOLER new mail inserted (id=1-1-1)'),
+      line('SPOOLER id already in spool, mail renamed (id=2-2-2, new-id=9-9-9)'),
+      line('SPOOLER new mail inserted (id=9-9-9)'),
+      line('SPOOLER new mail inserted (id=3-3-3)'),
+    ];
     const m = insertionsOf(log, new Set(['1-1-1', '2-2-2', '4-4-4']));
     assert.deepStrictEqual([...m], [['1-1-1', '1-1-1'], ['2-2-2', '9-9-9']]);
+  });
+  it('an insertion counts only as a whole line of the box: never found inside another line (a logged header)', () => {
+    const hostile = [
+      line('DELIVERY mail delivered (id=5-5-5, message-id=<x@y> SPOOLER new mail inserted (id=1-1-1), to=a@b)'),
+      line('RECEIVED subject=SPOOLER new mail inserted (id=1-1-1)'),
+      'SPOOLER new mail inserted (id=1-1-1)',
+      `x ${line('SPOOLER new mail inserted (id=1-1-1)')}`,
+      line('SPOOLER new mail inserted (id=1-1-1) and more'),
+      line('SPOOLER new mail inserted (id=1-1-1, id=2-2-2)'),
+    ];
+    assert.deepStrictEqual([...insertionsOf(hostile, new Set(['1-1-1', '2-2-2']))], []);
+    assert.deepStrictEqual(spoolerEvent('2026 11 30 11:00:00 Notice   +01:00 SPOOLER new mail inserted (id=1-1-1)'), { kind: 'inserted', id: '1-1-1' }, 'either field order');
   });
   it('settings: bad values are reported and replaced by the defaults', () => {
     const r = parseRecoverySettings({ 'mailgwHa.signalMethod': 'kill', 'mailgwHa.deliveryLogPattern': 'no group (' });
     assert.strictEqual(r.settings.signalMethod, 'pid');
     assert.strictEqual(r.errors.length, 2);
     assert.strictEqual(parseRecoverySettings({ 'mailgwHa.signalMethod': 'kill-by-name' }).settings.signalMethod, 'kill-by-name');
-    assert.match(parseRecoverySettings({ 'mailgwHa.deliveryLogPattern': 'x(?<id>y)' }).errors[0], /messageId/);
+    assert.match(parseRecoverySettings({ 'mailgwHa.deliveryLogPattern': 'x(?<id>y)' }).errors[0], /no named group \(\?<to>…\): a delivery line must name the gateway's mail id and the recipient/);
+    assert.match(parseRecoverySettings({ 'mailgwHa.deliveryLogPattern': 'sent (?<messageId><[^>]+>)' }).errors[0], /\(\?<id>…\) and \(\?<to>…\)/, 'a Message-ID alone is no delivery');
+    assert.deepStrictEqual(parseRecoverySettings({ 'mailgwHa.deliveryLogPattern': 'sent (?<id>\\S+) to (?<to>\\S+)' }).errors, []);
   });
 });
 

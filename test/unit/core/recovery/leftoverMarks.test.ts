@@ -1,6 +1,6 @@
 // What the Clusters view marks on a standby secondary and how its badge splits the leftovers: a
-// mail is a duplicate when the active unit holds its Message-ID (the domain compared without case)
-// or the last recovery proved it, held when the last recovery held it, and the counts add up.
+// mail is a duplicate when the active unit holds the same gateway id with the same sizes (never by
+// Message-ID) or the last recovery proved it, held when the last recovery held it, and the counts add up.
 import * as assert from 'assert';
 import type { UnitConfig } from '../../../../src/core/config';
 import { LeftoverMarks } from '../../../../src/core/recovery/leftoverMarks';
@@ -27,17 +27,17 @@ const report = (plan: Partial<NonNullable<RecoveryReport['plan']>>, resolved?: R
   ({ cluster: 'lab', plan: { move: [], duplicates: [], incomplete: [], held: [], ignored: [], logs: [], warnings: [], ...plan }, resolved }) as unknown as RecoveryReport;
 
 describe('core/recovery/leftoverMarks', () => {
-  it('finds duplicates by Message-ID on the active unit, the domain compared without case, and says where', () => {
+  it('marks a mail the active unit holds under the same gateway id and sizes, and says where; never by Message-ID', () => {
     const marks = new LeftoverMarks();
-    const mids: Record<string, string> = { a: '<x1@Example.COM>', b: '<x2@example.com>', c: '<X3@example.com>', p: '<x1@example.com>', q: '<x3@example.com>' };
-    const found = marks.findDuplicates('lab/fw-b', [mail('a'), mail('b'), mail('c')], [mail('p', 'vscan'), mail('q')], 'fw-a', (_side, m) => mids[m.id]);
-    assert.deepStrictEqual([...found], [['a', 'on fw-a vscan/p']], 'the local part keeps its case: X3 is not x3');
+    const bigger = { ...mail('c'), body: { name: 'c.body', size: 11, mtimeMs: 0 } } as MailEntry;
+    const found = marks.findDuplicates('lab/fw-b', [mail('a'), mail('b'), mail('c'), mail('d')], [mail('a', 'vscan'), bigger, mail('q'), mail('d', 'spool', false)], 'fw-a');
+    assert.deepStrictEqual([...found], [['a', 'on fw-a vscan/a']], 'c differs in size, d is only half there, b and q are other mails');
   });
 
   it('keeps marking what the last recovery proved, after the active unit delivered its copy', () => {
     const marks = new LeftoverMarks();
     marks.noteReport('lab/fw-b', report({ duplicates: [{ id: 'a', reason: 'delivered per the log' }] }));
-    const found = marks.findDuplicates('lab/fw-b', [mail('a'), mail('b')], [], 'fw-a', () => undefined);
+    const found = marks.findDuplicates('lab/fw-b', [mail('a'), mail('b')], [], 'fw-a');
     assert.deepStrictEqual([...found], [['a', 'delivered per the log, per the last recovery']]);
   });
 

@@ -5,7 +5,7 @@
 import * as assert from 'assert';
 import type { ClusterConfig } from '../../../../src/core/config';
 import { MemorySecretStore, noPrompts, silentLogger } from '../../../../src/core/host';
-import { checkPair, describeLogs, describePlan, describeProof, makePlan, PlanMail, RecoveryPlan } from '../../../../src/core/recovery/plan';
+import { checkPair, describeLogs, describePlan, makePlan, PlanMail, RecoveryPlan } from '../../../../src/core/recovery/plan';
 import { RecoveryError } from '../../../../src/core/recovery/remote';
 import { ConnectionPool } from '../../../../src/core/ssh/pool';
 import { labCluster } from '../labCluster';
@@ -19,22 +19,6 @@ function mail(id: string, over: Partial<PlanMail> = {}): PlanMail {
 function plan(over: Partial<RecoveryPlan> = {}): RecoveryPlan {
   return { cluster: 'lab', primary: 'lab/fw-a', secondary: 'lab/fw-b', primaryPid: 4242, folders: ['spool', 'vscan'], mails: [], move: [], duplicates: [], incomplete: [], held: [], logs: { files: [] }, warnings: [], ignored: [], moveBytes: 0, ...over };
 }
-
-describe('core/recovery/plan: describeProof', () => {
-  it('says where the primary holds or delivered a duplicate', () => {
-    assert.strictEqual(describeProof({ kind: 'folder', folder: 'vscan', id: '00001-00002-00003' }), "already in the primary's vscan/ as 00001-00002-00003");
-    assert.strictEqual(describeProof({ kind: 'log', file: '/var/phion/logs/srv_box1_mailgw.log.1.gz', line: 812 }), 'already delivered by the primary (/var/phion/logs/srv_box1_mailgw.log.1.gz, line 812)');
-  });
-
-  it('tells a same-id duplicate on the secondary from a same-Message-ID one', () => {
-    assert.strictEqual(describeProof({ kind: 'secondary', id: 'a1', sameId: true }), 'id a1 also in another folder of the secondary');
-    assert.strictEqual(describeProof({ kind: 'secondary', id: 'a1' }), 'same Message-ID as a1 on the secondary');
-  });
-
-  it('is empty without a proof', () => {
-    assert.strictEqual(describeProof(undefined), '');
-  });
-});
 
 describe('core/recovery/plan: describePlan', () => {
   it('says how many mails move, how big, from which unit to which; nothing else when nothing else is there', () => {
