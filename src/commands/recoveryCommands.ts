@@ -336,7 +336,7 @@ export function recoveryActions(services: Services, tree: ClusterTreeProvider): 
         ? go
         : await safeWindow.showWarningMessage(
         `Copy ${mails.length} mail(s) to ${cluster.primary.key}'s input/?`,
-        { modal: true, detail: `${byFolder ? 'Mails whose Message-ID the primary already holds or delivered are skipped. ' : ''}They are copied under hidden names, verified (size and SHA-256) and renamed into place; nothing is overwritten. The gateway inserts them on the next SIGUSR2 ("Send SIGUSR2 to Gateway"). The originals stay on ${cluster.secondary.key} until you remove them.` },
+        { modal: true, detail: `${byFolder ? 'Mails the primary already holds (same id, content and envelope) or delivered to every recipient are skipped, and so are mails that cannot be proved either way. ' : ''}They are copied under hidden names, verified (size and SHA-256) and renamed into place; nothing is overwritten. The gateway inserts them on the next SIGUSR2 ("Send SIGUSR2 to Gateway"). The originals stay on ${cluster.secondary.key} until you remove them.` },
         go,
       );
       if (c !== go) return undefined;

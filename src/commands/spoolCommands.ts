@@ -167,7 +167,7 @@ export function registerSpoolCommands(services: Services, tree: ClusterTreeProvi
       const summary = tree.summaryOf(node);
       const messageId = summary?.messageId;
       if (!messageId) {
-        void safeWindow.showWarningMessage(summary?.messageIdProblem ? `${node.unit.key}: mail ${node.mail.id} has no usable Message-ID (${summary.messageIdProblem}); a recovery holds it for a decision.` : `${node.unit.key}: mail ${node.mail.id} has no Message-ID header.`);
+        void safeWindow.showWarningMessage(summary?.messageIdProblem ? `${node.unit.key}: mail ${node.mail.id} has no usable Message-ID (${summary.messageIdProblem}); a recovery judges it by its gateway id like any other.` : `${node.unit.key}: mail ${node.mail.id} has no Message-ID header.`);
         return undefined;
       }
       await vscode.env.clipboard.writeText(messageId);

@@ -131,7 +131,7 @@ export function folderItem(node: FolderNode, listing: FolderListing | undefined,
 /** What the tree knows of a mail: its headers once read, and why recovery leaves it alone. */
 export interface MailFacts {
   readonly summary?: MessageSummary;
-  /** Where its Message-ID is on the active unit. */
+  /** Where the active unit holds it (same gateway id and sizes), or that the last recovery proved it a duplicate. */
   readonly duplicate?: string;
   /** Why a recovery held it for a decision. */
   readonly held?: string;

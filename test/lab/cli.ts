@@ -173,9 +173,10 @@ async function main(argv: string[]): Promise<number> {
       const d = Lab.attach(stateDir).deliveries();
       if (json) console.log(JSON.stringify(d, null, 2));
       else {
-        console.log(`${d.total} deliveries of ${Object.keys(d.byMessageId).length} Message-IDs; delivered more than once: ${d.duplicated.length ? d.duplicated.join(' ') : 'none'}`);
+        console.log(`${d.total} deliveries of ${Object.keys(d.byTransaction).length} transactions (${Object.keys(d.byMessageId).length} Message-IDs); transactions delivered more than once: ${d.duplicatedTransactions.length ? d.duplicatedTransactions.join(' ') : 'none'}`);
       }
-      return d.duplicated.length > 0 ? 1 : 0;
+      // A Message-ID delivered twice is normal (one message to two domains); a transaction twice is not.
+      return d.duplicatedTransactions.length > 0 ? 1 : 0;
     }
     case 'exec': {
       allow(p, [], 1);

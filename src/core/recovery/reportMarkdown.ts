@@ -66,7 +66,7 @@ export function recoveryReportMarkdown(r: RecoveryReport, t: RunTimings, units: 
   for (const d of r.plan?.duplicates ?? []) {
     const gone = removedDup.get(d.id);
     if (gone) lines.push(`| ${md(d.id)} | duplicate: removed from ${md(units.secondary)} | ${md(`proved again right before: ${gone.proof}`)} |`);
-    else lines.push(`| ${md(d.id)} | skipped: duplicate | ${md(d.reason ?? 'same Message-ID on the primary')}${r.outcome === 'done' ? md(`; left on ${units.secondary} (not removed: see the log)`) : ''} |`);
+    else lines.push(`| ${md(d.id)} | skipped: duplicate | ${md(d.reason ?? 'on the primary')}${r.outcome === 'done' ? md(`; left on ${units.secondary} (not removed: see the log)`) : ''} |`);
   }
   for (const i of r.plan?.incomplete ?? []) lines.push(`| ${md(i.id)} | skipped: incomplete — check by hand | ${md(i.reason ?? 'one half of the pair is missing')} |`);
   for (const h of r.plan?.held ?? []) lines.push(`| ${md(h.id)} | held for a decision — Held Mails… | ${md(h.reason ?? 'neither proved delivered nor undelivered')} |`);
