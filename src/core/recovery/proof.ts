@@ -223,10 +223,19 @@ export function judgeMail(m: StandbyMail, e: Evidence): Verdict {
     const mid = normalizeMessageId(m.messageId);
     for (const other of (e.byMid.get(mid) ?? []).filter((p) => !aliases.includes(p.id))) {
       const p = e.primaryIdentity(other.id);
-      if (!p) {
-        if (e.vanished.has(other.id)) return { kind: 'unproven', why: `the primary's ${other.folder}/${other.id} has its Message-ID and left the primary while it was compared` };
-        return { kind: 'unproven', why: `the primary's ${other.folder}/${other.id} has its Message-ID and could not be read to compare it` };
+      if (!p && e.vanished.has(other.id)) {
+        // Delivered while it was compared: its delivery lines say to whom, as for any other id below.
+        const lines = e.logs.deliveries.get(other.id) ?? [];
+        if (!lines.length) return { kind: 'unproven', why: `the primary's ${other.folder}/${other.id} has its Message-ID and left the primary while it was compared, without a delivery line` };
+        if (!e.standby) return { kind: 'unproven', why: unreadable };
+        if (!e.standby.envelope) return { kind: 'unproven', why: `the primary delivered ${other.id} with the same Message-ID (${at(lines[0])}), and ${e.standby.envelopeProblem ?? 'its envelope cannot be read'}, so it cannot be told apart` };
+        const rcpts = new Set(e.standby.envelope.recipients);
+        const overlap = lines.find((d) => rcpts.has(d.to));
+        if (overlap) return { kind: 'unproven', why: `the primary delivered ${other.id}, with the same Message-ID, to ${overlap.to}, one of its recipients (${at(overlap)}): it may be this mail under another id, or a second transaction of the same message; check by hand` };
+        notes.push(`the primary delivered ${other.id} with the same Message-ID to other recipients: another transaction`);
+        continue;
       }
+      if (!p) return { kind: 'unproven', why: `the primary's ${other.folder}/${other.id} has its Message-ID and could not be read to compare it` };
       if (!e.standby) return { kind: 'unproven', why: unreadable };
       const c = compareMails(e.standby, p);
       if (c.same) return { kind: 'unproven', why: `the primary's ${other.folder}/${other.id} has the same content and envelope under another gateway id: this mail renamed, or the same message sent twice; check which by hand` };

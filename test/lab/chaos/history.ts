@@ -451,7 +451,9 @@ export class History {
     this.recovered.held += r.held ?? 0;
     const err = r.errors?.length ? `; ${r.errors.length} error(s), first: ${r.errors[0].message.slice(0, 200)}` : '';
     const res = r.resumed ? `; resumed ${JSON.stringify(r.resumed)}` : '';
-    return `${how}: ${r.outcome}: planned ${r.planned}, inserted ${r.inserted}, removed ${r.removed}, duplicates ${r.skippedDuplicates}, rolled back ${r.rolledBack}, held ${r.held}${res}${err}`;
+    // What the plan left on the standby and why, so a failing history shows the proofs it rested on.
+    const why = (xs: { id: string; reason?: string | null }[] | undefined, what: string) => (xs?.length ? `; ${what}: ${xs.map((x) => `${x.id} (${(x.reason ?? '').slice(0, 140)})`).join(', ')}` : '');
+    return `${how}: ${r.outcome}: planned ${r.planned}, inserted ${r.inserted}, removed ${r.removed}, duplicates ${r.skippedDuplicates}, rolled back ${r.rolledBack}, held ${r.held}${res}${err}${why(r.plan?.duplicates, 'duplicates')}${why(r.plan?.held, 'held for a decision')}`;
   }
 
   /** The core's recovery as the extension calls it (its pool, the default journal, plan confirmed). */

@@ -84,6 +84,15 @@ describe('core/recovery/proof: judgeMail', () => {
     assert.strictEqual(judge({ m: old, needCoverage: false }).kind, 'absent');
   });
 
+  it('another transaction of its Message-ID that the primary delivered while it was compared (one message to two domains): its delivery lines decide', () => {
+    const sibling: [string, { folder: SpoolFolder; id: string }[]] = ['<m@x.example>', [{ folder: 'spool', id: Y }]];
+    const moved = judge({ where: [[Y, 'spool']], byMid: [sibling], vanished: [Y], standby: ident(X, ['alice@one.example']), logs: { deliveries: new Map([[Y, [at(7, 'bob@two.example', Y)]]]) } });
+    assert.strictEqual(moved.kind, 'absent', JSON.stringify(moved));
+    const overlap = judge({ where: [[Y, 'spool']], byMid: [sibling], vanished: [Y], standby: ident(X, ['bob@two.example']), logs: { deliveries: new Map([[Y, [at(7, 'bob@two.example', Y)]]]) } });
+    assert.match((overlap as { why: string }).why, /second transaction of the same message/);
+    assert.match((judge({ where: [[Y, 'spool']], byMid: [sibling], vanished: [Y], standby: ident(X) }) as { why: string }).why, /left the primary while it was compared, without a delivery line/);
+  });
+
   it('a copy that left the primary while compared counts only by its delivery lines', () => {
     assert.strictEqual(judge({ where: [[X, 'spool']], vanished: [X], standby: ident(X) }).kind, 'unproven');
     assert.strictEqual(judge({ where: [[X, 'spool']], vanished: [X], standby: ident(X), logs: { deliveries: new Map([[X, [at(5, 'a@d.example')]]]) } }).kind, 'delivered');
