@@ -20,9 +20,11 @@ async function logs(args: ParsedArgs): Promise<number> {
   const insertedOnly = args.options.has('inserted');
   const follower = new LogFollower(ctx.pool.get(unit), { file: cluster.logFile, start: count > 0 ? { lines: count } : { from: 'end' }, retryDelaysMs: [500, 5_000] });
   const collected: (LogRecord & { line: string })[] = [];
+  let unparsed = 0;
   const print = (batch: LogLine[]) => {
     for (const l of batch) {
       const rec = parseLine(l.text);
+      if (!rec.boxFormat) unparsed++;
       if (insertedOnly && rec.kind !== 'inserted') continue;
       if (!followMode && ctx.json) collected.push({ ...rec, line: l.text });
       else if (ctx.json) printJson({ unit: unit.key, ...rec, line: l.text }, true);
@@ -43,6 +45,8 @@ async function logs(args: ParsedArgs): Promise<number> {
     await follower.start();
     if (!followMode) {
       await follower.stop();
+      // Shown as they are, but said: such a line is never read as an insertion or a delivery.
+      if (unparsed) ctx.logger.warn(`${unit.key}: ${unparsed} of these lines are not in the box's log format (YYYY MM DD HH:MM:SS, offset and type, text); they prove nothing`);
       if (ctx.json) printJson({ unit: unit.key, file: cluster.logFile, records: collected });
       return 0;
     }

@@ -21,6 +21,8 @@ export interface PanelLine {
   readonly kind: LogKind;
   readonly ids: readonly string[];
   readonly history: boolean;
+  /** Not in the box's log format (stamp, offset, type): shown as it is, marked and counted, never read as proof. */
+  readonly unparsed?: boolean;
 }
 
 export interface PanelRecovery {
@@ -49,7 +51,7 @@ export type FromWebview =
   | { readonly type: 'stop'; readonly src: string }
   | { readonly type: 'resume'; readonly src: string }
   /** For tests and the status bar: what the webview shows right now. */
-  | { readonly type: 'state'; readonly rows: number; readonly insertedIds: readonly string[]; readonly highlighted: number; readonly errors: number; readonly paused: boolean; /** Lines that arrived while paused (shown as "N new while paused"). */ readonly newWhilePaused: number; readonly lastText?: string; readonly received: number; /** Date.now() in the webview when sent. */ readonly at: number; readonly recovery?: { readonly expected: number; readonly confirmed: readonly string[] } };
+  | { readonly type: 'state'; readonly rows: number; readonly insertedIds: readonly string[]; readonly highlighted: number; readonly errors: number; /** Lines received that are not in the box's format. */ readonly unparsed: number; readonly paused: boolean; /** Lines that arrived while paused (shown as "N new while paused"). */ readonly newWhilePaused: number; readonly lastText?: string; readonly received: number; /** Date.now() in the webview when sent. */ readonly at: number; readonly recovery?: { readonly expected: number; readonly confirmed: readonly string[] } };
 
 /** Most rows kept in the DOM; older rows are dropped (the editor keeps the full text). */
 export const MAX_DOM_ROWS = 2_000;

@@ -258,7 +258,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
   private queue(src: string, lines: readonly HubLine[]): void {
     if (!lines.length) return;
     for (const l of lines) {
-      this.batch.push({ src, seq: l.seq, text: l.text, kind: l.record.kind, ids: l.record.ids, history: l.history });
+      this.batch.push({ src, seq: l.seq, text: l.text, kind: l.record.kind, ids: l.record.ids, history: l.history, ...(l.record.boxFormat ? {} : { unparsed: true }) });
     }
     // Bounded while the view is hidden or not ready: the oldest lines go first.
     if (this.batch.length > MAX_BUFFERED_LINES) this.batch.splice(0, this.batch.length - MAX_BUFFERED_LINES);

@@ -23,6 +23,8 @@ let buffer: PanelLine[] = [];
 let pendingRender: PanelLine[] = [];
 let sources: PanelSource[] = [];
 const inserted = new Set<string>();
+/** Lines received that are not in the box's log format. */
+let unparsed = 0;
 let recovery: PanelRecovery | undefined;
 let paused = false;
 /** Lines that arrived while paused (the Follow button says how many). */
@@ -73,14 +75,22 @@ function buildMatcher(): void {
 
 function makeRow(l: PanelLine): HTMLElement {
   const row = document.createElement('div');
-  row.className = `row kind-${l.kind}${l.history ? ' history' : ''}`;
-  if (l.kind === 'other' && sources.length <= 1) {
+  row.className = `row kind-${l.kind}${l.history ? ' history' : ''}${l.unparsed ? ' unparsed' : ''}`;
+  if (l.unparsed) row.title = "Not in the box's log format (YYYY MM DD HH:MM:SS, offset and type, text): shown as it is; it proves nothing";
+  if (l.kind === 'other' && sources.length <= 1 && !l.unparsed) {
     // The common case under load: one element, one text node.
     const text = document.createElement('span');
     text.className = 'text';
     text.textContent = l.text;
     row.appendChild(text);
     return row;
+  }
+  if (l.unparsed) {
+    const mark = document.createElement('span');
+    mark.className = 'mark unparsed-mark';
+    mark.textContent = '?';
+    mark.setAttribute('aria-label', "not in the box's log format");
+    row.appendChild(mark);
   }
   if (l.kind === 'error') {
     const mark = document.createElement('span');
@@ -162,8 +172,8 @@ function rerender(): void {
 }
 
 function updateCounter(): void {
-  counterEl.textContent = `${inserted.size} inserted`;
-  counterEl.title = `${inserted.size} distinct mail id(s) shown inserted in the lines of this panel (the lines read back on watching included)`;
+  counterEl.textContent = `${inserted.size} inserted${unparsed ? ` · ${unparsed} not in the box's format` : ''}`;
+  counterEl.title = `${inserted.size} distinct mail id(s) shown inserted in the lines of this panel (the lines read back on watching included)${unparsed ? `; ${unparsed} line(s) are not in the box's log format (marked ?): shown as they are, never read as an insertion or a delivery` : ''}`;
 }
 
 function updatePause(): void {
@@ -258,6 +268,7 @@ function reportState(): void {
       insertedIds: [...inserted],
       highlighted: rowsEl.querySelectorAll('button.id.inserted').length,
       errors: rowsEl.querySelectorAll('.row.kind-error').length,
+      unparsed,
       paused,
       newWhilePaused,
       lastText: rowsEl.lastElementChild?.querySelector('.text')?.textContent ?? undefined,
@@ -274,6 +285,7 @@ window.addEventListener('message', (e: MessageEvent<ToWebview>) => {
     case 'lines': {
       let recoveryTouched = false;
       for (const l of m.lines) {
+        if (l.unparsed) unparsed++;
         // Counted as shown: history lines read back on watching are highlighted, so they count too.
         if (l.kind === 'inserted')
           for (const id of l.ids) {
@@ -327,6 +339,7 @@ function clearAll(): void {
   buffer = [];
   pendingRender = [];
   inserted.clear();
+  unparsed = 0;
   received = 0;
   rowsEl.textContent = '';
   updateCounter();

@@ -1,13 +1,21 @@
-// Mail gateway log lines → records. The format the box writes is
-//   `YYYY MM DD HH:MM:SS +00:00 <Level padded to 8> <SUBSYSTEM> <message>`
-// but nothing here may fail on a line it does not know: unknown shapes become kind 'other' with the
-// whole line as message, and ids are still picked up wherever an `id=` appears.
+// Mail gateway log lines → records, for the views (the panel, log documents, `mailgw-ha logs`). The
+// box writes `YYYY MM DD HH:MM:SS`, its UTC offset and a type (in either order, lineGrammar.ts), then
+// the text; such lines are `boxFormat`. Nothing here may fail on a line it does not know: other
+// shapes (ISO dates, syslog, junk) become records too, marked as not the box's format so the views
+// count and show them. Insertions and renames are recognised only as the spooler's whole sentences
+// (recovery/logLines.ts), the same grammar the recovery's confirmation reads: a header text quoted in
+// another line never shows as an insertion.
+
+import { spoolerEvent } from './spoolerLines';
+import { parseBoxLine } from './lineGrammar';
 
 export type LogKind = 'inserted' | 'renamed' | 'delivered' | 'scanned' | 'error' | 'service' | 'other';
 
 export interface LogRecord {
-  /** ISO 8601 (UTC when the line carries an offset), or undefined if the line has no time stamp. */
+  /** ISO 8601 (with the line's offset when it carries one; Z for +00:00), or undefined if the line has no time stamp. */
   readonly timestamp?: string;
+  /** The line has the box's shape (stamp, offset, type in either order, text). */
+  readonly boxFormat: boolean;
   /** As written (`Info`, `Warning`, `Error`, ...), or undefined. */
   readonly level?: string;
   /** The text after time stamp and level (the whole line if neither was found). */
@@ -27,7 +35,7 @@ const LEVELS = new Set(['info', 'notice', 'warning', 'warn', 'error', 'err', 'fa
 /** Mail ids in a message: `id=...` and `new-id=...` values (box ids are `#####-#####-#####`). */
 const ID_FIELD = /(?:^|[^A-Za-z0-9_-])(new-id|id)=([A-Za-z0-9][A-Za-z0-9_.-]{0,127})/g;
 /** One pass for the kinds recognised by their words (case-insensitive). */
-const KIND_WORDS = /(new mail inserted)|(mail renamed)|(mail delivered)|(^vscan\b.*\bscanned\b)|(^service\b)/i;
+const KIND_WORDS = /(^vscan\b.*\bscanned\b)|(^service\b)/i;
 const ERROR_LEVELS = new Set(['error', 'err', 'fatal', 'critical', 'crit', 'alert', 'emergency']);
 const ERROR_WORDS = /\b(?:error|failed|cannot)\b/i;
 
@@ -50,13 +58,27 @@ function fastTime(t: string): boolean {
 const DIGITS = [0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18, 21, 22, 24, 25];
 const SPACES = [4, 7, 10, 19, 26];
 
+/** The stamp of a box line as ISO 8601 with its own offset (its wall clock kept). */
+function boxStamp(text: string, offsetMinutes: number | undefined): string {
+  const wall = `${text.slice(0, 4)}-${text.slice(5, 7)}-${text.slice(8, 10)}T${text.slice(11, 19)}`;
+  if (offsetMinutes === undefined) return wall;
+  if (offsetMinutes === 0) return `${wall}Z`;
+  const a = Math.abs(offsetMinutes);
+  return `${wall}${offsetMinutes < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
 export function parseLine(line: string): LogRecord {
   const text = line.endsWith('\r') ? line.slice(0, -1) : line;
   let timestamp: string | undefined;
   let level: string | undefined;
   let message = text;
   let rest: string | undefined;
-  if (fastTime(text)) {
+  const box = parseBoxLine(text);
+  if (box) {
+    timestamp = boxStamp(text, box.offsetMinutes);
+    level = box.type;
+    message = box.text;
+  } else if (fastTime(text)) {
     const zone = text.slice(20, 26);
     timestamp = `${text.slice(0, 4)}-${text.slice(5, 7)}-${text.slice(8, 10)}T${text.slice(11, 19)}${zone === '+00:00' ? 'Z' : zone}`;
     rest = text.slice(27);
@@ -70,7 +92,7 @@ export function parseLine(line: string): LogRecord {
       rest = text.slice(m[0].length);
     }
   }
-  if (rest !== undefined) {
+  if (!box && rest !== undefined) {
     message = rest;
     // A level column is optional: only a known level word counts as one.
     let end = 0;
@@ -95,8 +117,9 @@ export function parseLine(line: string): LogRecord {
     }
     if (newId !== undefined) ids.push(newId);
   }
-  const kind = classify(message, level);
-  const rec: { -readonly [K in keyof LogRecord]: LogRecord[K] } = { message, kind, ids };
+  const spooler = box ? spoolerEvent(text) : undefined;
+  const kind = spooler ? spooler.kind : classify(message, level);
+  const rec: { -readonly [K in keyof LogRecord]: LogRecord[K] } = { message, kind, ids, boxFormat: !!box };
   if (timestamp !== undefined) rec.timestamp = timestamp;
   if (level !== undefined) rec.level = level;
   if (kind === 'delivered') {
@@ -111,15 +134,14 @@ export function parseLine(line: string): LogRecord {
 function classify(message: string, level: string | undefined): LogKind {
   const lvl = level?.toLowerCase();
   if (lvl !== undefined && ERROR_LEVELS.has(lvl)) return 'error';
-  // Exact-case words first (plain substring search is much cheaper than a case-insensitive regex).
-  if (message.includes('new mail inserted')) return 'inserted';
-  if (message.includes('mail renamed')) return 'renamed';
-  if (message.includes('mail delivered')) return 'delivered';
+  // Insertions and renames are the spooler's whole sentences only (spoolerEvent, above); exact-case
+  // words first (plain substring search is much cheaper than a case-insensitive regex).
+  if (message.startsWith('DELIVERY') && message.includes('mail delivered')) return 'delivered';
   if (message.startsWith('VSCAN') && message.includes('scanned')) return 'scanned';
   if (message.startsWith('SERVICE')) return 'service';
-  if (/mail|vscan|service/i.test(message)) {
+  if (/vscan|service/i.test(message)) {
     const m = KIND_WORDS.exec(message);
-    if (m) return m[1] ? 'inserted' : m[2] ? 'renamed' : m[3] ? 'delivered' : m[4] ? 'scanned' : 'service';
+    if (m) return m[1] ? 'scanned' : 'service';
   }
   if (!lvl && ERROR_WORDS.test(message)) return 'error';
   return 'other';

@@ -7,7 +7,7 @@ import { gatewayDirs } from '../config';
 import type { Cancellation } from '../host';
 import { listFolder } from '../spool/list';
 import type { UnitConnection } from '../ssh/connection';
-import { insertionsOf, textLines } from './logLines';
+import { insertionsOf, textLines } from '../log/spoolerLines';
 import { LogMark, logSince, RecoveryError } from './remote';
 
 export interface ConfirmOptions {

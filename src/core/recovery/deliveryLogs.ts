@@ -12,7 +12,8 @@ import type { UnitConnection } from '../ssh/connection';
 import { parseBoxLine } from '../log/lineGrammar';
 import { isSafeAbsolutePath, isSafeMailId } from '../names';
 import { normalizeMessageId } from '../message/messageId';
-import { judgeDeliveryLine, normalizeAddress, spoolerEvent } from './logLines';
+import { spoolerEvent } from '../log/spoolerLines';
+import { judgeDeliveryLine, normalizeAddress } from './logLines';
 import { matchLines } from './patternRunner';
 import { RecoveryError } from './remote';
 

@@ -3,57 +3,10 @@
 // header, and headers end up inside log lines (a delivery line names the Message-ID), so nothing is
 // ever found "somewhere in a line": a line proves only what its text says from its first character
 // to its last, and a line that names a field twice, or another mail's id, proves nothing at all.
-import { parseBoxLine } from '../log/lineGrammar';
 import { isSafeMailId } from '../names';
-
-const ID = '[A-Za-z0-9][A-Za-z0-9._-]{0,127}';
-const INSERTED = new RegExp(`^SPOOLER new mail inserted \\(id=(${ID})\\)$`);
-const RENAMED = new RegExp(`^SPOOLER id already in spool, mail renamed \\(id=(${ID}), new-id=(${ID})\\)$`);
 
 /** The box's mail ids (`#####-#####-#####`): a second one in a line makes the line prove nothing. */
 const BOX_ID_TOKEN = /(?<![A-Za-z0-9_.-])\d{5}-\d{5}-\d{5}(?![A-Za-z0-9_-])/g;
-
-export type SpoolerEvent = { readonly kind: 'inserted'; readonly id: string } | { readonly kind: 'renamed'; readonly from: string; readonly to: string };
-
-/** What a log line says the spooler did, or undefined for any other line. */
-export function spoolerEvent(line: string): SpoolerEvent | undefined {
-  const l = parseBoxLine(line);
-  if (!l || !l.text.startsWith('SPOOLER ')) return undefined;
-  const ins = INSERTED.exec(l.text);
-  if (ins) return { kind: 'inserted', id: ins[1] };
-  const ren = RENAMED.exec(l.text);
-  return ren ? { kind: 'renamed', from: ren[1], to: ren[2] } : undefined;
-}
-
-/**
- * Ids (as we named them in input/) whose insertion these lines show, with the id each got in
- * spool/: `inserted (id=X)`, or `renamed (id=X, new-id=Y)` followed by `inserted (id=Y)`.
- */
-export function insertionsOf(lines: Iterable<string>, expected: ReadonlySet<string>): Map<string, string> {
-  const out = new Map<string, string>();
-  const renamedTo = new Map<string, string>(); // new id -> our id
-  for (const line of lines) {
-    const e = spoolerEvent(line);
-    if (!e) continue;
-    if (e.kind === 'renamed') {
-      if (expected.has(e.from)) renamedTo.set(e.to, e.from);
-      continue;
-    }
-    const ours = renamedTo.get(e.id);
-    if (ours !== undefined) {
-      if (!out.has(ours)) out.set(ours, e.id);
-      renamedTo.delete(e.id);
-    } else if (expected.has(e.id) && !out.has(e.id)) out.set(e.id, e.id);
-  }
-  return out;
-}
-
-/** Splits a log text into lines (a last line without its newline is kept). */
-export function textLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
 
 /** The named groups of mailgwHa.deliveryLogPattern's match on a line's text. */
 export interface DeliveryGroups {

@@ -1,7 +1,7 @@
 // Resuming an interrupted recovery run (see finishInterruptedRun).
 import { addHeld, addUnitHeld } from './held';
 import { JournalState, journalStamp, MailRecord } from './journal';
-import { insertionsOf, textLines } from './logLines';
+import { insertionsOf, textLines } from '../log/spoolerLines';
 import { lookOnPrimary, mailKey } from './proof';
 import { hashFiles, logSince, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import type { RunContext } from './runContext';

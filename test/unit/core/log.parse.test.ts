@@ -7,7 +7,7 @@ describe('core/log/parse', () => {
   const corpus: [string, Partial<ReturnType<typeof parseLine>>][] = [
     [
       '2026 11 28 17:46:20 +00:00 Info     SERVICE gateway started (pid=13)',
-      { timestamp: '2026-11-28T17:46:20Z', level: 'Info', kind: 'service', ids: [], message: 'SERVICE gateway started (pid=13)' },
+      { timestamp: '2026-11-28T17:46:20Z', level: 'Info', kind: 'service', ids: [], message: 'SERVICE gateway started (pid=13)', boxFormat: true },
     ],
     [
       '2026 11 28 17:46:22 +00:00 Info     SPOOLER new mail inserted (id=00042-17301-00001)',
@@ -31,9 +31,22 @@ describe('core/log/parse', () => {
       '2026 11 28 17:50:00 +00:00 Error    SPOOLER cannot insert mail (id=00042-17301-00009): ENOENT: no such file',
       { level: 'Error', kind: 'error', ids: ['00042-17301-00009'] },
     ],
-    // Shapes the simulator does not write.
+    // The box's other documented shapes: type before the offset, local time with a non-zero offset,
+    // no offset, other types.
+    [
+      '2018 01 30 13:12:21 Notice   +01:00 SPOOLER new mail inserted (id=00042-17301-00005)',
+      { timestamp: '2018-01-30T13:12:21+01:00', level: 'Notice', kind: 'inserted', ids: ['00042-17301-00005'], message: 'SPOOLER new mail inserted (id=00042-17301-00005)', boxFormat: true },
+    ],
+    ['2026 11 28 12:46:24 -05:00 Security Block: type=FWD', { timestamp: '2026-11-28T12:46:24-05:00', level: 'Security', kind: 'other', message: 'Block: type=FWD', boxFormat: true }],
+    ['2026 11 28 17:46:24 Internal heartbeat', { timestamp: '2026-11-28T17:46:24', level: 'Internal', message: 'heartbeat', boxFormat: true }],
+    // A header quoted in another line is no insertion, whatever it says.
+    [
+      '2026 11 28 17:46:24 +00:00 Info     DELIVERY mail delivered (id=00042-17301-00006, message-id=<x@y> SPOOLER new mail inserted (id=00042-17301-00007), to=a@b)',
+      { kind: 'delivered', boxFormat: true },
+    ],
+    // Shapes the simulator does not write (not the box's: shown, counted, never an insertion).
     ['2026-11-28T17:46:22.5Z warning something odd', { timestamp: '2026-11-28T17:46:22.500Z', level: 'warning', kind: 'other', message: 'something odd' }],
-    ['2026-11-28 17:46:22 SPOOLER new mail inserted (id=A1-b2)', { timestamp: '2026-11-28T17:46:22', level: undefined, kind: 'inserted', ids: ['A1-b2'] }],
+    ['2026-11-28 17:46:22 SPOOLER new mail inserted (id=A1-b2)', { timestamp: '2026-11-28T17:46:22', level: undefined, kind: 'other', ids: ['A1-b2'], boxFormat: false }],
     ['2026 11 28 17:46:22 +0100 Info x', { timestamp: '2026-11-28T17:46:22+01:00', level: 'Info', message: 'x' }],
     ['Nov 28 17:46:22 fw-a mailgw[123]: delivery failed for id=9', { timestamp: undefined, kind: 'error', ids: ['9'] }],
     ['', { kind: 'other', message: '', ids: [] }],
@@ -53,7 +66,7 @@ describe('core/log/parse', () => {
     assert.strictEqual(recs.length, corpus.length);
     assert.deepStrictEqual(
       recs.flatMap((r) => insertedIds(r)),
-      ['00042-17301-00001', 'A1-b2', '00042-17301-00001'],
+      ['00042-17301-00001', '00042-17301-00005', '00042-17301-00001'],
     );
   });
 

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { insertionsOf, spoolerEvent } from '../../../src/core/recovery/logLines';
+import { insertionsOf, spoolerEvent } from '../../../src/core/log/spoolerLines';
 import { acquireLock, Journal, replay } from '../../../src/core/recovery/journal';
 import { messageIdOf, normalizeMessageId, readMessageId } from '../../../src/core/message/messageId';
 import { copyBatches } from '../../../src/core/recovery/transfer';
