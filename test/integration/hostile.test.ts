@@ -14,6 +14,9 @@ import { MemorySecretStore, noPrompts, silentLogger } from '../../src/core/host'
 import { cutMark, LogFollower, LogLine } from '../../src/core/log/follow';
 import { readMessageSummary } from '../../src/core/message/headers';
 import { NotRegularError, readFileLimited } from '../../src/core/message/read';
+import { acquireClusterLock, ClusterLockedError, LOCK_NAME, readClusterLock } from '../../src/core/recovery/clusterLock';
+import { addUnitHeld, readUnitHeld, removeUnitHeld, UNIT_HELD_DIR } from '../../src/core/recovery/held';
+import { RecoveryError } from '../../src/core/recovery/remote';
 import { ConnectionOptions, UnitConnection } from '../../src/core/ssh/connection';
 import { SshError } from '../../src/core/ssh/errors';
 import { knownHostsName } from '../../src/core/ssh/hostKeys';
@@ -260,6 +263,99 @@ describe('hostile input against the lab', function () {
       await assert.rejects(follower.start(), /symbolic link/);
       await follower.stop();
       assert.deepStrictEqual(got, []);
+    });
+  });
+
+  // The review of issue 27 (docs/security.md, F9–F15); the cases that need no lab are in
+  // test/unit/core/hostile.test.ts.
+  describe('F9: the state kept on a unit (held marks, the recovery lock) is never read or written through a link', () => {
+    const SECRET = 'SECRET-line-of-a-file-outside-the-state';
+    const secretFile = '/var/phion/logs/secret.txt';
+    const elsewhere = '/var/phion/logs/elsewhere';
+    const heldDir = () => `${lab().spoolDir}/${UNIT_HELD_DIR}`;
+    const lockDirOnUnit = () => `${lab().spoolDir}/${LOCK_NAME}`;
+    /** Runs a fixed script inside the primary (the lab's own hand, as an attacker on the unit would). */
+    const onPrimary = async (script: string, ...args: string[]) => {
+      const r = await lab().exec('primary', ['sh', '-c', script, 'sh', ...args]);
+      assert.strictEqual(r.code, 0, r.stderr.toString());
+    };
+    const elsewhereNames = async () => (await lab().exec('primary', ['ls', '-A', elsewhere])).stdout.toString().split('\n').filter(Boolean);
+    beforeEach(async () => {
+      await onPrimary('printf "%s\\n" "$1" > "$2" && mkdir -p "$3"', SECRET, secretFile, elsewhere);
+    });
+
+    it('a held mark that is a link (to a secret file) is refused naming the unit and the path; mailgw-ha held shows nothing of it', async () => {
+      const id = newMailId();
+      await onPrimary('mkdir -m 700 "$1" && ln -s "$2" "$1/$3"', heldDir(), secretFile, id);
+      const c = connection(labUnits()[0]);
+      await assert.rejects(readUnitHeld(c, labCluster()), (e: Error) => e instanceof RecoveryError && e.message.startsWith('lab/fw-a: ') && e.message.includes(`${heldDir()}/${id}`) && /symbolic link/.test(e.message) && !e.message.includes(SECRET));
+      const r = await runCli(['held', '--json', '--journal', path.join(tmp, 'journal.jsonl')]);
+      assert.strictEqual(r.code, 1, r.stdout);
+      assert.ok(!(r.stdout + r.stderr).includes(SECRET), r.stdout + r.stderr);
+      assert.match(r.stderr, /symbolic link/);
+    });
+
+    it('a held folder that is a link is refused: no mark is written into, read from or removed in its target', async () => {
+      await onPrimary('ln -s "$1" "$2" && printf "%s\\n" "$3" > "$1/$4"', elsewhere, heldDir(), SECRET, newMailId());
+      const before = await elsewhereNames();
+      const c = connection(labUnits()[0]);
+      const id = newMailId();
+      const isLinkRefusal = (e: Error) => e instanceof RecoveryError && e.message.startsWith('lab/fw-a: ') && e.message.includes(heldDir()) && /symbolic link/.test(e.message);
+      await assert.rejects(addUnitHeld(c, labCluster(), id, 'why'), isLinkRefusal);
+      await assert.rejects(readUnitHeld(c, labCluster()), isLinkRefusal);
+      await assert.rejects(removeUnitHeld(c, labCluster(), before[0]), isLinkRefusal);
+      assert.deepStrictEqual(await elsewhereNames(), before, 'the link target is untouched');
+    });
+
+    it("links planted at a held mark's temporary or final name are not written through", async () => {
+      const [a, b] = [newMailId(), newMailId()];
+      await onPrimary('mkdir -m 700 "$1" && ln -s "$2" "$1/.$3.tmp" && ln -s "$4" "$1/$5"', heldDir(), secretFile, a, elsewhere, b);
+      const c = connection(labUnits()[0]);
+      await assert.rejects(addUnitHeld(c, labCluster(), a, 'overwrite?'), (e: Error) => /symbolic link/.test(e.message) && e.message.includes(`${heldDir()}/.${a}.tmp`));
+      await assert.rejects(addUnitHeld(c, labCluster(), b, 'into the folder?'), (e: Error) => /symbolic link/.test(e.message) && e.message.includes(`${heldDir()}/${b}`));
+      assert.strictEqual((await lab().exec('primary', ['cat', secretFile])).stdout.toString(), `${SECRET}\n`, 'the linked file is unchanged');
+      assert.deepStrictEqual(await elsewhereNames(), [], 'nothing moved into the linked folder');
+    });
+
+    it('a recovery lock folder or owner that is a link is refused naming it; the linked text is never shown as an owner', async () => {
+      const cluster = labCluster();
+      const c = connection(labUnits()[0]);
+      const isLinkRefusal = (where: string) => (e: Error) => e instanceof RecoveryError && !(e instanceof ClusterLockedError) && e.message.startsWith('lab/fw-a: ') && e.message.includes(where) && /symbolic link/.test(e.message) && !e.message.includes(SECRET);
+      // The lock folder itself a link to a folder holding a plausible owner.
+      await onPrimary('printf "%s\\n" "$1" > "$2/owner" && ln -s "$2" "$3"', JSON.stringify({ user: 'alice', host: 'ws9', pid: 1, tool: SECRET, at: '2026-01-01T00:00:00.000Z' }), elsewhere, lockDirOnUnit());
+      await assert.rejects(acquireClusterLock(c, cluster, 'test', { takeOver: true }), isLinkRefusal(lockDirOnUnit()));
+      await assert.rejects(readClusterLock(c, cluster), isLinkRefusal(lockDirOnUnit()));
+      assert.deepStrictEqual(await elsewhereNames(), ['owner'], 'the linked folder is untouched');
+      // A real lock folder whose owner is a link to a secret file.
+      await onPrimary('rm -f "$1" && mkdir -m 700 "$1" && ln -s "$2" "$1/owner"', lockDirOnUnit(), secretFile);
+      await assert.rejects(acquireClusterLock(c, cluster, 'test', { takeOver: true }), isLinkRefusal(`${lockDirOnUnit()}/owner`));
+      await assert.rejects(readClusterLock(c, cluster), isLinkRefusal(`${lockDirOnUnit()}/owner`));
+      const r = await runCli(['recover', '--yes', '--json', '--take-over-lock', '--journal', path.join(tmp, 'journal.jsonl')]);
+      assert.strictEqual(r.code, 1);
+      assert.ok(!(r.stdout + r.stderr).includes(SECRET), r.stdout);
+      assert.match(r.stdout, /symbolic link/);
+      assert.strictEqual((await lab().exec('primary', ['cat', secretFile])).stdout.toString(), `${SECRET}\n`);
+    });
+  });
+
+  describe('F13: lock owner text', () => {
+    it('an owner holding backslashes and quotes (a Windows domain user, a path) is read back exactly, not as "unknown"', async () => {
+      const cluster = labCluster();
+      const tool = 'VS Code extension (CORP\\ops, C:\\Tools\\mailgw-ha "portable")';
+      const held = await acquireClusterLock(connection(labUnits()[0]), cluster, tool);
+      try {
+        const err = await acquireClusterLock(connection(labUnits()[0]), cluster, 'second').then(
+          () => assert.fail('took a held lock'),
+          (e: unknown) => e as ClusterLockedError,
+        );
+        assert.ok(err instanceof ClusterLockedError, String(err));
+        assert.strictEqual(err.lock.owner?.tool, tool, err.message);
+        assert.strictEqual(JSON.parse(err.lock.raw).tool, tool, 'the raw owner is exactly what was written');
+        assert.strictEqual((await readClusterLock(connection(labUnits()[0]), cluster))?.owner?.tool, tool);
+      } finally {
+        await held.release();
+      }
+      assert.strictEqual(await readClusterLock(connection(labUnits()[0]), cluster), undefined, 'released: the heartbeat and release compare the owner exactly');
     });
   });
 

@@ -10,7 +10,7 @@ import { gatewayDirs } from '../config';
 import type { UnitConnection } from '../ssh/connection';
 import { LaterInput } from '../ssh/laterInput';
 import { processAlive } from './journal';
-import { RecoveryError } from './remote';
+import { linkRefused, RecoveryError } from './remote';
 
 export const LOCK_NAME = '.mailgw-ha-recovery.lock';
 /** The holder touches the lock this often. */
@@ -81,37 +81,61 @@ export function newOwner(tool: string): string {
   return JSON.stringify(o);
 }
 
+// Every script refuses a symbolic link at the lock folder, its owner file or the takeover folder
+// (mkdir, test and head follow links): the acquire and read scripts answer "link <path>". The owner
+// text is printed with printf '%s' (dash's echo turns backslashes into escapes).
+const LINKS = `[ -L "$1" ] && { echo "link $1"; exit 0; }
+[ -L "$1/owner" ] && { echo "link $1/owner"; exit 0; }`;
+const REPORT_HELD = `echo held
+echo "now $(date +%s)"
+[ -d "$1" ] && echo "dir $(stat -c %Y -- "$1")"
+[ -f "$1/owner" ] && echo "beat $(stat -c %Y -- "$1/owner")" && printf 'owner %s\\n' "$(head -c 4096 -- "$1/owner")"
+exit 0`;
+
 // $1 lock folder, $2 owner line. mkdir is the atomic step; the owner is renamed into place so a
 // reader never sees half of it. Otherwise prints what it found (the unit's clock, the owner's mtime).
-const ACQUIRE_SCRIPT = `if mkdir -m 700 -- "$1" 2>/dev/null; then
+const ACQUIRE_SCRIPT = `[ -L "$1" ] && { echo "link $1"; exit 0; }
+if mkdir -m 700 -- "$1" 2>/dev/null; then
   printf '%s\\n' "$2" > "$1/owner.tmp" && mv -f -- "$1/owner.tmp" "$1/owner" && { echo acquired; exit 0; }
   rm -f -- "$1/owner.tmp"; rmdir -- "$1"; exit 4
 fi
-echo held
-echo "now $(date +%s)"
-[ -d "$1" ] && echo "dir $(stat -c %Y -- "$1")"
-[ -f "$1/owner" ] && echo "beat $(stat -c %Y -- "$1/owner")" && echo "owner $(head -c 4096 -- "$1/owner")"
-exit 0`;
+${LINKS}
+${REPORT_HELD}`;
 
 // $1 lock folder, $2 owner line: touch it only while it is still ours.
-const HEARTBEAT_SCRIPT = `[ "$(head -c 4096 -- "$1/owner" 2>/dev/null)" = "$2" ] && touch -c -- "$1/owner" && echo ok || echo lost`;
+const HEARTBEAT_SCRIPT = `if [ ! -L "$1" ] && [ ! -L "$1/owner" ] && [ "$(head -c 4096 -- "$1/owner" 2>/dev/null)" = "$2" ]; then touch -c -- "$1/owner" && echo ok || echo lost; else echo lost; fi`;
 
 // $1 lock folder, $2 owner line: remove it only if it is still ours.
 // With "$3" = wait: first waits for the line "release" on its input (anything else: nothing done).
 const RELEASE_SCRIPT = `if [ "$3" = wait ]; then IFS= read -r go && [ "$go" = release ] || { echo withheld; exit 0; }; fi
+{ [ -L "$1" ] || [ -L "$1/owner" ]; } && { echo notours; exit 0; }
 [ "$(head -c 4096 -- "$1/owner" 2>/dev/null)" = "$2" ] || { echo notours; exit 0; }
 rm -f -- "$1/owner" && rmdir -- "$1" && echo released`;
 
 // $1 lock folder, $2 the stale owner line that was shown, $3 the new owner line. A second lock
 // ("$1.takeover") keeps two admins taking over at once apart; the old lock is removed only if it
 // still holds exactly the owner that was shown.
-const TAKEOVER_SCRIPT = `mkdir -- "$1.takeover" 2>/dev/null || { echo busy; exit 0; }
+const TAKEOVER_SCRIPT = `{ [ -L "$1" ] || [ -L "$1/owner" ] || [ -L "$1.takeover" ]; } && { echo link; exit 0; }
+mkdir -- "$1.takeover" 2>/dev/null || { echo busy; exit 0; }
 cur=$(head -c 4096 -- "$1/owner" 2>/dev/null)
 if [ -d "$1" ] && [ "$cur" = "$2" ]; then rm -f -- "$1/owner" "$1/owner.tmp"; rmdir -- "$1" 2>/dev/null; fi
 if mkdir -m 700 -- "$1" 2>/dev/null; then
   printf '%s\\n' "$3" > "$1/owner.tmp" && mv -f -- "$1/owner.tmp" "$1/owner" && echo acquired || echo failed
 else echo changed; fi
 rmdir -- "$1.takeover"`;
+
+// $1 lock folder: what is there, for status displays (nothing when free).
+const READ_SCRIPT = `${LINKS}
+[ -d "$1" ] || exit 0
+${REPORT_HELD}`;
+
+const WHAT = 'the recovery lock';
+
+/** A "link <path>" answer (always the first line) of the acquire or read script: refused, naming the unit and path. */
+function refuseLink(conn: UnitConnection, out: string): void {
+  const first = out.split('\n', 1)[0];
+  if (first.startsWith('link ')) throw linkRefused(conn.address.label, first.slice(5), WHAT);
+}
 
 function parseOwner(raw: string): LockOwner | undefined {
   try {
@@ -167,11 +191,13 @@ export async function acquireClusterLock(conn: UnitConnection, cluster: ClusterC
     return r.stdout.toString('utf8');
   };
   const out = await run(ACQUIRE_SCRIPT, [dir, me]);
+  refuseLink(conn, out);
   if (!/^acquired$/m.test(out)) {
     const info = judgeLock(out);
     // Another's stale lock only on the admin's request; this process's own leftover at once.
     if (!info.stale || !(opts.takeOver || info.leftHere)) throw new ClusterLockedError(cluster.name, info);
     const t = (await run(TAKEOVER_SCRIPT, [dir, info.raw, me])).trim();
+    if (t === 'link') throw linkRefused(conn.address.label, dir, WHAT);
     if (t !== 'acquired') throw new RecoveryError(`cluster "${cluster.name}": could not take over the stale recovery lock (${t === 'busy' ? 'someone else is taking it over right now' : 'it changed meanwhile'}); look again before retrying`);
   }
   heldHere.add(me);
@@ -217,13 +243,9 @@ export async function acquireClusterLock(conn: UnitConnection, cluster: ClusterC
 
 /** The lock as it is now (for status displays): undefined when free. */
 export async function readClusterLock(conn: UnitConnection, cluster: ClusterConfig): Promise<LockInfo | undefined> {
-  const r = await conn.execScript(`[ -d "$1" ] || exit 0
-echo held
-echo "now $(date +%s)"
-echo "dir $(stat -c %Y -- "$1")"
-[ -f "$1/owner" ] && echo "beat $(stat -c %Y -- "$1/owner")" && echo "owner $(head -c 4096 -- "$1/owner")"
-exit 0`, [lockDir(cluster)], { timeoutMs: 30_000 });
+  const r = await conn.execScript(READ_SCRIPT, [lockDir(cluster)], { timeoutMs: 30_000 });
   const text = r.stdout.toString('utf8');
+  refuseLink(conn, text);
   return /^held$/m.test(text) ? judgeLock(text) : undefined;
 }
 
