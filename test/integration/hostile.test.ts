@@ -34,7 +34,7 @@ import { buildCli } from './recoveryHelpers';
 
 const run = promisify(execFile);
 // eslint-disable-next-line no-control-regex -- what must not reach a terminal
-const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\u3164\ufeff\u{E0000}-\u{E007F}]/u;
 const VSCODE_LINK = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)/i;
 /** What the spoofed unit says before key exchange (the review's link, a screen clear, a bidi override). */
 const SPOOF = `${COMMAND_LINK} \u001b]0;pwned\u0007\u001b[2J\u001b[HFAKE: all mails recovered OK \u202Egnp.exe`;
