@@ -338,6 +338,30 @@ describe('hostile input against the lab', function () {
     });
   });
 
+  describe('F11: state files on this machine', () => {
+    it('a CLI recovery under umask 0 leaves only private state: folders 0700 (one made 0755 earlier tightened), files 0600', async () => {
+      lab().strand({ mails: 3 });
+      const state = path.join(tmp, 'state');
+      fs.mkdirSync(path.join(state, 'mailgw-ha'), { recursive: true, mode: 0o755 });
+      fs.chmodSync(path.join(state, 'mailgw-ha'), 0o755);
+      const r = await run('sh', ['-c', 'umask 0; exec "$@"', 'sh', process.execPath, cli, 'recover', '--yes', '--json', '--settings', lab().settingsPath], { encoding: 'utf8', env: { ...process.env, HOME: tmp, XDG_STATE_HOME: state, SSH_AUTH_SOCK: '' }, timeout: 60_000 });
+      assert.strictEqual((JSON.parse(r.stdout) as { outcome: string }).outcome, 'done', r.stdout);
+      const found: Record<string, string> = {};
+      const walk = (dir: string) => {
+        found[path.relative(state, dir)] = (fs.statSync(dir).mode & 0o777).toString(8);
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          if (e.isDirectory()) walk(path.join(dir, e.name));
+          else found[path.relative(state, path.join(dir, e.name))] = (fs.statSync(path.join(dir, e.name)).mode & 0o777).toString(8);
+        }
+      };
+      walk(path.join(state, 'mailgw-ha'));
+      const names = Object.keys(found);
+      assert.ok(names.some((n) => n.endsWith('.done.jsonl')) && names.some((n) => n.endsWith('.report.json')) && names.includes('mailgw-ha/audit.jsonl'), JSON.stringify(found));
+      const wrong = Object.entries(found).filter(([n, m]) => m !== (fs.statSync(path.join(state, n)).isDirectory() ? '700' : '600'));
+      assert.deepStrictEqual(wrong, [], JSON.stringify(found));
+    });
+  });
+
   describe('F13: lock owner text', () => {
     it('an owner holding backslashes and quotes (a Windows domain user, a path) is read back exactly, not as "unknown"', async () => {
       const cluster = labCluster();

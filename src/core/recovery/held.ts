@@ -14,6 +14,7 @@ import * as fs from 'fs';
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
 import { isSafeMailId } from '../names';
+import { writePrivateFile } from '../privateFiles';
 import type { SpoolFolder } from '../spool/list';
 import { listFolder } from '../spool/list';
 import type { UnitConnection } from '../ssh/connection';
@@ -102,8 +103,7 @@ export function readHeld(journalFile: string): Map<string, string> {
 
 function writeHeld(journalFile: string, m: Map<string, string>): void {
   const f = heldFile(journalFile);
-  fs.writeFileSync(`${f}.tmp`, JSON.stringify(Object.fromEntries(m), null, 2) + '\n');
-  fs.renameSync(`${f}.tmp`, f);
+  writePrivateFile(f, JSON.stringify(Object.fromEntries(m), null, 2) + '\n');
 }
 
 export function addHeld(journalFile: string, id: string, why: string): void {

@@ -10,6 +10,7 @@ import { gatewayDirs } from '../config';
 import { signalGateway, SignalResult } from '../gateway';
 import type { Logger } from '../host';
 import { silentLogger } from '../host';
+import { writePrivateFile } from '../privateFiles';
 import { listFolder, SpoolFolder } from '../spool/list';
 import { LaterInput } from '../ssh/laterInput';
 import { acquireClusterLock, ClusterLockedError, describeOwner } from './clusterLock';
@@ -289,9 +290,8 @@ class Run implements RunContext {
     if (r.outcome !== 'dry-run' && r.outcome !== 'declined') {
       try {
         const dir = path.dirname(this.file);
-        fs.mkdirSync(dir, { recursive: true });
         const f = path.join(dir, `${path.basename(this.file, '.jsonl')}-${journalStamp()}.report.json`);
-        fs.writeFileSync(f, JSON.stringify(r, null, 2) + '\n');
+        writePrivateFile(f, JSON.stringify(r, null, 2) + '\n');
         r.reportFile = f;
       } catch (e) {
         this.log.warn(`cannot write the recovery report: ${(e as Error).message}`);
