@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { webviewPage } from './webviewPage';
 import * as safeWindow from '../safeWindow';
 import type { ClusterConfig, UnitConfig } from '../core/config';
-import type { FollowNotice } from '../core/log/follow';
+import { backfillShortText, FollowNotice } from '../core/log/follow';
 import type { HubLine } from '../core/log/hub';
 import { ShownLines, subscribeUnshown } from '../core/log/shownLines';
 import type { RecoveryEvent } from '../core/recovery/runContract';
@@ -121,6 +121,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
       n.type === 'truncated' ? 'log truncated; reading again from the start' :
       n.type === 'reconnecting' ? `connection lost; retrying in ${Math.round(n.delayMs / 100) / 10} s (${n.error})` :
       n.type === 'resumed' ? 'reconnected; nothing was missed' :
+      n.type === 'backfillShort' ? backfillShortText(n) :
       `${file} does not exist (yet); waiting for it`;
     const severity = n.type === 'reconnecting' ? 'error' : n.type === 'resumed' ? 'info' : 'warning';
     this.post({ type: 'notice', src: key, text, severity });

@@ -362,6 +362,28 @@ describe('hostile input against the lab', function () {
     });
   });
 
+  describe('F12: one long log line does not hide the earlier ones', () => {
+    it('mailgw-ha logs --lines 10 after a 200 KB line prints the lines before it too', async () => {
+      const before = Array.from({ length: 20 }, (_, i) => `2026-11-30 12:00:${String(i).padStart(2, '0')} [info] line ${i + 1} before`);
+      fs.appendFileSync(lab().hostLogFile('primary'), `${before.join('\n')}\n${'z'.repeat(200_000)}\nafter the long line\n`);
+      const r = await runCli(['logs', 'primary', '--lines', '10']);
+      assert.strictEqual(r.code, 0, r.stderr);
+      const out = r.stdout.split('\n').filter(Boolean);
+      assert.strictEqual(out.length, 10, r.stdout.slice(0, 500));
+      assert.deepStrictEqual([...out.slice(0, 8), out[9]], [...before.slice(12), 'after the long line']);
+      assert.ok(out[8].startsWith('zzz') && out[8].endsWith(cutMark(64 << 10)), 'the long line, cut');
+    });
+
+    it('past the read-back bound it says how many lines it shows and why the rest are not', async () => {
+      const mb = 'y'.repeat(1 << 20);
+      fs.appendFileSync(lab().hostLogFile('primary'), `${Array.from({ length: 6 }, () => mb).join('\n')}\nthe last line\n`);
+      const r = await runCli(['logs', 'primary', '--lines', '10']);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.strictEqual(r.stdout.split('\n').filter(Boolean).length, 4, 'three of the 1 MiB lines (cut) and the last line: what 4 MiB hold');
+      assert.match(r.stderr, /only 4 of the last 10 lines: the last 4,194,304 bytes read back \(the bound\) hold no more; the [\d,]+ bytes before them were not read/);
+    });
+  });
+
   describe('F13: lock owner text', () => {
     it('an owner holding backslashes and quotes (a Windows domain user, a path) is read back exactly, not as "unknown"', async () => {
       const cluster = labCluster();
