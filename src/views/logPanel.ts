@@ -16,6 +16,8 @@ import { BATCH_MS, FromWebview, MAX_BUFFERED_LINES, PanelLine, PanelRecovery, Pa
 import type { ClusterTreeProvider } from './clusterTree';
 import type { LogDocuments } from './logDocument';
 import type { LogWatch, Watch } from './logWatch';
+import { isSafeMailId } from '../core/names';
+import { checkFromWebview } from './logPanelMessageCheck';
 import { FollowAgainBudget } from '../core/log/followAgain';
 import { logSourceKey, parseLogSourceKey } from '../core/keys';
 
@@ -184,7 +186,12 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
         this.ready = false;
       }
     });
-    view.webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m));
+    view.webview.onDidReceiveMessage((raw: unknown) => {
+      // The page shows what units wrote: its messages are checked like any untrusted input.
+      const m = checkFromWebview(raw);
+      if (m) this.onMessage(m);
+      else this.services.logger.warn('log panel: dropped a message from the webview that is not one of its messages');
+    });
   }
 
   private html(webview: vscode.Webview): string {
@@ -303,6 +310,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
  * delivered, or renamed by the gateway.
  */
 export async function revealMailInTree(tree: ClusterTreeProvider, cluster: string, id: string, recent: readonly HubLine[]): Promise<boolean> {
+  if (typeof id !== 'string' || !isSafeMailId(id)) return false; // only a mail id names a mail
   const ask = () => tree.revealMail(cluster, id).catch(() => false);
   const refresh = () => Promise.resolve(tree.refreshWithProgress()).catch(() => undefined);
   // If the log says the mail has been delivered since, the tree's listing may be older: refresh first.

@@ -19,6 +19,7 @@ import { acquireLock, Journal } from '../../../src/core/recovery/journal';
 import { addToTrustStore, fingerprintOf, KnownHosts, removeFromTrustStore } from '../../../src/core/ssh/hostKeys';
 import { ConnectionPool } from '../../../src/core/ssh/pool';
 import { SshError } from '../../../src/core/ssh/errors';
+import { checkFromWebview } from '../../../src/views/logPanelMessageCheck';
 import { ed25519Blob } from './ssh/testKeys';
 
 const line = (host: string, blob: Buffer) => `${host} ssh-ed25519 ${blob.toString('base64')}\n`;
@@ -243,5 +244,28 @@ describe('F11: state files on this machine are private: folders 0700, files 0600
     writePrivateFile(file, '# report\n');
     assert.strictEqual(fs.readFileSync(file, 'utf8'), '# report\n');
     allPrivate(modes(path.dirname(dir)), path.dirname(dir));
+  });
+});
+
+// F13 (review of issue 27), the log panel's part: what its webview sends is checked on the
+// extension side before anything acts on it; a reveal names a mail id by the one mail id rule.
+describe('F13: the log panel checks every message from its webview', () => {
+  it('a reveal whose id is not a mail id (an object, a path, a command link, too long) is dropped', () => {
+    const src = 'lab/fw-a:/var/phion/logs/srv_box1_mailgw.log';
+    assert.deepStrictEqual(checkFromWebview({ type: 'reveal', src, id: '12345-12345-12345' }), { type: 'reveal', src, id: '12345-12345-12345' });
+    for (const id of [{ toString: () => '12345-12345-12345' }, ['12345-12345-12345'], 12345, '../../etc/shadow', '[x](command:mailgwHa.removeMails)', '12345-12345-12345.body', 'x'.repeat(500), undefined]) {
+      assert.strictEqual(checkFromWebview({ type: 'reveal', src, id }), undefined, JSON.stringify(id));
+    }
+    assert.strictEqual(checkFromWebview({ type: 'reveal', src: 42, id: '12345-12345-12345' }), undefined);
+  });
+
+  it('anything else that is not one of its messages, as typed, is dropped too', () => {
+    assert.deepStrictEqual(checkFromWebview({ type: 'ready' }), { type: 'ready' });
+    assert.deepStrictEqual(checkFromWebview({ type: 'stop', src: 'a:b' }), { type: 'stop', src: 'a:b' });
+    for (const m of [null, 'reveal', [], { type: 'nope' }, { type: 'stop' }, { type: 'openEditor', src: {} }, { type: 'state', rows: '1' }, { type: 'state', rows: 1, insertedIds: [1] }]) {
+      assert.strictEqual(checkFromWebview(m), undefined, JSON.stringify(m));
+    }
+    const state = { type: 'state', rows: 3, insertedIds: ['12345-12345-12345'], highlighted: 1, errors: 0, paused: false, newWhilePaused: 0, received: 3, at: 1 };
+    assert.deepStrictEqual(checkFromWebview(state), state);
   });
 });
