@@ -4,6 +4,9 @@
 // is written into it and its mtime is the holder's heartbeat. A lock whose holder is gone (its
 // process no longer runs on this host, or no heartbeat for a while) is shown as stale — never broken
 // silently: only an explicit takeover by the admin replaces it, and only the owner that was shown.
+// Two leftovers are provably nobody's and are taken back at once: one of this very process, and
+// one of this workstation whose process is gone and which names the run of this machine's
+// unfinished journal (the owner lists the run ids it works on): the next run here finishes it.
 import * as os from 'os';
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
@@ -24,6 +27,8 @@ export interface LockOwner {
   readonly pid: number;
   readonly tool: string;
   readonly at: string;
+  /** The run ids the holder works on (the unfinished one it resumes, the one it starts). */
+  readonly runs?: readonly string[];
 }
 
 export interface LockInfo {
@@ -40,6 +45,11 @@ export interface LockInfo {
    * the primary dropped): provably no run holds it, so the next run here reclaims it.
    */
   readonly leftHere?: boolean;
+  /**
+   * Left by this workstation's interrupted run of that id (its process is gone), which this
+   * machine's unfinished journal holds: provably no run holds it, so the run that finishes it takes it back.
+   */
+  readonly leftByRun?: string;
 }
 
 /** The owner lines of the locks this process holds right now. */
@@ -70,14 +80,17 @@ export function lockDir(cluster: ClusterConfig): string {
   return `${gatewayDirs(cluster).base}/${LOCK_NAME}`;
 }
 
-export function newOwner(tool: string): string {
+/** A run id as the journal writes it. */
+const RUN_ID = /^\d{8}-\d{6}-[0-9a-f]{6}$/;
+
+export function newOwner(tool: string, runs: readonly string[] = []): string {
   let user = 'unknown';
   try {
     user = os.userInfo().username;
   } catch {
     // no passwd entry (containers): keep "unknown"
   }
-  const o: LockOwner = { user, host: os.hostname(), pid: process.pid, tool, at: new Date().toISOString() };
+  const o: LockOwner = { user, host: os.hostname(), pid: process.pid, tool, at: new Date().toISOString(), ...(runs.length ? { runs: [...runs] } : {}) };
   return JSON.stringify(o);
 }
 
@@ -140,15 +153,22 @@ function refuseLink(conn: UnitConnection, out: string): void {
 function parseOwner(raw: string): LockOwner | undefined {
   try {
     const o = JSON.parse(raw) as Partial<LockOwner>;
-    if (typeof o.user === 'string' && typeof o.host === 'string' && typeof o.pid === 'number' && typeof o.tool === 'string' && typeof o.at === 'string') return o as LockOwner;
+    if (typeof o.user === 'string' && typeof o.host === 'string' && typeof o.pid === 'number' && typeof o.tool === 'string' && typeof o.at === 'string') {
+      // Run ids count only as a list of well-formed ids (a damaged list names no run).
+      const runs = Array.isArray(o.runs) && o.runs.every((r) => typeof r === 'string' && RUN_ID.test(r)) ? o.runs : undefined;
+      return { user: o.user, host: o.host, pid: o.pid, tool: o.tool, at: o.at, ...(runs ? { runs } : {}) };
+    }
   } catch {
     // not ours or damaged: shown as unknown
   }
   return undefined;
 }
 
-/** Reads what `held` printed into a LockInfo and decides whether it is stale. */
-export function judgeLock(text: string, thisHost = os.hostname(), isAlive: (pid: number) => boolean = processAlive, ownPid = process.pid, heldByThisProcess: (raw: string) => boolean = (raw) => heldHere.has(raw)): LockInfo {
+/**
+ * Reads what `held` printed into a LockInfo and decides whether it is stale. `unfinishedRun`: the
+ * run id of this machine's unfinished journal (the one the caller is about to finish), if any.
+ */
+export function judgeLock(text: string, thisHost = os.hostname(), isAlive: (pid: number) => boolean = processAlive, ownPid = process.pid, heldByThisProcess: (raw: string) => boolean = (raw) => heldHere.has(raw), unfinishedRun?: string): LockInfo {
   const field = (k: string): string | undefined => new RegExp(`^${k} (.*)$`, 'm').exec(text)?.[1];
   const now = Number(field('now'));
   const beat = field('beat');
@@ -159,6 +179,9 @@ export function judgeLock(text: string, thisHost = os.hostname(), isAlive: (pid:
   let stale: string | undefined;
   if (owner && owner.host === thisHost && owner.pid === ownPid && !heldByThisProcess(raw)) {
     return { owner, raw, heartbeatAgeS, stale: `it was left by an earlier run of this process (${owner.pid}), which ended without releasing it`, leftHere: true };
+  }
+  if (owner && unfinishedRun && owner.host === thisHost && owner.runs?.includes(unfinishedRun) && owner.pid !== ownPid && !isAlive(owner.pid)) {
+    return { owner, raw, heartbeatAgeS, stale: `it was left by this workstation's interrupted run ${unfinishedRun} (process ${owner.pid} no longer runs)`, leftByRun: unfinishedRun };
   }
   if (owner && owner.host === thisHost && !isAlive(owner.pid)) stale = `its process ${owner.pid} no longer runs on ${thisHost}`;
   else if (heartbeatAgeS !== undefined && heartbeatAgeS > STALE_AFTER_S) stale = `no heartbeat for ${heartbeatAgeS} s (the holder touches it every ${HEARTBEAT_MS / 1000} s)`;
@@ -176,15 +199,20 @@ export interface HeldLock {
   prepareRelease(): void;
   /** Set when the heartbeat found the lock no longer ours (taken over by an admin). */
   readonly lost: boolean;
+  /** Set when the lock was taken back from this workstation's interrupted run (LockInfo.leftByRun): why, in words. */
+  readonly takenBack?: string;
 }
 
 /**
  * Takes the cluster's lock on the primary, or throws ClusterLockedError naming the holder. With
  * `takeOver`, a lock found stale is replaced (only that one: if it changed meanwhile, it throws).
+ * `runs`: the run ids the caller works on (written into the owner); `unfinishedRun`: the run of
+ * this machine's unfinished journal it is about to finish, whose leftover lock it takes back.
  */
-export async function acquireClusterLock(conn: UnitConnection, cluster: ClusterConfig, tool: string, opts: { takeOver?: boolean; onLost?: () => void } = {}): Promise<HeldLock> {
+export async function acquireClusterLock(conn: UnitConnection, cluster: ClusterConfig, tool: string, opts: { takeOver?: boolean; onLost?: () => void; runs?: readonly string[]; unfinishedRun?: string } = {}): Promise<HeldLock> {
   const dir = lockDir(cluster);
-  const me = newOwner(tool);
+  const me = newOwner(tool, opts.runs);
+  let takenBack: string | undefined;
   const run = async (script: string, args: string[], stdin?: Promise<string>) => {
     const r = await conn.execScript(script, args, { timeoutMs: 30_000, stdin });
     if (r.code !== 0) throw new RecoveryError(`${conn.address.label}: cannot take the recovery lock ${dir} (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 2).join('; ')}`);
@@ -193,9 +221,11 @@ export async function acquireClusterLock(conn: UnitConnection, cluster: ClusterC
   const out = await run(ACQUIRE_SCRIPT, [dir, me]);
   refuseLink(conn, out);
   if (!/^acquired$/m.test(out)) {
-    const info = judgeLock(out);
-    // Another's stale lock only on the admin's request; this process's own leftover at once.
-    if (!info.stale || !(opts.takeOver || info.leftHere)) throw new ClusterLockedError(cluster.name, info);
+    const info = judgeLock(out, undefined, undefined, undefined, undefined, opts.unfinishedRun);
+    // Another's stale lock only on the admin's request; this process's own leftover, and this
+    // workstation's interrupted run's (which the caller finishes), at once.
+    if (!info.stale || !(opts.takeOver || info.leftHere || info.leftByRun)) throw new ClusterLockedError(cluster.name, info);
+    if (info.leftByRun) takenBack = `left by this workstation's interrupted run ${info.leftByRun} (process ${info.owner?.pid} no longer runs)`;
     const t = (await run(TAKEOVER_SCRIPT, [dir, info.raw, me])).trim();
     if (t === 'link') throw linkRefused(conn.address.label, dir, WHAT);
     if (t !== 'acquired') throw new RecoveryError(`cluster "${cluster.name}": could not take over the stale recovery lock (${t === 'busy' ? 'someone else is taking it over right now' : 'it changed meanwhile'}); look again before retrying`);
@@ -220,6 +250,7 @@ export async function acquireClusterLock(conn: UnitConnection, cluster: ClusterC
     get lost() {
       return lost;
     },
+    takenBack,
     prepareRelease() {
       if (prepared || released) return;
       const word = new LaterInput<string>();

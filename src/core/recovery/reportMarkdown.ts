@@ -88,6 +88,7 @@ export function recoveryReportMarkdown(r: RecoveryReport, t: RunTimings, units: 
   lines.push('', '## Phases', '', '| phase | time |', '|---|---|');
   for (const p of phaseDurations(t)) lines.push(`| ${p.phase} | ${seconds(p.ms)} |`);
   lines.push(`| (plan dialog waiting for you, not counted) | ${seconds(t.confirmWaitMs)} |`);
+  if (r.lockTakenBack) lines.push('', `Lock: ${md(r.lockTakenBack)}`);
   if (r.resumed) lines.push('', `An interrupted earlier run was finished first: ${r.resumed.finished} finished, ${r.resumed.rolledBack} undone, ${r.resumed.held} held.`);
   if (r.plan?.ignored.length) {
     lines.push('', '## Entries that are not mail (left alone)', '');

@@ -14,6 +14,7 @@ import { MemorySecretStore, noPrompts, silentLogger } from '../../../src/core/ho
 import { isGatewayLogPath } from '../../../src/core/log/paths';
 import { readSettingFile, SettingFileError } from '../../../src/core/files';
 import { writePrivateFile } from '../../../src/core/privateFiles';
+import { judgeLock, newOwner } from '../../../src/core/recovery/clusterLock';
 import { addHeld, heldFile } from '../../../src/core/recovery/held';
 import { acquireLock, Journal } from '../../../src/core/recovery/journal';
 import { addToTrustStore, fingerprintOf, KnownHosts, removeFromTrustStore } from '../../../src/core/ssh/hostKeys';
@@ -267,5 +268,34 @@ describe('F13: the log panel checks every message from its webview', () => {
     }
     const state = { type: 'state', rows: 3, insertedIds: ['12345-12345-12345'], highlighted: 1, errors: 0, paused: false, newWhilePaused: 0, received: 3, at: 1 };
     assert.deepStrictEqual(checkFromWebview(state), state);
+  });
+});
+
+// F15 (review of issue 27): a recovery killed on this workstation left its lock; the next run here
+// takes it back only when the lock provably is that run's (this host, its process gone, and a run
+// id of this machine's unfinished journal); anything else still needs the admin's takeover.
+describe("F15: the lock of this workstation's interrupted run", () => {
+  const text = (owner: Record<string, unknown>) => `held\nnow 1000\ndir 990\nbeat 999\nowner ${JSON.stringify(owner)}\n`;
+  const mine = { user: 'ops', host: 'ws1', pid: 4242, tool: 'mailgw-ha CLI', at: '2026-11-30T10:00:00.000Z', runs: ['20261130-100000-abcdef'] };
+  const gone = () => false;
+  it('names this machine\'s unfinished run and its process is gone: taken back at once, saying so', () => {
+    const l = judgeLock(text(mine), 'ws1', gone, 1, () => false, '20261130-100000-abcdef');
+    assert.strictEqual(l.leftByRun, '20261130-100000-abcdef');
+    assert.match(l.stale ?? '', /left by this workstation's interrupted run 20261130-100000-abcdef \(process 4242 no longer runs\)/);
+    assert.deepStrictEqual(l.owner?.runs, ['20261130-100000-abcdef']);
+  });
+  it('another run id, no unfinished journal, a live process or another host: not taken back', () => {
+    assert.strictEqual(judgeLock(text(mine), 'ws1', gone, 1, () => false, '20261130-110000-123456').leftByRun, undefined, 'another run');
+    assert.match(judgeLock(text(mine), 'ws1', gone, 1, () => false, '20261130-110000-123456').stale ?? '', /no longer runs/, 'stale: the admin may take it over');
+    assert.strictEqual(judgeLock(text(mine), 'ws1', gone, 1, () => false, undefined).leftByRun, undefined, 'no unfinished journal');
+    assert.strictEqual(judgeLock(text(mine), 'ws1', () => true, 1, () => false, '20261130-100000-abcdef').leftByRun, undefined, 'its process still runs');
+    assert.strictEqual(judgeLock(text(mine), 'ws1', () => true, 1, () => false, '20261130-100000-abcdef').stale, undefined);
+    assert.strictEqual(judgeLock(text({ ...mine, host: 'ws2' }), 'ws1', gone, 1, () => false, '20261130-100000-abcdef').leftByRun, undefined, 'another workstation');
+    assert.strictEqual(judgeLock(text({ ...mine, runs: 'x' }), 'ws1', gone, 1, () => false, 'x').leftByRun, undefined, 'runs must be a list of run ids');
+  });
+  it('the owner line names the runs it works on', () => {
+    const o = JSON.parse(newOwner('mailgw-ha CLI', ['20261130-100000-abcdef', '20261130-100500-fedcba'])) as { runs: string[]; pid: number };
+    assert.deepStrictEqual(o.runs, ['20261130-100000-abcdef', '20261130-100500-fedcba']);
+    assert.strictEqual(o.pid, process.pid);
   });
 });
