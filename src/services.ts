@@ -7,6 +7,7 @@ import type { RecoveryEvent, RecoveryReport } from './core/recovery/runContract'
 import { ConnectionOptions } from './core/ssh/connection';
 import { ConnectionPool } from './core/ssh/pool';
 import { AuditLog } from './core/audit/log';
+import { addOwnFolder } from './core/privateFiles';
 import { auditLogTarget, onDidChangeSettings, readSettings } from './settings';
 import { outputLogger, secretStorageStore, vscodePrompts } from './vscodeHost';
 import { userKnownHostsFile } from './core/ssh/hostKeys';
@@ -29,6 +30,8 @@ export class Services implements vscode.Disposable {
   constructor(readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('Mail Gateway HA', { log: true });
     this.logger = outputLogger(this.output);
+    // The extension's storage folder (the trust store, journals of earlier versions) is its own: private.
+    addOwnFolder(context.globalStorageUri.fsPath);
     this.trustStoreFile = path.join(context.globalStorageUri.fsPath, 'known_hosts');
     this.settingsValue = readSettings();
     this.pool = new ConnectionPool(this.connectionOptions());

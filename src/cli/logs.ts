@@ -1,7 +1,7 @@
 // `mailgw-ha logs UNIT [--follow] [--inserted] [--lines N]`: the gateway log of a unit, the last N
 // lines (default 20) and, with --follow, every new line (across rotation, truncation and reconnects)
 // until interrupted. --inserted keeps only "new mail inserted" lines; --json prints records.
-import { FollowNotice, LogFollower, LogLine } from '../core/log/follow';
+import { backfillShortText, FollowNotice, LogFollower, LogLine } from '../core/log/follow';
 import { LogRecord, parseLine } from '../core/log/parse';
 import { UsageError } from './args';
 import type { ParsedArgs } from './args';
@@ -39,6 +39,7 @@ async function logs(args: ParsedArgs): Promise<number> {
     else if (n.type === 'truncated') ctx.logger.warn(`${unit.key}: ${cluster.logFile} was truncated; reading it again from the start`);
     else if (n.type === 'reconnecting') ctx.logger.warn(`${unit.key}: connection lost (${n.error}); retrying in ${Math.round(n.delayMs / 100) / 10} s`);
     else if (n.type === 'resumed') ctx.logger.warn(`${unit.key}: reconnected; following from where it stopped`);
+    else if (n.type === 'backfillShort') ctx.logger.warn(`${unit.key}: ${cluster.logFile}: ${backfillShortText(n)}`);
     else if (n.type === 'missing') ctx.logger.warn(`${unit.key}: ${cluster.logFile} does not exist (yet)${followMode ? '; waiting for it' : ''}. Set "logFile" for cluster "${cluster.name}" if the gateway logs elsewhere.`);
   });
   try {

@@ -39,6 +39,7 @@ export function reportJson(r: RecoveryReport): Record<string, unknown> {
     journal: r.journal,
     report: r.reportFile,
     plan: r.plan,
+    lockTakenBack: r.lockTakenBack,
     lockedBy: r.lockedBy ? { owner: r.lockedBy.owner ?? null, heartbeatAgeS: r.lockedBy.heartbeatAgeS ?? null, stale: r.lockedBy.stale ?? null } : undefined,
   };
 }

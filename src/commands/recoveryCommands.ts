@@ -1,6 +1,5 @@
 // Recover Stranded Mail… (the whole safe procedure on a cluster) and the manual way's smaller steps:
 // copy selected mails to the primary's input/, send SIGUSR2 to a unit, remove selected mails.
-import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
@@ -19,6 +18,7 @@ import { adoptOldJournal, defaultJournalFile, journalFileFor } from '../core/rec
 import { describeLeftovers, outcomeText, RunMode } from '../core/recovery/outcome';
 import { recoveryReportMarkdown, RunTimings } from '../core/recovery/reportMarkdown';
 import { recover } from '../core/recovery/run';
+import { writePrivateFile } from '../core/privateFiles';
 import type { RecoveryOptions, RecoveryReport } from '../core/recovery/runContract';
 import { listFolder } from '../core/spool/list';
 import type { SpoolFolder } from '../core/spool/list';
@@ -183,7 +183,7 @@ function writeReadableReport(services: Services, report: RecoveryReport, timings
   if (!report.reportFile) return undefined;
   const file = report.reportFile.replace(/\.json$/, '') + '.md';
   try {
-    fs.writeFileSync(file, recoveryReportMarkdown(report, timings, units));
+    writePrivateFile(file, recoveryReportMarkdown(report, timings, units));
     return file;
   } catch (e) {
     services.logger.warn(`cannot write the readable recovery report: ${(e as Error).message}`);

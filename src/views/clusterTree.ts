@@ -10,7 +10,7 @@ import * as vscode from 'vscode';
 import { affectsSetting, autoRefreshSeconds, stuckAfterMinutes } from '../settings';
 import type { ClusterConfig, Settings, UnitConfig } from '../core/config';
 import type { MessageSummary } from '../core/message/headers';
-import { describeFilter, filterNeedsHeaders, isFilterActive, MailFilter, mailMatcher } from '../core/spool/filter';
+import { describeFilter, filterNeedsHeaders, isFilterActive, MailFilter, MailFilterRun } from '../core/spool/filter';
 import { FolderListing, MailEntry, SPOOL_FOLDERS, SpoolFolder } from '../core/spool/list';
 import { leftoverCount, loadUnitOverview, UnitOverview } from '../core/spool/overview';
 import { describeLeftovers, LeftoverSplit } from '../core/recovery/outcome';
@@ -53,6 +53,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   private readonly nodes = new Map<string, ClusterTreeNode>();
   private readonly shown = new Map<string, number>();
   private filterValue: MailFilter | undefined;
+  /** The filter's checks of header values (its regular expressions run in a worker, bounded). */
+  private filterRun: MailFilterRun | undefined;
   readonly summaries = new SummaryCache();
   private view: vscode.TreeView<ClusterTreeNode> | undefined;
   private autoRefreshTimer: NodeJS.Timeout | undefined;
@@ -231,13 +233,16 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         if (progress?.token?.isCancellationRequested) return false;
       }
     }
+    // The header values of every listed mail checked against the filter's regular expressions,
+    // off this thread (a hostile header cannot freeze VS Code; a stopped pattern is said in the view).
+    const run = next ? new MailFilterRun(next) : undefined;
+    if (run) await run.prepare(this.loadedUnits().flatMap(({ unit, overview }) => SPOOL_FOLDERS.flatMap((f) => overview.folders[f].mails.map((m) => this.summaries.get(unit.key, m)))));
+    if (progress?.token?.isCancellationRequested) return false;
+    this.filterRun?.dispose();
+    this.filterRun = run;
     this.filterValue = next;
     for (const k of [...this.shown.keys()]) this.shown.delete(k);
-    if (this.view) {
-      this.view.description = next ? plain(`filter: ${describeFilter(next)}`, 200) : undefined;
-      // The description is not shown when the view is alone in its container: say it in the view too.
-      this.view.message = next ? plain(`Filtered: ${describeFilter(next)}. Only matching mails are listed (Clear Filter in the view's title shows all).`) : undefined;
-    }
+    this.showFilter();
     void vscode.commands.executeCommand('setContext', 'mailgwHa.filterActive', !!next);
     this.emit(undefined);
     return true;
@@ -498,12 +503,31 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     );
   }
 
-  /** The mails of a folder that pass the filter (all of them when none is set). */
-  private visibleMails(unitKey: string, listing: FolderListing): readonly MailEntry[] {
+  /** The view's description and message for the filter (and why a pattern of it was stopped). */
+  private showFilter(): void {
+    if (!this.view) return;
     const f = this.filterValue;
-    if (!f) return listing.mails;
-    const match = mailMatcher(f);
-    return listing.mails.filter((m) => match(m, this.summaries.get(unitKey, m)));
+    const stopped = this.filterRun?.stopped;
+    this.view.description = f ? plain(`filter: ${describeFilter(f)}${stopped ? ' (stopped)' : ''}`, 200) : undefined;
+    // The description is not shown when the view is alone in its container: say it in the view too.
+    this.view.message = f ? plain(`Filtered: ${describeFilter(f)}. ${stopped ? `${stopped} ` : ''}Only matching mails are listed (Clear Filter in the view's title shows all).`) : undefined;
+  }
+
+  /** Checks a folder's header values against the filter (in its worker); says so if a pattern was stopped. */
+  private async prepareFilter(unitKey: string, listing: FolderListing): Promise<void> {
+    const run = this.filterRun;
+    if (!run) return;
+    const before = run.stopped;
+    await run.prepare(listing.mails.map((m) => this.summaries.get(unitKey, m))).catch((err: Error) => this.services.logger.warn(`filter: ${err.message}`));
+    if (run === this.filterRun && run.stopped !== before) this.showFilter();
+  }
+
+  /** The mails of a folder that pass the filter (all of them when none is set), from what its run checked. */
+  private visibleMails(unitKey: string, listing: FolderListing): readonly MailEntry[] {
+    const run = this.filterValue && this.filterRun;
+    if (!run) return listing.mails;
+    const now = Date.now();
+    return listing.mails.filter((m) => run.matches(m, this.summaries.get(unitKey, m), now));
   }
 
   getParent(node: ClusterTreeNode): ClusterTreeNode | undefined {
@@ -576,6 +600,7 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     if (filterNeedsHeaders(this.filterValue)) {
       // Set after a refresh: the folder's headers are needed to decide what matches.
       await this.summaries.load(conn, node.cluster, node.unit.key, listing.mails).catch(() => undefined);
+      await this.prepareFilter(node.unit.key, listing);
     }
     const mails = this.visibleMails(node.unit.key, listing);
     const key = `${node.unit.key}|${node.folder}`;
@@ -623,7 +648,10 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
       for (const folder of SPOOL_FOLDERS) {
         const mail = overview.folders[folder].mails.find((m) => m.id === id);
         if (!mail) continue;
-        if (filterNeedsHeaders(this.filterValue)) await this.summaries.load(this.services.pool.get(unit), cluster, unit.key, overview.folders[folder].mails).catch(() => undefined);
+        if (filterNeedsHeaders(this.filterValue)) {
+          await this.summaries.load(this.services.pool.get(unit), cluster, unit.key, overview.folders[folder].mails).catch(() => undefined);
+          await this.prepareFilter(unit.key, overview.folders[folder]);
+        }
         const index = this.visibleMails(unit.key, overview.folders[folder]).indexOf(mail);
         if (index < 0) return false;
         const key = `${unit.key}|${folder}`;
@@ -691,7 +719,8 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
   }
 
   private folderFilterFacts(node: FolderNode, listing: FolderListing): FolderFilterFacts {
-    const known = !filterNeedsHeaders(this.filterValue) || listing.mails.every((m) => this.summaries.has(node.unit.key, m));
+    const run = this.filterRun;
+    const known = !filterNeedsHeaders(this.filterValue) || listing.mails.every((m) => this.summaries.has(node.unit.key, m) && (!run || run.isReady(this.summaries.get(node.unit.key, m))));
     return { known, matching: known ? this.visibleMails(node.unit.key, listing).length : 0 };
   }
 

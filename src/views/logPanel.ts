@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { webviewPage } from './webviewPage';
 import * as safeWindow from '../safeWindow';
 import type { ClusterConfig, UnitConfig } from '../core/config';
-import type { FollowNotice } from '../core/log/follow';
+import { backfillShortText, FollowNotice } from '../core/log/follow';
 import type { HubLine } from '../core/log/hub';
 import { ShownLines, subscribeUnshown } from '../core/log/shownLines';
 import type { RecoveryEvent } from '../core/recovery/runContract';
@@ -16,6 +16,8 @@ import { BATCH_MS, FromWebview, MAX_BUFFERED_LINES, PanelLine, PanelRecovery, Pa
 import type { ClusterTreeProvider } from './clusterTree';
 import type { LogDocuments } from './logDocument';
 import type { LogWatch, Watch } from './logWatch';
+import { isSafeMailId } from '../core/names';
+import { checkFromWebview } from './logPanelMessageCheck';
 import { FollowAgainBudget } from '../core/log/followAgain';
 import { logSourceKey, parseLogSourceKey } from '../core/keys';
 
@@ -121,6 +123,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
       n.type === 'truncated' ? 'log truncated; reading again from the start' :
       n.type === 'reconnecting' ? `connection lost; retrying in ${Math.round(n.delayMs / 100) / 10} s (${n.error})` :
       n.type === 'resumed' ? 'reconnected; nothing was missed' :
+      n.type === 'backfillShort' ? backfillShortText(n) :
       `${file} does not exist (yet); waiting for it`;
     const severity = n.type === 'reconnecting' ? 'error' : n.type === 'resumed' ? 'info' : 'warning';
     this.post({ type: 'notice', src: key, text, severity });
@@ -183,7 +186,12 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
         this.ready = false;
       }
     });
-    view.webview.onDidReceiveMessage((m: FromWebview) => this.onMessage(m));
+    view.webview.onDidReceiveMessage((raw: unknown) => {
+      // The page shows what units wrote: its messages are checked like any untrusted input.
+      const m = checkFromWebview(raw);
+      if (m) this.onMessage(m);
+      else this.services.logger.warn('log panel: dropped a message from the webview that is not one of its messages');
+    });
   }
 
   private html(webview: vscode.Webview): string {
@@ -302,6 +310,7 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
  * delivered, or renamed by the gateway.
  */
 export async function revealMailInTree(tree: ClusterTreeProvider, cluster: string, id: string, recent: readonly HubLine[]): Promise<boolean> {
+  if (typeof id !== 'string' || !isSafeMailId(id)) return false; // only a mail id names a mail
   const ask = () => tree.revealMail(cluster, id).catch(() => false);
   const refresh = () => Promise.resolve(tree.refreshWithProgress()).catch(() => undefined);
   // If the log says the mail has been delivered since, the tree's listing may be older: refresh first.

@@ -40,5 +40,10 @@ export const HOSTILE_TEXTS: readonly { readonly name: string; readonly text: str
   { name: 'bidi isolates', text: '\u2067abc\u2069\u2066def\u2069' },
   { name: 'bidi marks, zero-width and BOM', text: 'a\u200fb\u200bc\ufeffd\u061ce' },
   { name: 'tab in a name', text: 'id\tFAKE COLUMN' },
+  // Added by the review of issue 27 (F10): invisible characters the first list missed, and a link a
+  // Markdown renderer makes of a bare URL with a numeric host.
+  { name: 'soft hyphen, Mongolian vowel separator, Hangul filler', text: 'pay\u00adpal\u180e.example\u3164 login' },
+  { name: 'Unicode tag characters (invisible ASCII)', text: 'ok\u{E0001}\u{E0069}\u{E0067}\u{E006E}\u{E006F}\u{E0072}\u{E0065}\u{E007F} fine' },
+  { name: 'bare URL with a numeric host', text: 'held: see http://3232235777/reset and mailto:a@b.example' },
   { name: 'very long string', text: '[x](command:y) '.repeat(70_000) },
 ];

@@ -14,6 +14,9 @@ import { MemorySecretStore, noPrompts, silentLogger } from '../../src/core/host'
 import { cutMark, LogFollower, LogLine } from '../../src/core/log/follow';
 import { readMessageSummary } from '../../src/core/message/headers';
 import { NotRegularError, readFileLimited } from '../../src/core/message/read';
+import { acquireClusterLock, ClusterLockedError, LOCK_NAME, readClusterLock } from '../../src/core/recovery/clusterLock';
+import { addUnitHeld, readUnitHeld, removeUnitHeld, UNIT_HELD_DIR } from '../../src/core/recovery/held';
+import { RecoveryError } from '../../src/core/recovery/remote';
 import { ConnectionOptions, UnitConnection } from '../../src/core/ssh/connection';
 import { SshError } from '../../src/core/ssh/errors';
 import { knownHostsName } from '../../src/core/ssh/hostKeys';
@@ -31,7 +34,7 @@ import { buildCli } from './recoveryHelpers';
 
 const run = promisify(execFile);
 // eslint-disable-next-line no-control-regex -- what must not reach a terminal
-const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+const RAW_CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\u3164\ufeff\u{E0000}-\u{E007F}]/u;
 const VSCODE_LINK = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)/i;
 /** What the spoofed unit says before key exchange (the review's link, a screen clear, a bidi override). */
 const SPOOF = `${COMMAND_LINK} \u001b]0;pwned\u0007\u001b[2J\u001b[HFAKE: all mails recovered OK \u202Egnp.exe`;
@@ -260,6 +263,145 @@ describe('hostile input against the lab', function () {
       await assert.rejects(follower.start(), /symbolic link/);
       await follower.stop();
       assert.deepStrictEqual(got, []);
+    });
+  });
+
+  // The review of issue 27 (docs/security.md, F9–F15); the cases that need no lab are in
+  // test/unit/core/hostile.test.ts.
+  describe('F9: the state kept on a unit (held marks, the recovery lock) is never read or written through a link', () => {
+    const SECRET = 'SECRET-line-of-a-file-outside-the-state';
+    const secretFile = '/var/phion/logs/secret.txt';
+    const elsewhere = '/var/phion/logs/elsewhere';
+    const heldDir = () => `${lab().spoolDir}/${UNIT_HELD_DIR}`;
+    const lockDirOnUnit = () => `${lab().spoolDir}/${LOCK_NAME}`;
+    /** Runs a fixed script inside the primary (the lab's own hand, as an attacker on the unit would). */
+    const onPrimary = async (script: string, ...args: string[]) => {
+      const r = await lab().exec('primary', ['sh', '-c', script, 'sh', ...args]);
+      assert.strictEqual(r.code, 0, r.stderr.toString());
+    };
+    const elsewhereNames = async () => (await lab().exec('primary', ['ls', '-A', elsewhere])).stdout.toString().split('\n').filter(Boolean);
+    beforeEach(async () => {
+      await onPrimary('printf "%s\\n" "$1" > "$2" && mkdir -p "$3"', SECRET, secretFile, elsewhere);
+    });
+
+    it('a held mark that is a link (to a secret file) is refused naming the unit and the path; mailgw-ha held shows nothing of it', async () => {
+      const id = newMailId();
+      await onPrimary('mkdir -m 700 "$1" && ln -s "$2" "$1/$3"', heldDir(), secretFile, id);
+      const c = connection(labUnits()[0]);
+      await assert.rejects(readUnitHeld(c, labCluster()), (e: Error) => e instanceof RecoveryError && e.message.startsWith('lab/fw-a: ') && e.message.includes(`${heldDir()}/${id}`) && /symbolic link/.test(e.message) && !e.message.includes(SECRET));
+      const r = await runCli(['held', '--json', '--journal', path.join(tmp, 'journal.jsonl')]);
+      assert.strictEqual(r.code, 1, r.stdout);
+      assert.ok(!(r.stdout + r.stderr).includes(SECRET), r.stdout + r.stderr);
+      assert.match(r.stderr, /symbolic link/);
+    });
+
+    it('a held folder that is a link is refused: no mark is written into, read from or removed in its target', async () => {
+      await onPrimary('ln -s "$1" "$2" && printf "%s\\n" "$3" > "$1/$4"', elsewhere, heldDir(), SECRET, newMailId());
+      const before = await elsewhereNames();
+      const c = connection(labUnits()[0]);
+      const id = newMailId();
+      const isLinkRefusal = (e: Error) => e instanceof RecoveryError && e.message.startsWith('lab/fw-a: ') && e.message.includes(heldDir()) && /symbolic link/.test(e.message);
+      await assert.rejects(addUnitHeld(c, labCluster(), id, 'why'), isLinkRefusal);
+      await assert.rejects(readUnitHeld(c, labCluster()), isLinkRefusal);
+      await assert.rejects(removeUnitHeld(c, labCluster(), before[0]), isLinkRefusal);
+      assert.deepStrictEqual(await elsewhereNames(), before, 'the link target is untouched');
+    });
+
+    it("links planted at a held mark's temporary or final name are not written through", async () => {
+      const [a, b] = [newMailId(), newMailId()];
+      await onPrimary('mkdir -m 700 "$1" && ln -s "$2" "$1/.$3.tmp" && ln -s "$4" "$1/$5"', heldDir(), secretFile, a, elsewhere, b);
+      const c = connection(labUnits()[0]);
+      await assert.rejects(addUnitHeld(c, labCluster(), a, 'overwrite?'), (e: Error) => /symbolic link/.test(e.message) && e.message.includes(`${heldDir()}/.${a}.tmp`));
+      await assert.rejects(addUnitHeld(c, labCluster(), b, 'into the folder?'), (e: Error) => /symbolic link/.test(e.message) && e.message.includes(`${heldDir()}/${b}`));
+      assert.strictEqual((await lab().exec('primary', ['cat', secretFile])).stdout.toString(), `${SECRET}\n`, 'the linked file is unchanged');
+      assert.deepStrictEqual(await elsewhereNames(), [], 'nothing moved into the linked folder');
+    });
+
+    it('a recovery lock folder or owner that is a link is refused naming it; the linked text is never shown as an owner', async () => {
+      const cluster = labCluster();
+      const c = connection(labUnits()[0]);
+      const isLinkRefusal = (where: string) => (e: Error) => e instanceof RecoveryError && !(e instanceof ClusterLockedError) && e.message.startsWith('lab/fw-a: ') && e.message.includes(where) && /symbolic link/.test(e.message) && !e.message.includes(SECRET);
+      // The lock folder itself a link to a folder holding a plausible owner.
+      await onPrimary('printf "%s\\n" "$1" > "$2/owner" && ln -s "$2" "$3"', JSON.stringify({ user: 'alice', host: 'ws9', pid: 1, tool: SECRET, at: '2026-01-01T00:00:00.000Z' }), elsewhere, lockDirOnUnit());
+      await assert.rejects(acquireClusterLock(c, cluster, 'test', { takeOver: true }), isLinkRefusal(lockDirOnUnit()));
+      await assert.rejects(readClusterLock(c, cluster), isLinkRefusal(lockDirOnUnit()));
+      assert.deepStrictEqual(await elsewhereNames(), ['owner'], 'the linked folder is untouched');
+      // A real lock folder whose owner is a link to a secret file.
+      await onPrimary('rm -f "$1" && mkdir -m 700 "$1" && ln -s "$2" "$1/owner"', lockDirOnUnit(), secretFile);
+      await assert.rejects(acquireClusterLock(c, cluster, 'test', { takeOver: true }), isLinkRefusal(`${lockDirOnUnit()}/owner`));
+      await assert.rejects(readClusterLock(c, cluster), isLinkRefusal(`${lockDirOnUnit()}/owner`));
+      const r = await runCli(['recover', '--yes', '--json', '--take-over-lock', '--journal', path.join(tmp, 'journal.jsonl')]);
+      assert.strictEqual(r.code, 1);
+      assert.ok(!(r.stdout + r.stderr).includes(SECRET), r.stdout);
+      assert.match(r.stdout, /symbolic link/);
+      assert.strictEqual((await lab().exec('primary', ['cat', secretFile])).stdout.toString(), `${SECRET}\n`);
+    });
+  });
+
+  describe('F11: state files on this machine', () => {
+    it('a CLI recovery under umask 0 leaves only private state: folders 0700 (one made 0755 earlier tightened), files 0600', async () => {
+      lab().strand({ mails: 3 });
+      const state = path.join(tmp, 'state');
+      fs.mkdirSync(path.join(state, 'mailgw-ha'), { recursive: true, mode: 0o755 });
+      fs.chmodSync(path.join(state, 'mailgw-ha'), 0o755);
+      const r = await run('sh', ['-c', 'umask 0; exec "$@"', 'sh', process.execPath, cli, 'recover', '--yes', '--json', '--settings', lab().settingsPath], { encoding: 'utf8', env: { ...process.env, HOME: tmp, XDG_STATE_HOME: state, SSH_AUTH_SOCK: '' }, timeout: 60_000 });
+      assert.strictEqual((JSON.parse(r.stdout) as { outcome: string }).outcome, 'done', r.stdout);
+      const found: Record<string, string> = {};
+      const walk = (dir: string) => {
+        found[path.relative(state, dir)] = (fs.statSync(dir).mode & 0o777).toString(8);
+        for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+          if (e.isDirectory()) walk(path.join(dir, e.name));
+          else found[path.relative(state, path.join(dir, e.name))] = (fs.statSync(path.join(dir, e.name)).mode & 0o777).toString(8);
+        }
+      };
+      walk(path.join(state, 'mailgw-ha'));
+      const names = Object.keys(found);
+      assert.ok(names.some((n) => n.endsWith('.done.jsonl')) && names.some((n) => n.endsWith('.report.json')) && names.includes('mailgw-ha/audit.jsonl'), JSON.stringify(found));
+      const wrong = Object.entries(found).filter(([n, m]) => m !== (fs.statSync(path.join(state, n)).isDirectory() ? '700' : '600'));
+      assert.deepStrictEqual(wrong, [], JSON.stringify(found));
+    });
+  });
+
+  describe('F12: one long log line does not hide the earlier ones', () => {
+    it('mailgw-ha logs --lines 10 after a 200 KB line prints the lines before it too', async () => {
+      const before = Array.from({ length: 20 }, (_, i) => `2026-11-30 12:00:${String(i).padStart(2, '0')} [info] line ${i + 1} before`);
+      fs.appendFileSync(lab().hostLogFile('primary'), `${before.join('\n')}\n${'z'.repeat(200_000)}\nafter the long line\n`);
+      const r = await runCli(['logs', 'primary', '--lines', '10']);
+      assert.strictEqual(r.code, 0, r.stderr);
+      const out = r.stdout.split('\n').filter(Boolean);
+      assert.strictEqual(out.length, 10, r.stdout.slice(0, 500));
+      assert.deepStrictEqual([...out.slice(0, 8), out[9]], [...before.slice(12), 'after the long line']);
+      assert.ok(out[8].startsWith('zzz') && out[8].endsWith(cutMark(64 << 10)), 'the long line, cut');
+    });
+
+    it('past the read-back bound it says how many lines it shows and why the rest are not', async () => {
+      const mb = 'y'.repeat(1 << 20);
+      fs.appendFileSync(lab().hostLogFile('primary'), `${Array.from({ length: 6 }, () => mb).join('\n')}\nthe last line\n`);
+      const r = await runCli(['logs', 'primary', '--lines', '10']);
+      assert.strictEqual(r.code, 0, r.stderr);
+      assert.strictEqual(r.stdout.split('\n').filter(Boolean).length, 4, 'three of the 1 MiB lines (cut) and the last line: what 4 MiB hold');
+      assert.match(r.stderr, /only 4 of the last 10 lines: the last 4,194,304 bytes read back \(the bound\) hold no more; the [\d,]+ bytes before them were not read/);
+    });
+  });
+
+  describe('F13: lock owner text', () => {
+    it('an owner holding backslashes and quotes (a Windows domain user, a path) is read back exactly, not as "unknown"', async () => {
+      const cluster = labCluster();
+      const tool = 'VS Code extension (CORP\\ops, C:\\Tools\\mailgw-ha "portable")';
+      const held = await acquireClusterLock(connection(labUnits()[0]), cluster, tool);
+      try {
+        const err = await acquireClusterLock(connection(labUnits()[0]), cluster, 'second').then(
+          () => assert.fail('took a held lock'),
+          (e: unknown) => e as ClusterLockedError,
+        );
+        assert.ok(err instanceof ClusterLockedError, String(err));
+        assert.strictEqual(err.lock.owner?.tool, tool, err.message);
+        assert.strictEqual(JSON.parse(err.lock.raw).tool, tool, 'the raw owner is exactly what was written');
+        assert.strictEqual((await readClusterLock(connection(labUnits()[0]), cluster))?.owner?.tool, tool);
+      } finally {
+        await held.release();
+      }
+      assert.strictEqual(await readClusterLock(connection(labUnits()[0]), cluster), undefined, 'released: the heartbeat and release compare the owner exactly');
     });
   });
 

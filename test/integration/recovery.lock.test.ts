@@ -73,24 +73,59 @@ describe('recovery lock and shared journal (lab)', function () {
     await assertExactlyOnce(m);
   });
 
-  it('a CLI run SIGKILLed mid-way is finished by the core from the shared default journal, after the admin takes over the stale lock', async () => {
-    const m = lab().strand({ mails: 25, vscan: 2, bigMb: 4 });
-    const home = tempHome();
+  /** A CLI run with the per-user default journal of `home`, SIGKILLed once it places copies: its lock stays on the primary. */
+  async function killedCliRun(home: string): Promise<string> {
     const journal = defaultJournalFile(labCluster(), { XDG_STATE_HOME: home });
     const run = cliChild(cli, home);
     await waitFor('the CLI run to place copies', () => fs.existsSync(journal) && /"state":"(placing|placed)"/.test(fs.readFileSync(journal, 'utf8')), 60_000, 5);
     run.child.kill('SIGKILL');
     assert.strictEqual((await run.done).signal, 'SIGKILL');
-    // The core, as the extension calls it, with the same per-user default journal.
-    const refused = await runRecovery(journal);
+    assert.ok(fs.existsSync(path.join(lockPath(), 'owner')), 'the killed run left its lock');
+    return journal;
+  }
+  const runIdOf = (journal: string) => (JSON.parse(fs.readFileSync(journal, 'utf8').split('\n')[0]) as { runId: string }).runId;
+
+  it('F15: a CLI run SIGKILLed mid-way is finished by the core from the shared default journal without a takeover: the lock is provably that run\'s, and the report says so', async () => {
+    const m = lab().strand({ mails: 25, vscan: 2, bigMb: 4 });
+    const journal = await killedCliRun(tempHome());
+    const runId = runIdOf(journal);
+    // The core, as the extension calls it, with the same per-user default journal; no takeover asked.
+    const r = await runRecovery(journal);
+    assert.ok(['done', 'nothing-to-do'].includes(r.outcome), JSON.stringify(r.errors));
+    assert.ok(r.resumed, 'the CLI run was resumed');
+    assert.match(r.lockTakenBack ?? '', new RegExp(`left by this workstation's interrupted run ${runId} \\(process \\d+ no longer runs\\); taken back to finish it`));
+    assert.ok(!fs.existsSync(lockPath()));
+    await assertExactlyOnce(m);
+  });
+
+  it('F15: after a SIGKILLed CLI run the next CLI run on the same machine resumes it without --take-over-lock and says so', async () => {
+    const m = lab().strand({ mails: 25, vscan: 2, bigMb: 4 });
+    const home = tempHome();
+    const journal = await killedCliRun(home);
+    const runId = runIdOf(journal);
+    const next = await cliChild(cli, home).done;
+    assert.strictEqual(next.code, 0, next.stdout + next.stderr);
+    const j = JSON.parse(next.stdout) as { outcome: string; resumed?: unknown; lockTakenBack?: string };
+    assert.ok(j.resumed, next.stdout);
+    assert.match(j.lockTakenBack ?? '', new RegExp(`interrupted run ${runId}`));
+    assert.match(next.stderr, new RegExp(`mailgw-ha warning: .*recovery lock .*left by this workstation's interrupted run ${runId}`));
+    assert.ok(!fs.existsSync(lockPath()));
+    await assertExactlyOnce(m);
+  });
+
+  it("F15: the killed run's lock seen from another journal (not provably its run): stale, refused until the admin takes it over", async () => {
+    const m = lab().strand({ mails: 25, vscan: 2, bigMb: 4 });
+    const journal = await killedCliRun(tempHome());
+    const other = path.join(tempHome(), 'journal.jsonl');
+    const refused = await runRecovery(other);
     assert.strictEqual(refused.outcome, 'failed');
     assert.match(refused.lockedBy?.stale ?? '', /no longer runs/);
     assert.match(refused.errors[0].message, /looks stale: .*take the lock over/);
-    assert.ok(fs.existsSync(journal), 'nothing resumed without the lock');
+    assert.strictEqual(refused.lockTakenBack, undefined);
+    // The admin takes it over for the killed run's own journal, which then is finished.
     const r = await runRecovery(journal, { takeOverStaleLock: true });
     assert.ok(['done', 'nothing-to-do'].includes(r.outcome), JSON.stringify(r.errors));
-    assert.ok(r.resumed, 'the CLI run was resumed');
-    assert.ok(!fs.existsSync(lockPath()));
+    assert.ok(r.resumed);
     await assertExactlyOnce(m);
   });
 

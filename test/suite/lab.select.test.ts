@@ -2,6 +2,7 @@
 // left after a recovery split into recoverable / duplicates / incomplete / held with the next step.
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as path from 'path';
 import type { RecoveryReport } from '../../src/core/recovery/runContract';
 import { listFolder } from '../../src/core/spool/list';
 import { makeMail, writeMail } from '../lab/mail';
@@ -69,11 +70,15 @@ describe('lab: selection, folder actions and what is left', function () {
     assert.ok(readable && fs.existsSync(readable), 'a markdown report');
     const text = fs.readFileSync(readable, 'utf8');
     for (const id of report.plan!.move) assert.match(text, new RegExp(`\\| ${id.replace(/-/g, '\\\\-')} \\| inserted \\|`));
-    assert.strictEqual((text.match(/\| duplicate: removed from fw\\-b \| proved again right before: /g) ?? []).length, 2);
+    assert.strictEqual((text.match(/\| duplicate: removed from fw\\-b \| proved again right before\\: /g) ?? []).length, 2);
     assert.strictEqual((text.match(/\| skipped: incomplete — check by hand \|/g) ?? []).length, 1);
     assert.strictEqual((text.match(/\| held for a decision — Held Mails… \|/g) ?? []).length, 1);
     assert.match(text, /plan dialog waiting for you, not counted/);
     assert.match(text, /- Journal: /);
+    // F11: the reports and their folder are private to the user.
+    assert.strictEqual((fs.statSync(readable).mode & 0o777).toString(8), '600', 'the readable report is 0600');
+    assert.strictEqual((fs.statSync(report.reportFile!).mode & 0o777).toString(8), '600', 'the JSON report is 0600');
+    assert.strictEqual((fs.statSync(path.dirname(readable)).mode & 0o777).toString(8), '700', 'their folder is 0700');
     await api.clusterTree.refresh();
     const split = await waitFor('what is left to be split', () => {
       const s = api.clusterTree.leftoverSplit(cluster.secondary);

@@ -194,6 +194,43 @@ describe('lab: hostile input in VS Code', function () {
     assert.ok(!CONTROL.test(tip.value), JSON.stringify(tip.value));
   });
 
+  it('F14: a backtracking filter regex against a hostile Subject does not freeze VS Code; the view says it was stopped', async function () {
+    this.timeout(120_000);
+    const lab = hostLab();
+    const fs = await import('fs');
+    const path = await import('path');
+    const put = (subject: string) => {
+      const { id } = lab.putMail('secondary', 'spool');
+      fs.writeFileSync(path.join(lab.hostPath('secondary', 'spool'), `${id}.body`), `From: <eve@evil.example>\r\nSubject: ${subject}\r\nMessage-ID: <${id}@evil.example>\r\n\r\nbody\r\n`);
+      return id;
+    };
+    const plain = put('aaaa');
+    // On the extension host's thread /^(a+)+$/ takes some 2^40 steps on this Subject: hours.
+    const evil = put(`${'a'.repeat(40)}!`);
+    await api.clusterTree.refresh();
+    let beats = 0;
+    const beat = setInterval(() => beats++, 50);
+    const t0 = Date.now();
+    try {
+      assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.filter', { subject: '/^(a+)+$/' }), true);
+    } finally {
+      clearInterval(beat);
+    }
+    const ms = Date.now() - t0;
+    assert.ok(ms < 60_000, `the filter took ${ms} ms`);
+    assert.ok(beats >= Math.floor(ms / 50 / 4), `the extension host kept running its event loop (${beats} beats in ${ms} ms)`);
+    try {
+      assert.match(api.clusterTree.viewState.message ?? '', /Subject \/\^\(a\+\)\+\$\/ was stopped: it took longer than 1 s on one mail's header/);
+      assert.match(api.clusterTree.viewState.description ?? '', /\(stopped\)$/);
+      const cluster = api.services.cluster('lab')!;
+      const listed = (await api.clusterTree.describeChildren(api.clusterTree.folderNode(cluster, cluster.secondary, 'spool'))).map((r) => r.label);
+      assert.ok(!listed.includes(evil), 'the mail it was stopped on is not listed');
+      assert.ok(listed.every((l) => l === plain), `only a mail it checked and matched is listed: ${JSON.stringify(listed)}`);
+    } finally {
+      await vscode.commands.executeCommand('mailgwHa.clearFilter');
+    }
+  });
+
   it('the debug commands and this API exist because the extension runs in test mode (a .vsix install has neither)', async () => {
     const commands = new Set(await vscode.commands.getCommands(true));
     assert.ok(commands.has('mailgwHa.logDebugState') && commands.has('mailgwHa.logSetFilter'));

@@ -154,5 +154,6 @@ describe('UI: queue shape of a spool (code-server + Chromium)', () => {
     assert.strictEqual(lines[0], 'cluster,unit,folder,id,complete,missing,size,mtime,ageS,from,to,subject,date,messageId,messageIdProblem');
     assert.strictEqual(lines.length, 8, 'a header and one row per mail');
     for (const l of lines.slice(1)) assert.ok(l.startsWith('lab,fw-b,spool,'), l);
+    assert.strictEqual((fs.statSync(target).mode & 0o777).toString(8), '600', 'F11: a file the export made is private');
   });
 });

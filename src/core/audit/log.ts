@@ -1,10 +1,11 @@
-// Appending to the audit trail: the folder made 0700 and the file 0600 (both only if new), each
+// Appending to the audit trail: the folder made 0700 and the file 0600 (src/core/privateFiles.ts), each
 // record one write of one line on a file opened for appending, then fsync. A failure never throws
 // into the action it audits (a recovery half done is worse than a gap in the trail): it is reported
 // through `onFailure` (the caller's log), and probe() lets a caller refuse to START an action that
 // could not be audited.
 import * as fs from 'fs';
 import * as path from 'path';
+import { makePrivateDir, openPrivateFile } from '../privateFiles';
 import type { AuditEntry, AuditSink, AuditTool } from './record';
 import { makeRecord } from './record';
 
@@ -72,7 +73,7 @@ export class AuditLog implements AuditSink {
   private open(): number {
     const file = (this.target as { file: string }).file;
     const dir = path.dirname(file);
-    if (!fs.existsSync(dir)) fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    return fs.openSync(file, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o600);
+    makePrivateDir(dir);
+    return openPrivateFile(file, 'a');
   }
 }

@@ -66,7 +66,25 @@ export type FollowNotice =
   | { readonly type: 'missing' }
   | { readonly type: 'reconnecting'; readonly error: string; readonly delayMs: number }
   | { readonly type: 'resumed'; readonly position: LogPosition }
-  | { readonly type: 'stopped'; readonly error?: string };
+  | { readonly type: 'stopped'; readonly error?: string }
+  /**
+   * `{lines: N}` found fewer lines than asked in the bytes it may read back: `shown` lines are shown;
+   * the `skippedBytes` before the `readBackBytes` read back were not read (the lines there are long).
+   */
+  | { readonly type: 'backfillShort'; readonly wanted: number; readonly shown: number; readonly readBackBytes: number; readonly skippedBytes: number };
+
+/** What a 'backfillShort' notice says, in words. */
+export function backfillShortText(n: Extract<FollowNotice, { type: 'backfillShort' }>): string {
+  const f = (x: number) => x.toLocaleString('en-US');
+  return `only ${f(n.shown)} of the last ${f(n.wanted)} lines: the last ${f(n.readBackBytes)} bytes read back (the bound) hold no more; the ${f(n.skippedBytes)} bytes before them were not read (their lines are longer)`;
+}
+
+/** Line starts after a newline in `buf`; a newline as its last byte starts nothing yet. */
+function lineStarts(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(10); i >= 0 && i < buf.length - 1; i = buf.indexOf(10, i + 1)) n++;
+  return n;
+}
 
 // Fixed script. $1 file, $2 inode read so far ('-': just report inode and size), $3 offset,
 // $4 max bytes, $5 wait in tenths of a second. Header lines:
@@ -223,37 +241,73 @@ export class LogFollower extends EventEmitter {
     await this.loopDone?.catch(() => undefined);
   }
 
+  /**
+   * The last `lines` lines before `size`: read back from the end in a window that widens (doubling,
+   * from 64 KiB or 512 bytes a line) until it holds that many line starts, the file's start, or the
+   * bound (maxBackfillBytes). A long line therefore no longer hides the lines before it; past the
+   * bound, the lines found are shown and a 'backfillShort' notice says how many and why.
+   */
   private async backfill(size: number, lines: number): Promise<void> {
-    const window = Math.min(size, this.opts.maxBackfillBytes, Math.max(64 << 10, lines * 512));
-    const from = size - window;
-    this.offset = from;
-    const keep: LogLine[] = [];
-    let dropFirst = from > 0;
-    const collect = (batch: LogLine[]) => {
-      for (const l of batch) {
-        if (dropFirst) {
-          dropFirst = false;
-          if (l.offset === from) continue; // started mid-line
-        }
-        keep.push(l);
-        if (keep.length > lines) keep.shift();
+    const bound = Math.min(size, this.opts.maxBackfillBytes);
+    let window = Math.min(bound, Math.max(64 << 10, lines * 512));
+    // Read back: [readFrom, size), where readFrom is one byte before the window's start `from` (so
+    // that a line starting right at `from` is seen to start there), or 0 at the file's start.
+    let from = size;
+    let readFrom = size;
+    const raw: Buffer[] = [];
+    let changed = false;
+    for (;;) {
+      const next = size - window;
+      const a = Math.max(0, next - 1);
+      const got = await this.readRange(a, readFrom);
+      if (!got) {
+        changed = true; // the file changed under the read (rotated, truncated): keep what was read
+        break;
       }
-    };
-    this.pendingOffset = from;
-    while (this.offset < size && !this.stopped) {
-      const r = await this.withRetry(() => this.step(this.ino, this.offset));
-      if (r.kind !== 'D') break;
-      // Only the bytes up to `size` belong to the backfill; the rest are new lines.
-      const cut = Math.min(r.data.length, size - this.offset);
-      collect(this.consume(r.data.subarray(0, cut)));
-      if (cut < r.data.length) {
-        const rest = this.consume(r.data.subarray(cut));
-        if (keep.length) this.emit('lines', keep.splice(0));
-        if (rest.length) this.emit('lines', rest);
-        return;
+      raw.unshift(got);
+      readFrom = a;
+      from = next;
+      if (from === 0 || window >= bound || lineStarts(Buffer.concat(raw)) >= lines) break;
+      window = Math.min(bound, window * 2);
+    }
+    let buf = Buffer.concat(raw);
+    let at = readFrom;
+    if (from > 0 && buf.length) {
+      // The bytes up to the first newline belong to a line that started before the window.
+      const nl = buf.indexOf(10);
+      if (nl < 0) {
+        // One line fills the whole window and goes on: skip to its end.
+        this.offset = this.pendingOffset = size;
+        this.skipping = true;
+        buf = Buffer.alloc(0);
+      } else {
+        buf = buf.subarray(nl + 1);
+        at += nl + 1;
       }
     }
+    let found: LogLine[] = [];
+    if (buf.length) {
+      this.offset = this.pendingOffset = at;
+      found = this.consume(buf);
+    } else if (!this.skipping) this.offset = this.pendingOffset = size;
+    const keep = found.slice(Math.max(0, found.length - lines));
     if (keep.length) this.emit('lines', keep);
+    if (keep.length < lines && from > 0 && !changed) {
+      this.emit('notice', { type: 'backfillShort', wanted: lines, shown: keep.length, readBackBytes: size - from, skippedBytes: from } satisfies FollowNotice);
+    }
+  }
+
+  /** The bytes [from, to) of the current file, or undefined if it changed (another inode, truncated). */
+  private async readRange(from: number, to: number): Promise<Buffer | undefined> {
+    const parts: Buffer[] = [];
+    for (let pos = from; pos < to; ) {
+      const r = await this.withRetry(() => this.step(this.ino, pos));
+      if (r.kind !== 'D' || r.ino !== this.ino || r.offset !== pos || r.data.length === 0) return undefined;
+      const piece = r.data.subarray(0, Math.min(r.data.length, to - pos));
+      parts.push(piece);
+      pos += piece.length;
+    }
+    return Buffer.concat(parts);
   }
 
   private async loop(): Promise<void> {

@@ -14,12 +14,13 @@ import * as fs from 'fs';
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
 import { isSafeMailId } from '../names';
+import { writePrivateFile } from '../privateFiles';
 import type { SpoolFolder } from '../spool/list';
 import { listFolder } from '../spool/list';
 import type { UnitConnection } from '../ssh/connection';
 import type { ConnectionPool } from '../ssh/pool';
 import { makePlan } from './plan';
-import { RecoveryError } from './remote';
+import { LINK_EXIT, linkRefused, RecoveryError } from './remote';
 
 export const UNIT_HELD_DIR = '.mailgw-ha-held';
 /** At most this many marks are read (a damaged folder cannot flood a plan). */
@@ -29,23 +30,38 @@ export function unitHeldDir(cluster: ClusterConfig): string {
   return `${gatewayDirs(cluster).base}/${UNIT_HELD_DIR}`;
 }
 
+// Every script refuses a symbolic link at the folder, at a mark, and at a mark's temporary name
+// (test -f and mv follow links): it prints the path and exits LINK_EXIT.
 // $1 folder, $2 max count: one line per mark, "<name>\t<first 1 KB of why, one line>".
-const READ_UNIT_HELD = `[ -d "$1" ] || exit 0
+const READ_UNIT_HELD = `[ -L "$1" ] && { printf '%s\n' "$1"; exit ${LINK_EXIT}; }
+[ -d "$1" ] || exit 0
 n=0
 for f in "$1"/*; do
+  [ -L "$f" ] && { printf '%s\n' "$f"; exit ${LINK_EXIT}; }
   [ -f "$f" ] || continue
   n=$((n+1)); [ "$n" -gt "$2" ] && break
   printf '%s\t' "\${f##*/}"; head -c 1024 -- "$f" | tr '\n\t\r' '   '; echo
 done`;
 // $1 folder, $2 id, $3 why: written to a temporary name, renamed into place.
-const ADD_UNIT_HELD = `mkdir -p -m 700 -- "$1" && printf '%s\n' "$3" > "$1/.$2.tmp" && mv -f -- "$1/.$2.tmp" "$1/$2"`;
-// $1 folder, $2 id.
-const REMOVE_UNIT_HELD = `rm -f -- "$1/$2" && { rmdir -- "$1" 2>/dev/null; exit 0; }`;
+const ADD_UNIT_HELD = `[ -L "$1" ] && { printf '%s\n' "$1"; exit ${LINK_EXIT}; }
+mkdir -p -m 700 -- "$1" || exit 1
+for p in "$1" "$1/.$2.tmp" "$1/$2"; do [ -L "$p" ] && { printf '%s\n' "$p"; exit ${LINK_EXIT}; }; done
+[ -e "$1/$2" ] && [ ! -f "$1/$2" ] && { echo "$1/$2 is not a regular file" >&2; exit 1; }
+printf '%s\n' "$3" > "$1/.$2.tmp" && mv -f -- "$1/.$2.tmp" "$1/$2"`;
+// $1 folder, $2 id (a mark that is a link is removed as the link itself).
+const REMOVE_UNIT_HELD = `[ -L "$1" ] && { printf '%s\n' "$1"; exit ${LINK_EXIT}; }
+rm -f -- "$1/$2" && { rmdir -- "$1" 2>/dev/null; exit 0; }`;
+
+const MARKS = 'the held marks';
+function refusedOrFailed(primary: UnitConnection, r: { code: number | null; stdout: Buffer }, what: string): RecoveryError {
+  if (r.code === LINK_EXIT) return linkRefused(primary.address.label, r.stdout.toString('utf8').trim(), MARKS);
+  return new RecoveryError(`${primary.address.label}: ${what} (exit ${r.code})`);
+}
 
 /** The held marks on the primary: id → why. */
 export async function readUnitHeld(primary: UnitConnection, cluster: ClusterConfig): Promise<Map<string, string>> {
   const r = await primary.execScript(READ_UNIT_HELD, [unitHeldDir(cluster), String(UNIT_HELD_MAX)], { timeoutMs: 30_000, maxStdoutBytes: UNIT_HELD_MAX * 1200 });
-  if (r.code !== 0) throw new RecoveryError(`${primary.address.label}: cannot read the held marks in ${unitHeldDir(cluster)} (exit ${r.code})`);
+  if (r.code !== 0) throw refusedOrFailed(primary, r, `cannot read the held marks in ${unitHeldDir(cluster)}`);
   const out = new Map<string, string>();
   for (const line of r.stdout.toString('utf8').split('\n')) {
     const tab = line.indexOf('\t');
@@ -59,13 +75,13 @@ export async function readUnitHeld(primary: UnitConnection, cluster: ClusterConf
 export async function addUnitHeld(primary: UnitConnection, cluster: ClusterConfig, id: string, why: string): Promise<void> {
   if (!isSafeMailId(id)) throw new RecoveryError(`not a mail id: ${JSON.stringify(id.slice(0, 80))}`);
   const r = await primary.execScript(ADD_UNIT_HELD, [unitHeldDir(cluster), id, why.slice(0, 1000)], { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new RecoveryError(`${primary.address.label}: cannot write the held mark for ${id} in ${unitHeldDir(cluster)} (exit ${r.code})`);
+  if (r.code !== 0) throw refusedOrFailed(primary, r, `cannot write the held mark for ${id} in ${unitHeldDir(cluster)}`);
 }
 
 export async function removeUnitHeld(primary: UnitConnection, cluster: ClusterConfig, id: string): Promise<void> {
   if (!isSafeMailId(id)) return;
   const r = await primary.execScript(REMOVE_UNIT_HELD, [unitHeldDir(cluster), id], { timeoutMs: 30_000 });
-  if (r.code !== 0) throw new RecoveryError(`${primary.address.label}: cannot remove the held mark for ${id} in ${unitHeldDir(cluster)} (exit ${r.code})`);
+  if (r.code !== 0) throw refusedOrFailed(primary, r, `cannot remove the held mark for ${id} in ${unitHeldDir(cluster)}`);
 }
 
 /** Held by an interrupted run: this workstation's journal list and the marks on the primary. */
@@ -87,8 +103,7 @@ export function readHeld(journalFile: string): Map<string, string> {
 
 function writeHeld(journalFile: string, m: Map<string, string>): void {
   const f = heldFile(journalFile);
-  fs.writeFileSync(`${f}.tmp`, JSON.stringify(Object.fromEntries(m), null, 2) + '\n');
-  fs.renameSync(`${f}.tmp`, f);
+  writePrivateFile(f, JSON.stringify(Object.fromEntries(m), null, 2) + '\n');
 }
 
 export function addHeld(journalFile: string, id: string, why: string): void {

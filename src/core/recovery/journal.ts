@@ -3,6 +3,7 @@
 // each mail, the last step that had certainly started. A torn last line is ignored.
 import * as fs from 'fs';
 import * as path from 'path';
+import { makePrivateDir, openPrivateFile } from '../privateFiles';
 import type { SpoolFolder } from '../spool/list';
 
 export type MailState =
@@ -112,13 +113,13 @@ export class Journal {
     readonly file: string,
     private readonly observer?: JournalObserver,
   ) {
-    this.fd = fs.openSync(file, 'a', 0o600);
+    this.fd = openPrivateFile(file, 'a');
   }
 
   /** Opens (creating) a journal for appending; `observer` is told of each record appended. */
   static open(file: string, observer?: JournalObserver): Journal {
     const existed = fs.existsSync(file);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makePrivateDir(path.dirname(file));
     const j = new Journal(file, observer);
     if (!existed) fsyncDir(path.dirname(file));
     return j;
@@ -198,10 +199,10 @@ function fsyncDir(dir: string): void {
 /** A lock beside the journal so that two recoveries of one cluster never run at once on this machine. */
 export function acquireLock(journalFile: string): () => void {
   const lock = `${journalFile}.lock`;
-  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  makePrivateDir(path.dirname(lock));
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      const fd = fs.openSync(lock, 'wx', 0o600);
+      const fd = openPrivateFile(lock, 'wx');
       fs.writeSync(fd, String(process.pid));
       fs.closeSync(fd);
       return () => fs.rmSync(lock, { force: true });

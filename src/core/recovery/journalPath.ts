@@ -3,16 +3,12 @@
 // cluster's units and gateway folder (what physically identifies it), not only for its display name.
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
+import { makePrivateDir, stateHome, tightenFile } from '../privateFiles';
 
-/** $XDG_STATE_HOME (when absolute, as the XDG spec requires), else ~/.local/state. */
-export function stateHome(env: NodeJS.ProcessEnv = process.env): string {
-  const x = env.XDG_STATE_HOME;
-  return x && path.isAbsolute(x) ? x : path.join(os.homedir(), '.local', 'state');
-}
+export { stateHome };
 
 /** "<name>-<hash of primary, secondary and gateway folder>", safe as a folder name. */
 export function clusterKey(cluster: ClusterConfig): string {
@@ -38,9 +34,12 @@ export function adoptOldJournal(oldFile: string, newFile: string): string | unde
   if (fs.existsSync(newFile) || fs.existsSync(held(newFile))) {
     return `an older recovery journal ${oldFile} exists besides ${newFile}; finish the run in ${newFile} first, then move the older one there (or pass --journal ${oldFile})`;
   }
-  fs.mkdirSync(path.dirname(newFile), { recursive: true, mode: 0o700 });
-  if (fs.existsSync(oldFile)) fs.renameSync(oldFile, newFile);
-  if (fs.existsSync(held(oldFile))) fs.renameSync(held(oldFile), held(newFile));
+  makePrivateDir(path.dirname(newFile));
+  for (const [from, to] of [[oldFile, newFile], [held(oldFile), held(newFile)]]) {
+    if (!fs.existsSync(from)) continue;
+    fs.renameSync(from, to);
+    tightenFile(to);
+  }
   return undefined;
 }
 

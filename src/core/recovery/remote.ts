@@ -9,6 +9,19 @@ import { HEADER_CAP_BYTES, messageIdOf, MessageIdResult } from '../message/messa
 
 export class RecoveryError extends Error {}
 
+/** Exit status of a state script that found a symbolic link where its own file or folder belongs (the path on stdout). */
+export const LINK_EXIT = 3;
+
+/**
+ * The refusal of a symbolic link found where the extension keeps its state on a unit (held marks,
+ * the recovery lock): never read or written through, so a link cannot show another file as a mark
+ * or an owner, nor make a mark land elsewhere.
+ */
+export function linkRefused(unit: string, where: string, what: string): RecoveryError {
+  const p = where.split('\n')[0].slice(0, 300);
+  return new RecoveryError(`${unit}: ${p} is a symbolic link where ${what} belongs; refused (the extension never reads or writes its state on a unit through a link). Check who made it, and remove it on the unit`);
+}
+
 function checkIds(ids: readonly string[]): string {
   for (const id of ids) if (!isSafeMailId(id)) throw new RecoveryError(`refusing unsafe mail id ${JSON.stringify(id)}`);
   return ids.map((i) => `${i}\n`).join('');

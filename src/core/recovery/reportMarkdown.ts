@@ -1,6 +1,7 @@
 // The recovery report for people: a markdown page beside the JSON report (which stays for scripts).
 // Per mail what happened, for skipped mails the proof (why they were skipped), the time of each
 // phase with the time the confirmation dialog waited left out, and where the journal is.
+import { markdownText } from '../text/markdown';
 import type { RecoveryPhase, RecoveryReport } from './runContract';
 
 /** What the caller saw while the run went on (phase changes and the confirmation wait). */
@@ -15,9 +16,16 @@ export interface RunTimings {
   readonly confirmedIds: readonly string[];
 }
 
-/** Markdown text is data here: nothing from a unit may become markup or a link. */
+/** A value in the report's Markdown (the preview links bare URLs): longer than a tooltip's, still capped. */
+const REPORT_VALUE_MAX = 4_000;
+
+/**
+ * Markdown text is data here: nothing from a unit may become markup or a link. The project's
+ * Markdown neutraliser (every ASCII punctuation escaped, so no link, autolink, HTML or table cell
+ * forms; controls and invisible characters shown as escapes; one line).
+ */
 function md(s: string): string {
-  return s.replace(/[\\`*_{}[\]()#+\-.!|<>~&]/g, (c) => `\\${c}`).replace(/[\r\n]+/g, ' ');
+  return markdownText(s, REPORT_VALUE_MAX);
 }
 
 function seconds(ms: number): string {
@@ -80,6 +88,7 @@ export function recoveryReportMarkdown(r: RecoveryReport, t: RunTimings, units: 
   lines.push('', '## Phases', '', '| phase | time |', '|---|---|');
   for (const p of phaseDurations(t)) lines.push(`| ${p.phase} | ${seconds(p.ms)} |`);
   lines.push(`| (plan dialog waiting for you, not counted) | ${seconds(t.confirmWaitMs)} |`);
+  if (r.lockTakenBack) lines.push('', `Lock: ${md(r.lockTakenBack)}`);
   if (r.resumed) lines.push('', `An interrupted earlier run was finished first: ${r.resumed.finished} finished, ${r.resumed.rolledBack} undone, ${r.resumed.held} held.`);
   if (r.plan?.ignored.length) {
     lines.push('', '## Entries that are not mail (left alone)', '');

@@ -10,6 +10,7 @@ import { gatewayDirs } from '../config';
 import { signalGateway, SignalResult } from '../gateway';
 import type { Logger } from '../host';
 import { silentLogger } from '../host';
+import { makePrivateDir, openPrivateFile } from '../privateFiles';
 import { listFolder, SpoolFolder } from '../spool/list';
 import { LaterInput } from '../ssh/laterInput';
 import { acquireClusterLock, ClusterLockedError, describeOwner } from './clusterLock';
@@ -37,6 +38,11 @@ const heldLocks = new Set<string>();
 
 class Cancelled extends Error {}
 
+/** A new run's id: its start (UTC) and 3 random bytes, as resume.ts checks it. */
+function newRunId(): string {
+  return `${journalStamp()}-${crypto.randomBytes(3).toString('hex')}`;
+}
+
 export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
   const file = path.resolve(opts.journalFile);
   // An action that cannot be audited is not started (once started, a failed append only warns).
@@ -58,13 +64,28 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
     // The secondary's login overlaps the lock's round trips on the primary (a failure surfaces
     // where the secondary is first used).
     opts.pool.get(opts.cluster.secondary).connect().catch(() => undefined);
+    // The lock names the runs this one works on: the unfinished run of this journal (resumed first)
+    // and the run it starts. If this process dies, the next run here finds its own journal's run in
+    // the lock and takes the lock back without an admin's takeover.
+    const prev = Journal.read(file);
+    const unfinishedRun = prev?.run && !prev.ended ? prev.run.runId : undefined;
+    const runId = newRunId();
     try {
-      remote = await acquireClusterLock(opts.pool.get(opts.cluster.primary), opts.cluster, opts.client ?? 'mailgw-ha', { takeOver: opts.takeOverStaleLock, onLost: () => (lost = true) });
+      remote = await acquireClusterLock(opts.pool.get(opts.cluster.primary), opts.cluster, opts.client ?? 'mailgw-ha', {
+        takeOver: opts.takeOverStaleLock,
+        onLost: () => (lost = true),
+        runs: unfinishedRun ? [unfinishedRun, runId] : [runId],
+        unfinishedRun,
+      });
     } catch (e) {
       return new Run(opts, file).refused(e as Error);
     }
     try {
-      const run = new Run({ ...opts, cancellation }, file);
+      const run = new Run({ ...opts, cancellation }, file, runId);
+      if (remote.takenBack) {
+        run.report.lockTakenBack = `the recovery lock on ${opts.cluster.primary.key} was ${remote.takenBack}; taken back to finish it (no takeover needed: no run holds it)`;
+        run.log.warn(`recovery ${opts.cluster.name}: ${run.report.lockTakenBack}`);
+      }
       run.lastSteps = () => remote.prepareRelease();
       const report = await run.go();
       if (lost) report.errors.push({ message: `the recovery lock on ${opts.cluster.primary.key} was taken over by someone else while this run held it; stopped at the next safe point (the journal lets the next run finish)` });
@@ -110,6 +131,8 @@ class Run implements RunContext {
   constructor(
     readonly opts: RecoveryOptions,
     readonly file: string,
+    /** The id of the run this one starts (named in the cluster lock before it is journaled). */
+    private readonly newRun: string = newRunId(),
   ) {
     this.log = opts.logger ?? silentLogger;
     this.cluster = opts.cluster;
@@ -248,7 +271,7 @@ class Run implements RunContext {
         return this.finish();
       }
 
-      const runId = `${journalStamp()}-${crypto.randomBytes(3).toString('hex')}`;
+      const runId = this.newRun;
       r.runId = runId;
       const stage = `${this.dirs.input}/.mailgw-ha-${runId}`;
       const mark = await startMark;
@@ -294,16 +317,22 @@ class Run implements RunContext {
     if (r.outcome !== 'dry-run' && r.outcome !== 'declined') {
       try {
         const dir = path.dirname(this.file);
-        fs.mkdirSync(dir, { recursive: true });
+        makePrivateDir(dir);
         // A free name: two runs in one second must not overwrite each other's report.
         const stem = path.join(dir, `${path.basename(this.file, '.jsonl')}-${journalStamp()}`);
         for (let i = 1; ; i++) {
           const f = `${stem}${i === 1 ? '' : `-${i}`}.report.json`;
+          let fd: number;
           try {
-            fs.writeFileSync(f, JSON.stringify(r, null, 2) + '\n', { flag: 'wx' });
+            fd = openPrivateFile(f, 'wx');
           } catch (e) {
             if ((e as NodeJS.ErrnoException).code === 'EEXIST' && i < 1000) continue;
             throw e;
+          }
+          try {
+            fs.writeFileSync(fd, JSON.stringify(r, null, 2) + '\n');
+          } finally {
+            fs.closeSync(fd);
           }
           r.reportFile = f;
           break;

@@ -118,6 +118,11 @@ export interface RecoveryReport {
   standbyLeft?: string;
   /** Set when another recovery of the cluster holds the lock on the primary (nothing was touched). */
   lockedBy?: LockInfo;
+  /**
+   * Set when the lock on the primary was left by this workstation's interrupted run (its process
+   * gone, its journal unfinished here) and this run took it back to finish that run: why, in words.
+   */
+  lockTakenBack?: string;
   /** What became of the held mail the run was asked to resolve. */
   resolved?: { id: string; action: 'insert' | 'discard'; done: boolean; why?: string };
 }

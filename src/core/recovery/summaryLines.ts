@@ -6,6 +6,7 @@ export function summaryLines(r: RecoveryReport): string[] {
   const lines = [
     `${r.cluster}: ${r.outcome}: planned ${r.planned}, copied ${r.copied}, verified ${r.verified}, inserted ${r.inserted}, removed ${r.removed}; skipped ${r.skippedDuplicates} duplicate(s), ${r.skippedOrphans} incomplete; ${r.ignoredEntries} entr(ies) ignored; ${(r.durationMs / 1000).toFixed(1)} s${r.method ? ` (${r.method})` : ''}`,
   ];
+  if (r.lockTakenBack) lines.push(`  lock: ${r.lockTakenBack}`);
   if (r.resumed) lines.push(`  interrupted earlier run: ${r.resumed.finished} finished, ${r.resumed.rolledBack} undone, ${r.resumed.held} held for a manual check`);
   if (r.removedDuplicates) lines.push(`  ${r.removedDuplicates} duplicate(s) removed from the secondary, each proved on the primary again right before:`);
   for (const d of r.duplicatesRemoved ?? []) lines.push(`    ${d.folder}/${d.id}: ${d.proof}`);

@@ -5,6 +5,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { makePrivateDir, openPrivateFile, writePrivateFile } from '../privateFiles';
 import { readSettingFile, SettingFileError } from '../files';
 
 export interface HostKey {
@@ -167,9 +168,15 @@ export class KnownHosts {
 
 /** Appends a trusted key to the extension's own store (never the user's known_hosts). */
 export function addToTrustStore(storeFile: string, host: string, port: number, key: HostKey): void {
-  fs.mkdirSync(path.dirname(storeFile), { recursive: true });
+  // The store's folder is the extension's own (its storage folder): private like the store.
+  makePrivateDir(path.dirname(storeFile), { own: true });
   const line = `${knownHostsName(host, port)} ${key.type} ${key.blob.toString('base64')}\n`;
-  fs.appendFileSync(storeFile, line, { mode: 0o600 });
+  const fd = openPrivateFile(storeFile, 'a');
+  try {
+    fs.writeSync(fd, line);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Removes every entry for a host from the extension's own store; returns how many were removed. */
@@ -185,9 +192,7 @@ export function removeFromTrustStore(storeFile: string, host: string, port: numb
   const kept = lines.filter((l) => !l.trim() || l.startsWith('#') || !entryMatches(l.trim().split(/\s+/)[0], [name]));
   const removed = lines.length - kept.length;
   if (removed > 0) {
-    const tmp = `${storeFile}.tmp-${process.pid}`;
-    fs.writeFileSync(tmp, kept.join('\n'), { mode: 0o600 });
-    fs.renameSync(tmp, storeFile);
+    writePrivateFile(storeFile, kept.join('\n'));
   }
   return removed;
 }

@@ -7,11 +7,20 @@
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 // eslint-disable-next-line no-control-regex -- as above, without line feed
 const CONTROL_BUT_LF = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
-/** Bidi embeddings/overrides/isolates and marks, zero-width characters, BOM, line/paragraph separators. */
-const INVISIBLE = /[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+/**
+ * Bidi embeddings/overrides/isolates and marks, zero-width characters, BOM, line/paragraph
+ * separators; the soft hyphen (U+00AD), the Mongolian vowel separator (U+180E) and the Hangul filler
+ * (U+3164), which draw as nothing; and the tag characters U+E0000–U+E007F (invisible copies of ASCII,
+ * in UTF-16 the surrogate pairs \udb40\udc00–\udb40\udc7f).
+ */
+const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\u3164\ufeff]|\udb40[\udc00-\udc7f]/g;
+/** The same characters, for a check that must not keep state between calls. */
+export const INVISIBLE_SOURCE = INVISIBLE.source;
 
+/** `\xNN` up to U+00FF, `\uNNNN` in the BMP, `\u{NNNNN}` beyond (a tag character). */
 export function visibleEscape(c: string): string {
-  const n = c.charCodeAt(0);
+  const n = c.codePointAt(0) ?? 0;
+  if (n > 0xffff) return `\\u{${n.toString(16)}}`;
   return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
 }
 

@@ -3,7 +3,7 @@
 // move the cursor, and line breaks that fake a line of their own — and invisible formatting
 // characters are written as visible escapes, like `ls -b`. A backslash is doubled so that an
 // escape cannot be forged by the text itself.
-import { asText, escapeControls } from './chars';
+import { asText, escapeControls, INVISIBLE_SOURCE } from './chars';
 
 export function terminalText(value: unknown): string {
   return escapeControls(asText(value).replace(/\\/g, '\\\\'));
@@ -14,12 +14,20 @@ export function logLineText(value: unknown): string {
   return escapeControls(asText(value));
 }
 
-const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+/** DEL, C1 and every invisible character escapeControls shows (the same list, not a copy of it). */
+const JSON_UNSAFE = new RegExp(`[\\u007f-\\u009f]|${INVISIBLE_SOURCE}`, 'g');
+/** Each UTF-16 unit of the match as \uXXXX. */
+function jsonEscape(c: string): string {
+  let out = '';
+  for (let i = 0; i < c.length; i++) out += `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`;
+  return out;
+}
 
 /**
  * JSON for a terminal: JSON.stringify escapes C0 but writes DEL, C1 (U+009B is a CSI to some
- * terminals) and bidi characters raw; they are written as \uXXXX, which is the same JSON value.
+ * terminals), bidi and other invisible characters raw; they are written as \uXXXX (a tag
+ * character as its two surrogate escapes), which is the same JSON value.
  */
 export function jsonText(value: unknown, indent?: number): string {
-  return JSON.stringify(value, null, indent).replace(JSON_UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(value, null, indent).replace(JSON_UNSAFE, jsonEscape);
 }

@@ -3,7 +3,7 @@
 // answers exactly as FOLLOW_SCRIPT does. The real script is checked against the lab in
 // test/integration/logFollow.test.ts.
 import * as assert from 'assert';
-import { cutMark, LogFollower, LogLine } from '../../../src/core/log/follow';
+import { backfillShortText, cutMark, FollowNotice, LogFollower, LogLine } from '../../../src/core/log/follow';
 import { FakeLogUnit as FakeUnit, until } from './fakeLogUnit';
 
 const LOG = '/var/phion/logs/srv_box1_mailgw.log';
@@ -46,6 +46,48 @@ describe('core/log/follow (client side, against a stand-in unit)', () => {
     u.write(LOG, text);
     const { lines } = await collect(u, { file: LOG, start: { lines: 3 }, maxBackfillBytes: 1000 }, async () => undefined);
     assert.deepStrictEqual(lines.map((l) => l.text.split(' ').slice(0, 2).join(' ')), ['line 4998', 'line 4999', 'line 5000']);
+  });
+
+  it('F12: backfill widens past a long line until it has the last N lines (a 200 KB line hid the ones before it)', async () => {
+    const u = new FakeUnit();
+    let text = '';
+    for (let i = 1; i <= 30; i++) text += `line ${i}\n`;
+    text += `${'L'.repeat(200_000)}\nafter 1\nafter 2\nafter 3\n`;
+    u.write(LOG, text);
+    const notices: FollowNotice[] = [];
+    const follower = new LogFollower(u, { file: LOG, start: { lines: 10 }, retryDelaysMs: [1, 5], waitMs: 100 });
+    const lines: LogLine[] = [];
+    follower.on('lines', (ls) => lines.push(...ls));
+    follower.on('notice', (n) => notices.push(n));
+    await follower.start();
+    await follower.stop();
+    assert.deepStrictEqual(
+      lines.map((l) => (l.text.startsWith('L') ? `L×${l.text.indexOf(' ')} ${l.text.endsWith(cutMark(64 << 10))}` : l.text)),
+      ['line 25', 'line 26', 'line 27', 'line 28', 'line 29', 'line 30', `L×${64 << 10} true`, 'after 1', 'after 2', 'after 3'],
+    );
+    assert.strictEqual(lines[0].offset, text.indexOf('line 25\n'), 'each line at its own offset');
+    assert.deepStrictEqual(notices, [], 'nothing was skipped');
+  });
+
+  it('F12: past the read-back bound it shows what it has and says how many lines it could not show, and why', async () => {
+    const u = new FakeUnit();
+    let text = 'first\n';
+    for (let i = 1; i <= 5; i++) text += `${String(i).repeat(100_000)}\n`;
+    text += 'last 1\nlast 2\n';
+    u.write(LOG, text);
+    const notices: FollowNotice[] = [];
+    const follower = new LogFollower(u, { file: LOG, start: { lines: 10 }, retryDelaysMs: [1, 5], waitMs: 100, maxBackfillBytes: 250_000 });
+    const lines: LogLine[] = [];
+    follower.on('lines', (ls) => lines.push(...ls));
+    follower.on('notice', (n) => notices.push(n));
+    await follower.start();
+    await follower.stop();
+    // The last 250,000 bytes hold the end of line "3…" (it started before them), "4…", "5…" and the two short lines.
+    assert.deepStrictEqual(lines.map((l) => l.text.slice(0, 6)), ['444444', '555555', 'last 1', 'last 2']);
+    const short = notices.find((n) => n.type === 'backfillShort');
+    assert.ok(short && short.type === 'backfillShort', JSON.stringify(notices));
+    assert.deepStrictEqual({ wanted: short.wanted, shown: short.shown, readBackBytes: short.readBackBytes, skippedBytes: short.skippedBytes }, { wanted: 10, shown: 4, readBackBytes: 250_000, skippedBytes: Buffer.byteLength(text) - 250_000 });
+    assert.match(backfillShortText(short), /^only 4 of the last 10 lines: the last 250,000 bytes read back \(the bound\) hold no more; the \d{3},\d{3} bytes before them were not read/);
   });
 
   it('cuts a line longer than maxLineBytes instead of holding it', async () => {

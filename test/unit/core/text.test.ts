@@ -14,7 +14,8 @@ const VSCODE_LINK = /\[([^\]]+)\]\(((?:https?:\/\/|command:|file:)[^)\s]+)(?: ([
 const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/;
 // eslint-disable-next-line no-control-regex -- as above, line feed allowed
 const CONTROLS_BUT_LF = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/;
-const INVISIBLE = /[\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+/** Bidi, zero-width and BOM; soft hyphen, U+180E, U+3164 and the tag characters (F10). */
+const INVISIBLE = /[\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\u3164\ufeff\u{E0000}-\u{E007F}]/u;
 
 // A real CommonMark renderer, stricter than VS Code's hovers (HTML and linkify on).
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped, test only
@@ -50,6 +51,19 @@ describe('text neutralisers: notifications (messageText)', () => {
 
   it('shows what was there: the escape of ESC and of U+202E is visible text', () => {
     assert.strictEqual(messageText('a\u001bb\u202ec'), 'a\\x1bb\\u202ec');
+  });
+
+  it('F10: shows U+00AD, U+180E, U+3164 and the tag characters as visible escapes, in every neutraliser', () => {
+    const text = 'a\u00adb\u180ec\u3164d\u{E0041}\u{E007F}e';
+    const shown = 'a\\xadb\\u180ec\\u3164d\\u{e0041}\\u{e007f}e';
+    assert.strictEqual(escapeControls(text), shown);
+    assert.strictEqual(messageText(text), shown);
+    assert.strictEqual(logLineText(text), shown);
+    assert.strictEqual(terminalText(text), shown);
+    assert.strictEqual(markdownText(text), shown.replace(/[{}\\]/g, (c) => `\\${c}`));
+    const json = jsonText({ text });
+    assert.strictEqual(json, '{"text":"a\\u00adb\\u180ec\\u3164d\\udb40\\udc41\\udb40\\udc7fe"}');
+    assert.deepStrictEqual(JSON.parse(json), { text }, 'the same JSON value');
   });
 
   it('breaks the review finding\'s link but keeps its words', () => {

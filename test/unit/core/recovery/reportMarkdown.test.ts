@@ -1,6 +1,15 @@
 import * as assert from 'assert';
 import { phaseDurations, recoveryReportMarkdown, RunTimings } from '../../../../src/core/recovery/reportMarkdown';
 import type { RecoveryReport } from '../../../../src/core/recovery/runContract';
+import { HOSTILE_TEXTS } from '../../../hostile/corpus';
+
+// The Markdown preview's renderer is markdown-it; linkify and HTML on is the strictest setting.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- untyped, test only
+const MarkdownIt = require('markdown-it') as new (o: object) => { render(s: string): string };
+const renderer = new MarkdownIt({ html: true, linkify: true });
+/** Bidi, zero-width, BOM, soft hyphen, U+180E, U+3164, tag characters and controls (but line feed). */
+// eslint-disable-next-line no-control-regex -- what must not reach the preview
+const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\u3164\ufeff\u{E0000}-\u{E007F}]/u;
 
 const report: RecoveryReport = {
   cluster: 'lab',
@@ -63,9 +72,9 @@ describe('readable recovery report', () => {
     const text = recoveryReportMarkdown(report, timings, { primary: 'fw-a', secondary: 'fw-b' });
     assert.match(text, /\| 00001\\-00001\\-00001 \| inserted \| the log of fw\\-a shows its insertion \|/);
     assert.match(text, /\| 00002\\-00002\\-00002 \| error \| not confirmed in the log within 30 s \|/);
-    assert.match(text, /\| 00003\\-00003\\-00003 \| skipped: duplicate \| same Message\\-ID in spool\/ of fw\\-a as 12345\\-12345\\-12345; left on fw\\-b \\\(not removed: see the log\\\) \|/);
+    assert.match(text, /\| 00003\\-00003\\-00003 \| skipped: duplicate \| same Message\\-ID in spool\\\/ of fw\\-a as 12345\\-12345\\-12345\\; left on fw\\-b \\\(not removed\\: see the log\\\) \|/);
     assert.match(text, /\| 00004\\-00004\\-00004 \| skipped: incomplete — check by hand \| no \\\.env \|/);
-    assert.match(text, /- Journal: \[\/tmp\/j\/recovery\\-lab\\\.jsonl\]\(file:\/\/\/tmp\/j\/recovery-lab\.jsonl\)/);
+    assert.match(text, /- Journal: \[\\\/tmp\\\/j\\\/recovery\\-lab\\\.jsonl\]\(file:\/\/\/tmp\/j\/recovery-lab\.jsonl\)/);
   });
   it('says which duplicates were removed from the standby with their proof, and which mails are held', () => {
     const r: RecoveryReport = {
@@ -77,7 +86,7 @@ describe('readable recovery report', () => {
       plan: { ...report.plan!, held: [{ id: '00005-00005-00005', reason: 'no log covers its time' }] },
     };
     const text = recoveryReportMarkdown(r, timings, { primary: 'fw-a', secondary: 'fw-b' });
-    assert.match(text, /\| 00003\\-00003\\-00003 \| duplicate: removed from fw\\-b \| proved again right before: delivered per \/var\/log\/x\\\.log \|/);
+    assert.match(text, /\| 00003\\-00003\\-00003 \| duplicate: removed from fw\\-b \| proved again right before\\: delivered per \\\/var\\\/log\\\/x\\\.log \|/);
     assert.match(text, /\| 00005\\-00005\\-00005 \| held for a decision — Held Mails… \| no log covers its time \|/);
     assert.match(text, /1 duplicate\(s\) not moved \(1 of them removed from fw\\-b once proved again\), 1 incomplete skipped, 1 held for a decision/);
   });
@@ -86,6 +95,26 @@ describe('readable recovery report', () => {
     const text = recoveryReportMarkdown(evil, timings, { primary: 'fw-a', secondary: 'fw-b' });
     assert.ok(!text.includes('[x](command:rm)'));
     assert.ok(!/(^|[^\\])<img/.test(text), 'every < escaped');
-    assert.match(text, /\\\[x\\\]\\\(command:rm\\\)/);
+    assert.match(text, /\\\[x\\\]\\\(command\\:rm\\\)/);
+  });
+  it('F10: a held reason, an error or a mail id from a unit renders as text in the preview: no link, no element, no invisible character', () => {
+    const texts = HOSTILE_TEXTS.map((h) => h.text.slice(0, 2000));
+    const evil: RecoveryReport = {
+      ...report,
+      cluster: 'lab http://3232235777/x',
+      errors: texts.map((message) => ({ message })),
+      plan: { ...report.plan!, held: texts.map((reason, i) => ({ id: `0000${i % 10}-held-${reason.slice(0, 40)}`, reason })), incomplete: [], ignored: texts.map((name) => ({ folder: 'spool', name, reason: name })) },
+      resolved: { id: '00009-00009-00009', action: 'insert', done: false, why: 'held: see http://3232235777/reset \u202egnp.exe' },
+    };
+    const text = recoveryReportMarkdown(evil, timings, { primary: 'fw-a www.evil.example', secondary: 'fw-b admin@evil.example' });
+    assert.ok(!RAW.test(text), JSON.stringify(RAW.exec(text)?.[0]));
+    assert.match(text, /\\u202egnp/, 'U+202E shown as a visible escape');
+    const html = renderer.render(text);
+    const links = [...html.matchAll(/<a\s[^>]*href="([^"]*)"/g)].map((m) => m[1]);
+    // (markdown-it itself refuses file: targets; VS Code's preview shows them.)
+    assert.deepStrictEqual(links.filter((l) => !['file:///tmp/j/recovery-lab.jsonl', 'file:///tmp/j/recovery-lab-1.report.json'].includes(l)), [], 'only the report\'s own file links');
+    assert.ok(!/3232235777|evil\.example/.test(links.join(' ')));
+    const tags = new Set([...html.matchAll(/<\/?([a-z0-9]+)/gi)].map((m) => m[1].toLowerCase()));
+    assert.deepStrictEqual([...tags].filter((t) => !['h1', 'h2', 'p', 'strong', 'table', 'thead', 'tbody', 'tr', 'th', 'td', 'ul', 'li', 'a'].includes(t)), [], 'no element from the text');
   });
 });
