@@ -2,6 +2,7 @@
 // lines (default 20) and, with --follow, every new line (across rotation, truncation and reconnects)
 // until interrupted. --inserted keeps only "new mail inserted" lines; --json prints records.
 import { backfillShortText, FollowNotice, LogFollower, LogLine } from '../core/log/follow';
+import { withFoundLog } from '../core/log/discover';
 import { LogRecord, parseLine } from '../core/log/parse';
 import { UsageError } from './args';
 import type { ParsedArgs } from './args';
@@ -15,7 +16,10 @@ async function logs(args: ParsedArgs): Promise<number> {
   if (!Number.isInteger(count) || count < 0 || count > 1_000_000) throw new UsageError(`--lines needs a whole number from 0 to 1000000; got ${String(linesOpt)}`);
   if (args.positionals.length > 1) throw new UsageError(`logs takes one UNIT; got ${args.positionals.join(' ')}`);
   const ctx = loadContext(args);
-  const { cluster, unit } = findUnit(ctx, args.positionals[0]);
+  const { cluster: configured, unit } = findUnit(ctx, args.positionals[0]);
+  // The gateway log: as set, or found on the unit by content (said on stderr).
+  const { cluster, log } = await withFoundLog(ctx.pool.get(unit), configured);
+  if (!log.fromSettings) ctx.logger.info(`${unit.key}: gateway log ${log.file}: ${log.why}`);
   const followMode = args.options.has('follow');
   const insertedOnly = args.options.has('inserted');
   const follower = new LogFollower(ctx.pool.get(unit), { file: cluster.logFile, start: count > 0 ? { lines: count } : { from: 'end' }, retryDelaysMs: [500, 5_000] });
@@ -48,7 +52,7 @@ async function logs(args: ParsedArgs): Promise<number> {
       await follower.stop();
       // Shown as they are, but said: such a line is never read as an insertion or a delivery.
       if (unparsed) ctx.logger.warn(`${unit.key}: ${unparsed} of these lines are not in the box's log format (YYYY MM DD HH:MM:SS, offset and type, text); they prove nothing`);
-      if (ctx.json) printJson({ unit: unit.key, file: cluster.logFile, records: collected });
+      if (ctx.json) printJson({ unit: unit.key, file: cluster.logFile, fileWhy: log.why, records: collected });
       return 0;
     }
     ctx.logger.info(`${unit.key}: following ${cluster.logFile} (Ctrl-C to stop)`);

@@ -67,6 +67,7 @@ export function registerLogCommands(context: vscode.ExtensionContext, services: 
       const t = await target(arg, 'Pick a log file on which unit?');
       if (!t) return undefined;
       const dir = path.posix.dirname(t.cluster.logFile);
+      const gatewayLog = (await logWatch.gatewayLog(t.cluster, t.unit)).file;
       let files: LogFileEntry[];
       try {
         files = await vscode.window.withProgress({ location: vscode.ProgressLocation.Window, title: messageText(`Listing ${dir} on ${t.unit.key}…`) }, () => listLogFiles(services.pool.get(t.unit), dir));
@@ -81,7 +82,7 @@ export function registerLogCommands(context: vscode.ExtensionContext, services: 
       const picked = await vscode.window.showQuickPick(
         files.map((f) => ({
           label: `$(file) ${messageText(f.name, { max: 300 })}`,
-          description: `${formatBytes(f.size)} · ${new Date(f.mtimeMs).toISOString().replace('T', ' ').slice(0, 19)} UTC${f.path === t.cluster.logFile ? ' · current gateway log' : ''}`,
+          description: `${formatBytes(f.size)} · ${new Date(f.mtimeMs).toISOString().replace('T', ' ').slice(0, 19)} UTC${f.path === gatewayLog ? ' · current gateway log' : ''}`,
           file: f,
         })),
         { title: messageText(`Log files in ${dir} on ${t.unit.key}`), placeHolder: 'Open which file (read-only, follows new lines)?', matchOnDescription: true },

@@ -33,7 +33,12 @@ export interface ClusterConfig {
   /** `<server>_<service>`. */
   readonly gateway: string;
   readonly spoolRoot: string;
+  /** The gateway log: as set in the settings, or the default name until discovery (core/log/discover.ts) finds the real one on a unit. */
   readonly logFile: string;
+  /** `logFile` was set in the settings (then it is used as it is, never discovered). */
+  readonly logFileSet: boolean;
+  /** Once found on the primary (core/log/discover.ts withFoundLog): which file `logFile` is and why; kept for the whole run. */
+  readonly logChoice?: { readonly file: string; readonly why: string; readonly fromSettings: boolean };
   readonly primary: UnitConfig;
   readonly secondary: UnitConfig;
   readonly units: readonly UnitConfig[];
@@ -236,6 +241,7 @@ export function parseSettings(rawClusters: unknown, rawKnownHostsFile?: unknown,
         gateway: gatewayName(server, service),
         spoolRoot,
         logFile: logFile ?? defaultLogFile(server, service),
+        logFileSet: logFile !== undefined,
         primary,
         secondary,
         units: [primary, secondary],

@@ -92,9 +92,9 @@ export class LogDocuments implements vscode.TextDocumentContentProvider, vscode.
     );
   }
 
-  /** Opens (or shows) the log of a unit in an editor, at its end. */
-  async open(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): Promise<vscode.TextEditor> {
-    const uri = logUri(cluster, unit, file);
+  /** Opens (or shows) the log of a unit in an editor, at its end; no file: the gateway log found on the unit. */
+  async open(cluster: ClusterConfig, unit: UnitConfig, file?: string): Promise<vscode.TextEditor> {
+    const uri = logUri(cluster, unit, file ?? (await this.logWatch.gatewayLog(cluster, unit)).file);
     const open = this.docs.get(uri.toString());
     if (open?.stopped) {
       open.restarts.reset();

@@ -85,13 +85,18 @@ export class LogPanel implements vscode.WebviewViewProvider, vscode.Disposable {
     return this.lastState;
   }
 
-  /** Starts showing a unit's log in the panel (and reveals the panel). */
-  async watch(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): Promise<void> {
-    const key = logSourceKey(unit.key, file);
+  /** Starts showing a unit's log in the panel (and reveals the panel); no file: the gateway log found on the unit. */
+  async watch(cluster: ClusterConfig, unit: UnitConfig, file?: string): Promise<void> {
+    const choice = file === undefined ? await this.logWatch.gatewayLog(cluster, unit) : undefined;
+    const shown = file ?? choice!.file;
+    const key = logSourceKey(unit.key, shown);
     const existing = this.watches.get(key);
     // A watch whose source ended (its connection was closed) or that was stopped is not following:
     // take a fresh source instead of showing the old lines forever.
-    if (!existing || existing.watch.source.ended || existing.stopped) this.subscribe(key, cluster, unit, file);
+    if (!existing || existing.watch.source.ended || existing.stopped) {
+      this.subscribe(key, cluster, unit, shown);
+      if (choice && !choice.fromSettings) this.post({ type: 'notice', src: key, text: `gateway log ${shown}: ${choice.why}`, severity: 'info' });
+    }
     await vscode.commands.executeCommand(`${LOG_PANEL_VIEW}.focus`);
   }
 

@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import * as safeWindow from '../safeWindow';
 import type { ClusterConfig, UnitConfig } from '../core/config';
 import { findGateway } from '../core/gateway';
+import { findLogFile, LogChoice } from '../core/log/discover';
 import { HubLine, LogHub, LogSource } from '../core/log/hub';
 import type { Services } from '../services';
 import { clusterOfUnitKey } from '../core/keys';
@@ -80,6 +81,28 @@ export class LogWatch implements vscode.Disposable {
     this.changed.fire();
     return unit;
   }
+
+  /**
+   * The gateway log on a unit: the settings' logFile, or the file found there by content
+   * (core/log/discover.ts); said once in the output channel. If the look fails, the default name,
+   * with the reason.
+   */
+  async gatewayLog(cluster: ClusterConfig, unit: UnitConfig): Promise<LogChoice> {
+    try {
+      const choice = await findLogFile(this.services.pool.get(unit), cluster);
+      const said = `${unit.key}\n${choice.file}`;
+      if (!this.saidLogs.has(said)) {
+        this.saidLogs.add(said);
+        this.services.logger.info(`${unit.key}: gateway log ${choice.file}: ${choice.why}`);
+      }
+      return choice;
+    } catch (err) {
+      const why = `could not look for the gateway log (${(err as Error).message}); following the default ${cluster.logFile}`;
+      this.services.logger.warn(`${unit.key}: ${why}`);
+      return { file: cluster.logFile, why, fromSettings: false, candidates: [] };
+    }
+  }
+  private readonly saidLogs = new Set<string>();
 
   /** Starts (or joins) following `file` (default: the cluster's log file) on a unit. */
   watch(cluster: ClusterConfig, unit: UnitConfig, file = cluster.logFile): Watch {
