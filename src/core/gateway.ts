@@ -3,12 +3,15 @@
 import type { ClusterConfig } from './config';
 import { gatewayProcessName } from './names';
 import type { UnitConnection } from './ssh/connection';
+import { HaFacts, parseHaFacts } from './haRole';
 
 export interface GatewayProcess {
   /** PIDs of processes whose name is exactly the gateway's (normally one). */
   readonly pids: readonly number[];
   /** The name searched for (cut to 15 characters as Linux keeps it). */
   readonly processName: string;
+  /** What the box's own control says, where the unit has it (haRole.ts). */
+  readonly ha?: HaFacts;
 }
 
 // Fixed script text; the name arrives as "$1". pgrep where present, else a walk over /proc. Leaves
@@ -16,9 +19,18 @@ export interface GatewayProcess {
 const PIDS_OF_NAME = `if command -v pgrep >/dev/null 2>&1; then pids=$(pgrep -x -- "$1"); rc=$?; [ $rc -le 1 ] || exit $rc
 else pids=; for d in /proc/[0-9]*; do if [ "$(cat "$d/comm" 2>/dev/null)" = "$1" ]; then pids="$pids \${d#/proc/}"; fi; done; fi`;
 
-/** Prints the PIDs, one a line. */
+/**
+ * Prints the PIDs, one a line; then, where the box has them, what its control says: each line of
+ * `phionctrl server show` as "P <line>" (8 KB at most) and the first line of
+ * /opt/phion/run/server.ctrl as "C <line>" (never through a link).
+ */
 const FIND_SCRIPT = `${PIDS_OF_NAME}
-for p in $pids; do echo "$p"; done; exit 0`;
+for p in $pids; do echo "$p"; done
+pc=$(command -v phionctrl 2>/dev/null) || pc=/opt/phion/bin/phionctrl
+if [ -x "$pc" ]; then echo "P+"; "$pc" server show 2>/dev/null </dev/null | head -c 8192 | sed 's/^/P /'; fi
+c=/opt/phion/run/server.ctrl
+if [ -f "$c" ] && [ ! -L "$c" ] && [ ! -L /opt/phion/run ]; then head -n 1 -- "$c" | cut -c 1-512 | sed 's/^/C /'; fi
+exit 0`;
 
 // The same search, then SIGUSR2 to the one process found (none or several: nothing is signalled).
 // Prints "pids <pid>..." and, once signalled, "signalled <pid>". With "$2" = wait: first waits for
@@ -35,13 +47,13 @@ export async function findGateway(connection: UnitConnection, cluster: ClusterCo
   const processName = gatewayProcessName(cluster.server, cluster.service);
   const r = await connection.execScript(FIND_SCRIPT, [processName], { timeoutMs: 15_000 });
   if (r.code !== 0) throw new Error(`${connection.address.label}: cannot look for the gateway process ${processName} (exit ${r.code}): ${r.stderr.trim()}`);
-  const pids = r.stdout
-    .toString('utf8')
-    .split('\n')
+  const lines = r.stdout.toString('utf8').split('\n');
+  const pids = lines
     .map((l) => l.trim())
     .filter((l) => /^\d+$/.test(l))
     .map(Number);
-  return { pids, processName };
+  const ha = parseHaFacts(lines, cluster.server);
+  return ha ? { pids, processName, ha } : { pids, processName };
 }
 
 export type SignalMethod = 'pid' | 'kill-by-name';

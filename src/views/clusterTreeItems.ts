@@ -80,12 +80,14 @@ export function unitItem(node: UnitNode, facts: UnitFacts): vscode.TreeItem {
   // What is left, split, where the admin looks first (the badge says the same in its tooltip).
   const described = left > 0 ? describeLeftovers(facts.leftovers()) : undefined;
   const split = described?.text;
-  item.description = plain([unit.role, activity, `${unit.host}${unit.port ? `:${unit.port}` : ''}`, split].filter(Boolean).join(' · ') + STATE_TEXT[state]);
-  item.iconPath = left > 0 && state === 'connected' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : o?.active && state === 'connected' ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed')) : STATE_ICON[state];
+  item.description = plain([unit.role, activity, o?.haDisagreement ? 'HA state disagrees' : undefined, `${unit.host}${unit.port ? `:${unit.port}` : ''}`, split].filter(Boolean).join(' · ') + STATE_TEXT[state]);
+  item.iconPath = (left > 0 || o?.haDisagreement) && state === 'connected' ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : o?.active && state === 'connected' ? new vscode.ThemeIcon('vm-running', new vscode.ThemeColor('testing.iconPassed')) : STATE_ICON[state];
   item.resourceUri = unitUri(unit.key);
   const tips: string[] = [`${unit.key} (${unit.role})`];
   if (o) tips.push(o.active ? `Active: gateway ${o.gateway.processName} runs (PID ${o.gateway.pids.join(', ')}).` : `Standby: gateway ${o.gateway.processName} is not running here.`);
+  if (o?.haDisagreement) tips.push(`Which unit is active is not clear: ${o.haDisagreement}. A recovery refuses until this is resolved.`);
   if (described) tips.push(`${left} mail(s) left on this standby secondary: ${described.text}. Next: ${described.next}.`);
+  if (o?.log) tips.push(`Gateway log: ${o.log.file} (${o.log.why}).`);
   if (conn?.lastError) tips.push(conn.lastError.message);
   else if (conn?.info) tips.push(`${conn.info.authMethod} · ${conn.info.hostKeyType} ${conn.info.fingerprint}`);
   if (o) tips.push(`Looked at ${new Date(o.loadedAt).toLocaleTimeString()} (${o.elapsedMs} ms).`);
