@@ -9,6 +9,7 @@ import './cli/signal';
 import './cli/logs';
 import './cli/audit';
 import './cli/shape';
+import './cli/doctor';
 import { printErrorLine } from './cli/out';
 
 runCli(process.argv.slice(2)).then(

@@ -8,6 +8,7 @@ import { registerConnectionCommands } from './commands/connectionCommands';
 import { registerSpoolCommands } from './commands/spoolCommands';
 import { registerLogCommands } from './commands/logCommands';
 import { recoveryActions, registerRecoveryCommands } from './commands/recoveryCommands';
+import { registerCheckUnits } from './commands/checkUnits';
 import { registerMailFileSystem } from './views/mailFileSystem';
 import { FleetViewProvider } from './views/fleetView';
 import { registerFleetCommands } from './commands/fleetCommands';
@@ -76,6 +77,7 @@ export function activate(context: vscode.ExtensionContext): MailgwHaTestApi | un
     log.statusBar,
     ...registerLogCommands(context, services, log, clusterTree),
     ...registerRecoveryCommands(services, clusterTree),
+    ...registerCheckUnits(services),
     fleet,
     ...registerFleetCommands(services, fleet, clusterTree),
     ...registerAuditCommands(services),

@@ -18,6 +18,10 @@ verbs:
   held [--insert ID | --discard ID] [--yes]
                          mails held for a decision, with why; insert one (checked not
                          delivered) or discard the standby's copy (checked delivered)
+  doctor                 every assumption a recovery rests on, on each unit: folders, tools
+                         and fallbacks, kill by name, the log file and how much parses,
+                         clocks, the gateway and the box's HA role, SSH algorithms, free
+                         space in input/; the fix for each failure (exit 1 if any failed)
   signal UNIT            SIGUSR2 to the gateway on UNIT (prints the PID it signalled)
   logs UNIT [--follow] [--inserted] [--lines N]
   audit [--cluster NAME] [--json|--jsonl|--csv]

@@ -77,16 +77,34 @@ describe('recovery faults (lab)', function () {
     await assertExactlyOnce(m);
   });
 
-  it("the primary's input/ full (a small file system): nothing half placed; the next run finishes", async () => {
-    const m = lab().strand({ mails: 10, bigMb: 4 });
+  it("the primary's input/ too small for what a run would copy: refused before anything is copied, in the doctor's words", async () => {
+    lab().strand({ mails: 10, bigMb: 4 });
     const input = `${lab().spoolDir}/input`;
     const mount = await lab().exec('primary', ['mount', '-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', input]);
     assert.strictEqual(mount.code, 0, mount.stderr);
+    try {
+      const r = await runRecovery(tempJournal());
+      assert.strictEqual(r.outcome, 'failed');
+      assert.match(r.errors[0].message, /refuses this recovery; nothing was copied: lab\/fw-a: Free space in input\/: 1\.0 MB free .*what this recovery would copy is 4\.\d MB\. Fix: Free space on fw-a/);
+      assert.strictEqual((await lab().exec('primary', ['ls', '-A', input])).stdout.trim(), '', 'nothing reached input/');
+      assert.strictEqual(r.copied, 0);
+    } finally {
+      await lab().exec('primary', ['umount', input]);
+    }
+  });
+
+  it("the primary's input/ filling up while the copies stream (another writer): nothing half placed; the next run finishes", async () => {
+    const m = lab().strand({ mails: 10, bigMb: 4 });
+    const input = `${lab().spoolDir}/input`;
+    const mount = await lab().exec('primary', ['mount', '-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', input]);
+    assert.strictEqual(mount.code, 0, mount.stderr);
     const journal = tempJournal();
     try {
-      const r = await runRecovery(journal);
+      // Room enough when the run checks; taken by someone else just before the copy.
+      const r = await runRecovery(journal, { faults: async (p) => void (p === 'before-copy' && (await lab().exec('primary', ['sh', '-c', `dd if=/dev/zero of=${input}/.filler bs=1M count=7 2>/dev/null; exit 0`]))) });
       assert.strictEqual(r.outcome, 'failed');
       assert.match(r.errors.map((e) => e.message).join('\n'), /full|space|not writable/i);
+      await lab().exec('primary', ['rm', '-f', `${input}/.filler`]);
       const inside = await lab().exec('primary', ['ls', '-A', input]);
       assert.strictEqual(inside.stdout.trim(), '', 'staging folder removed from the full input/');
     } finally {
@@ -108,7 +126,7 @@ describe('recovery faults (lab)', function () {
     try {
       const r = await runRecovery(journal);
       assert.strictEqual(r.outcome, 'failed');
-      assert.match(r.errors[0].message, /staging folder/);
+      assert.match(r.errors[0].message, /refuses this recovery; nothing was changed: lab\/fw-a: Gateway folders: input\/ is not writable/);
       assert.strictEqual(r.removed, 0);
     } finally {
       await lab().exec('primary', ['umount', input]);

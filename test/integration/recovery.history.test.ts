@@ -212,7 +212,7 @@ describe('recovery: histories on the plain lab', function () {
     assert.deepStrictEqual(r.plan!.held.map((h) => h.id).sort(), [...m.secondarySpool].sort());
     for (const h of r.plan!.held) assert.match(h.reason!, /the primary's logs start at .*an earlier delivery could not be checked/);
     assert.match(r.plan!.warnings.join('\n'), /3 mail\(s\) are older than the primary's oldest remaining log/);
-    assert.deepStrictEqual(r.plan!.logs.length, 1, r.plan!.logs.join('\n'));
+    assert.deepStrictEqual(r.plan!.logs.filter((l) => !l.startsWith('gateway log ')).length, 1, r.plan!.logs.join('\n'));
     assert.strictEqual(mailIds('spool', 'secondary').size, 3, 'all left on the standby');
     assert.strictEqual(lab().deliveries().total, 0);
   });

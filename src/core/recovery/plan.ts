@@ -3,10 +3,12 @@
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
 import { findGateway } from '../gateway';
+import { haDisagreement } from '../haRole';
 import type { ConnectionPool } from '../ssh/pool';
 import { FolderListing, IgnoredEntry, listFolder, MailEntry, SpoolFolder } from '../spool/list';
 import { DELIVERY_SEARCH_MARGIN_MS, LogFileInfo } from './deliveryLogs';
 import type { MessageIdResult } from '../message/messageId';
+import { withFoundLog } from '../log/discover';
 import { lookOnPrimary, mailKey, StandbyMail, Verdict } from './proof';
 import { readMessageIdResults, RecoveryError } from './remote';
 
@@ -56,7 +58,7 @@ export interface RecoveryPlan {
   /** Mails that can be proved neither delivered nor undelivered: left alone for a decision. */
   readonly held: readonly PlanMail[];
   /** The primary's log files: which were searched for deliveries, and from when they cover. */
-  readonly logs: { readonly files: readonly LogFileInfo[]; readonly coverageFromMs?: number };
+  readonly logs: { readonly files: readonly LogFileInfo[]; readonly coverageFromMs?: number; readonly chosen?: { readonly file: string; readonly why: string } };
   /** What the plan could not check as it should (a pattern that matches nothing, missing logs). */
   readonly warnings: readonly string[];
   /** Entries on the secondary that are not mails we would touch (unsafe names, links, temp files). */
@@ -80,7 +82,7 @@ export interface PlanOptions {
 }
 
 /** Refuses, before either unit is touched, a "pair" whose two units are one host. */
-function refuseOneHost(cluster: ClusterConfig): void {
+export function refuseOneHost(cluster: ClusterConfig): void {
   const p = cluster.primary;
   const s = cluster.secondary;
   if (p.host === s.host && (p.port ?? 22) === (s.port ?? 22)) {
@@ -94,6 +96,10 @@ export async function checkPair(pool: ConnectionPool, cluster: ClusterConfig): P
   const p = cluster.primary;
   const s = cluster.secondary;
   const [pg, sg] = await Promise.all([findGateway(pool.get(p), cluster), findGateway(pool.get(s), cluster)]);
+  // The box's own control must agree with the processes (and with the settings' roles), else which
+  // unit is active is not known well enough to move mail.
+  const disagree = [haDisagreement(p, pg.pids.length > 0, pg.ha), haDisagreement(s, sg.pids.length > 0, sg.ha)].filter(Boolean);
+  if (disagree.length) throw new RecoveryError(`cluster "${cluster.name}": which unit is active is not clear: ${disagree.join('; ')}. Nothing was changed. Check the HA state on the box (and the units' roles in mailgwHa.clusters) before recovering.`);
   if (sg.pids.length > 0) {
     throw new RecoveryError(`cluster "${cluster.name}": the gateway ${sg.processName} runs on the secondary ${s.key} (PID ${sg.pids.join(', ')}), so the primary is not the active unit. Recover only after the takeback, when the primary is active.`);
   }
@@ -104,10 +110,12 @@ export async function checkPair(pool: ConnectionPool, cluster: ClusterConfig): P
   return { primaryPid: pg.pids[0] };
 }
 
-export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, options: PlanOptions): Promise<RecoveryPlan> {
+export async function makePlan(pool: ConnectionPool, configured: ClusterConfig, options: PlanOptions): Promise<RecoveryPlan> {
+  refuseOneHost(configured);
+  // Which file is the gateway log (found on the primary unless set; a run found it already).
+  const { cluster, log } = await withFoundLog(pool.get(configured.primary), configured);
   // The pair is checked while both units are read (nothing here changes them), each check a round
   // trip the admin's link would otherwise wait for in turn; a refusal still wins over a read's error.
-  refuseOneHost(cluster);
   const pair = checkPair(pool, cluster);
   const folders = options.folders ?? ['spool', 'vscan'];
   const sc = pool.get(cluster.secondary);
@@ -182,7 +190,7 @@ export async function makePlan(pool: ConnectionPool, cluster: ClusterConfig, opt
     duplicates: mails.filter((m) => m.classification === 'duplicate'),
     incomplete: mails.filter((m) => m.classification === 'incomplete'),
     held: mails.filter((m) => m.classification === 'held'),
-    logs: { files: onPrimary.logs.files, coverageFromMs: onPrimary.logs.coverageFromMs },
+    logs: { files: onPrimary.logs.files, coverageFromMs: onPrimary.logs.coverageFromMs, chosen: { file: log.file, why: log.why } },
     warnings,
     ignored,
     moveBytes: move.reduce((s, m) => s + m.bodySize + m.envSize, 0),
@@ -203,5 +211,6 @@ export function describePlan(plan: RecoveryPlan): string {
 
 /** The primary's log files as the plan searched them, one line each. */
 export function describeLogs(plan: RecoveryPlan): string[] {
-  return plan.logs.files.map((f) => `${f.path}${f.compression === 'gz' ? ' (gzip)' : ''}: ${f.searched ? 'searched' : f.unreadable ? 'NOT READABLE' : 'not needed (ended before the oldest stranded mail)'}, ${f.size} bytes, ${f.firstLineMs ? `from ${new Date(f.firstLineMs).toISOString()} ` : ''}to ${new Date(f.mtimeMs).toISOString()}`);
+  const chosen = plan.logs.chosen ? [`gateway log ${plan.logs.chosen.file}: ${plan.logs.chosen.why}`] : [];
+  return chosen.concat(plan.logs.files.map((f) => `${f.path}${f.compression === 'gz' ? ' (gzip)' : ''}: ${f.searched ? 'searched' : f.unreadable ? 'NOT READABLE' : 'not needed (ended before the oldest stranded mail)'}, ${f.size} bytes, ${f.firstLineMs ? `from ${new Date(f.firstLineMs).toISOString()} ` : ''}to ${new Date(f.mtimeMs).toISOString()}`));
 }

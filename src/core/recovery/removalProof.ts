@@ -11,6 +11,7 @@ import type { SpoolFolder } from '../spool/list';
 import type { ConnectionPool } from '../ssh/pool';
 import type { MessageIdResult } from '../message/messageId';
 import { checkPair, DuplicateProof, proofOf } from './plan';
+import { withFoundLog } from '../log/discover';
 import { lookOnPrimary, mailKey, StandbyMail } from './proof';
 import { readMessageIdResults, RecoveryError } from './remote';
 
@@ -39,11 +40,12 @@ export function refuseUnit(cluster: ClusterConfig, unit: UnitConfig): string | u
  * Checks, right now, which of the selected standby mails the active primary proves it has. Throws
  * (nothing removed) if the unit is not the standby or the primary is not the active unit.
  */
-export async function decideRemoval(pool: ConnectionPool, cluster: ClusterConfig, unit: UnitConfig, mails: readonly RemovalRequest[], pattern: RegExp): Promise<RemovalDecision> {
-  const refused = refuseUnit(cluster, unit);
+export async function decideRemoval(pool: ConnectionPool, configured: ClusterConfig, unit: UnitConfig, mails: readonly RemovalRequest[], pattern: RegExp): Promise<RemovalDecision> {
+  const refused = refuseUnit(configured, unit);
   if (refused) throw new RecoveryError(refused);
   // The standby may have taken over meanwhile: then its mail is live, and the primary's proves nothing.
-  await checkPair(pool, cluster);
+  // Its gateway log is the one found there (unless set), as for a recovery.
+  const [, { cluster }] = await Promise.all([checkPair(pool, configured), withFoundLog(pool.get(configured.primary), configured)]);
   const dirs = gatewayDirs(cluster);
   const sc = pool.get(cluster.secondary);
   const results = new Map<string, MessageIdResult>();

@@ -8,6 +8,9 @@ import * as path from 'path';
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
 import { signalGateway, SignalResult } from '../gateway';
+import { withFoundLog } from '../log/discover';
+import { pairChecks, recoveryRefusal, spaceCheck, UnitLook, unitChecks } from '../doctor/checks';
+import { lookAtUnit } from '../doctor/doctor';
 import type { Logger } from '../host';
 import { silentLogger } from '../host';
 import { makePrivateDir, openPrivateFile } from '../privateFiles';
@@ -19,7 +22,7 @@ import { addHeld, addUnitHeld, readAllHeld, removeHeld, removeUnitHeld } from '.
 import { acquireLock, archiveJournal, Journal, JournalState, journalStamp, MailRecord, MailState, PlannedMail } from './journal';
 import { JournalAuditor } from '../audit/journalAudit';
 import { unitFields } from '../audit/record';
-import { checkPair, describeLogs, makePlan, RecoveryPlan } from './plan';
+import { checkPair, describeLogs, makePlan, RecoveryPlan, refuseOneHost } from './plan';
 import { lookOnPrimary, mailKey, verdictWhy } from './proof';
 import { hashFiles, logMark, placeStaged, probeTools, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import { canUseTar, copyBatches, copyMails, makeStage } from './transfer';
@@ -48,6 +51,12 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
   // An action that cannot be audited is not started (once started, a failed append only warns).
   const unaudited = opts.dryRun ? undefined : opts.audit?.probe?.();
   if (unaudited) return new Run(opts, file).refused(new RecoveryError(`${unaudited}; nothing was done. Fix that, or name another audit file (mailgwHa.auditLogFile, mailgw-ha --audit-log FILE)`));
+  // A "pair" whose two units are one host is refused before either is touched.
+  try {
+    refuseOneHost(opts.cluster);
+  } catch (e) {
+    return new Run(opts, file).refused(e as Error);
+  }
   if (heldLocks.has(file)) return new Run(opts, file).refused(new RecoveryError(`a recovery of cluster "${opts.cluster.name}" is already running in this process (journal ${file}); wait for it to finish`));
   let release: () => void;
   try {
@@ -70,6 +79,10 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
     const prev = Journal.read(file);
     const unfinishedRun = prev?.run && !prev.ended ? prev.run.runId : undefined;
     const runId = newRunId();
+    // Which file is the gateway's log is found on the primary (unless set) while the lock is taken,
+    // once: the whole run, resume included, reads that file.
+    const finding = withFoundLog(opts.pool.get(opts.cluster.primary), opts.cluster, { fresh: true });
+    finding.catch(() => undefined); // awaited below, after the lock's own refusal if any
     try {
       remote = await acquireClusterLock(opts.pool.get(opts.cluster.primary), opts.cluster, opts.client ?? 'mailgw-ha', {
         takeOver: opts.takeOverStaleLock,
@@ -80,8 +93,22 @@ export async function recover(opts: RecoveryOptions): Promise<RecoveryReport> {
     } catch (e) {
       return new Run(opts, file).refused(e as Error);
     }
+    let found: ClusterConfig;
+    let looks: UnitLook[];
     try {
-      const run = new Run({ ...opts, cancellation }, file, runId);
+      found = (await finding).cluster;
+      // The doctor's checks first (mailgw-ha doctor, Check Units…): what makes a recovery unsafe
+      // refuses it, in the doctor's words, before anything is planned or resumed.
+      looks = await Promise.all(found.units.map((u) => lookAtUnit(opts.pool, found, u.key)));
+      const refusal = recoveryRefusal([...looks.flatMap((l) => unitChecks(found, l, opts.settings.signalMethod)), ...pairChecks(found, looks)]);
+      if (refusal) throw new RecoveryError(`the check of the units (as mailgw-ha doctor and Check Units… show it) refuses this recovery; nothing was changed: ${refusal}`);
+    } catch (e) {
+      await remote.release().catch(() => undefined);
+      return new Run(opts, file).refused(e as Error);
+    }
+    try {
+      const run = new Run({ ...opts, cluster: found, cancellation }, file, runId);
+      run.primaryLook = looks.find((l) => l.unit.key === found.primary.key);
       if (remote.takenBack) {
         run.report.lockTakenBack = `the recovery lock on ${opts.cluster.primary.key} was ${remote.takenBack}; taken back to finish it (no takeover needed: no run holds it)`;
         run.log.warn(`recovery ${opts.cluster.name}: ${run.report.lockTakenBack}`);
@@ -119,6 +146,8 @@ class Run implements RunContext {
     }
     return this.toolsProbe;
   }
+  /** What the doctor's look found on the primary before the run (its free space in input/). */
+  primaryLook: UnitLook | undefined;
   /** Told when the run enters its last steps (the gateway was signalled): the lock prepares its release. */
   lastSteps: (() => void) | undefined;
   /** Removal of the emptied staging folder, started after placing. */
@@ -254,6 +283,11 @@ class Run implements RunContext {
       for (const w of plan.warnings) this.log.warn(`recovery ${this.cluster.name}: ${w}`);
       for (const [id, why] of held) r.errors.push({ id, message: `held for a manual check by an earlier run: ${why}` });
       this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'plan', expectedIds: move.map((m) => m.id) });
+      // Room for the copies in the primary's input/, by the doctor's measure.
+      if (move.length && !this.opts.dryRun) {
+        const room = recoveryRefusal([spaceCheck(this.cluster, this.primaryLook, move.reduce((s, m) => s + m.bodySize + m.envSize, 0), `what this recovery would copy`)]);
+        if (room) throw new RecoveryError(`the check of the units refuses this recovery; nothing was copied: ${room}`);
+      }
       if (this.opts.dryRun) {
         r.outcome = 'dry-run';
         return this.finish();

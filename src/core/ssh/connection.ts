@@ -68,6 +68,16 @@ export interface ConnectionInfo {
   readonly target: SshTarget;
   /** Round trip of the connect, TCP to ready. */
   readonly handshakeMs: number;
+  /** The algorithms the handshake agreed on, as ssh2 reports them. */
+  readonly negotiated?: NegotiatedAlgorithms;
+}
+
+export interface NegotiatedAlgorithms {
+  readonly kex: string;
+  readonly serverHostKey: string;
+  /** Client to server, and server to client. */
+  readonly cs: { readonly cipher: string; readonly mac: string; readonly compress: string };
+  readonly sc: { readonly cipher: string; readonly mac: string; readonly compress: string };
 }
 
 export interface ExecOptions {
@@ -298,6 +308,8 @@ export class UnitConnection extends EventEmitter {
 
     return new Promise((resolve, reject) => {
       let settled = false;
+      let negotiated: NegotiatedAlgorithms | undefined;
+      client.on('handshake', (n: NegotiatedAlgorithms) => (negotiated = n));
       // Lends nothing until the login succeeded, then what logged in (see forwardAgent.ts).
       const agent = createForwardAgent();
       let timer: NodeJS.Timeout | undefined;
@@ -376,7 +388,7 @@ export class UnitConnection extends EventEmitter {
         agent.use(auth.credential());
         resolve({
           client,
-          info: { authMethod: auth.lastMethod() ?? 'none', hostKeyType: hostKeys.seen()?.type ?? '?', fingerprint: hostKeys.seen()?.fingerprint ?? '?', hostKeyBlob: hostKeys.seen()?.blob, lends: agent.describe(), connectedAt: new Date(), target, handshakeMs: Date.now() - started },
+          info: { authMethod: auth.lastMethod() ?? 'none', hostKeyType: hostKeys.seen()?.type ?? '?', fingerprint: hostKeys.seen()?.fingerprint ?? '?', hostKeyBlob: hostKeys.seen()?.blob, lends: agent.describe(), connectedAt: new Date(), target, handshakeMs: Date.now() - started, negotiated },
           agent,
         });
       });
