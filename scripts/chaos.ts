@@ -2,7 +2,7 @@
 // against a lab of its own with the HA sync on (test/lab/chaos/), each checked for exactly-once
 // delivery, leftovers and staging folders. History i uses seed S+i; a failure prints its seed and
 // the whole history, and `--seed <that seed> --histories 1` replays it. Exit 1 if any history failed.
-// Uses $MAILGW_LAB_NET like every lab (addresses 127.<net>.0.40/41, state in .lab/side/chaos).
+// Uses $MAILGW_LAB_NET like every lab (addresses 127.<net>.0.40/41, state in .lab/side/chaos, or chaos-net<net>).
 import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { checkHistory } from '../test/lab/chaos/check';
@@ -34,7 +34,9 @@ async function main(): Promise<number> {
   const b = spawnSync(process.execPath, ['esbuild.js'], { cwd: REPO, stdio: 'inherit' });
   if (b.status !== 0) throw new Error('node esbuild.js failed');
   const cli = path.join(REPO, 'dist', 'cli.js');
-  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'side', 'chaos'), addresses: labPair(40), syncDelayMs: 1000 });
+  // Its own state folder per MAILGW_LAB_NET: two runs side by side (a replay beside a long run) never share one.
+  const net = process.env.MAILGW_LAB_NET ?? '0';
+  const lab = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'side', net === '0' ? 'chaos' : `chaos-net${net}`), addresses: labPair(40), syncDelayMs: 1000 });
   const stop = () => lab.killSync();
   process.once('SIGINT', () => (stop(), process.exit(130)));
   process.once('SIGTERM', () => (stop(), process.exit(143)));

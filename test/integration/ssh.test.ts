@@ -324,13 +324,14 @@ describe('ssh: connections to the lab units', function () {
     const [a] = labUnits();
     const raw = JSON.parse(fs.readFileSync(lab().settingsPath, 'utf8')) as Record<string, unknown>;
     const cluster = parseSettings(raw['mailgwHa.clusters']).clusters[0];
+    // The real gateway's PID, read before the look-alike exists (the lab finds it by name too).
+    const gateway = lab().status().find((u) => u.name === 'fw-a')!.gateway!.unitPid;
     // A look-alike: sleep under the gateway's name (SIGUSR2 would end it).
     const started = await lab().exec('primary', ['sh', '-c', 'd=$(mktemp -d) && cp /bin/sleep "$d/box1_mailgw" && { "$d/box1_mailgw" 60 >/dev/null 2>&1 & echo "$! $d"; }']);
     const [decoyPid, dir] = started.stdout.trim().split(' ');
     const decoy = Number(decoyPid);
     assert.ok(decoy > 0, `the look-alike started: ${started.stdout} ${started.stderr}`);
     try {
-      const gateway = lab().status().find((u) => u.name === 'fw-a')!.gateway!.unitPid;
       const pids = [gateway, decoy].sort((x, y) => x - y);
       await assert.rejects(signalGateway(connection(a), cluster), new RegExp(`lab/fw-a: 2 processes are named box1_mailgw \\(PIDs ${pids.join(', ')}\\); refusing to guess`));
       const alive = await lab().exec('primary', ['kill', '-0', String(decoy)]);
