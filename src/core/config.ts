@@ -2,6 +2,7 @@
 // Every error names the cluster, the unit and the field, and says how to fix it.
 import { isSafeAbsolutePath, isValidServicePart, gatewayName } from './names';
 import { unitKey } from './keys';
+import { ALGORITHM_KEYWORDS, AlgorithmKeyword, AlgorithmOverrides, parseAlgorithmSpec } from './ssh/algorithms';
 
 export type UnitRole = 'primary' | 'secondary';
 
@@ -21,6 +22,8 @@ export interface UnitConfig {
    */
   readonly haHost?: string;
   readonly haPort?: number;
+  /** SSH algorithms offered to this unit, in the ssh_config style (ssh/algorithms.ts); over ~/.ssh/config's. */
+  readonly algorithms?: AlgorithmOverrides;
 }
 
 /** How mail goes from the secondary to the primary: through this machine, straight, or direct when it can. */
@@ -74,7 +77,7 @@ export function formatConfigError(e: ConfigError): string {
 }
 
 const CLUSTER_FIELDS = new Set(['name', 'server', 'service', 'spoolRoot', 'logFile', 'units', 'transfer']);
-const UNIT_FIELDS = new Set(['name', 'role', 'host', 'port', 'username', 'identityFile', 'haHost', 'haPort']);
+const UNIT_FIELDS = new Set(['name', 'role', 'host', 'port', 'username', 'identityFile', 'haHost', 'haPort', 'algorithms']);
 // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
 const DISPLAY_NAME = /^[^\u0000-\u001f/\\]{1,64}$/;
 // A host must not start with '-' (it would read as an option to ssh tools) or hold spaces.
@@ -205,6 +208,22 @@ export function parseSettings(rawClusters: unknown, rawKnownHostsFile?: unknown,
             identityFile = expanded;
           }
         }
+        let algorithms: Partial<Record<AlgorithmKeyword, NonNullable<AlgorithmOverrides[AlgorithmKeyword]>>> | undefined;
+        if (u.algorithms !== undefined) {
+          if (!isPlainObject(u.algorithms)) uerr(`must be an object of ssh_config keywords (${ALGORITHM_KEYWORDS.join(', ')}), e.g. { "KexAlgorithms": "+diffie-hellman-group14-sha1" }; got ${describe(u.algorithms)}.`, 'algorithms');
+          else {
+            algorithms = {};
+            for (const [k, v] of Object.entries(u.algorithms)) {
+              if (!(ALGORITHM_KEYWORDS as readonly string[]).includes(k)) {
+                uerr(`unknown keyword ${JSON.stringify(k.slice(0, 40))}; allowed are ${ALGORITHM_KEYWORDS.join(', ')} (as in ssh_config: a list, or +list to add, -list to remove, ^list to prefer).`, `algorithms.${k.slice(0, 40)}`);
+                continue;
+              }
+              const { spec, error } = parseAlgorithmSpec(k as AlgorithmKeyword, v);
+              if (error) uerr(`${error}.`, `algorithms.${k}`);
+              else algorithms[k as AlgorithmKeyword] = spec;
+            }
+          }
+        }
         if (errors.length === uBefore) {
           units.push({
             key: unitKey(name, uname),
@@ -217,6 +236,7 @@ export function parseSettings(rawClusters: unknown, rawKnownHostsFile?: unknown,
             identityFile,
             haHost: u.haHost as string | undefined,
             haPort: u.haPort as number | undefined,
+            ...(algorithms && Object.keys(algorithms).length ? { algorithms } : {}),
           });
         }
       });

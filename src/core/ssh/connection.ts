@@ -1,6 +1,7 @@
 // One ssh2 connection to one unit: verified host key (before auth), auth through auth.ts, keepalive,
 // TCP_NODELAY, a connect timeout that pauses while the user answers a prompt, reconnect with backoff
 // when the connection drops, and operations that fail with a clear error instead of hanging.
+import { AlgorithmOverrides, describeNegotiationFailure, mergeOverrides, newOffers, noteOffer, ssh2Algorithms } from './algorithms';
 import { EventEmitter } from 'events';
 import * as net from 'net';
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
@@ -24,6 +25,8 @@ export interface UnitAddress {
   readonly port?: number;
   readonly username?: string;
   readonly identityFile?: string;
+  /** The algorithms offered, over the ssh config's (ssh/algorithms.ts). */
+  readonly algorithms?: AlgorithmOverrides;
 }
 
 export interface ConnectionOptions {
@@ -309,6 +312,8 @@ export class UnitConnection extends EventEmitter {
     return new Promise((resolve, reject) => {
       let settled = false;
       let negotiated: NegotiatedAlgorithms | undefined;
+      // What both sides offered, for a failed negotiation's message (ssh2's debug lines, until agreed).
+      const offers = newOffers();
       client.on('handshake', (n: NegotiatedAlgorithms) => (negotiated = n));
       // Lends nothing until the login succeeded, then what logged in (see forwardAgent.ts).
       const agent = createForwardAgent();
@@ -405,6 +410,8 @@ export class UnitConnection extends EventEmitter {
           return fail(new SshError('unreachable', `${label}: cannot connect to ${target.hostName}:${target.port} (${err.code}). Check that the unit is up and the host and port in the settings are right.`));
         }
         if (err.level === 'client-timeout') return fail(new SshError('timeout', `${label}: no SSH answer from ${target.hostName}:${target.port}.`));
+        const noCommon = describeNegotiationFailure(err.message, offers, this.address.label.split('/').pop() ?? label);
+        if (noCommon) return fail(new SshError('protocol', `${label}: SSH handshake with ${target.hostName}:${target.port} failed: ${noCommon}`));
         fail(new SshError('protocol', `${label}: SSH handshake with ${target.hostName}:${target.port} failed: ${err.message}`));
       });
       client.on('close', () => fail(hostKeys.refusal() ?? auth.failure() ?? new SshError('lost', `${label}: ${target.hostName}:${target.port} closed the connection during the handshake.`)));
@@ -419,7 +426,11 @@ export class UnitConnection extends EventEmitter {
         authHandler: auth.handler,
         // Only used for channels that ask for forwarding (stream(..., { forwardAgent: true })).
         agent,
-        algorithms: preferred.length ? { serverHostKey: { prepend: preferred } as never } : undefined,
+        // The unit's own settings apply to the unit, not to a jump host on the way.
+        algorithms: ssh2Algorithms(mergeOverrides(target.algorithms ?? {}, target.alias === this.address.host ? this.address.algorithms : undefined), preferred) as ConnectConfig['algorithms'],
+        debug: (line: string) => {
+          if (!negotiated) noteOffer(offers, line);
+        },
       };
       arm();
       try {

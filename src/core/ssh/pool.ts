@@ -6,7 +6,7 @@ import { ConnectionOptions, ConnectionState, UnitConnection } from './connection
 import { SshError } from './errors';
 
 function addressOf(unit: UnitConfig): string {
-  return JSON.stringify([unit.host, unit.port ?? null, unit.username ?? null, unit.identityFile ?? null]);
+  return JSON.stringify([unit.host, unit.port ?? null, unit.username ?? null, unit.identityFile ?? null, unit.algorithms ?? null]);
 }
 
 export class ConnectionPool extends EventEmitter {
@@ -36,7 +36,7 @@ export class ConnectionPool extends EventEmitter {
       throw new SshError('config', `${unit.key}: ${wanted === undefined ? 'is not a configured unit' : 'this is not the address configured for the unit in the settings'}; refusing to connect.`);
     }
     const connection = new UnitConnection(
-      { label: unit.key, host: unit.host, port: unit.port, username: unit.username, identityFile: unit.identityFile },
+      { label: unit.key, host: unit.host, port: unit.port, username: unit.username, identityFile: unit.identityFile, algorithms: unit.algorithms },
       { ...this.optionsValue, sessionSecrets: this.sessionSecrets, sessionTrust: this.sessionTrust },
     );
     connection.on('state', (state: ConnectionState, error?: SshError) => this.emit('state', unit.key, state, error));
@@ -50,7 +50,7 @@ export class ConnectionPool extends EventEmitter {
    */
   probe(unit: UnitConfig): UnitConnection {
     return new UnitConnection(
-      { label: unit.key, host: unit.host, port: unit.port, username: unit.username, identityFile: unit.identityFile },
+      { label: unit.key, host: unit.host, port: unit.port, username: unit.username, identityFile: unit.identityFile, algorithms: unit.algorithms },
       { ...this.optionsValue, sessionSecrets: this.sessionSecrets, sessionTrust: this.sessionTrust },
     );
   }

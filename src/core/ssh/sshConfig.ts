@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import SSHConfig from 'ssh-config';
 import { readSettingFile, SettingFileError } from '../files';
+import { ALGORITHM_KEYWORDS, AlgorithmKeyword, AlgorithmOverrides, parseAlgorithmSpec } from './algorithms';
 
 export interface SshTarget {
   /** What the user wrote: an alias or an address. */
@@ -17,6 +18,8 @@ export interface SshTarget {
   readonly keepaliveIntervalMs?: number;
   /** Jump hosts in order (ProxyJump a,b: a first). */
   readonly jumps: readonly SshTarget[];
+  /** HostKeyAlgorithms, KexAlgorithms, Ciphers, MACs from the config (ssh/algorithms.ts). */
+  readonly algorithms?: AlgorithmOverrides;
 }
 
 export interface TargetOverrides {
@@ -48,8 +51,8 @@ type Computed = Record<string, string | string[] | undefined>;
  * written: each keyword under its canonical spelling, the first value winning as in OpenSSH, and
  * every IdentityFile kept.
  */
-function keywordsOf(computed: Record<string, unknown>): { HostName?: string | string[]; Port?: string | string[]; User?: string | string[]; IdentityFile?: string | string[]; ServerAliveInterval?: string | string[]; ProxyJump?: string | string[] } {
-  const canonical = new Map(['HostName', 'Port', 'User', 'IdentityFile', 'ServerAliveInterval', 'ProxyJump'].map((k) => [k.toLowerCase(), k]));
+function keywordsOf(computed: Record<string, unknown>): Partial<Record<'HostName' | 'Port' | 'User' | 'IdentityFile' | 'ServerAliveInterval' | 'ProxyJump' | AlgorithmKeyword, string | string[]>> {
+  const canonical = new Map(['HostName', 'Port', 'User', 'IdentityFile', 'ServerAliveInterval', 'ProxyJump', ...ALGORITHM_KEYWORDS].map((k) => [k.toLowerCase(), k]));
   const out: Computed = {};
   for (const [key, value] of Object.entries(computed)) {
     const k = canonical.get(key.toLowerCase());
@@ -94,7 +97,16 @@ export function resolveTarget(host: string, overrides: TargetOverrides = {}, con
       jumps.push(...resolved.jumps, { ...resolved, jumps: [] });
     }
   }
+  const algorithms: AlgorithmOverrides = {};
+  for (const k of ALGORITHM_KEYWORDS) {
+    const v = first(c[k]);
+    if (v === undefined) continue;
+    const { spec, error } = parseAlgorithmSpec(k, v);
+    if (error) throw new Error(`ssh config for ${host}: ${error}`);
+    (algorithms as Record<string, unknown>)[k] = spec;
+  }
   return {
+    ...(Object.keys(algorithms).length ? { algorithms } : {}),
     alias: host,
     hostName: first(c.HostName) ?? host,
     port,
