@@ -1,9 +1,10 @@
-// `npm run test:profiles -- [--profiles P,Q] [--files F,G] [--quiet]`: runs the recovery and log
+// `npm run test:profiles -- [--profiles P,Q] [--files F,G] [--no-log-file-setting] [--quiet]`: runs the recovery and log
 // integration tests (or the given test files) once per lab box profile (test/lab/profiles.ts), each
 // run a mocha process of its own whose shared lab is that profile (MAILGW_LAB_PROFILE), one after the
 // other, then prints per profile what passed and what failed with the failing assertion's message.
 // Output of each run: .test-output/profiles/<profile>.log and .json; the summary also goes to
-// .test-output/profiles/summary.md. Exit 1 if any test failed on any profile. Uses $MAILGW_LAB_NET
+// .test-output/profiles/summary.md. --no-log-file-setting: the labs' settings leave the cluster's logFile
+// out (MAILGW_LAB_LOG_FILE_SETTING=0), so the product must find the log itself (box-log). Exit 1 if any test failed on any profile. Uses $MAILGW_LAB_NET
 // like every lab (the profiles' labs take the integration lab's addresses, one at a time).
 import { spawn } from 'child_process';
 import * as fs from 'fs';
@@ -20,7 +21,7 @@ export const DEFAULT_FILES = [
   'test/integration/spool.test.ts',
   'test/integration/lab.test.ts',
 ];
-const USAGE = `usage: npm run test:profiles -- [--profiles ${PROFILE_NAMES.join(',')}] [--files F,G] [--quiet]`;
+const USAGE = `usage: npm run test:profiles -- [--profiles ${PROFILE_NAMES.join(',')}] [--files F,G] [--no-log-file-setting] [--quiet]`;
 
 interface Row {
   title: string;
@@ -35,11 +36,19 @@ interface Summary {
   ms?: number;
 }
 
-function parse(argv: string[]): { profiles: ProfileName[]; files: string[]; quiet: boolean } {
-  const o = { profiles: [...PROFILE_NAMES] as ProfileName[], files: DEFAULT_FILES, quiet: false };
+interface Options {
+  profiles: ProfileName[];
+  files: string[];
+  quiet: boolean;
+  logFileSetting: boolean;
+}
+
+function parse(argv: string[]): Options {
+  const o: Options = { profiles: [...PROFILE_NAMES], files: DEFAULT_FILES, quiet: false, logFileSetting: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quiet') o.quiet = true;
+    else if (a === '--no-log-file-setting') o.logFileSetting = false;
     else if (a === '--profiles' || a === '--files') {
       const v = argv[++i];
       if (!v) throw new Error(`${a} needs a value\n${USAGE}`);
@@ -52,21 +61,23 @@ function parse(argv: string[]): { profiles: ProfileName[]; files: string[]; quie
 }
 
 /** One mocha run of `files` on `profile`; resolves with its summary (the reporter's JSON) and exit code. */
-function runProfile(profile: ProfileName, files: string[], quiet: boolean): Promise<{ summary: Summary | undefined; code: number | null; ms: number; log: string }> {
+function runProfile(profile: ProfileName, o: Options): Promise<{ summary: Summary | undefined; code: number | null; ms: number; log: string }> {
   fs.mkdirSync(OUT, { recursive: true });
-  const summaryFile = path.join(OUT, `${profile}.json`);
-  const logFile = path.join(OUT, `${profile}.log`);
+  const base = `${profile}${o.logFileSetting ? '' : '-no-log-file'}`;
+  const summaryFile = path.join(OUT, `${base}.json`);
+  const logFile = path.join(OUT, `${base}.log`);
   fs.rmSync(summaryFile, { force: true });
   const log = fs.createWriteStream(logFile);
   const t0 = Date.now();
   const mocha = path.join(REPO, 'node_modules', '.bin', 'mocha');
   // The integration config's settings (test/integration/.mocharc.json) with only these files.
-  const args = ['--no-config', '--require', 'tsx/cjs', '--require', 'test/integration/hooks.ts', '--timeout', '60000', '--slow', '5000', '--reporter', 'test/lab/summaryReporter.js', ...files];
+  const args = ['--no-config', '--require', 'tsx/cjs', '--require', 'test/integration/hooks.ts', '--timeout', '60000', '--slow', '5000', '--reporter', 'test/lab/summaryReporter.js', ...o.files];
+  const env = { ...process.env, MAILGW_LAB_PROFILE: profile, MAILGW_SUMMARY_FILE: summaryFile, ...(o.logFileSetting ? {} : { MAILGW_LAB_LOG_FILE_SETTING: '0' }) };
   return new Promise((resolve, reject) => {
-    const child = spawn(mocha, args, { cwd: REPO, env: { ...process.env, MAILGW_LAB_PROFILE: profile, MAILGW_SUMMARY_FILE: summaryFile }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(mocha, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = (d: Buffer) => {
       log.write(d);
-      if (!quiet) process.stdout.write(d);
+      if (!o.quiet) process.stdout.write(d);
     };
     child.stdout.on('data', out);
     child.stderr.on('data', out);
@@ -96,9 +107,9 @@ async function main(): Promise<number> {
   const results: { profile: ProfileName; summary: Summary | undefined; code: number | null; ms: number; log: string }[] = [];
   for (const profile of o.profiles) {
     console.log(`\n===== profile ${profile}: ${profileOf(profile).summary} =====`);
-    results.push({ profile, ...(await runProfile(profile, o.files, o.quiet)) });
+    results.push({ profile, ...(await runProfile(profile, o)) });
   }
-  const lines: string[] = [`# Integration tests per lab profile (${new Date().toISOString()})`, '', `files: ${o.files.join(', ')}`, ''];
+  const lines: string[] = [`# Integration tests per lab profile (${new Date().toISOString()})`, '', `files: ${o.files.join(', ')}${o.logFileSetting ? '' : '; logFile left out of the settings'}`, ''];
   lines.push('| profile | passing | failing | pending | time |', '|---|---|---|---|---|');
   for (const r of results) {
     const s = r.summary;

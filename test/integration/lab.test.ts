@@ -305,7 +305,7 @@ describe('lab: the simulated HA pair', function () {
           name: 'lab',
           server: 'box1',
           service: 'mailgw',
-          ...(l.profile.boxLog ? { logFile: '/var/phion/logs/srv_box1_mailgw_mailgw.log' } : {}),
+          ...(l.profile.boxLog && l.logFileSetting ? { logFile: '/var/phion/logs/srv_box1_mailgw_mailgw.log' } : {}),
           units: [
             { name: 'fw-a', role: 'primary', host: l.units[0].address, port: l.port, username: 'root', identityFile: l.keyPath },
             { name: 'fw-b', role: 'secondary', host: l.units[1].address, port: l.port, username: 'root', identityFile: l.keyPath },
