@@ -1,11 +1,15 @@
 // Root-hook fixture of the integration tests: one lab for the whole mocha run (state in .lab, or
 // $MAILGW_LAB_DIR), up before the first test and down after the last. Test files use `lab()` and
 // call `lab().reset()` in their own beforeEach. Set MAILGW_LAB_KEEP=1 to leave the lab up afterwards.
+// MAILGW_LAB_PROFILE=NAME brings it up as that box profile (test/lab/profiles.ts; default: default);
+// MAILGW_LAB_LOG_FILE_SETTING=0 leaves the cluster's logFile out of its settings (box-log: the
+// extension must find the log itself).
 import * as fs from 'fs';
 import Module from 'module';
 import * as os from 'os';
 import * as path from 'path';
 import { Lab } from '../lab/lab';
+import { profileFromEnv } from '../lab/profiles';
 
 // MAILGW_SSH2_PURE_JS=1: refuse ssh2's native addons, as in the packaged extension (the bundle
 // leaves them out), so the same tests prove the build users get.
@@ -75,8 +79,9 @@ export const mochaHooks: Mocha.RootHookObject = {
   },
   async beforeAll(this: Mocha.Context) {
     this.timeout(120_000);
-    const l = new Lab();
+    const l = new Lab({ profile: profileFromEnv(), logFileSetting: process.env.MAILGW_LAB_LOG_FILE_SETTING !== '0' });
     holder[KEY] = l;
+    if (l.profile.name !== 'default' || !l.logFileSetting) console.log(`  lab profile: ${l.profile.name} (${l.profile.summary})${l.logFileSetting ? '' : ', logFile left out of the settings'}`);
     guard(true);
     await l.up();
   },

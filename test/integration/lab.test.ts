@@ -1,11 +1,15 @@
 // The lab itself, checked with real processes: OpenSSH clients against the units' sshd, the gateway
-// simulator signalled by name inside a unit, separate labs for long names and for `down`.
+// simulator signalled by name inside a unit, separate labs for long names and for `down`. On every box
+// profile (MAILGW_LAB_PROFILE): where a profile changes what the lab offers (BusyBox has no pgrep/pkill
+// but a /bin/kill that takes names; box-log writes another line layout and log name; legacy needs old
+// algorithms), these checks use what that profile's unit really has.
 import * as assert from 'assert';
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Client } from 'ssh2';
 import { DEFAULT_STATE_DIR, ExecResult, Lab, labPair, REPO_ROOT } from '../lab/lab';
+import { profileFromEnv } from '../lab/profiles';
 import { waitFor } from '../lab/wait';
 import { lab, trackLab } from './hooks';
 
@@ -43,13 +47,34 @@ function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-function sshLogin(host: string, port: number, username: string, password: string): Promise<Client> {
+function sshLogin(l: Lab, host: string, port: number, username: string, password: string): Promise<Client> {
   return new Promise((resolve, reject) => {
     const c = new Client();
     c.once('ready', () => resolve(c));
     c.once('error', reject);
-    c.connect({ host, port, username, password, readyTimeout: 10_000, tryKeyboard: false });
+    c.connect({ host, port, username, password, readyTimeout: 10_000, tryKeyboard: false, algorithms: l.profile.ssh2Algorithms });
   });
+}
+
+/**
+ * Shell text, run on a unit, that sends SIGUSR2 to the processes named `name` the way that unit can:
+ * `pkill -x` (Debian's /bin/kill takes no names), or on BusyBox units (no pkill) their /bin/kill, which takes names.
+ */
+function usr2ByName(l: Lab, name: string): string[] {
+  return l.profile.busybox ? ['/bin/kill', '-s', 'SIGUSR2', name] : ['pkill', '-USR2', '-x', name];
+}
+
+/** argv, run on a unit, that prints the PIDs named exactly `name` (exit 1: none): pgrep -x, or on BusyBox units (no pgrep) a walk over /proc. */
+function pidsByName(l: Lab, name: string): string[] {
+  if (!l.profile.busybox) return ['pgrep', '-x', name];
+  return ['sh', '-c', 'r=1; for d in /proc/[0-9]*; do read -r c < "$d/comm" 2>/dev/null && [ "$c" = "$1" ] && echo "${d#/proc/}" && r=0; done; exit $r', 'sh', name];
+}
+
+/** A whole log line of the unit's profile: stamp, then type and offset in the profile's order, then `rest` (a regex source). */
+function lineRe(l: Lab, level: string, rest: string): RegExp {
+  const stamp = '\\d{4} \\d\\d \\d\\d \\d\\d:\\d\\d:\\d\\d';
+  const lvl = level.padEnd(8);
+  return l.profile.boxLog ? new RegExp(`^${stamp} ${lvl} [+-]\\d\\d:\\d\\d ${rest}$`) : new RegExp(`^${stamp} \\+00:00 ${lvl} ${rest}$`);
 }
 
 function remoteExec(c: Client, command: string): Promise<string> {
@@ -102,12 +127,16 @@ describe('lab: the simulated HA pair', function () {
 
     // On the primary: find the gateway by name, then signal that PID. Debian's /bin/kill (procps-ng)
     // cannot take a process name ("failed to parse argument"), so the name goes to pgrep, the PID to kill.
-    const pid = ok(await ssh(l, 'primary', 'pgrep -x box1_mailgw'), 'pgrep on the primary').stdout.trim();
-    assert.match(pid, /^\d+$/, `one gateway PID expected, got ${JSON.stringify(pid)}`);
-    ok(await ssh(l, 'primary', `/bin/kill -s SIGUSR2 ${pid}`), 'kill -s SIGUSR2 on the primary');
+    // A BusyBox unit has no pgrep, but its /bin/kill takes the name, as the seed's procedure has it.
+    if (l.profile.busybox) ok(await ssh(l, 'primary', '/bin/kill -s SIGUSR2 box1_mailgw'), 'kill -s SIGUSR2 box1_mailgw on the primary');
+    else {
+      const pid = ok(await ssh(l, 'primary', 'pgrep -x box1_mailgw'), 'pgrep on the primary').stdout.trim();
+      assert.match(pid, /^\d+$/, `one gateway PID expected, got ${JSON.stringify(pid)}`);
+      ok(await ssh(l, 'primary', `/bin/kill -s SIGUSR2 ${pid}`), 'kill -s SIGUSR2 on the primary');
+    }
     const inserted = await l.waitForLog('primary', 'SPOOLER new mail inserted', 20);
     for (const id of m.secondarySpool) assert.ok(inserted.some((x) => x.includes(`(id=${id})`)), `no insertion logged for ${id}`);
-    assert.match(inserted[0], /^\d{4} \d\d \d\d \d\d:\d\d:\d\d \+00:00 Info {5}SPOOLER new mail inserted \(id=\d{5}-\d{5}-\d{5}\)$/);
+    assert.match(inserted[0], lineRe(l, 'Info', 'SPOOLER new mail inserted \\(id=\\d{5}-\\d{5}-\\d{5}\\)'));
 
     // On the secondary: remove the copied mail.
     ok(await ssh(l, 'secondary', `cd ${spool} && rm * -f`), 'rm on the secondary');
@@ -121,7 +150,7 @@ describe('lab: the simulated HA pair', function () {
     const delivered = l.logLines('primary').filter((x) => x.includes('DELIVERY mail delivered'));
     assert.ok(delivered.length >= 20 && delivered.length <= 60, `${delivered.length} delivery lines for 20 mails`);
     assert.strictEqual(new Set(delivered.map((x) => /\(id=([^,]+),/.exec(x)![1])).size, 20, 'every mail has its delivery lines');
-    assert.match(delivered[0], /Info {5}DELIVERY mail delivered \(id=\d{5}-\d{5}-\d{5}, message-id=<lab-[0-9a-f]+-\d+@lab\.example>, to=[^)]+@dest\.example\)$/);
+    assert.match(delivered[0], lineRe(l, 'Info', 'DELIVERY mail delivered \\(id=\\d{5}-\\d{5}-\\d{5}, message-id=<lab-[0-9a-f]+-\\d+@lab\\.example>, to=[^)]+@dest\\.example\\)'));
   });
 
   it('keeps a SIGUSR2 sent by name on the primary away from the secondary simulator', async function () {
@@ -136,7 +165,7 @@ describe('lab: the simulated HA pair', function () {
     const a = l.putMail('primary', 'input');
     const b = l.putMail('secondary', 'input');
 
-    ok(await ssh(l, 'primary', `pkill -USR2 -x ${l.processName}`), 'pkill on the primary');
+    ok(await ssh(l, 'primary', usr2ByName(l, l.processName).join(' ')), 'SIGUSR2 by name on the primary');
     await l.waitForLog('primary', `SPOOLER new mail inserted (id=${a.id})`);
     // An absence check, so a window: the secondary's simulator would have handled a stray SIGUSR2
     // within milliseconds; load can only make a wrong insertion come later (this check weaker), never
@@ -156,7 +185,7 @@ describe('lab: the simulated HA pair', function () {
     l.putMail('primary', 'spool', { id: clash.id });
     fs.writeFileSync(path.join(input, '.x.body.mgwha-tmp'), 'tmp');
     fs.writeFileSync(path.join(input, 'x.body.part'), 'part');
-    ok(await l.exec('primary', ['pkill', '-USR2', '-x', l.processName]), 'pkill');
+    ok(await l.exec('primary', usr2ByName(l, l.processName)), 'SIGUSR2 by name');
     const lines = await l.waitForLog('primary', 'SPOOLER new mail inserted', 2);
     assert.ok(lines.some((x) => x.includes(`(id=${whole.id})`)));
     await l.waitForLog('primary', `SPOOLER incomplete mail in input ignored (file=${half.id}.body)`);
@@ -209,13 +238,14 @@ describe('lab: the simulated HA pair', function () {
   it('rotates the log: new lines go to a new file, the old file keeps its lines', async function () {
     const l = lab();
     const a = l.putMail('primary', 'input');
-    ok(await l.exec('primary', ['pkill', '-USR2', '-x', l.processName]), 'pkill');
+    ok(await l.exec('primary', usr2ByName(l, l.processName)), 'SIGUSR2 by name');
     await l.waitForLog('primary', `(id=${a.id})`);
     const aside = await l.rotate('primary');
-    assert.match(path.basename(aside), /^srv_box1_mailgw\.log\.\d{8}-\d{6}(-\d+)?$/);
+    assert.match(path.basename(aside), new RegExp(`^${path.basename(l.logFile).replace(/\./g, '\\.')}\\.\\d{8}-\\d{6}(-\\d+)?$`));
+    assert.strictEqual(path.basename(l.logFile), l.profile.boxLog ? 'srv_box1_mailgw_mailgw.log' : 'srv_box1_mailgw.log');
     assert.match(fs.readFileSync(aside, 'utf8'), new RegExp(`SPOOLER new mail inserted \\(id=${a.id}\\)`));
     const b = l.putMail('primary', 'input');
-    ok(await l.exec('primary', ['pkill', '-USR2', '-x', l.processName]), 'pkill');
+    ok(await l.exec('primary', usr2ByName(l, l.processName)), 'SIGUSR2 by name');
     await l.waitForLog('primary', `(id=${b.id})`);
     assert.ok(!l.logLines('primary').some((x) => x.includes(a.id)), 'old lines must not be in the new file');
     assert.ok(!fs.readFileSync(aside, 'utf8').includes(b.id), 'new lines must not be in the old file');
@@ -225,12 +255,12 @@ describe('lab: the simulated HA pair', function () {
     const l = lab();
     await l.takeover();
     assert.strictEqual(l.activeUnit()?.name, 'fw-b');
-    const onPrimary = await l.exec('primary', ['pgrep', '-x', l.processName]);
+    const onPrimary = await l.exec('primary', pidsByName(l, l.processName));
     assert.strictEqual(onPrimary.code, 1, `no simulator (not even a zombie) expected on the primary: ${onPrimary.stdout}`);
-    ok(await l.exec('secondary', ['pgrep', '-x', l.processName]), 'pgrep on the secondary');
+    ok(await l.exec('secondary', pidsByName(l, l.processName)), 'the simulator by name on the secondary');
     await l.takeback();
     assert.strictEqual(l.activeUnit()?.name, 'fw-a');
-    assert.ok(l.logLines('secondary').some((x) => x.endsWith('Info     SERVICE gateway stopped')));
+    assert.ok(l.logLines('secondary').some((x) => lineRe(l, 'Info', 'SERVICE gateway stopped').test(x)));
     const ps = ok(await l.exec('primary', ['ps', '-o', 'pid=,ppid=,stat=,comm=', '-e']), 'ps').stdout;
     const sim = ps.split('\n').filter((x) => x.includes(l.processName));
     assert.strictEqual(sim.length, 1, ps);
@@ -240,14 +270,14 @@ describe('lab: the simulated HA pair', function () {
   it('accepts mgwadmin with its password and refuses a wrong one', async function () {
     const l = lab();
     const u = l.unit('secondary');
-    const c = await sshLogin(u.address, l.port, 'mgwadmin', l.password);
+    const c = await sshLogin(l, u.address, l.port, 'mgwadmin', l.password);
     try {
       assert.strictEqual((await remoteExec(c, 'id -un')).trim(), 'mgwadmin');
     } finally {
       c.end();
     }
-    await assert.rejects(sshLogin(u.address, l.port, 'mgwadmin', `${l.password}x`), /authentication methods failed/);
-    await assert.rejects(sshLogin(u.address, l.port, 'root', l.password), /authentication methods failed/);
+    await assert.rejects(sshLogin(l, u.address, l.port, 'mgwadmin', `${l.password}x`), /authentication methods failed/);
+    await assert.rejects(sshLogin(l, u.address, l.port, 'root', l.password), /authentication methods failed/);
   });
 
   it('drops ssh connections on killSshSessions but keeps accepting new ones', async function () {
@@ -259,7 +289,7 @@ describe('lab: the simulated HA pair', function () {
     await new Promise<void>((resolve, reject) => {
       c.once('ready', () => resolve());
       c.once('error', reject);
-      c.connect({ host: u.address, port: l.port, username: 'root', privateKey: fs.readFileSync(l.keyPath) });
+      c.connect({ host: u.address, port: l.port, username: 'root', privateKey: fs.readFileSync(l.keyPath), algorithms: l.profile.ssh2Algorithms });
     });
     assert.ok((await l.killSshSessions('primary')) >= 1);
     await within(closed, 20_000, 'connection dropped');
@@ -275,6 +305,7 @@ describe('lab: the simulated HA pair', function () {
           name: 'lab',
           server: 'box1',
           service: 'mailgw',
+          ...(l.profile.boxLog && l.logFileSetting ? { logFile: '/var/phion/logs/srv_box1_mailgw_mailgw.log' } : {}),
           units: [
             { name: 'fw-a', role: 'primary', host: l.units[0].address, port: l.port, username: 'root', identityFile: l.keyPath },
             { name: 'fw-b', role: 'secondary', host: l.units[1].address, port: l.port, username: 'root', identityFile: l.keyPath },
@@ -314,7 +345,7 @@ describe('lab: the simulated HA pair', function () {
 
 describe('lab: long gateway names (separate lab)', function () {
   // Side labs live inside the default state folder (git-ignored), each with its own addresses.
-  const l = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'side', 'long'), addresses: labPair(4), server: 'mailsrv01', service: 'mailgateway' });
+  const l = new Lab({ stateDir: path.join(DEFAULT_STATE_DIR, 'side', 'long'), addresses: labPair(4), server: 'mailsrv01', service: 'mailgateway', profile: profileFromEnv() });
 
   const untrack = trackLab(l);
 
@@ -330,22 +361,28 @@ describe('lab: long gateway names (separate lab)', function () {
 
   it('is found by its 15-character process name only, and SIGUSR2 to that PID inserts', async function () {
     assert.strictEqual(l.processName, 'mailsrv01_mailg');
-    const full = await l.exec('primary', ['pgrep', '-x', 'mailsrv01_mailgateway']);
+    const full = await l.exec('primary', pidsByName(l, 'mailsrv01_mailgateway'));
     assert.strictEqual(full.code, 1);
     assert.strictEqual(full.stdout, '');
-    const pid = ok(await l.exec('primary', ['pgrep', '-x', 'mailsrv01_mailg']), 'pgrep cut name').stdout.trim();
+    const pid = ok(await l.exec('primary', pidsByName(l, 'mailsrv01_mailg')), 'the cut name').stdout.trim();
     assert.match(pid, /^\d+$/);
     const m = l.putMail('primary', 'input');
-    ok(await l.exec('primary', ['/bin/kill', '-s', 'SIGUSR2', pid]), 'kill');
+    if (l.profile.busybox) {
+      // The name-taking /bin/kill matches as util-linux's does: the cut name only.
+      const byFull = await l.exec('primary', ['/bin/kill', '-s', 'SIGUSR2', 'mailsrv01_mailgateway']);
+      assert.strictEqual(byFull.code, 1, byFull.stdout + byFull.stderr);
+      assert.match(byFull.stderr, /cannot find process "mailsrv01_mailgateway"/);
+      ok(await l.exec('primary', ['/bin/kill', '-s', 'SIGUSR2', 'mailsrv01_mailg']), 'kill by the cut name');
+    } else ok(await l.exec('primary', ['/bin/kill', '-s', 'SIGUSR2', pid]), 'kill');
     await l.waitForLog('primary', `SPOOLER new mail inserted (id=${m.id})`);
-    assert.ok(fs.existsSync(path.join(l.hostPath('primary', 'logs'), 'srv_mailsrv01_mailgateway.log')));
+    assert.ok(fs.existsSync(path.join(l.hostPath('primary', 'logs'), l.profile.boxLog ? 'srv_mailsrv01_mailgateway_mailgw.log' : 'srv_mailsrv01_mailgateway.log')));
     assert.ok(fs.existsSync(path.join(l.hostPath('primary', 'spool'), `${m.id}.env`)) || l.deliveries().total === 1);
   });
 });
 
 describe('lab: down (separate lab)', function () {
   const stateDir = path.join(DEFAULT_STATE_DIR, 'side', 'down');
-  const l = new Lab({ stateDir, addresses: labPair(6) });
+  const l = new Lab({ stateDir, addresses: labPair(6), profile: profileFromEnv() });
   const untrack = trackLab(l);
 
   after(async function () {

@@ -2,11 +2,15 @@
 import { spawnSync } from 'child_process';
 import { DEFAULT_FLEET_DIR, DEFAULT_PAIRS, Fleet } from './fleet';
 import { DEFAULT_STATE_DIR, Lab, LabOptions } from './lab';
-import { UNIT_ENV } from './unit';
+import { PROFILE_NAMES } from './profiles';
 
 const USAGE = `usage: npm run lab -- <verb> [options]      (state folder: --state-dir DIR, $MAILGW_LAB_DIR, default .lab)
-  up [--server S] [--service V] [--delivery-delay-ms N] [--scan-delay-ms N] [--port P] [--addresses A,B] [--sync-delay-ms N]
+  up [--profile NAME] [--server S] [--service V] [--delivery-delay-ms N] [--scan-delay-ms N] [--port P] [--addresses A,B] [--sync-delay-ms N]
+     [--tz ZONE] [--no-log-file-setting]
+                               --profile: ${PROFILE_NAMES.join(' | ')} (default: default; see docs/lab.md "Box profiles")
                                --sync-delay-ms: the active unit mirrors spooled mail to its partner (HA sync)
+                               --tz (box-log): the units' time zone, default Europe/Vienna
+                               --no-log-file-setting: settings.json leaves the cluster's logFile out
   down
   status [--json]
   strand [--mails N] [--vscan M] [--duplicates D] [--orphans O] [--big-mb S] [--json]
@@ -29,7 +33,7 @@ interface Parsed {
   rest: string[];
 }
 
-const BOOLEAN_FLAGS = new Set(['json', 'gzip']);
+const BOOLEAN_FLAGS = new Set(['json', 'gzip', 'no-log-file-setting']);
 
 function parse(argv: string[]): Parsed {
   const [verb, ...args] = argv;
@@ -103,8 +107,19 @@ async function main(argv: string[]): Promise<number> {
   const json = p.flags.get('json') === true;
   switch (p.verb) {
     case 'up': {
-      allow(p, ['server', 'service', 'delivery-delay-ms', 'scan-delay-ms', 'port', 'addresses', 'sync-delay-ms']);
-      const opts: LabOptions = { stateDir, server: str(p, 'server'), service: str(p, 'service'), deliveryDelayMs: int(p, 'delivery-delay-ms'), scanDelayMs: int(p, 'scan-delay-ms'), port: int(p, 'port'), syncDelayMs: int(p, 'sync-delay-ms') };
+      allow(p, ['profile', 'server', 'service', 'delivery-delay-ms', 'scan-delay-ms', 'port', 'addresses', 'sync-delay-ms', 'tz', 'no-log-file-setting']);
+      const opts: LabOptions = {
+        stateDir,
+        profile: str(p, 'profile'),
+        server: str(p, 'server'),
+        service: str(p, 'service'),
+        deliveryDelayMs: int(p, 'delivery-delay-ms'),
+        scanDelayMs: int(p, 'scan-delay-ms'),
+        port: int(p, 'port'),
+        syncDelayMs: int(p, 'sync-delay-ms'),
+        timeZone: str(p, 'tz'),
+        logFileSetting: p.flags.get('no-log-file-setting') === true ? false : undefined,
+      };
       const addresses = str(p, 'addresses');
       if (addresses !== undefined) {
         const a = addresses.split(',');
@@ -118,9 +133,10 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError((e as Error).message);
       }
       await lab.up();
-      console.log(`lab up in ${lab.lastUpMs} ms (${lab.stateDir})`);
+      console.log(`lab up in ${lab.lastUpMs} ms (${lab.stateDir}), profile ${lab.profile.name}: ${lab.profile.summary}`);
       for (const u of lab.units) console.log(`  ${u.name}  ${u.role.padEnd(9)}  ssh root@${u.address} -p ${lab.port}`);
       console.log(`  gateway ${lab.gatewayName} (process name ${lab.processName}) active on fw-a`);
+      console.log(`  log          ${lab.logFile}${lab.timeZone ? ` (local time, ${lab.timeZone})` : ''}${lab.logFileSetting ? '' : ' (not named in settings.json)'}`);
       console.log(`  settings     ${lab.settingsPath}`);
       console.log(`  workspace    ${lab.workspacePath}`);
       console.log(`  known_hosts  ${lab.knownHostsPath}`);
@@ -142,7 +158,7 @@ async function main(argv: string[]): Promise<number> {
         console.log(JSON.stringify(s, null, 2));
         return 0;
       }
-      console.log(`lab ${lab.stateDir}: gateway ${lab.gatewayName} (process name ${lab.processName}), port ${lab.port}`);
+      console.log(`lab ${lab.stateDir}: profile ${lab.profile.name} (${lab.profile.summary}), gateway ${lab.gatewayName} (process name ${lab.processName}), port ${lab.port}`);
       for (const u of s) {
         const gw = u.gateway ? `pid ${u.gateway.unitPid} in the unit (host pid ${u.gateway.pid})` : 'not running';
         const dirs = (['spool', 'vscan', 'input'] as const).map((f) => `${f} ${u.counts[f]}${u.incomplete[f] ? ` (+${u.incomplete[f]} incomplete)` : ''}`).join(', ');
@@ -182,8 +198,9 @@ async function main(argv: string[]): Promise<number> {
       allow(p, [], 1);
       const unit = unitArg(p);
       if (p.rest.length === 0) throw new UsageError('exec: no command (exec UNIT -- CMD...)');
-      const args = Lab.attach(stateDir).execArgs(unit, p.rest);
-      const r = spawnSync('nsenter', args, { stdio: 'inherit', env: { ...UNIT_ENV, TERM: process.env.TERM ?? 'dumb' }, cwd: '/' });
+      const l = Lab.attach(stateDir);
+      const args = l.execArgs(unit, p.rest);
+      const r = spawnSync('nsenter', args, { stdio: 'inherit', env: { ...l.execEnv(unit), TERM: process.env.TERM ?? 'dumb' }, cwd: '/' });
       if (r.error) throw r.error;
       return r.status ?? 128 + 9;
     }

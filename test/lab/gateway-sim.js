@@ -21,9 +21,12 @@ const { spawn } = require('child_process');
 /**
  * @typedef {{ unit: string, server: string, service: string, spoolDir: string, logFile: string,
  *   sinkFile: string, readyFile: string, pauseFile: string, deliveryDelayMs: number,
- *   scanDelayMs: number, rotateEverySec: number, tickMs: number, sync: SyncConfig | null }} Config
+ *   scanDelayMs: number, rotateEverySec: number, tickMs: number, sync: SyncConfig | null, log?: LogStyle }} Config
  * @typedef {{ delayMs: number, partnerAddress: string, port: number, keyFile: string, knownHostsFile: string,
- *   partitionFile: string, tlogFile: string }} SyncConfig
+ *   partitionFile: string, tlogFile: string, sshOptions?: string[] }} SyncConfig
+ * @typedef {{ style: 'lab' } | { style: 'box', timeZone: string, noiseEveryMs: number }} LogStyle
+ *   lab: UTC, "+00:00" before the type. box (the box-log profile): the unit's local time, the type
+ *   before the offset, as the box's documentation shows, with Notice/Security/Internal lines between.
  */
 /** @type {Config} */
 const config = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
@@ -37,11 +40,24 @@ const dirs = {
 
 const pad = (/** @type {number} */ n, w = 2) => String(n).padStart(w, '0');
 
-/** @param {'Info'|'Warning'|'Error'} level @param {string} message */
+const logStyle = config.log ?? { style: 'lab' };
+const zoned =
+  logStyle.style === 'box'
+    ? new Intl.DateTimeFormat('en-US', { timeZone: logStyle.timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', timeZoneName: 'longOffset' })
+    : undefined;
+
+/** "YYYY MM DD HH:MM:SS <Type padded to 8> ..." in the unit's log style. @param {Date} d @param {string} level */
+function prefix(d, level) {
+  if (!zoned) return `${d.getUTCFullYear()} ${pad(d.getUTCMonth() + 1)} ${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +00:00 ${level.padEnd(8)}`;
+  const parts = zoned.formatToParts(d);
+  const get = (/** @type {string} */ t) => parts.find((p) => p.type === t)?.value ?? '';
+  const offset = get('timeZoneName').replace(/^GMT/, '') || '+00:00';
+  return `${get('year')} ${get('month')} ${get('day')} ${get('hour')}:${get('minute')}:${get('second')} ${level.padEnd(8)} ${offset}`;
+}
+
+/** @param {'Info'|'Notice'|'Warning'|'Error'|'Security'|'Internal'} level @param {string} message */
 function log(level, message) {
-  const d = new Date();
-  const stamp = `${d.getUTCFullYear()} ${pad(d.getUTCMonth() + 1)} ${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +00:00`;
-  const line = `${stamp} ${level.padEnd(8)} ${message}\n`;
+  const line = `${prefix(new Date(), level)} ${message}\n`;
   // One append per line: whoever rotates or truncates the file meanwhile is honoured.
   try {
     fs.appendFileSync(config.logFile, line);
@@ -269,7 +285,7 @@ function runOnPartner(a) {
   const s = /** @type {SyncConfig} */ (config.sync);
   if (fs.existsSync(s.partitionFile)) return Promise.resolve(false);
   const spool = dirs.spool;
-  const ssh = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=15', '-o', `UserKnownHostsFile=${s.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-i', s.keyFile, '-p', String(s.port), `root@${s.partnerAddress}`];
+  const ssh = ['-o', 'BatchMode=yes', '-o', 'ConnectTimeout=15', ...(s.sshOptions ?? []).flatMap((o) => ['-o', o]), '-o', `UserKnownHostsFile=${s.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-i', s.keyFile, '-p', String(s.port), `root@${s.partnerAddress}`];
   return new Promise((resolve) => {
     // Ids are the simulator's own file names (checked below); the remote script takes them as "$1".
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(a.id)) return resolve(true);
@@ -455,5 +471,19 @@ setInterval(() => {
   }
 }, config.tickMs);
 if (config.rotateEverySec > 0) setInterval(rotate, config.rotateEverySec * 1000);
+// box-log: the box's log holds more than the mail lines; other types come between them.
+if (logStyle.style === 'box' && logStyle.noiseEveryMs > 0) {
+  let beat = 0;
+  setInterval(() => {
+    if (stopRequested) return;
+    beat++;
+    log('Notice', 'SERVICE heartbeat');
+    if (beat % 3 === 0) log('Security', `SMTP connection from 198.51.100.${(beat % 250) + 1} refused by policy`);
+    if (beat % 5 === 0) {
+      const n = (/** @type {keyof typeof dirs} */ k) => scan(dirs[k]).complete.length;
+      log('Internal', `SPOOLER queue check (spool=${n('spool')}, vscan=${n('vscan')}, input=${n('input')})`);
+    }
+  }, logStyle.noiseEveryMs);
+}
 fs.writeFileSync(config.readyFile, JSON.stringify({ pid: process.pid }));
 schedule();

@@ -7,12 +7,14 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { countMails, makeMail, Parts, transactionKey, transactionOf, writeMail } from './mail';
 import { innerPid, isListening, mountsMentioning, procInfo, processesMentioning, signalIfSame, wildcardListener } from './procfs';
-import { accountFiles, ensureKey, knownHostsName, newPassword, passwordHash, publicKey, sshConfig, sshdConfig } from './sshd';
+import { writeBusyboxLayer } from './busybox';
+import { BOX_TIME_ZONE, checkTimeZone, Profile, ProfileName, profileOf, zonedStamp } from './profiles';
+import { accountFiles, ensureDropbearKey, ensureKey, knownHostsName, newPassword, passwordHash, publicKey, sshConfig, sshdConfig } from './sshd';
 import { strand, StrandManifest, StrandOptions } from './strand';
 import { ExecOptions, ExecResult, Folder, Role, Unit, UnitRecord } from './unit';
 import { waitFor } from './wait';
 
-export type { ExecResult, Folder, Role, StrandManifest, StrandOptions };
+export type { ExecResult, Folder, Profile, ProfileName, Role, StrandManifest, StrandOptions };
 export type UnitRef = 'primary' | 'secondary' | 'fw-a' | 'fw-b';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -64,6 +66,15 @@ export interface LabOptions {
    * lab's SSH) and removes the partner's copy when it delivers. Off when undefined.
    */
   syncDelayMs?: number;
+  /** Box profile (test/lab/profiles.ts): default, legacy, dropbear, minimal, box-log. */
+  profile?: ProfileName | string;
+  /** box-log: the units' time zone (IANA name; default Europe/Vienna). */
+  timeZone?: string;
+  /**
+   * Whether settings.json names the cluster's logFile (default true). False: it is left out, so the
+   * extension must find the log itself (on box-log its name is not the default one).
+   */
+  logFileSetting?: boolean;
 }
 
 interface ResolvedOptions {
@@ -76,6 +87,9 @@ interface ResolvedOptions {
   scanDelayMs: number;
   rotateEverySec: number;
   syncDelayMs?: number;
+  profile: ProfileName;
+  timeZone?: string;
+  logFileSetting: boolean;
 }
 
 interface StateFile {
@@ -133,6 +147,10 @@ export class Lab {
   readonly scanDelayMs: number;
   readonly rotateEverySec: number;
   readonly syncDelayMs: number | undefined;
+  readonly profile: Profile;
+  /** box-log: the units' time zone; undefined on other profiles. */
+  readonly timeZone: string | undefined;
+  readonly logFileSetting: boolean;
   /** How long the last up() took (ms). */
   lastUpMs: number | undefined;
   private portValue: number | undefined;
@@ -148,6 +166,10 @@ export class Lab {
     this.scanDelayMs = options.scanDelayMs ?? 1000;
     this.rotateEverySec = options.rotateEverySec ?? 14400;
     this.syncDelayMs = options.syncDelayMs;
+    this.profile = profileOf(options.profile);
+    this.timeZone = this.profile.boxLog ? checkTimeZone(options.timeZone ?? BOX_TIME_ZONE) : undefined;
+    if (options.timeZone !== undefined && !this.profile.boxLog) throw new Error(`lab: a time zone is only for the box-log profile (this is ${this.profile.name})`);
+    this.logFileSetting = options.logFileSetting ?? true;
     for (const [what, v] of [['server', this.server], ['service', this.service]]) {
       if (!NAME.test(v)) throw new Error(`lab: ${what} "${v}" must be letters, digits and "-" (not starting with "-")`);
     }
@@ -209,9 +231,9 @@ export class Lab {
   get spoolDir(): string {
     return `/var/phion/spool/mgw/${this.gatewayName}`;
   }
-  /** Path, inside a unit, of the current gateway log. */
+  /** Path, inside a unit, of the current gateway log (box-log: the `_mailgw` sub-log). */
   get logFile(): string {
-    return `/var/phion/logs/srv_${this.gatewayName}.log`;
+    return `/var/phion/logs/srv_${this.gatewayName}${this.profile.boxLog ? '_mailgw' : ''}.log`;
   }
   private get linkPath(): string {
     return path.join(this.stateDir, 'bin', this.gatewayName);
@@ -231,9 +253,15 @@ export class Lab {
       '-o', 'GlobalKnownHostsFile=/dev/null',
       '-o', 'StrictHostKeyChecking=yes',
       '-o', 'BatchMode=yes',
+      ...this.sshOptions,
       '-p', String(this.port),
       `${user}@${u.address}`,
     ];
+  }
+
+  /** `-o Keyword=value` pairs the profile needs in every OpenSSH client of the lab (legacy: old algorithms). */
+  get sshOptions(): string[] {
+    return this.profile.clientOptions.flatMap((o) => ['-o', o.replace(' ', '=')]);
   }
 
   unit(ref: UnitRef | string): UnitInfo {
@@ -266,6 +294,8 @@ export class Lab {
             deliveryDelayMs: this.deliveryDelayMs,
             scanDelayMs: this.scanDelayMs,
             rotateEverySec: this.rotateEverySec,
+            profile: this.profile,
+            timeZone: this.timeZone,
             sync:
               this.syncDelayMs === undefined
                 ? undefined
@@ -383,6 +413,9 @@ export class Lab {
         scanDelayMs: this.scanDelayMs,
         rotateEverySec: this.rotateEverySec,
         syncDelayMs: this.syncDelayMs,
+        profile: this.profile.name,
+        timeZone: this.timeZone,
+        logFileSetting: this.logFileSetting,
       },
       units: records,
       upAt: new Date(t0).toISOString(),
@@ -399,7 +432,8 @@ export class Lab {
     ensureKey(this.keyPath, 'mailgw-ha lab client');
     const pwFile = path.join(dir, 'password');
     if (!fs.existsSync(pwFile)) fs.writeFileSync(pwFile, newPassword() + '\n', { mode: 0o600 });
-    const accounts = accountFiles(passwordHash(this.password));
+    // Minimal units: root (and mgwadmin) log in to BusyBox's sh, as on a BusyBox box.
+    const accounts = accountFiles(passwordHash(this.password), this.profile.busybox ? '/bin/sh' : '/bin/bash');
     const authorizedKeys = path.join(dir, 'authorized_keys');
     fs.writeFileSync(authorizedKeys, publicKey(this.keyPath) + ' mailgw-ha-lab\n', { mode: 0o600 });
     const hostLine = (u: Unit) => `${knownHostsName(u.cfg.address, this.port)} ${publicKey(u.hostKey)}\n`;
@@ -407,8 +441,16 @@ export class Lab {
     for (const u of units) {
       u.prepareFolders();
       fs.mkdirSync(u.dir, { recursive: true });
-      ensureKey(u.hostKey, `mailgw-ha lab ${u.name}`);
-      fs.writeFileSync(path.join(u.dir, 'sshd_config'), sshdConfig({ address: u.cfg.address, port: this.port, hostKey: u.hostKey, authorizedKeys }));
+      if (this.profile.server === 'dropbear') {
+        ensureDropbearKey(u.hostKey);
+        // Dropbear reads ~/.ssh/authorized_keys only (no AuthorizedKeysFile), and checks its modes.
+        fs.writeFileSync(path.join(u.dir, 'root', '.ssh', 'authorized_keys'), publicKey(this.keyPath) + ' mailgw-ha-lab\n', { mode: 0o600 });
+      } else {
+        ensureKey(u.hostKey, `mailgw-ha lab ${u.name}`, this.profile.hostKeyType);
+        fs.writeFileSync(path.join(u.dir, 'sshd_config'), sshdConfig({ address: u.cfg.address, port: this.port, hostKey: u.hostKey, authorizedKeys, extra: this.profile.sshdExtra }));
+      }
+      if (this.profile.busybox) writeBusyboxLayer(u.busyboxLayer);
+      u.writeInitConf();
       for (const f of ['passwd', 'group'] as const) fs.writeFileSync(path.join(u.dir, 'etc', f), accounts[f], { mode: 0o644 });
       fs.writeFileSync(path.join(u.dir, 'etc', 'shadow'), accounts.shadow, { mode: 0o640 });
     }
@@ -421,12 +463,14 @@ export class Lab {
       fs.chmodSync(path.join(ssh, 'id_ed25519'), 0o600);
       fs.copyFileSync(`${this.keyPath}.pub`, path.join(ssh, 'id_ed25519.pub'));
       fs.writeFileSync(path.join(ssh, 'known_hosts'), hostLine(other));
-      if (this.port !== 22) fs.writeFileSync(path.join(ssh, 'config'), `Host ${other.cfg.address}\n  Port ${this.port}\n`);
+      // The other unit's port, and what the profile's sshd needs a client to offer (legacy: old algorithms).
+      const config = [...(this.port !== 22 ? [`Port ${this.port}`] : []), ...this.profile.clientOptions];
+      if (config.length > 0) fs.writeFileSync(path.join(ssh, 'config'), `Host ${other.cfg.address}\n${config.map((c) => `  ${c}\n`).join('')}`);
     }
     fs.writeFileSync(this.knownHostsPath, units.map(hostLine).join(''));
     fs.writeFileSync(
       this.sshConfigPath,
-      sshConfig(units.map((u) => ({ alias: `lab-${u.cfg.role}`, address: u.cfg.address, port: this.port, identityFile: this.keyPath, knownHostsFile: this.knownHostsPath }))),
+      sshConfig(units.map((u) => ({ alias: `lab-${u.cfg.role}`, address: u.cfg.address, port: this.port, identityFile: this.keyPath, knownHostsFile: this.knownHostsPath, options: this.profile.clientOptions }))),
     );
     const settings = JSON.stringify(this.settings(), null, 2) + '\n';
     fs.writeFileSync(this.settingsPath, settings);
@@ -448,6 +492,8 @@ export class Lab {
           name: 'lab',
           server: this.server,
           service: this.service,
+          // box-log: the log is not at the default path; named here unless the lab is to leave finding it to the extension.
+          ...(this.profile.boxLog && this.logFileSetting ? { logFile: this.logFile } : {}),
           units: this.units.map((u) => ({ name: u.name, role: u.role, host: u.address, port: this.port, username: 'root', identityFile: this.keyPath })),
         },
       ],
@@ -588,6 +634,11 @@ export class Lab {
   /** nsenter arguments to run argv inside a unit (for a caller that wants its own stdio). */
   execArgs(ref: UnitRef | string, argv: string[]): string[] {
     return this.running(ref).nsenterArgs(argv);
+  }
+
+  /** The environment a command inside a unit runs with (box-log: with the unit's TZ). */
+  execEnv(ref: UnitRef | string): Record<string, string> {
+    return this.u(ref).env;
   }
 
   /** Start the simulator on a unit (no-op if it runs); resolves with its host PID once it handles signals. */
@@ -771,6 +822,16 @@ function completeMails(dir: string): number {
   return names.filter((n) => !n.startsWith('.') && n.endsWith('.env') && set.has(`${n.slice(0, -4)}.body`)).length;
 }
 
+/** One log line of a unit, in its profile's style (as gateway-sim.js writes them). */
+export function logLine(u: { timeZone: string | undefined }, d: Date, level: string, message: string): string {
+  if (u.timeZone !== undefined) {
+    const z = zonedStamp(d, u.timeZone);
+    return `${z.stamp} ${level.padEnd(8)} ${z.offset} ${message}`;
+  }
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCFullYear()} ${pad(d.getUTCMonth() + 1)} ${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +00:00 ${level.padEnd(8)} ${message}`;
+}
+
 /**
  * A box's logs reach back further than the lab: one rotated file whose lines start a day ago, so
  * that the recovery's delivered-mail proof sees logs covering the (back-dated) stranded mails.
@@ -779,14 +840,10 @@ function seedLogHistory(u: Unit): void {
   const logs = u.hostPath('logs');
   fs.mkdirSync(logs, { recursive: true });
   const t = new Date(Date.now() - 24 * 3600_000);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  const stamp = (d: Date) => `${d.getUTCFullYear()} ${pad(d.getUTCMonth() + 1)} ${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +00:00`;
   const end = new Date(Date.now() - 60_000);
   const name = `${path.basename(u.hostLogFile)}.${end.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
   const file = path.join(logs, name);
-  fs.writeFileSync(file, `${stamp(t)} Info     SERVICE gateway started (pid=1)
-${stamp(end)} Info     SERVICE log rotated
-`);
+  fs.writeFileSync(file, `${logLine(u, t, 'Info', 'SERVICE gateway started (pid=1)')}\n${logLine(u, end, 'Info', 'SERVICE log rotated')}\n`);
   fs.utimesSync(file, end, end);
 }
 

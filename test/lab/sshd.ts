@@ -1,5 +1,5 @@
-// Everything OpenSSH needs in a lab: keys, sshd_config, known_hosts, ssh_config, and the private
-// account files (passwd/shadow/group) a unit bind-mounts over /etc.
+// Everything the units' SSH servers need in a lab: keys (OpenSSH and Dropbear host keys), sshd_config,
+// known_hosts, ssh_config, and the private account files (passwd/shadow/group) a unit bind-mounts over /etc.
 import { execFileSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
@@ -7,12 +7,27 @@ import * as fs from 'fs';
 /** The account that logs in with a password (everything else uses the lab key). */
 export const PASSWORD_USER = 'mgwadmin';
 
-/** Create an ed25519 key pair at `file` (and `file.pub`) unless one exists already. */
-export function ensureKey(file: string, comment: string): void {
+/** Create a key pair at `file` (and `file.pub`) unless one exists already (ed25519, or a 2048-bit RSA key). */
+export function ensureKey(file: string, comment: string, type: 'ed25519' | 'rsa' = 'ed25519'): void {
   if (fs.existsSync(file) && fs.existsSync(`${file}.pub`)) return;
   fs.rmSync(file, { force: true });
   fs.rmSync(`${file}.pub`, { force: true });
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', file], { stdio: 'pipe' });
+  execFileSync('ssh-keygen', ['-q', '-t', type, ...(type === 'rsa' ? ['-b', '2048'] : []), '-N', '', '-C', comment, '-f', file], { stdio: 'pipe' });
+}
+
+/**
+ * A Dropbear host key at `file` (Dropbear's own format, made by dropbearkey) unless one exists, and
+ * its public half in OpenSSH form at `file.pub` (as `dropbearkey -y` prints it).
+ */
+export function ensureDropbearKey(file: string): void {
+  if (fs.existsSync(file) && fs.existsSync(`${file}.pub`)) return;
+  fs.rmSync(file, { force: true });
+  fs.rmSync(`${file}.pub`, { force: true });
+  execFileSync('dropbearkey', ['-t', 'ed25519', '-f', file], { stdio: 'pipe' });
+  const out = execFileSync('dropbearkey', ['-y', '-f', file], { encoding: 'utf8' });
+  const line = out.split('\n').find((l) => /^ssh-ed25519 /.test(l));
+  if (!line) throw new Error(`dropbearkey -y -f ${file} printed no public key:\n${out}`);
+  fs.writeFileSync(`${file}.pub`, line.trim() + '\n');
 }
 
 /** "ssh-ed25519 AAAA..." without the comment. */
@@ -30,6 +45,8 @@ export interface SshdConfig {
   port: number;
   hostKey: string;
   authorizedKeys: string;
+  /** More lines before the Match block (a profile's algorithm limits). */
+  extra?: readonly string[];
 }
 
 export function sshdConfig(c: SshdConfig): string {
@@ -51,6 +68,7 @@ export function sshdConfig(c: SshdConfig): string {
     `LogLevel VERBOSE`,
     `MaxSessions 64`,
     `MaxStartups 64:30:128`,
+    ...(c.extra ?? []),
     `Match User ${PASSWORD_USER}`,
     `  PasswordAuthentication yes`,
     ``,
@@ -63,6 +81,8 @@ export interface SshHost {
   port: number;
   identityFile: string;
   knownHostsFile: string;
+  /** More "Keyword value" lines (a profile's algorithms). */
+  options?: readonly string[];
 }
 
 /** ssh_config with one Host alias per unit, for `ssh -F FILE lab-primary` and alias tests. */
@@ -77,6 +97,7 @@ export function sshConfig(hosts: SshHost[]): string {
         `  IdentityFile ${h.identityFile}`,
         `  IdentitiesOnly yes`,
         `  UserKnownHostsFile ${h.knownHostsFile}`,
+        ...(h.options ?? []).map((o) => `  ${o}`),
         ``,
       ].join('\n'),
     )
@@ -102,7 +123,7 @@ export interface AccountFiles {
  * Copies of the host's /etc/passwd, /etc/shadow and /etc/group with the password account added and
  * root's shadow entry unlocked for key logins (with UsePAM no, sshd refuses a "!"-prefixed entry).
  */
-export function accountFiles(hash: string): AccountFiles {
+export function accountFiles(hash: string, shell = '/bin/bash'): AccountFiles {
   const lines = (file: string) =>
     fs
       .readFileSync(file, 'utf8')
@@ -118,8 +139,16 @@ export function accountFiles(hash: string): AccountFiles {
     if (f[0] === 'root' && (f[1] === '' || f[1].startsWith('!'))) f[1] = '*';
     return f.join(':');
   });
+  // root's login shell (the shell that runs every ssh command) is the unit's.
+  for (let i = 0; i < passwd.length; i++) {
+    const f = passwd[i].split(':');
+    if (f[0] === 'root') {
+      f[6] = shell;
+      passwd[i] = f.join(':');
+    }
+  }
   const days = Math.floor(Date.now() / 86_400_000);
-  passwd.push(`${PASSWORD_USER}:x:${id}:${id}:lab password account:/tmp:/bin/bash`);
+  passwd.push(`${PASSWORD_USER}:x:${id}:${id}:lab password account:/tmp:${shell}`);
   shadow.push(`${PASSWORD_USER}:${hash}:${days}:0:99999:7:::`);
   group.push(`${PASSWORD_USER}:x:${id}:`);
   return { passwd: passwd.join('\n') + '\n', shadow: shadow.join('\n') + '\n', group: group.join('\n') + '\n' };

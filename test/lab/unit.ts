@@ -7,12 +7,15 @@
 //   etc/{passwd,shadow,group}   bind-mounted over /etc/... (adds the password account)
 //   var-upper/ var-work/        overlay layers over /var (so /var/phion needs nothing on the host)
 //   sink/delivered.jsonl        one JSON line per delivered mail
-//   ssh_host_ed25519_key, sshd_config, sshd.log, init.log, gateway.json, gateway.out
+//   ssh_host_ed25519_key (ssh_host_rsa_key: legacy, dropbear_ed25519_host_key: dropbear)
+//   init.conf (what unit-init.sh starts), sshd_config, sshd.log, init.log, gateway.json, gateway.out
+//   busybox-bin/                the minimal profile's layer over /usr/bin (test/lab/busybox.ts)
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { childrenOf, innerPid, isListening, isSame, pidNamespace, Proc, procInfo, processesIn, signalIfSame } from './procfs';
+import { BOX_TIME_ZONE, Profile, PROFILES } from './profiles';
 import { waitFor } from './wait';
 
 export type Role = 'primary' | 'secondary';
@@ -30,6 +33,10 @@ export interface UnitConfig {
   scanDelayMs: number;
   rotateEverySec: number;
   sync?: { delayMs: number; partnerAddress: string; keyFile: string; knownHostsFile: string; partitionFile: string };
+  /** The box profile (default: PROFILES.default). */
+  profile?: Profile;
+  /** box-log: the unit's time zone (IANA name; default BOX_TIME_ZONE). */
+  timeZone?: string;
 }
 
 /** What `down` needs to stop a unit started by another process: PIDs with their start times. */
@@ -72,6 +79,26 @@ export class Unit {
   get name(): string {
     return this.cfg.name;
   }
+  get profile(): Profile {
+    return this.cfg.profile ?? PROFILES.default;
+  }
+  /** box-log: the unit's local time zone; otherwise undefined (the unit runs in UTC, as the host). */
+  get timeZone(): string | undefined {
+    return this.profile.boxLog ? (this.cfg.timeZone ?? BOX_TIME_ZONE) : undefined;
+  }
+  /** The environment of everything started inside this unit (UNIT_ENV, plus TZ on box-log units). */
+  get env(): Record<string, string> {
+    const tz = this.timeZone;
+    return tz ? { ...UNIT_ENV, TZ: tz } : { ...UNIT_ENV };
+  }
+  /** Process name (comm) of the unit's SSH server and of its per-connection processes. */
+  get serverComm(): string {
+    return this.profile.server === 'dropbear' ? 'dropbear' : 'sshd';
+  }
+  /** The minimal profile's BusyBox layer (stacked over /usr/bin inside the unit). */
+  get busyboxLayer(): string {
+    return path.join(this.dir, 'busybox-bin');
+  }
   get dir(): string {
     return path.join(this.cfg.stateDir, 'units', this.cfg.name);
   }
@@ -87,12 +114,17 @@ export class Unit {
   get spoolDir(): string {
     return `/var/phion/spool/mgw/${this.gatewayName}`;
   }
-  /** Path inside the unit of the current gateway log. */
+  /**
+   * Path inside the unit of the current gateway log: `srv_<server>_<service>.log`, or on box-log units
+   * the `_mailgw` sub-log `srv_<server>_<service>_mailgw.log` (as the box's log tree would name it).
+   */
   get logFile(): string {
-    return `/var/phion/logs/srv_${this.gatewayName}.log`;
+    return `/var/phion/logs/srv_${this.gatewayName}${this.profile.boxLog ? '_mailgw' : ''}.log`;
   }
+  /** The unit's host key (private half; `.pub` beside it in OpenSSH form). */
   get hostKey(): string {
-    return path.join(this.dir, 'ssh_host_ed25519_key');
+    if (this.profile.server === 'dropbear') return path.join(this.dir, 'dropbear_ed25519_host_key');
+    return path.join(this.dir, `ssh_host_${this.profile.hostKeyType}_key`);
   }
   get pauseFile(): string {
     return path.join(this.dir, 'delivery-paused');
@@ -124,11 +156,28 @@ export class Unit {
   /** Fresh folders (spool, logs, sink, overlay layers, /root); keys are kept. */
   prepareFolders(): void {
     for (const d of ['phion', 'sink', 'var-upper', 'var-work', 'root', 'etc']) fs.rmSync(path.join(this.dir, d), { recursive: true, force: true });
-    for (const f of ['init.log', 'sshd.log', 'gateway.out', 'gateway.ready', 'delivery-paused']) fs.rmSync(path.join(this.dir, f), { force: true });
+    for (const f of ['init.log', 'sshd.log', 'gateway.out', 'gateway.ready', 'delivery-paused', 'init.conf', 'busybox-layer.json']) fs.rmSync(path.join(this.dir, f), { force: true });
+    fs.rmSync(this.busyboxLayer, { recursive: true, force: true });
     for (const f of ['spool', 'vscan', 'input', 'logs', 'sink'] as const) fs.mkdirSync(this.hostPath(f), { recursive: true });
     for (const d of ['var-upper', 'var-work', 'etc']) fs.mkdirSync(path.join(this.dir, d), { recursive: true });
     fs.mkdirSync(path.join(this.dir, 'root', '.ssh'), { recursive: true, mode: 0o700 });
     fs.chmodSync(path.join(this.dir, 'root'), 0o700);
+  }
+
+  /**
+   * init.conf, read by unit-init.sh: which SSH server it starts and how, and the BusyBox layer it
+   * stacks over /usr/bin (empty: none). Shell assignments of single-quoted values.
+   */
+  writeInitConf(): void {
+    const q = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
+    const lines = [
+      '# written by test/lab/unit.ts (lab profile ' + this.profile.name + '); read by unit-init.sh',
+      `ssh_server=${q(this.profile.server)}`,
+      `listen=${q(`${this.cfg.address}:${this.cfg.port}`)}`,
+      `host_key=${q(this.hostKey)}`,
+      `busybox_layer=${q(this.profile.busybox ? this.busyboxLayer : '')}`,
+    ];
+    fs.writeFileSync(path.join(this.dir, 'init.conf'), lines.join('\n') + '\n');
   }
 
   get running(): boolean {
@@ -154,7 +203,7 @@ export class Unit {
     const child = spawn('unshare', ['--mount', '--uts', '--pid', '--fork', '--kill-child', '--mount-proc', '--propagation', 'private', INIT, this.dir, this.name], {
       detached: true,
       stdio: ['ignore', out, out],
-      env: UNIT_ENV,
+      env: this.env,
       cwd: '/',
     });
     fs.closeSync(out);
@@ -214,7 +263,7 @@ export class Unit {
   exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const args = this.nsenter(argv);
     return new Promise((resolve, reject) => {
-      const child = spawn('nsenter', args, { env: UNIT_ENV, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn('nsenter', args, { env: this.env, cwd: '/', stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -239,11 +288,11 @@ export class Unit {
     return this.nsenter(argv);
   }
 
-  /** The listening sshd (child of the unit's PID 1). */
+  /** The listening SSH server, sshd or dropbear (child of the unit's PID 1). */
   sshd(): Proc | undefined {
     const r = this.record;
     if (!r || !this.running) return undefined;
-    return childrenOf(r.initPid).find((p) => p.comm === 'sshd');
+    return childrenOf(r.initPid).find((p) => p.comm === this.serverComm);
   }
 
   /** Live gateway simulator processes of this unit (normally 0 or 1). */
@@ -273,7 +322,9 @@ export class Unit {
       scanDelayMs: this.cfg.scanDelayMs,
       rotateEverySec: this.cfg.rotateEverySec,
       tickMs: 100,
-      sync: this.cfg.sync ? { ...this.cfg.sync, port: this.cfg.port, tlogFile: `${this.spoolDir}/sync.tlog` } : null,
+      sync: this.cfg.sync ? { ...this.cfg.sync, port: this.cfg.port, tlogFile: `${this.spoolDir}/sync.tlog`, sshOptions: this.profile.clientOptions.map((o) => o.replace(' ', '=')) } : null,
+      // box-log: local time, type before offset, Notice/Security/Internal lines between the others.
+      log: this.profile.boxLog ? { style: 'box', timeZone: this.timeZone, noiseEveryMs: 1000 } : { style: 'lab' },
     };
     fs.writeFileSync(configFile, JSON.stringify(config, null, 2) + '\n');
     // setsid -f forks and returns at once; the simulator's parent exits, so the unit's PID 1 adopts it.
@@ -296,7 +347,7 @@ export class Unit {
     const out = fs.openSync(outFile, 'a');
     const args = this.nsenter(argv);
     return new Promise((resolve, reject) => {
-      const child = spawn('nsenter', args, { env: UNIT_ENV, cwd: '/', stdio: ['ignore', out, out] });
+      const child = spawn('nsenter', args, { env: this.env, cwd: '/', stdio: ['ignore', out, out] });
       fs.closeSync(out);
       child.on('error', reject);
       child.on('exit', (code) => resolve({ code: code ?? 1, stdout: '', stderr: code === 0 ? '' : this.tail('gateway.out', 5) }));
@@ -320,7 +371,7 @@ export class Unit {
   async killSshSessions(): Promise<number> {
     const r = this.requireRecord();
     const listener = this.sshd();
-    const victims = processesIn(r.pidns).filter((p) => p.comm === 'sshd' && p.pid !== listener?.pid);
+    const victims = processesIn(r.pidns).filter((p) => p.comm === this.serverComm && p.pid !== listener?.pid);
     for (const p of victims) signalIfSame(p.pid, p.start, 'SIGKILL');
     await waitFor(`ssh sessions of ${this.name} to end`, () => victims.every((p) => !isSame(p.pid, p.start)), 15_000);
     return victims.length;
