@@ -193,9 +193,13 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
 
   /** Resolves when no unit is being looked at. */
   async whenIdle(): Promise<void> {
+    // Only looks not waited for yet: a settled look is never awaited again (that would spin on
+    // microtasks and starve the extension host's event loop).
+    const waited = new Set<Promise<void>>();
     for (;;) {
-      const pending = [...this.units.values()].map((v) => v.loading).filter((p): p is Promise<void> => !!p);
+      const pending = [...this.units.values()].map((v) => v.loading).filter((p): p is Promise<void> => !!p && !waited.has(p));
       if (pending.length === 0) return;
+      for (const p of pending) waited.add(p);
       await Promise.all(pending);
     }
   }
@@ -296,7 +300,11 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
     }
     if (v.loading) return v.loading;
     const started = Date.now();
-    v.loading = (async () => {
+    let look: Promise<void> | undefined = undefined;
+    look = (async () => {
+      // Start after `v.loading` is set: a look that failed at once (a unit the settings no longer
+      // name) must still clear it in `finally`, or the unit would look "busy" for ever.
+      await undefined;
       try {
         const conn = this.services.pool.get(unit);
         await conn.connect(interactive);
@@ -311,11 +319,12 @@ export class ClusterTreeProvider implements vscode.TreeDataProvider<ClusterTreeN
         // A background look that failed leaves no mark: opening the unit looks (and asks) again.
         if (quiet) v.error = undefined;
       } finally {
-        v.loading = undefined;
+        if (v.loading === look) v.loading = undefined;
         if (this.units.get(unit.key) === v) this.unitLookChanged(unit.key);
       }
     })();
-    return v.loading;
+    v.loading = look;
+    return look;
   }
 
   private scheduleAutoRefresh(): void {

@@ -234,6 +234,11 @@ describe('lab: the views tell the current truth', function () {
     );
     await api.clusterTree.refresh();
     assert.match((await unitRow(api, 'fw-b')).description, /standby/);
+    // A look refused at once (its unit's old address, after the change) must not stay "running": the
+    // filter waits for the tree to be idle, and once waited on a settled look for ever, spinning the host.
+    let idle = false;
+    await Promise.race([api.clusterTree.whenIdle().then(() => (idle = true)), new Promise((r) => setTimeout(r, 10_000))]);
+    assert.ok(idle, 'the tree is idle within 10 s of the settings change');
   });
 
   it('the HA sync node is recomputed after every look, not only on a full Refresh', async () => {
