@@ -39,9 +39,9 @@ export async function run(): Promise<void> {
   // Every line, so multi-line failure details (diffs, stacks) reach the runner too.
   Mocha.reporters.Base.consoleLog = (...args: unknown[]) => console.log(util.format(...args).split('\n').map((l) => `[suite] ${l}`).join('\n'));
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
-  // MAILGW_SUITE_ONLY=<text>: only the files of the group whose name contains it (while developing).
-  const only = process.env.MAILGW_SUITE_ONLY;
-  const files = fs.readdirSync(__dirname).filter((f) => f.startsWith(`${group}.`) && f.endsWith('.test.js') && (!only || f.includes(only)));
+  // MAILGW_SUITE_ONLY=<text>[,<text>…]: only the files of the group whose name contains one of them (while developing).
+  const only = process.env.MAILGW_SUITE_ONLY?.split(',').filter(Boolean);
+  const files = fs.readdirSync(__dirname).filter((f) => f.startsWith(`${group}.`) && f.endsWith('.test.js') && (!only || only.some((o) => f.includes(o))));
   if (files.length === 0) throw new Error(`no suite files for group "${group}" in ${__dirname}`);
   for (const f of files.sort()) mocha.addFile(path.join(__dirname, f));
   mocha.suite.afterEach(async function (this: Mocha.Context) {

@@ -140,6 +140,9 @@ describe('lab: from the log to the tree and back', () => {
     lab.resumeDelivery('primary');
     await lab.waitForLog('primary', `DELIVERY mail delivered (id=${mail.id}`);
     await followerHasRead(`DELIVERY mail delivered (id=${mail.id}`);
+    // The HA sync removes the standby's copy after the delivery; until then the tree rightly shows it there.
+    const left = () => (['spool', 'vscan', 'input'] as const).filter((f) => fs.existsSync(`${lab.hostPath('secondary', f)}/${mail.id}.env`));
+    await waitFor('the standby\'s synced copy to be removed after the delivery', () => (left().length === 0 ? true : undefined), 30_000, () => `still in fw-b ${left().join(', ')}`);
     assert.strictEqual(await vscode.commands.executeCommand('mailgwHa.logRevealId', { cluster: 'lab', id: mail.id }), false);
   });
 });

@@ -55,16 +55,21 @@ describe('lab: selection, folder actions and what is left', function () {
   it('after a recovery the report and the badge say what became of each mail and the next step (not "run the recovery")', async () => {
     lab.pauseDelivery('primary');
     const m = lab.strand({ mails: 4, duplicates: 2, orphans: 1 });
-    // A mail whose header has no Message-ID: neither proved delivered nor undelivered, so held.
+    // A mail without a Message-ID is judged by its gateway id like any other: absent on the primary, it moves.
     const noMid = makeMail({ n: 1, tag: `nomid${Date.now().toString(36)}`, size: 3000 });
     noMid.body = Buffer.from(noMid.body.toString('latin1').replace(/^Message-ID: .*\r\n/m, ''), 'latin1');
     writeMail(lab.hostPath('secondary', 'spool'), noMid, 'both', new Date(Date.now() - 60_000));
+    // Another mail under the same gateway id on the primary: nothing tells which is which, so held.
+    const clash = makeMail({ n: 2, tag: `clash${Date.now().toString(36)}`, size: 3000 });
+    writeMail(lab.hostPath('secondary', 'spool'), clash, 'both', new Date(Date.now() - 60_000));
+    writeMail(lab.hostPath('primary', 'spool'), makeMail({ n: 3, tag: `clash2${Date.now().toString(36)}`, size: 3000, id: clash.id }), 'both', new Date());
     const cluster = api.services.cluster('lab')!;
     const report = await api.actions.recover({ kind: 'cluster', cluster }, { yes: true });
     assert.strictEqual(report?.outcome, 'done', JSON.stringify(report?.errors));
     // The proved duplicates are removed from the standby (no later takeover delivers them twice); the held mail stays.
     assert.deepStrictEqual(report.duplicatesRemoved?.map((d) => d.id).sort(), [...m.duplicates].sort());
     assert.strictEqual(report.heldForDecision, 1);
+    assert.ok(report.plan!.move.includes(noMid.id), 'the mail without a Message-ID is moved');
     // The readable report beside the JSON one: every mail with its outcome, the proof for skipped ones.
     const readable = (report as RecoveryReport & { readableReportFile?: string }).readableReportFile;
     assert.ok(readable && fs.existsSync(readable), 'a markdown report');
@@ -86,7 +91,7 @@ describe('lab: selection, folder actions and what is left', function () {
     });
     assert.deepStrictEqual(split, { recoverable: 0, duplicates: 0, incomplete: 1, held: 1 });
     const mails = await rows(api, (await folderRow(api, 'fw-b', 'spool')).node);
-    assert.deepStrictEqual(mails.filter((r) => r.contextValue === 'mail.held').map((r) => r.label), [noMid.id]);
+    assert.deepStrictEqual(mails.filter((r) => r.contextValue === 'mail.held').map((r) => r.label), [clash.id]);
     assert.match(mails.find((r) => r.contextValue === 'mail.held')!.description, /^held for a decision · /);
     const badge = api.clusterTree.viewState.badge;
     assert.strictEqual(badge?.value, 2, 'what is left is still signalled');
