@@ -11,7 +11,7 @@ import type { Cancellation } from '../host';
 import { isSafeAbsolutePath } from '../names';
 import type { UnitConnection } from '../ssh/connection';
 import { SshError } from '../ssh/errors';
-import { RecoveryError } from './remote';
+import { RecoveryError, TAR_CREATE_NAMED } from './remote';
 
 export interface DirectTarget {
   /** Where the secondary reaches the primary's sshd (the unit's haHost/haPort, or the admin's address). */
@@ -47,7 +47,7 @@ d=$(mktemp -d) || exit 3
 trap 'rm -rf -- "$d"' EXIT HUP INT TERM
 printf '%s\\n' "$6" > "$d/known_hosts"
 echo S
-{ tar -cf - -T -; echo $? > "$d/tar.rc"; } | ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes \\
+{ ( ${TAR_CREATE_NAMED} ); echo $? > "$d/tar.rc"; } | ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes \\
   -o UserKnownHostsFile="$d/known_hosts" -o GlobalKnownHostsFile=/dev/null -o CheckHostIP=no \\
   -o IdentityFile=none -o IdentitiesOnly=no -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \\
   -o HostbasedAuthentication=no -o ForwardAgent=no -o ControlPath=none -o ConnectTimeout=15 \\

@@ -56,6 +56,20 @@ export async function probeTools(conn: UnitConnection): Promise<Tools & { ln: bo
   return { tar: out.has('tar'), sha256sum: out.has('sha256sum'), xargs: out.has('xargs'), ln: out.has('ln'), stat: out.has('stat') };
 }
 
+// ---- tar of named files ----------------------------------------------------------------------------
+
+/**
+ * `tar -cf -` of the files named on stdin (one validated name a line), in the current folder. Not `-T -`:
+ * BusyBox's tar (a box whose tools are BusyBox's) has no -T, so the names become arguments (no
+ * globbing, split at line ends only; a batch's names stay far below the argument limit). No names:
+ * an empty archive (its two zero blocks, padded), which every tar unpacks to nothing.
+ */
+export const TAR_CREATE_NAMED = `set -f
+IFS='
+'
+n=$(cat)
+if [ -z "$n" ]; then head -c 10240 /dev/zero; else exec tar -cf - -- $n; fi`;
+
 // ---- hashes --------------------------------------------------------------------------------------
 
 // $1 folder; stdin: file names (validated "<id>.body"/"<id>.env"). Missing files are skipped, links

@@ -34,6 +34,8 @@ import type { RunContext } from './runContext';
 
 /** Batches in flight at once (each holds one tar stream and one hash exec per unit). */
 const COPY_CONCURRENCY = 3;
+/** Unit to unit, one stream carries up to this many mails (their names are tar's arguments there). */
+const DIRECT_BATCH_MAILS = 5_000;
 /** A batch closes at this many bytes, so large bodies get streams of their own. */
 const BATCH_BYTES = 16 * 1024 * 1024;
 
@@ -417,7 +419,7 @@ class Run implements RunContext {
     const self = this;
     // Unit to unit, the streams take turns anyway (the credential is lent to one at a time) and each
     // logs in anew over the admin's link: one batch, unless a batch size was asked for.
-    const batches = direct && this.opts.batchSize === undefined ? [records] : copyBatches(records, this.opts.batchSize ?? 500, BATCH_BYTES);
+    const batches = direct && this.opts.batchSize === undefined ? copyBatches(records, DIRECT_BATCH_MAILS, Number.MAX_SAFE_INTEGER) : copyBatches(records, this.opts.batchSize ?? 500, BATCH_BYTES);
     let next = 0;
     let firstError: unknown;
     // One batch: stream, verify, place. Several run at once so that one large body or one unit's

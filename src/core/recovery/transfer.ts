@@ -8,7 +8,12 @@ import type { ClientChannel } from 'ssh2';
 import type { Cancellation } from '../host';
 import type { UnitConnection } from '../ssh/connection';
 import { DirectTarget, sendDirect } from './direct';
-import { hashFiles, RecoveryError, Tools } from './remote';
+import { hashFiles, RecoveryError, TAR_CREATE_NAMED, Tools } from './remote';
+
+
+/** TAR_CREATE_NAMED in folder $1. */
+export const TAR_NAMED_FILES = `cd -- "$1" || exit 3
+${TAR_CREATE_NAMED}`;
 
 export interface CopyItem {
   readonly id: string;
@@ -107,7 +112,7 @@ function relayTar(source: UnitConnection, primary: UnitConnection, srcDir: strin
     Promise.allSettled([
       // The staging folder is new and ours; tar writes only below it (GNU tar refuses ".." members).
       primary.stream(['tar', '-xf', '-', '-C', stageDir], (e) => fail(e)),
-      source.stream(['tar', '-cf', '-', '-C', srcDir, '-T', '-'], (e) => fail(e)),
+      source.stream(['sh', '-c', TAR_NAMED_FILES, 'sh', srcDir], (e) => fail(e)),
     ]).then(([dr, sr]) => {
       if (dr.status === 'rejected' || sr.status === 'rejected') {
         if (dr.status === 'fulfilled') dr.value.close();
