@@ -10,7 +10,6 @@ import type { UnitConnection } from '../ssh/connection';
 import { DirectTarget, sendDirect } from './direct';
 import { hashFiles, RecoveryError, TAR_CREATE_NAMED, Tools } from './remote';
 
-
 /** TAR_CREATE_NAMED in folder $1. */
 export const TAR_NAMED_FILES = `cd -- "$1" || exit 3
 ${TAR_CREATE_NAMED}`;
