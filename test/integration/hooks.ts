@@ -79,7 +79,7 @@ export const mochaHooks: Mocha.RootHookObject = {
   },
   async beforeAll(this: Mocha.Context) {
     this.timeout(120_000);
-    const l = new Lab({ profile: profileFromEnv(), logFileSetting: process.env.MAILGW_LAB_LOG_FILE_SETTING !== '0' });
+    const l = new Lab({ profile: profileFromEnv(), logFileSetting: process.env.MAILGW_LAB_LOG_FILE_SETTING !== '0', algorithmsSetting: process.env.MAILGW_LAB_ALGORITHMS_SETTING !== '0' });
     holder[KEY] = l;
     if (l.profile.name !== 'default' || !l.logFileSetting) console.log(`  lab profile: ${l.profile.name} (${l.profile.summary})${l.logFileSetting ? '' : ', logFile left out of the settings'}`);
     guard(true);

@@ -56,13 +56,6 @@ function sshLogin(l: Lab, host: string, port: number, username: string, password
   });
 }
 
-/**
- * Shell text, run on a unit, that sends SIGUSR2 to the processes named `name` the way that unit can:
- * `pkill -x` (Debian's /bin/kill takes no names), or on BusyBox units (no pkill) their /bin/kill, which takes names.
- */
-function usr2ByName(l: Lab, name: string): string[] {
-  return l.profile.busybox ? ['/bin/kill', '-s', 'SIGUSR2', name] : ['pkill', '-USR2', '-x', name];
-}
 
 /** argv, run on a unit, that prints the PIDs named exactly `name` (exit 1: none): pgrep -x, or on BusyBox units (no pgrep) a walk over /proc. */
 function pidsByName(l: Lab, name: string): string[] {
@@ -165,7 +158,7 @@ describe('lab: the simulated HA pair', function () {
     const a = l.putMail('primary', 'input');
     const b = l.putMail('secondary', 'input');
 
-    ok(await ssh(l, 'primary', usr2ByName(l, l.processName).join(' ')), 'SIGUSR2 by name on the primary');
+    ok(await ssh(l, 'primary', l.usr2ByName(l.processName).join(' ')), 'SIGUSR2 by name on the primary');
     await l.waitForLog('primary', `SPOOLER new mail inserted (id=${a.id})`);
     // An absence check, so a window: the secondary's simulator would have handled a stray SIGUSR2
     // within milliseconds; load can only make a wrong insertion come later (this check weaker), never
@@ -185,7 +178,7 @@ describe('lab: the simulated HA pair', function () {
     l.putMail('primary', 'spool', { id: clash.id });
     fs.writeFileSync(path.join(input, '.x.body.mgwha-tmp'), 'tmp');
     fs.writeFileSync(path.join(input, 'x.body.part'), 'part');
-    ok(await l.exec('primary', usr2ByName(l, l.processName)), 'SIGUSR2 by name');
+    ok(await l.exec('primary', l.usr2ByName(l.processName)), 'SIGUSR2 by name');
     const lines = await l.waitForLog('primary', 'SPOOLER new mail inserted', 2);
     assert.ok(lines.some((x) => x.includes(`(id=${whole.id})`)));
     await l.waitForLog('primary', `SPOOLER incomplete mail in input ignored (file=${half.id}.body)`);
@@ -238,14 +231,14 @@ describe('lab: the simulated HA pair', function () {
   it('rotates the log: new lines go to a new file, the old file keeps its lines', async function () {
     const l = lab();
     const a = l.putMail('primary', 'input');
-    ok(await l.exec('primary', usr2ByName(l, l.processName)), 'SIGUSR2 by name');
+    ok(await l.exec('primary', l.usr2ByName(l.processName)), 'SIGUSR2 by name');
     await l.waitForLog('primary', `(id=${a.id})`);
     const aside = await l.rotate('primary');
     assert.match(path.basename(aside), new RegExp(`^${path.basename(l.logFile).replace(/\./g, '\\.')}\\.\\d{8}-\\d{6}(-\\d+)?$`));
     assert.strictEqual(path.basename(l.logFile), l.profile.boxLog ? 'srv_box1_mailgw_mailgw.log' : 'srv_box1_mailgw.log');
     assert.match(fs.readFileSync(aside, 'utf8'), new RegExp(`SPOOLER new mail inserted \\(id=${a.id}\\)`));
     const b = l.putMail('primary', 'input');
-    ok(await l.exec('primary', usr2ByName(l, l.processName)), 'SIGUSR2 by name');
+    ok(await l.exec('primary', l.usr2ByName(l.processName)), 'SIGUSR2 by name');
     await l.waitForLog('primary', `(id=${b.id})`);
     assert.ok(!l.logLines('primary').some((x) => x.includes(a.id)), 'old lines must not be in the new file');
     assert.ok(!fs.readFileSync(aside, 'utf8').includes(b.id), 'new lines must not be in the old file');
@@ -307,8 +300,8 @@ describe('lab: the simulated HA pair', function () {
           service: 'mailgw',
           ...(l.profile.boxLog && l.logFileSetting ? { logFile: '/var/phion/logs/srv_box1_mailgw_mailgw.log' } : {}),
           units: [
-            { name: 'fw-a', role: 'primary', host: l.units[0].address, port: l.port, username: 'root', identityFile: l.keyPath },
-            { name: 'fw-b', role: 'secondary', host: l.units[1].address, port: l.port, username: 'root', identityFile: l.keyPath },
+            { name: 'fw-a', role: 'primary', host: l.units[0].address, port: l.port, username: 'root', identityFile: l.keyPath, ...(l.profile.unitAlgorithms ? { algorithms: l.profile.unitAlgorithms } : {}) },
+            { name: 'fw-b', role: 'secondary', host: l.units[1].address, port: l.port, username: 'root', identityFile: l.keyPath, ...(l.profile.unitAlgorithms ? { algorithms: l.profile.unitAlgorithms } : {}) },
           ],
         },
       ],

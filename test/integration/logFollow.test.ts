@@ -256,7 +256,7 @@ describe('mailgw-ha logs (CLI) against the lab', function () {
     const started = new Promise<void>((r) => (following = r));
     const run = cli(['logs', 'fw-a', '--follow', '--inserted', '--json', '--lines', '0'], { until: new RegExp(a.id), onStderr: (t) => /following \//.test(t) && following() });
     await started;
-    await lab().exec('primary', ['pkill', '-USR2', '-x', lab().processName]);
+    await lab().exec('primary', lab().usr2ByName());
     const r = await run;
     assert.strictEqual(r.code, 0, r.stderr);
     const recs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; ids: string[]; unit: string });

@@ -62,6 +62,7 @@ describe('recovery: a mail is one transaction, not a Message-ID (lab)', function
     await delivered(t1);
     writeMail(lab().hostPath('secondary', 'spool'), t2, 'both', minutesAgo(5));
     const r = await runRecovery(tempJournal());
+    assert.ok(r.plan, `no plan: ${JSON.stringify(r.errors)}`);
     assert.strictEqual(r.outcome, 'done', JSON.stringify(r.errors));
     assert.deepStrictEqual(r.plan!.move, [t2.id], JSON.stringify(r.plan));
     assert.deepStrictEqual(r.plan!.duplicates, []);
@@ -76,6 +77,7 @@ describe('recovery: a mail is one transaction, not a Message-ID (lab)', function
     const resend = withHeader(asTransaction(orig, { from: 'staff-bounces@lists.example', to: ['member2@other.example'] }), 'List-Id', '<staff.lists.example>');
     writeMail(lab().hostPath('secondary', 'spool'), resend, 'both', minutesAgo(4));
     const r = await runRecovery(tempJournal());
+    assert.ok(r.plan, `no plan: ${JSON.stringify(r.errors)}`);
     assert.strictEqual(r.outcome, 'done', JSON.stringify(r.errors));
     assert.deepStrictEqual(r.plan!.move, [resend.id]);
     await assertTransactionsOnce([orig, resend].map(transactionOf));
@@ -88,6 +90,7 @@ describe('recovery: a mail is one transaction, not a Message-ID (lab)', function
     const again = asTransaction(orig, { from: 'staff-bounces@lists.example' });
     writeMail(lab().hostPath('secondary', 'spool'), again, 'both', minutesAgo(4));
     const r = await runRecovery(tempJournal());
+    assert.ok(r.plan, `no plan: ${JSON.stringify(r.errors)}`);
     assert.deepStrictEqual(r.plan!.held.map((h) => h.id), [again.id]);
     assert.match(r.plan!.held[0].reason!, /delivered \d{5}-\d{5}-\d{5}, with the same Message-ID, to member1@dest\.example, one of its recipients .*check by hand/);
     assert.ok(mailIds('spool', 'secondary').has(again.id), 'it stays on the standby');
@@ -102,6 +105,7 @@ describe('recovery: a mail is one transaction, not a Message-ID (lab)', function
     assert.ok(lab().logLines('primary').some((l) => l.includes(`message-id=${victim.messageId}`)), 'the forged text is in the primary\'s log');
     writeMail(lab().hostPath('secondary', 'spool'), victim, 'both', minutesAgo(5));
     const r = await runRecovery(tempJournal());
+    assert.ok(r.plan, `no plan: ${JSON.stringify(r.errors)}`);
     assert.strictEqual(r.outcome, 'done', JSON.stringify(r.errors));
     assert.deepStrictEqual(r.plan!.move, [victim.id], JSON.stringify(r.plan));
     await assertTransactionsOnce([victim, hostile].map(transactionOf));
@@ -114,6 +118,7 @@ describe('recovery: a mail is one transaction, not a Message-ID (lab)', function
     writeMail(lab().hostPath('primary', 'spool'), hostile, 'both', minutesAgo(1));
     await delivered(hostile);
     const r = await runRecovery(tempJournal());
+    assert.ok(r.plan, `no plan: ${JSON.stringify(r.errors)}`);
     assert.deepStrictEqual(r.plan!.move, []);
     assert.deepStrictEqual(r.plan!.held.map((h) => h.id), [victim.id]);
     assert.match(r.plan!.held[0].reason!, /a delivery line that proves nothing: it has more than one id= field/);
@@ -154,12 +159,14 @@ describe('recovery: a mail is one transaction, not a Message-ID (lab)', function
     writeMail(lab().hostPath('secondary', 'spool'), mail, 'both', minutesAgo(5));
     appendLog('primary', `DELIVERY mail delivered (id=${mail.id}, message-id=${mail.messageId}, to=r1@dest.example)`);
     const r = await runRecovery(tempJournal());
+    assert.ok(r.plan, `no plan: ${JSON.stringify(r.errors)}`);
     assert.deepStrictEqual(r.plan!.held.map((h) => h.id), [mail.id]);
     assert.match(r.plan!.held[0].reason!, /delivery to 1 of its 2 recipients .*not to r2@other\.example/);
     assert.ok(mailIds('spool', 'secondary').has(mail.id));
     // Once the log shows every recipient, it is a proved duplicate and goes.
     appendLog('primary', `DELIVERY mail delivered (id=${mail.id}, message-id=${mail.messageId}, to=r2@other.example)`);
     const again = await runRecovery(tempJournal());
+    assert.ok(again.plan, `no plan: ${JSON.stringify(again.errors)}`);
     assert.deepStrictEqual(again.duplicatesRemoved!.map((d) => d.id), [mail.id]);
     assert.strictEqual(lab().deliveries().total, 0, 'nothing was delivered (the lines were the log\'s word)');
   });
@@ -171,6 +178,7 @@ describe('recovery: a mail is one transaction, not a Message-ID (lab)', function
     writeMail(lab().hostPath('secondary', 'spool'), mine, 'both', minutesAgo(5));
     writeMail(lab().hostPath('primary', 'spool'), theirs, 'both', minutesAgo(1));
     const r = await runRecovery(tempJournal());
+    assert.ok(r.plan, `no plan: ${JSON.stringify(r.errors)}`);
     assert.deepStrictEqual(r.plan!.held.map((h) => h.id), [mine.id]);
     assert.match(r.plan!.held[0].reason!, new RegExp(`the primary's spool/${mine.id} has the same gateway id but another content`));
     lab().resumeDelivery('primary');

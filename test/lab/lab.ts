@@ -75,6 +75,11 @@ export interface LabOptions {
    * extension must find the log itself (on box-log its name is not the default one).
    */
   logFileSetting?: boolean;
+  /**
+   * Whether settings.json gives each unit the `algorithms` its profile needs (legacy; default true).
+   * False: left out, so the product must say what each side offered and what to set.
+   */
+  algorithmsSetting?: boolean;
 }
 
 interface ResolvedOptions {
@@ -90,6 +95,7 @@ interface ResolvedOptions {
   profile: ProfileName;
   timeZone?: string;
   logFileSetting: boolean;
+  algorithmsSetting?: boolean;
 }
 
 interface StateFile {
@@ -151,6 +157,7 @@ export class Lab {
   /** box-log: the units' time zone; undefined on other profiles. */
   readonly timeZone: string | undefined;
   readonly logFileSetting: boolean;
+  readonly algorithmsSetting: boolean;
   /** How long the last up() took (ms). */
   lastUpMs: number | undefined;
   private portValue: number | undefined;
@@ -170,6 +177,7 @@ export class Lab {
     this.timeZone = this.profile.boxLog ? checkTimeZone(options.timeZone ?? BOX_TIME_ZONE) : undefined;
     if (options.timeZone !== undefined && !this.profile.boxLog) throw new Error(`lab: a time zone is only for the box-log profile (this is ${this.profile.name})`);
     this.logFileSetting = options.logFileSetting ?? true;
+    this.algorithmsSetting = options.algorithmsSetting ?? true;
     for (const [what, v] of [['server', this.server], ['service', this.service]]) {
       if (!NAME.test(v)) throw new Error(`lab: ${what} "${v}" must be letters, digits and "-" (not starting with "-")`);
     }
@@ -416,6 +424,7 @@ export class Lab {
         profile: this.profile.name,
         timeZone: this.timeZone,
         logFileSetting: this.logFileSetting,
+        algorithmsSetting: this.algorithmsSetting,
       },
       units: records,
       upAt: new Date(t0).toISOString(),
@@ -494,7 +503,7 @@ export class Lab {
           service: this.service,
           // box-log: the log is not at the default path; named here unless the lab is to leave finding it to the extension.
           ...(this.profile.boxLog && this.logFileSetting ? { logFile: this.logFile } : {}),
-          units: this.units.map((u) => ({ name: u.name, role: u.role, host: u.address, port: this.port, username: 'root', identityFile: this.keyPath })),
+          units: this.units.map((u) => ({ name: u.name, role: u.role, host: u.address, port: this.port, username: 'root', identityFile: this.keyPath, ...(this.profile.unitAlgorithms && this.algorithmsSetting ? { algorithms: this.profile.unitAlgorithms } : {}) })),
         },
       ],
       'mailgwHa.knownHostsFile': this.knownHostsPath,
@@ -764,6 +773,15 @@ export class Lab {
     ).catch((err: Error) => {
       throw new Error(`${err.message}; still: ${seen}`);
     });
+  }
+
+  /**
+   * A command, run on a unit, that sends SIGUSR2 to the processes named `name` the way that unit can:
+   * `pkill -x` (Debian's /bin/kill takes no names), or on BusyBox units (no pkill) their /bin/kill,
+   * which takes names.
+   */
+  usr2ByName(name = this.processName): string[] {
+    return this.profile.busybox ? ['/bin/kill', '-s', 'SIGUSR2', name] : ['pkill', '-USR2', '-x', name];
   }
 
   /** Keep (or stop keeping) mail in a unit's spool/: its simulator delivers nothing while paused. */

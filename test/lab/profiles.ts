@@ -31,6 +31,11 @@ export interface Profile {
    * dropped sessions); undefined: ssh2's defaults work. The product is never given these.
    */
   readonly ssh2Algorithms?: Algorithms;
+  /**
+   * What the admin of such a box writes as each unit's `algorithms` in mailgwHa.clusters (the lab's
+   * settings carry it unless told not to: then the product must say what to set).
+   */
+  readonly unitAlgorithms?: Readonly<Record<string, string>>;
 }
 
 /** What the legacy units' sshd offers (older box firmware): nothing else. */
@@ -60,6 +65,8 @@ export const PROFILES: Record<ProfileName, Profile> = {
     // OpenSSH 9's client no longer offers ssh-rsa host keys nor group14-sha1 by default.
     clientOptions: [`HostKeyAlgorithms +${LEGACY_ALGORITHMS.hostKey}`, `KexAlgorithms +${LEGACY_ALGORITHMS.kex}`],
     ssh2Algorithms: { kex: [LEGACY_ALGORITHMS.kex], serverHostKey: [LEGACY_ALGORITHMS.hostKey], cipher: ['aes128-ctr', 'aes256-ctr'], hmac: [LEGACY_ALGORITHMS.macs] },
+    // ssh2 offers ssh-rsa, aes-ctr and hmac-sha1 by default; the old key exchange must be added.
+    unitAlgorithms: { KexAlgorithms: `+${LEGACY_ALGORITHMS.kex}` },
   },
   dropbear: { ...BASE, server: 'dropbear', name: 'dropbear', summary: 'Dropbear SSH server (Debian dropbear-bin), SFTP through /usr/lib/sftp-server' },
   minimal: { ...BASE, name: 'minimal', summary: 'BusyBox userland (sh, find, stat, tar, awk, ...; no pgrep/pkill), /bin/kill takes names', busybox: true },
