@@ -73,6 +73,8 @@ export interface ConnectionInfo {
   readonly handshakeMs: number;
   /** The algorithms the handshake agreed on, as ssh2 reports them. */
   readonly negotiated?: NegotiatedAlgorithms;
+  /** The server's software from its identification (e.g. "OpenSSH_9.2p1", "dropbear_2022.83"), as data. */
+  readonly serverSoftware?: string;
 }
 
 export interface NegotiatedAlgorithms {
@@ -117,6 +119,11 @@ const DEFAULTS = {
   reconnectDelaysMs: [1_000, 30_000] as const,
   execTimeoutMs: 60_000,
 };
+
+/** How many times a command the server refused to start is asked again. */
+const EXEC_RETRIES = 4;
+/** Channels at once on a connection to Dropbear (see connect()). */
+const DROPBEAR_CHANNELS = 2;
 
 /** Host key algorithm names ssh2 can negotiate for each known_hosts key type. */
 const ALGORITHMS_FOR_TYPE: Record<string, string[]> = {
@@ -291,6 +298,12 @@ export class UnitConnection extends EventEmitter {
       this.forwardAgent = agent;
       this.jumpClients = jumps;
       this.infoValue = info;
+      // Dropbear 2022.83 refuses some of many commands started at once on one connection, or drops
+      // it (mkj/dropbear#321): at most two channels there.
+      if (/^dropbear/i.test(info.serverSoftware ?? '')) {
+        this.channels.setLimit(DROPBEAR_CHANNELS);
+        this.waitingForInput?.setLimit(DROPBEAR_CHANNELS / 2);
+      }
       client.on('close', () => this.onUnexpectedClose(client));
       this.options.logger.info(`${a.label}: connected to ${target.username}@${target.hostName}:${target.port} by ${info.authMethod}; host key ${info.hostKeyType} ${info.fingerprint}; handshake ${info.handshakeMs} ms`);
     } catch (err) {
@@ -312,6 +325,7 @@ export class UnitConnection extends EventEmitter {
     return new Promise((resolve, reject) => {
       let settled = false;
       let negotiated: NegotiatedAlgorithms | undefined;
+      let serverSoftware: string | undefined;
       // What both sides offered, for a failed negotiation's message (ssh2's debug lines, until agreed).
       const offers = newOffers();
       client.on('handshake', (n: NegotiatedAlgorithms) => (negotiated = n));
@@ -393,7 +407,7 @@ export class UnitConnection extends EventEmitter {
         agent.use(auth.credential());
         resolve({
           client,
-          info: { authMethod: auth.lastMethod() ?? 'none', hostKeyType: hostKeys.seen()?.type ?? '?', fingerprint: hostKeys.seen()?.fingerprint ?? '?', hostKeyBlob: hostKeys.seen()?.blob, lends: agent.describe(), connectedAt: new Date(), target, handshakeMs: Date.now() - started, negotiated },
+          info: { authMethod: auth.lastMethod() ?? 'none', hostKeyType: hostKeys.seen()?.type ?? '?', fingerprint: hostKeys.seen()?.fingerprint ?? '?', hostKeyBlob: hostKeys.seen()?.blob, lends: agent.describe(), connectedAt: new Date(), target, handshakeMs: Date.now() - started, negotiated, serverSoftware },
           agent,
         });
       });
@@ -429,7 +443,10 @@ export class UnitConnection extends EventEmitter {
         // The unit's own settings apply to the unit, not to a jump host on the way.
         algorithms: ssh2Algorithms(mergeOverrides(target.algorithms ?? {}, target.alias === this.address.host ? this.address.algorithms : undefined), preferred) as ConnectConfig['algorithms'],
         debug: (line: string) => {
-          if (!negotiated) noteOffer(offers, line);
+          if (negotiated) return;
+          noteOffer(offers, line);
+          const ident = /^Remote ident: '?SSH-[\d.]+-([\x21-\x7e]{1,100})/.exec(line);
+          if (ident) serverSoftware = ident[1].replace(/'$/, '');
         },
       };
       arm();
@@ -520,8 +537,13 @@ export class UnitConnection extends EventEmitter {
               if (options.cancellation?.isCancellationRequested) finish(new SshError('closed', `${label}: cancelled.`));
             }, 100);
           }
-          client.exec(command, (err, ch) => {
-            if (err) return finish(new SshError('protocol', `${label}: cannot run a command: ${err.message}`));
+          const start = (attempt: number) => client.exec(command, (err, ch) => {
+            if (err) {
+              // The server refused the channel or the command before anything ran: asking again is
+              // safe (a busy sshd, Dropbear's concurrent-exec bug); a few times, with a pause.
+              if (!done && attempt < EXEC_RETRIES && /Unable to exec|Channel open failure/i.test(err.message)) return void setTimeout(() => !done && start(attempt + 1), 50 * 2 ** attempt);
+              return finish(new SshError('protocol', `${label}: cannot run a command: ${err.message}`));
+            }
             channel = ch;
             if (done) return ch.close();
             let code: number | null = null;
@@ -546,6 +568,7 @@ export class UnitConnection extends EventEmitter {
             } else if (options.stdin !== undefined) ch.end(options.stdin);
             else ch.end();
           });
+          start(0);
         }),
     );
   }

@@ -3,7 +3,16 @@
 export class Semaphore {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
-  constructor(private readonly limit: number) {}
+  constructor(private limit: number) {}
+
+  /** Lowers (or raises) the limit: holders keep their slots; no new one is handed out past it. */
+  setLimit(limit: number): void {
+    this.limit = Math.max(1, limit);
+    while (this.active < this.limit && this.waiting.length) {
+      this.active++;
+      this.waiting.shift()!();
+    }
+  }
   async acquire(): Promise<() => void> {
     // A waiter is handed the releaser's slot as it stands (the count never drops in between), so
     // nobody who asks meanwhile can take it first: never more than `limit`, waiters in order.
@@ -13,7 +22,8 @@ export class Semaphore {
     return () => {
       if (released) return;
       released = true;
-      const next = this.waiting.shift();
+      // Past a lowered limit a slot is given back, not handed on.
+      const next = this.active <= this.limit ? this.waiting.shift() : undefined;
       if (next) next();
       else this.active--;
     };
