@@ -3,24 +3,14 @@
 // found by content among srv_<server>_<service>*.log, and log lines not in the box's format shown
 // neutralised.
 import * as assert from 'assert';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { lab } from './hooks';
-import { buildCli, mailIds, runRecovery, tempJournal } from './recoveryHelpers';
+import { buildCli, mailIds, runCli, runRecovery, tempJournal } from './recoveryHelpers';
 
 interface Check { unit?: string; id: string; severity: string; found: string; fix?: string; examples?: string[] }
 
-function doctorCli(cli: string, extra: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, 'doctor', '--settings', lab().settingsPath, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const doctorCli = (cli: string, extra: string[] = []) => runCli(cli, ['doctor', '--settings', lab().settingsPath, ...extra]);
 
 const checksOf = (stdout: string): Check[] => (JSON.parse(stdout) as { clusters: { checks: Check[] }[] }).clusters[0].checks;
 const find = (cs: Check[], unit: string | undefined, id: string) => cs.find((c) => c.unit === unit && c.id === id)!;

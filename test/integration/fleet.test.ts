@@ -5,7 +5,6 @@
 // unreachable with their errors, and every other cluster as reachable and complete; --csv and --jsonl
 // give one row per cluster carrying the same figures.
 import * as assert from 'assert';
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
@@ -13,7 +12,7 @@ import { Fleet } from '../lab/fleet';
 import { DEFAULT_STATE_DIR, Lab, labAddress, labPair } from '../lab/lab';
 import { parseCsv } from '../unit/core/csvReader';
 import { trackLab } from './hooks';
-import { buildCli } from './recoveryHelpers';
+import { buildCli, runCli } from './recoveryHelpers';
 
 // Addresses 127.<net>.0.140 … .179 for the 20 pairs, .220/.221 for the black hole's partner pair,
 // .222 for the black hole: apart from every other lab (docs/lab.md).
@@ -68,17 +67,10 @@ interface Run {
   endedAt: number;
 }
 
-function runCli(cli: string, args: string[]): Promise<Run> {
+async function runTimedCli(cli: string, args: string[]): Promise<Run> {
   const startedAt = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, startedAt, endedAt: Date.now() }));
-  });
+  const r = await runCli(cli, args);
+  return { ...r, startedAt, endedAt: Date.now() };
 }
 
 /** The oldest mtime (ms) of the files in a folder. */
@@ -159,7 +151,7 @@ describe('fleet: mailgw-ha status over 20 HA pairs and a black hole', function (
     settings = path.join(fleet.stateDir, 'settings-test.json');
     fs.writeFileSync(settings, JSON.stringify({ ...base, 'mailgwHa.clusters': [hole, ...(base['mailgwHa.clusters'] as unknown[])], 'mailgwHa.knownHostsFile': knownHosts }, null, 2) + '\n');
 
-    json = await runCli(cli, ['status', '--json', '--unit-timeout', String(UNIT_TIMEOUT_S), '--settings', settings]);
+    json = await runTimedCli(cli, ['status', '--json', '--unit-timeout', String(UNIT_TIMEOUT_S), '--settings', settings]);
     try {
       report = JSON.parse(json.stdout) as typeof report;
     } catch {
@@ -256,7 +248,7 @@ describe('fleet: mailgw-ha status over 20 HA pairs and a black hole', function (
 
   it('--csv and --jsonl give one row per cluster with the same figures', async () => {
     const common = ['--unit-timeout', String(UNIT_TIMEOUT_S), '--settings', settings];
-    const [csvRun, jsonlRun] = [await runCli(cli, ['status', '--csv', ...common]), await runCli(cli, ['status', '--jsonl', ...common])];
+    const [csvRun, jsonlRun] = [await runTimedCli(cli, ['status', '--csv', ...common]), await runTimedCli(cli, ['status', '--jsonl', ...common])];
     for (const [what, r] of [['--csv', csvRun], ['--jsonl', jsonlRun]] as const) assert.strictEqual(r.code, 1, `${what} exit code (stderr: ${r.stderr.slice(0, 500)})`);
 
     const [header, ...rows] = parseCsv(csvRun.stdout);

@@ -1,6 +1,7 @@
 // Shared by the recovery integration tests: a pool on the lab, a journal folder, the run, and the
 // exactly-once check against what the simulators really delivered.
 import * as assert from 'assert';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -120,6 +121,19 @@ export async function assertTransactionsOnce(all: readonly string[]): Promise<vo
   const lost = all.filter((t) => !d.byTransaction[t]);
   const twice = all.filter((t) => (d.byTransaction[t] ?? 0) > 1);
   assert.deepStrictEqual({ lost, twice }, { lost: [], twice: [] }, 'exactly-once delivery of every transaction');
+}
+
+/** Runs the bundled CLI to its end: exit code and what it printed. */
+export function runCli(cli: string, args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }
 
 /** Bundles the CLI alone (not the whole project: other bundles may be mid-edit) into a temp folder. */
