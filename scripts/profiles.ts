@@ -13,13 +13,14 @@ import { PROFILE_NAMES, ProfileName, profileOf } from '../test/lab/profiles';
 
 const REPO = path.resolve(__dirname, '..');
 const OUT = path.join(REPO, '.test-output', 'profiles');
-/** The subset of issue 26: recovery and log integration tests, plus the lab's own. */
+/** The subset of issue 26: recovery and log integration tests, the doctor's, plus the lab's own. */
 export const DEFAULT_FILES = [
   'test/integration/recovery.test.ts',
   'test/integration/recovery.transactions.test.ts',
   'test/integration/logFollow.test.ts',
   'test/integration/spool.test.ts',
   'test/integration/lab.test.ts',
+  'test/integration/doctor.test.ts',
 ];
 const USAGE = `usage: npm run test:profiles -- [--profiles ${PROFILE_NAMES.join(',')}] [--files F,G] [--no-log-file-setting] [--quiet]`;
 

@@ -283,6 +283,27 @@ export class Lab {
     return this.u(ref).hostPath(folder);
   }
   /** Host path of a unit's current gateway log. */
+  /**
+   * Gives a unit the box's HA control as the box has it (docs/box-facts.md): the first line of
+   * /opt/phion/run/server.ctrl and what `/opt/phion/bin/phionctrl server show` prints (a script
+   * printing exactly `phionctrl`). Undefined leaves that one out; reset() removes both.
+   */
+  setBoxControl(ref: UnitRef | string, control: { serverCtrl?: string; phionctrl?: string }): void {
+    const opt = this.running(ref).hostPath('opt');
+    const run = path.join(opt, 'phion', 'run');
+    const bin = path.join(opt, 'phion', 'bin');
+    fs.rmSync(path.join(opt, 'phion'), { recursive: true, force: true });
+    if (control.serverCtrl !== undefined) {
+      fs.mkdirSync(run, { recursive: true });
+      fs.writeFileSync(path.join(run, 'server.ctrl'), `${control.serverCtrl}\n`);
+    }
+    if (control.phionctrl !== undefined) {
+      fs.mkdirSync(bin, { recursive: true });
+      const out = control.phionctrl.replace(/'/g, `'\\''`);
+      fs.writeFileSync(path.join(bin, 'phionctrl'), `#!/bin/sh\n[ "$1 $2" = "server show" ] || exit 2\nprintf '%s\\n' '${out}'\n`, { mode: 0o755 });
+    }
+  }
+
   hostLogFile(ref: UnitRef | string): string {
     return this.u(ref).hostLogFile;
   }
@@ -812,7 +833,7 @@ export class Lab {
     const units = ['primary', 'secondary'].map((r) => this.running(r));
     await Promise.all(units.map((u) => u.stopGateway()));
     for (const u of units) {
-      for (const f of ['spool', 'vscan', 'input', 'logs', 'sink'] as const) emptyFolder(u.hostPath(f));
+      for (const f of ['spool', 'vscan', 'input', 'logs', 'sink', 'opt'] as const) emptyFolder(u.hostPath(f));
       fs.rmSync(u.pauseFile, { force: true });
       fs.rmSync(`${u.pauseFile}-insert`, { force: true });
       fs.rmSync(path.join(path.dirname(u.hostPath('spool')), 'sync.tlog'), { force: true });

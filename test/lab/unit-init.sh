@@ -25,6 +25,9 @@ fi
 mkdir -p /var/phion
 mount --bind "$unit_dir/phion" /var/phion
 mount --bind "$unit_dir/root" /root
+# /opt of its own: where the box keeps its control (/opt/phion/run/server.ctrl, /opt/phion/bin/phionctrl);
+# empty unless a test gives the unit one (Lab.setBoxControl).
+mount --bind "$unit_dir/opt" /opt
 for f in passwd shadow group; do
   mount --bind "$unit_dir/etc/$f" "/etc/$f"
 done

@@ -6,6 +6,7 @@
 //   root/             backs /root (.ssh/id_ed25519 = lab key, .ssh/known_hosts = the other unit)
 //   etc/{passwd,shadow,group}   bind-mounted over /etc/... (adds the password account)
 //   var-upper/ var-work/        overlay layers over /var (so /var/phion needs nothing on the host)
+//   opt/              backs /opt: the box's control files when a test gives it some (Lab.setBoxControl)
 //   sink/delivered.jsonl        one JSON line per delivered mail
 //   ssh_host_ed25519_key (ssh_host_rsa_key: legacy, dropbear_ed25519_host_key: dropbear)
 //   init.conf (what unit-init.sh starts), sshd_config, sshd.log, init.log, gateway.json, gateway.out
@@ -19,7 +20,7 @@ import { BOX_TIME_ZONE, Profile, PROFILES } from './profiles';
 import { waitFor } from './wait';
 
 export type Role = 'primary' | 'secondary';
-export type Folder = 'spool' | 'vscan' | 'input' | 'logs' | 'sink' | 'phion';
+export type Folder = 'spool' | 'vscan' | 'input' | 'logs' | 'sink' | 'phion' | 'opt';
 
 export interface UnitConfig {
   name: string;
@@ -140,6 +141,8 @@ export class Unit {
         return path.join(phion, 'logs');
       case 'sink':
         return path.join(this.dir, 'sink');
+      case 'opt':
+        return path.join(this.dir, 'opt');
       default:
         return path.join(phion, 'spool', 'mgw', this.gatewayName, folder);
     }
@@ -155,11 +158,11 @@ export class Unit {
 
   /** Fresh folders (spool, logs, sink, overlay layers, /root); keys are kept. */
   prepareFolders(): void {
-    for (const d of ['phion', 'sink', 'var-upper', 'var-work', 'root', 'etc']) fs.rmSync(path.join(this.dir, d), { recursive: true, force: true });
+    for (const d of ['phion', 'sink', 'var-upper', 'var-work', 'root', 'etc', 'opt']) fs.rmSync(path.join(this.dir, d), { recursive: true, force: true });
     for (const f of ['init.log', 'sshd.log', 'gateway.out', 'gateway.ready', 'delivery-paused', 'init.conf', 'busybox-layer.json']) fs.rmSync(path.join(this.dir, f), { force: true });
     fs.rmSync(this.busyboxLayer, { recursive: true, force: true });
     for (const f of ['spool', 'vscan', 'input', 'logs', 'sink'] as const) fs.mkdirSync(this.hostPath(f), { recursive: true });
-    for (const d of ['var-upper', 'var-work', 'etc']) fs.mkdirSync(path.join(this.dir, d), { recursive: true });
+    for (const d of ['var-upper', 'var-work', 'etc', 'opt']) fs.mkdirSync(path.join(this.dir, d), { recursive: true });
     fs.mkdirSync(path.join(this.dir, 'root', '.ssh'), { recursive: true, mode: 0o700 });
     fs.chmodSync(path.join(this.dir, 'root'), 0o700);
   }

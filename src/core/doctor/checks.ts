@@ -7,7 +7,7 @@ import type { GatewayProcess, SignalMethod } from '../gateway';
 import { haDisagreement } from '../haRole';
 import type { LogChoice } from '../log/discover';
 import { parseBoxLine } from '../log/lineGrammar';
-import type { ConnectionInfo } from '../ssh/connection';
+import { DROPBEAR_CHANNELS, type ConnectionInfo } from '../ssh/connection';
 import type { Tool, UnitProbe } from './probe';
 
 export type Severity = 'ok' | 'info' | 'warn' | 'fail';
@@ -79,7 +79,10 @@ export function unitChecks(cluster: ClusterConfig, look: UnitLook, signalMethod:
   }
   const out: DoctorCheck[] = [];
   const n = look.info?.negotiated;
-  out.push(check({ unit: u, id: 'ssh', title: 'SSH algorithms', severity: 'ok', found: n ? `kex ${n.kex}, host key ${n.serverHostKey}, cipher ${n.cs.cipher}, MAC ${n.cs.mac || 'implicit (AEAD cipher)'}${look.info ? ` (${look.info.authMethod}, handshake ${look.info.handshakeMs} ms)` : ''}` : 'connected (the algorithms were not reported)' }));
+  const i = look.info;
+  // Dropbear drops some of many concurrent commands (mkj/dropbear#321): the connection limits itself.
+  const server = i?.serverSoftware ? `; server ${i.serverSoftware}${/^dropbear/i.test(i.serverSoftware) ? `; Dropbear: at most ${DROPBEAR_CHANNELS} commands at once on this connection` : ''}` : '';
+  out.push(check({ unit: u, id: 'ssh', title: 'SSH algorithms', severity: 'ok', found: `${n ? `kex ${n.kex}, host key ${n.serverHostKey}, cipher ${n.cs.cipher}, MAC ${n.cs.mac || 'implicit (AEAD cipher)'}` : 'connected (the algorithms were not reported)'}${i ? ` (${i.authMethod}, handshake ${i.handshakeMs} ms${server})` : ''}` }));
   const p = look.probe;
   if (!p) return out;
 

@@ -38,10 +38,12 @@ export const PROBE_LOG_LINES = 200;
 // $1 spool base, $2 log file, $3 lines. Lines: "now <s>", "tool <name> <path> <busybox 0|1>",
 // "dir <name> <exists> <writable> <link>", "df <line>", "kill <rc> <path>\t<first line said>",
 // "logf <present> <link>", "L <log line>", "Z end".
+// BusyBox's ash runs its own applets as builtins ("command -v tar" prints "tar"): those are BusyBox's.
 const PROBE_SCRIPT = `echo "now $(date +%s)"
+sb=0; case $(readlink -f /proc/$$/exe 2>/dev/null) in */busybox*) sb=1;; esac
 for t in ${TOOLS.join(' ')}; do
   p=$(command -v "$t" 2>/dev/null) || continue
-  case $p in /*) ;; *) echo "tool $t builtin 0"; continue;; esac
+  case $p in /*) ;; *) echo "tool $t builtin $sb"; continue;; esac
   r=$(readlink -f -- "$p" 2>/dev/null || echo "$p"); b=0; case $r in */busybox*) b=1;; esac
   echo "tool $t $p $b"
 done
@@ -49,7 +51,8 @@ for d in spool vscan input; do
   f="$1/$d"; e=0; w=0; l=0
   [ -L "$f" ] && l=1
   [ -d "$f" ] && e=1
-  [ -w "$f" ] && w=1
+  # BusyBox's test calls root's every folder writable, a read-only mount included: try it.
+  if [ "$e" = 1 ] && [ "$l" = 0 ] && mkdir "$f/.mailgw-ha-probe.$$" 2>/dev/null; then rmdir "$f/.mailgw-ha-probe.$$"; w=1; fi
   echo "dir $d $e $w $l"
 done
 if [ -d "$1/input" ] && command -v df >/dev/null 2>&1; then echo "df $(df -Pk -- "$1/input" 2>/dev/null | tail -n 1)"; fi

@@ -123,7 +123,7 @@ const DEFAULTS = {
 /** How many times a command the server refused to start is asked again. */
 const EXEC_RETRIES = 4;
 /** Channels at once on a connection to Dropbear (see connect()). */
-const DROPBEAR_CHANNELS = 2;
+export const DROPBEAR_CHANNELS = 2;
 
 /** Host key algorithm names ssh2 can negotiate for each known_hosts key type. */
 const ALGORITHMS_FOR_TYPE: Record<string, string[]> = {
