@@ -64,6 +64,8 @@ export interface Settings {
 }
 
 export const DEFAULT_SPOOL_ROOT = '/var/phion/spool/mgw';
+/** Where the box keeps its logs (docs/box.md); the gateway's log is one of them. */
+export const BOX_LOG_FOLDER = '/var/phion/logs';
 
 export function defaultLogFile(server: string, service: string): string {
   return `/var/phion/logs/srv_${gatewayName(server, service)}.log`;
@@ -151,12 +153,15 @@ export function parseSettings(rawClusters: unknown, rawKnownHostsFile?: unknown,
     if (raw.logFile !== undefined) {
       if (typeof raw.logFile !== 'string' || !isSafeAbsolutePath(raw.logFile) || raw.logFile.endsWith('/')) {
         err(`must be the absolute path of the gateway log file, e.g. /var/phion/logs/srv_box1_mailgw.log; got ${describe(raw.logFile)}.`, 'logFile');
+      } else if (!raw.logFile.startsWith(`${BOX_LOG_FOLDER}/`)) {
+        // What this file says proves deliveries (and lets mail be removed): only the box's own logs may.
+        err(`must be a file in the box's log folder ${BOX_LOG_FOLDER}/ (the gateway's log proves deliveries, so no other file may stand in for it), e.g. ${BOX_LOG_FOLDER}/srv_box1_mailgw_mailgw.log; got ${describe(raw.logFile)}.`, 'logFile');
       } else {
         logFile = raw.logFile;
       }
     }
 
-    let transfer: TransferPath = 'relay';
+    let transfer: TransferPath = 'auto';
     if (raw.transfer !== undefined) {
       if (raw.transfer !== 'auto' && raw.transfer !== 'direct' && raw.transfer !== 'relay') err(`must be "relay" (mail passes through this machine), "direct" (the secondary sends straight to the primary) or "auto" (direct when the secondary can reach the primary, else relay); got ${describe(raw.transfer)}.`, 'transfer');
       else transfer = raw.transfer;

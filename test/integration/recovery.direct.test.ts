@@ -1,16 +1,19 @@
 // Direct transfer in the lab: the secondary's own `ssh` sends the mails to the primary, logging in
-// with the admin's key lent to that one channel (the secondary's own key is taken away for these
-// tests, so nothing else could log it in) and accepting only the primary's host key verified here.
-// Cuts of the unit-to-unit stream are followed by a second run that must finish exactly once.
+// with a key made for that one transfer (the secondary's own key is taken away for these tests, so
+// nothing else could log it in) and accepting only the primary's host key verified here. Cuts of the
+// unit-to-unit stream are followed by a second run that must finish exactly once. A hostile
+// secondary tries to use what it was given for anything else.
 import * as assert from 'assert';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { ClusterConfig, UnitConfig } from '../../src/core/config';
 import { labAddress } from '../lab/lab';
 import { ShapedLink } from '../lab/shapingProxy';
 import { waitFor } from '../lab/wait';
 import { lab } from './hooks';
-import { assertExactlyOnce, labCluster, runRecovery, tempJournal } from './recoveryHelpers';
+import { assertExactlyOnce, labCluster, runRecovery, tempJournal, transferKeyLines } from './recoveryHelpers';
 
 /** The lab cluster with `transfer` and the primary's HA address set. */
 function cluster(transfer: ClusterConfig['transfer'], ha: { haHost?: string; haPort?: number } = {}): ClusterConfig {
@@ -37,7 +40,7 @@ describe('recovery: direct transfer, unit to unit (lab)', function () {
     await lab().reset();
   });
 
-  it('moves every mail straight from the secondary, with the admin\'s lent key; the report says direct and why; exactly once', async () => {
+  it('moves every mail straight from the secondary, with a key made for the transfer; the report says direct and why; exactly once; no key left', async () => {
     // Without a key of its own, only the lent key can have logged the secondary in to the primary.
     assert.ok(!fs.existsSync(secondaryKeyFiles()[0]), 'the secondary has no key of its own');
     const m = lab().strand({ mails: 25, vscan: 3, orphans: 1, duplicates: 2, bigMb: 4 });
@@ -45,9 +48,10 @@ describe('recovery: direct transfer, unit to unit (lab)', function () {
     assert.strictEqual(r.outcome, 'done', JSON.stringify(r.errors));
     assert.strictEqual(r.method, 'direct');
     assert.strictEqual(r.transfer?.path, 'direct');
-    assert.match(r.transfer?.why ?? '', /key file .*lent to that one session.*host key SHA256:/);
+    assert.match(r.transfer?.why ?? '', /^direct: .*host key SHA256:.*a key made for this transfer that the primary accepts only to unpack into this run's staging folder, only from 127\.0\.0\.1, for 5 minutes at most; nothing of yours is lent/);
     assert.strictEqual(r.inserted, m.secondarySpool.length + m.secondaryVscan.length - m.duplicates.length);
     await assertExactlyOnce(m);
+    assert.deepStrictEqual(transferKeyLines(), [], 'the transfer key is gone from the primary');
   });
 
   it('auto: when the secondary cannot reach the primary, relays instead and says why; exactly once', async () => {
@@ -127,4 +131,96 @@ describe('recovery: direct transfer, unit to unit (lab)', function () {
       });
     }
   }
+});
+
+// A compromised secondary: its `ssh` is a wrapper that, before doing the transfer it was asked for,
+// tries to use what it was given for anything else, and keeps a copy of the key for later. Each
+// attempt's exit code and output go to /root/hostile/ on the secondary.
+const HOSTILE_SSH = `#!/bin/sh
+R=/root/hostile/real-ssh; out=/root/hostile
+key=; port=22; user=root; host=; prev=; seen=
+for a in "$@"; do
+  if [ -n "$seen" ] && [ -z "$host" ]; then host=$a; fi
+  case $prev in -o) case $a in IdentityFile=*) key=\${a#IdentityFile=} ;; esac ;; -p) port=$a ;; -l) user=$a ;; esac
+  [ "$a" = -- ] && seen=1
+  prev=$a
+done
+if [ -n "$key" ] && [ ! -e $out/tried ]; then
+  : > $out/tried
+  cp "$key" $out/stolen-key
+  o="-F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o IdentitiesOnly=yes -o IdentityAgent=none -o ConnectTimeout=10 -i $key -p $port -l $user"
+  try() { n=$1; shift; timeout 20 "$@" > $out/$n.out 2>&1 </dev/null; echo "$n $?" >> $out/results; }
+  try command $R $o "$host" 'id; touch /root/pwned'
+  try pty $R $o -tt "$host"
+  try forward $R $o -W 127.0.0.1:22 "$host"
+  try tunnel $R $o -N -R 127.0.0.1:2999:127.0.0.1:22 -o ExitOnForwardFailure=yes "$host"
+  try other-host $R $o "$SECONDARY" true
+  try agent-list ssh-add -l
+  try agent-delete ssh-add -D
+  try agent-sign sh -c 'echo data > /tmp/hostile-data.$$ && ssh-keygen -Y sign -n file -f /root/hostile/admin.pub /tmp/hostile-data.$$'
+fi
+exec $R "$@"
+`;
+
+describe('recovery: direct transfer from a hostile secondary (lab)', function () {
+  this.timeout(180_000);
+  const hostileDir = () => path.join(lab().stateDir, 'units', 'fw-b', 'root', 'hostile');
+  let agent: { pid: number; socket: string } | undefined;
+  beforeEach(async () => {
+    await lab().reset();
+    fs.rmSync(hostileDir(), { recursive: true, force: true });
+    fs.mkdirSync(hostileDir(), { recursive: true });
+    fs.copyFileSync('/usr/bin/ssh', path.join(hostileDir(), 'real-ssh'));
+    fs.chmodSync(path.join(hostileDir(), 'real-ssh'), 0o755);
+    fs.writeFileSync(path.join(hostileDir(), 'ssh'), HOSTILE_SSH.replace('$SECONDARY', lab().unit('secondary').address), { mode: 0o755 });
+    fs.copyFileSync(`${lab().keyPath}.pub`, path.join(hostileDir(), 'admin.pub'));
+    const m = await lab().exec('secondary', ['mount', '--bind', '/root/hostile/ssh', '/usr/bin/ssh']);
+    assert.strictEqual(m.code, 0, m.stderr);
+    // The admin's ssh-agent, holding the admin's key: what the old design lent to the unit.
+    const socket = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mailgw-agent-')), 'agent.sock');
+    const a = spawnSync('ssh-agent', ['-a', socket, '-s'], { encoding: 'utf8' });
+    const pid = Number(/SSH_AGENT_PID=(\d+)/.exec(a.stdout)?.[1]);
+    assert.ok(pid > 0, a.stdout + a.stderr);
+    agent = { pid, socket };
+    const add = spawnSync('ssh-add', [lab().keyPath], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: 'utf8' });
+    assert.strictEqual(add.status, 0, add.stderr);
+  });
+  afterEach(async () => {
+    await lab().exec('secondary', ['umount', '/usr/bin/ssh']);
+    if (agent) process.kill(agent.pid);
+    agent = undefined;
+  });
+
+  it('every use of the credential but the transfer is refused (another command, a pty, forwarding, another host, the agent, later); the recovery is exactly once and no key is left', async () => {
+    const m = lab().strand({ mails: 12, vscan: 2, bigMb: 1 });
+    // The connections log in through the admin's agent: nothing of it may reach the unit.
+    const c = labCluster();
+    const viaAgent = (u: UnitConfig): UnitConfig => ({ ...u, identityFile: undefined });
+    const units = [viaAgent(c.primary), viaAgent(c.secondary)];
+    const auto: ClusterConfig = { ...c, transfer: 'auto', primary: units[0], secondary: units[1], units };
+    const r = await runRecovery(tempJournal(), {}, auto, { agentSocket: agent!.socket });
+    assert.strictEqual(r.outcome, 'done', JSON.stringify(r.errors));
+    assert.strictEqual(r.method, 'direct', r.transfer?.why);
+    await assertExactlyOnce(m);
+
+    const results = Object.fromEntries(fs.readFileSync(path.join(hostileDir(), 'results'), 'utf8').trim().split('\n').map((l) => l.split(' ') as [string, string]));
+    const outputs = (n: string) => fs.readFileSync(path.join(hostileDir(), `${n}.out`), 'utf8');
+    assert.deepStrictEqual(Object.keys(results).sort(), ['agent-delete', 'agent-list', 'agent-sign', 'command', 'forward', 'other-host', 'pty', 'tunnel'], 'every attempt was made');
+    // The forced command ran instead of the one asked for: tar, never a shell.
+    assert.ok(!outputs('command').includes('uid='), `another command ran on the primary: ${outputs('command')}`);
+    assert.ok(!fs.existsSync(path.join(lab().stateDir, 'units', 'fw-a', 'root', 'pwned')), 'nothing written outside the staging folder');
+    assert.ok(!outputs('pty').includes('uid=') && !/[#$] $/.test(outputs('pty')), `a shell was offered: ${outputs('pty')}`);
+    for (const n of ['forward', 'tunnel', 'other-host', 'agent-list', 'agent-delete', 'agent-sign']) assert.notStrictEqual(results[n], '0', `${n} succeeded: ${outputs(n)}`);
+    assert.match(outputs('forward') + outputs('tunnel'), /administratively prohibited|forwarding|refused|denied/i);
+    assert.match(outputs('other-host'), /Permission denied/);
+    assert.match(outputs('agent-list') + outputs('agent-delete'), /Could not open a connection to your authentication agent|Error connecting to agent/);
+    // The admin's agent still holds the admin's key.
+    const list = spawnSync('ssh-add', ['-l'], { env: { ...process.env, SSH_AUTH_SOCK: agent!.socket }, encoding: 'utf8' });
+    assert.strictEqual(list.status, 0, `the admin's agent lost its key: ${list.stdout}${list.stderr}`);
+    // The key the unit kept is worth nothing now: the primary no longer accepts it.
+    assert.deepStrictEqual(transferKeyLines(), [], 'no transfer key left on the primary');
+    const later = await lab().exec('secondary', ['/root/hostile/real-ssh', '-F', '/dev/null', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'IdentityAgent=none', '-i', '/root/hostile/stolen-key', '-p', String(lab().port), `root@${lab().unit('primary').address}`, 'true']);
+    assert.notStrictEqual(later.code, 0, 'the kept key still logs in');
+    assert.match(later.stderr, /Permission denied/);
+  });
 });

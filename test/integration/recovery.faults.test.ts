@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { FaultPoint } from '../../src/core/recovery/runContract';
 import { lab } from './hooks';
-import { assertExactlyOnce, buildCli, labSettingsFile, mailIds, runRecovery, tarMethod, tempJournal } from './recoveryHelpers';
+import { assertExactlyOnce, buildCli, labSettingsFile, mailIds, runRecovery, tarMethod, tempJournal, transferKeyLines } from './recoveryHelpers';
 
 const POINTS: FaultPoint[] = ['before-copy', 'mid-copy', 'after-copy', 'after-place', 'after-signal', 'mid-cleanup'];
 
@@ -216,6 +216,8 @@ describe('recovery faults (lab)', function () {
         const second = await runCli([...args, '--take-over-lock']);
         assert.strictEqual(second.code, 0, `${second.stdout}\n${second.stderr} (first killed after ${delay} ms: ${first.signal ?? first.code})`);
         await assertExactlyOnce(m);
+        // A direct transfer's key the killed run had authorized was removed by the second run.
+        assert.deepStrictEqual(transferKeyLines(), [], 'no transfer key left on the primary');
       });
     }
   });

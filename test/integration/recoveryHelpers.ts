@@ -11,6 +11,7 @@ import { recover } from '../../src/core/recovery/run';
 import type { RecoveryOptions, RecoveryReport } from '../../src/core/recovery/runContract';
 import { parseRecoverySettings } from '../../src/core/recovery/settings';
 import { ConnectionPool } from '../../src/core/ssh/pool';
+import type { ConnectionOptions } from '../../src/core/ssh/connection';
 import type { StrandManifest } from '../lab/lab';
 import { waitFor } from '../lab/wait';
 import { lab } from './hooks';
@@ -51,11 +52,18 @@ export function labSettingsFile(settingsPath = lab().settingsPath): string {
 }
 
 /** The copy method a default recovery reports under MAILGW_TEST_TRANSFER. */
+/**
+ * The copy method a lab recovery takes with tar on both units: the default (auto) sends unit to
+ * unit, except to a Dropbear primary (no `restrict`); MAILGW_TEST_TRANSFER=relay relays.
+ */
 export function tarMethod(): 'tar' | 'direct' {
-  return process.env.MAILGW_TEST_TRANSFER === 'direct' ? 'direct' : 'tar';
+  const t = process.env.MAILGW_TEST_TRANSFER;
+  if (t === 'relay') return 'tar';
+  if (t === 'direct') return 'direct';
+  return lab().profile.server === 'dropbear' ? 'tar' : 'direct';
 }
 
-export function newPool(): ConnectionPool {
+export function newPool(extra: Partial<ConnectionOptions> = {}): ConnectionPool {
   return new ConnectionPool({
     prompts: noPrompts,
     secrets: new MemorySecretStore(),
@@ -63,6 +71,19 @@ export function newPool(): ConnectionPool {
     knownHostsFiles: [lab().knownHostsPath],
     reconnectDelaysMs: [200, 1000],
     connectTimeoutMs: 5000,
+    ...extra,
+  });
+}
+
+/** The lines of this tool's transfer keys in the primary root's authorized keys files. */
+export function transferKeyLines(): string[] {
+  const dir = path.join(lab().stateDir, 'units', 'fw-a', 'root', '.ssh');
+  return ['authorized_keys', 'authorized_keys2'].flatMap((f) => {
+    try {
+      return fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter((l) => l.includes('mailgw-ha-transfer:'));
+    } catch {
+      return [];
+    }
   });
 }
 
@@ -71,8 +92,9 @@ export function tempJournal(): string {
 }
 
 /** One run with its own pool (as a fresh process would have), closed afterwards. */
-export async function runRecovery(journalFile: string, extra: Partial<RecoveryOptions> = {}, cluster = labCluster()): Promise<RecoveryReport> {
-  const pool = newPool();
+/** `poolOptions`: for the run's own pool (e.g. an agent to log in with). */
+export async function runRecovery(journalFile: string, extra: Partial<RecoveryOptions> = {}, cluster = labCluster(), poolOptions: Partial<ConnectionOptions> = {}): Promise<RecoveryReport> {
+  const pool = newPool(poolOptions);
   try {
     return await recover({
       pool,

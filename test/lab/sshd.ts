@@ -56,7 +56,8 @@ export function sshdConfig(c: SshdConfig): string {
     `Port ${c.port}`,
     `HostKey ${c.hostKey}`,
     `PidFile none`,
-    `AuthorizedKeysFile ${c.authorizedKeys}`,
+    // The lab's admin key, and root's own files as on a box (a direct transfer's key goes there).
+    `AuthorizedKeysFile ${c.authorizedKeys} .ssh/authorized_keys .ssh/authorized_keys2`,
     `PermitRootLogin prohibit-password`,
     `PasswordAuthentication no`,
     `KbdInteractiveAuthentication no`,

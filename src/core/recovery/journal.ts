@@ -39,6 +39,8 @@ export type JournalRecord =
   | { t: 'duplicates'; phase: 'removing'; mails: { id: string; folder: SpoolFolder; messageId?: string; proof: string }[]; at: string }
   | { t: 'duplicates'; phase: 'removed'; ids: string[]; at: string }
   | { t: 'decision'; action: 'insert' | 'discard'; id: string; folder: SpoolFolder; why: string; at: string }
+  /** A direct transfer's key (transferKey.ts): about to be authorized on the primary, or removed from it. */
+  | { t: 'key'; phase: 'adding' | 'removed'; id: string; at: string }
   | { t: 'end'; outcome: 'done' | 'failed' | 'cancelled'; at: string; message?: string };
 
 export interface MailRecord extends PlannedMail {
@@ -54,12 +56,14 @@ export interface JournalState {
   run?: Extract<JournalRecord, { t: 'run' }>;
   mails: Map<string, MailRecord>;
   ended?: Extract<JournalRecord, { t: 'end' }>;
+  /** Transfer keys that may still be authorized on the primary (added, not known removed). */
+  keys: Set<string>;
   records: number;
 }
 
 /** Folds the records of a journal file into the last known state of each mail. */
 export function replay(text: string): JournalState {
-  const st: JournalState = { mails: new Map(), records: 0 };
+  const st: JournalState = { mails: new Map(), keys: new Set(), records: 0 };
   // A record naming a mail the plan did not list changes nothing.
   const known = (ids: readonly string[]) => ids.flatMap((id) => st.mails.get(id) ?? []);
   const lines = text.split('\n');
@@ -94,6 +98,10 @@ export function replay(text: string): JournalState {
           m.mark = r.mark;
           if (r.phase === 'after' && m.state === 'placed') m.state = 'signalled';
         }
+        break;
+      case 'key':
+        if (r.phase === 'adding') st.keys.add(r.id);
+        else st.keys.delete(r.id);
         break;
       case 'end':
         st.ended = r;

@@ -5,6 +5,7 @@ import { insertionsOf, textLines } from '../log/spoolerLines';
 import { lookOnPrimary, mailKey } from './proof';
 import { hashFiles, logSince, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import type { RunContext } from './runContext';
+import { revokeKey } from './transferKey';
 
 /**
  * Finishes or undoes what an interrupted run left, from its journal: copies our hashes prove in the
@@ -28,6 +29,11 @@ export async function finishInterruptedRun(run: RunContext, prev: JournalState):
   run.progress('resume', `finishing the interrupted run ${was.runId} (journal ${run.file})`);
   const journal = run.openJournal(prev);
   try {
+    // A direct transfer's key the run had authorized and not yet removed (it expires anyway).
+    for (const id of prev.keys) {
+      await revokeKey(run.primary, id);
+      journal.append({ t: 'key', phase: 'removed', id, at: new Date().toISOString() });
+    }
     const mails = [...prev.mails.values()];
     const inFlight = mails.filter((m) => m.state === 'placing' || m.state === 'placed' || m.state === 'signalled');
     const toClean = mails.filter((m) => m.state === 'confirmed' || m.state === 'removing');

@@ -27,9 +27,10 @@ import { lookOnPrimary, mailKey, verdictWhy } from './proof';
 import { hashFiles, logMark, placeStaged, probeTools, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import { canUseTar, copyBatches, copyMails, makeStage } from './transfer';
 import type { FaultPoint, RecoveryOptions, RecoveryPhase, RecoveryReport } from './runContract';
-import { chooseTransfer, DirectTarget, probeDirect, TransferChoice } from './direct';
+import { chooseTransfer, DirectRoute, KeyLease, probeDirect, sourceAddress, TransferChoice } from './direct';
 import { DuplicateCandidate, removeProvedDuplicates } from './duplicates';
 import { finishInterruptedRun } from './resume';
+import { revokeKey } from './transferKey';
 import type { RunContext } from './runContext';
 
 /** Batches in flight at once (each holds one tar stream and one hash exec per unit). */
@@ -238,7 +239,16 @@ class Run implements RunContext {
         if (unaudited) throw new RecoveryError(`${unaudited}; the interrupted run in ${this.file} was not finished`);
         await finishInterruptedRun(this, prev);
       }
-      else if (prev) archiveJournal(this.file, journalStamp());
+      else if (prev) {
+        // A transfer key the last run could not remove (its connection to the primary was lost):
+        // removed now; failing that it expires within minutes and the next addition sweeps it.
+        if (!this.opts.dryRun) {
+          for (const id of prev.keys) {
+            await revokeKey(this.primary, id).catch((e: Error) => this.log.warn(`recovery ${this.cluster.name}: ${e.message}`));
+          }
+        }
+        archiveJournal(this.file, journalStamp());
+      }
 
       this.progress('plan', `planning: listing ${this.cluster.secondary.key} and ${this.cluster.primary.key}`);
       const resolving = this.opts.resolveHeld;
@@ -280,7 +290,9 @@ class Run implements RunContext {
         warnings: [...plan.warnings],
       };
       r.heldForDecision = plan.held.length;
-      this.transfer = move.length ? chooseTransfer(this.cluster, this.secondary, this.primary) : undefined;
+      // Where the secondary sends from toward the primary: the transfer key's from= (direct only).
+      const from = move.length && this.cluster.transfer !== 'relay' && !this.cluster.secondary.haHost ? await sourceAddress(this.secondary, this.cluster.primary.haHost ?? this.primary.info?.target.hostName ?? '') : undefined;
+      this.transfer = move.length ? chooseTransfer(this.cluster, this.secondary, this.primary, from) : undefined;
       if (this.transfer) r.transfer = { path: this.transfer.path, why: this.transfer.why };
       for (const w of plan.warnings) this.log.warn(`recovery ${this.cluster.name}: ${w}`);
       for (const [id, why] of held) r.errors.push({ id, message: `held for a manual check by an earlier run: ${why}` });
@@ -319,7 +331,7 @@ class Run implements RunContext {
       const records = planned.map((m): MailRecord => ({ ...m, state: 'planned' }));
 
       if (records.length) {
-        const placed = await this.copyAndPlace(journal, stage, records);
+        const placed = await this.copyAndPlace(journal, stage, runId, records);
         if (!this.opts.stopAfterPlace) await this.signalAndConfirm(journal, placed, true);
         await this.stageRemoval;
       }
@@ -383,9 +395,11 @@ class Run implements RunContext {
   // ---- copy, verify, place ------------------------------------------------------------------
 
   /** The direct path's target if this run sends unit to unit (auto: once an empty stream got through). */
-  private async directTarget(useTar: boolean, stage: string): Promise<DirectTarget | undefined> {
+  private async directTarget(useTar: boolean, stage: string, runId: string, journal: Journal): Promise<{ route: DirectRoute; keys: KeyLease } | undefined> {
     const t = this.transfer;
     if (!t || t.path !== 'direct' || !t.target) return undefined;
+    const route: DirectRoute = { ...t.target, runId, journal: (phase, id) => journal.append({ t: 'key', phase, id, at: new Date().toISOString() }) };
+    const keys = new KeyLease(this.primary, route, stage);
     const r = this.report;
     if (this.opts.forceSftp) {
       r.transfer = { path: 'relay', why: 'relay over SFTP (forced for a test or benchmark)' };
@@ -399,26 +413,35 @@ class Run implements RunContext {
     };
     if (!useTar) return relay('the units lack tar, sha256sum or xargs');
     if (t.mode === 'auto') {
-      const probe = await probeDirect(this.secondary, t.target, this.dirs.spool, stage);
-      if (!probe.ok) return relay(`the secondary could not send to the primary directly (${probe.why})`);
+      const probe = await probeDirect(this.secondary, keys, route, this.dirs.spool, stage);
+      if (!probe.ok) {
+        await this.releaseKeys(keys);
+        return relay(`the secondary could not send to the primary directly (${probe.why})`);
+      }
     }
     this.log.info(`recovery ${this.cluster.name}: direct transfer: ${t.why}`);
-    return t.target;
+    return { route, keys };
   }
 
-  private async copyAndPlace(journal: Journal, stage: string, records: MailRecord[]): Promise<MailRecord[]> {
+  /** Removes the run's transfer keys; one that cannot be removed now is by the next run (and expires). */
+  private async releaseKeys(keys: KeyLease | undefined): Promise<void> {
+    await keys?.release().catch((e: Error) => this.log.warn(`recovery ${this.cluster.name}: ${e.message}`));
+  }
+
+  private async copyAndPlace(journal: Journal, stage: string, runId: string, records: MailRecord[]): Promise<MailRecord[]> {
     const r = this.report;
     const [[st, pt]] = await Promise.all([this.tools(), makeStage(this.primary, stage)]);
     const useTar = !this.opts.forceSftp && canUseTar(st, pt);
     if (!pt.ln) throw new RecoveryError(`${this.cluster.primary.key}: no "ln" command; cannot place copies without overwriting`);
-    const direct = await this.directTarget(useTar, stage);
+    const directly = await this.directTarget(useTar, stage, runId, journal);
+    const direct = directly?.route;
     r.method = direct ? 'direct' : useTar ? 'tar' : 'sftp';
     this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'copy', expectedIds: records.map((m) => m.id) });
     const placed: MailRecord[] = [];
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- read by the getter below
     const self = this;
-    // Unit to unit, the streams take turns anyway (the credential is lent to one at a time) and each
-    // logs in anew over the admin's link: one batch, unless a batch size was asked for.
+    // Unit to unit, each batch authorizes a key of its own and logs the secondary in to the primary
+    // anew: one batch, unless a batch size was asked for.
     const batches = direct && this.opts.batchSize === undefined ? copyBatches(records, DIRECT_BATCH_MAILS, Number.MAX_SAFE_INTEGER) : copyBatches(records, this.opts.batchSize ?? 500, BATCH_BYTES);
     let next = 0;
     let firstError: unknown;
@@ -440,6 +463,7 @@ class Run implements RunContext {
           cancellation: { get isCancellationRequested() { return self.aborted !== undefined || firstError !== undefined || !!self.opts.cancellation?.isCancellationRequested; } },
           onFlowing: () => void this.fault('mid-copy').catch((e: Error) => (this.aborted = e)),
           direct,
+          keys: directly?.keys,
         },
       ).catch((e: Error) => {
         throw this.aborted ?? e;
@@ -498,8 +522,11 @@ class Run implements RunContext {
     };
     try {
       await Promise.all(Array.from({ length: Math.min(this.opts.copyConcurrency ?? COPY_CONCURRENCY, batches.length) }, () => worker()));
+      // Every stream has ended: the primary forgets the transfer keys now.
+      await this.releaseKeys(directly?.keys);
       if (firstError !== undefined) throw firstError;
     } catch (e) {
+      await this.releaseKeys(directly?.keys);
       // Staged copies are only ours and never seen by the gateway: remove them, then stop.
       await removeStage(this.primary, stage, records.map((m) => m.id)).catch(() => undefined);
       if (!this.aborted && (e instanceof Cancelled || this.opts.cancellation?.isCancellationRequested)) {
@@ -722,7 +749,7 @@ class Run implements RunContext {
       journal.append({ t: 'plan', mails: [planned] });
       if (what.action === 'insert') {
         r.planned = 1;
-        const placed = await this.copyAndPlace(journal, stage, [{ ...planned, state: 'planned' }]);
+        const placed = await this.copyAndPlace(journal, stage, runId, [{ ...planned, state: 'planned' }]);
         await this.signalAndConfirm(journal, placed, true);
         await this.stageRemoval;
         r.resolved.done = r.removed === 1;

@@ -7,7 +7,7 @@ import * as crypto from 'crypto';
 import type { ClientChannel } from 'ssh2';
 import type { Cancellation } from '../host';
 import type { UnitConnection } from '../ssh/connection';
-import { DirectTarget, sendDirect } from './direct';
+import { DirectRoute, KeyLease, sendDirect, withTransferKey } from './direct';
 import { hashFiles, RecoveryError, TAR_CREATE_NAMED, Tools } from './remote';
 
 /** TAR_CREATE_NAMED in folder $1. */
@@ -36,7 +36,9 @@ export interface CopyOptions {
   readonly onProgress?: (doneMails: number) => void;
   readonly sftpInFlight?: number;
   /** Send straight from the secondary to the primary (tar on both, `ssh` on the secondary). */
-  readonly direct?: DirectTarget;
+  readonly direct?: DirectRoute;
+  /** The run's transfer keys (direct); without it the copy authorizes and removes its own. */
+  readonly keys?: KeyLease;
 }
 
 export async function makeStage(primary: UnitConnection, stageDir: string): Promise<void> {
@@ -62,15 +64,20 @@ async function copyByTar(source: UnitConnection, primary: UnitConnection, stageD
   const srcHashing = Promise.all([...bySrc].map(([dir, g]) => hashFiles(source, dir, g.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]))));
   srcHashing.catch(() => undefined);
   let done = 0;
-  const streams = (async () => {
+  const send = async (stream: (srcDir: string, names: string[]) => Promise<void>) => {
     for (const [srcDir, group] of bySrc) {
-      const names = group.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]);
-      if (opts.direct) await sendDirect(source, opts.direct, srcDir, stageDir, names, opts);
-      else await relayTar(source, primary, srcDir, stageDir, names, opts);
+      await stream(srcDir, group.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]));
       done += group.length;
       opts.onProgress?.(done);
     }
-  })();
+  };
+  const direct = opts.direct;
+  const directly = (lease: KeyLease) => send(async (srcDir, names) => sendDirect(source, direct!, await lease.get(), srcDir, stageDir, names, opts));
+  const streams = !direct
+    ? send((srcDir, names) => relayTar(source, primary, srcDir, stageDir, names, opts))
+    : opts.keys
+      ? directly(opts.keys)
+      : withTransferKey(primary, direct, stageDir, directly);
   // The copies' hashing is started with the streams and hashes once they have ended.
   const dstHashing = hashFiles(primary, stageDir, items.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]), { after: streams });
   dstHashing.catch(() => undefined); // the streams' error is the one reported

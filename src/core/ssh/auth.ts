@@ -5,7 +5,6 @@ import { readSettingFile, SettingFileError } from '../files';
 import type { AuthenticationType, AuthHandlerMiddleware, NextAuthHandler } from 'ssh2';
 import type { Logger, Prompts, SecretStore } from '../host';
 import { SshError } from './errors';
-import { AgentSource, keySource } from './forwardAgent';
 import { ssh2 } from './loadSsh2';
 
 export interface AuthContext {
@@ -51,8 +50,6 @@ export interface AuthSession {
   commit(): Promise<void>;
   /** Error raised inside the handler (cancelled prompt, unreadable key), if any. */
   failure(): SshError | undefined;
-  /** What the last method tried logged in with, if it can be lent to a channel (agent or key file). */
-  credential(): AgentSource | undefined;
 }
 
 export function createAuthSession(ctx: AuthContext): AuthSession {
@@ -60,7 +57,6 @@ export function createAuthSession(ctx: AuthContext): AuthSession {
   const attempts: Attempt[] = [];
   const triedMethods: string[] = [];
   let last: string | undefined;
-  let lastCredential: (() => AgentSource | undefined) | undefined;
   let failure: SshError | undefined;
   const toRemember = new Map<string, string>();
   const pwKey = passwordSecretKey(username, ctx.host, ctx.port);
@@ -69,7 +65,6 @@ export function createAuthSession(ctx: AuthContext): AuthSession {
     attempts.push({
       method: 'agent',
       next: async () => {
-        lastCredential = () => ({ kind: 'agent', socket: ctx.agentSocket! });
         return { type: 'agent', username, agent: ctx.agentSocket! };
       },
     });
@@ -77,12 +72,7 @@ export function createAuthSession(ctx: AuthContext): AuthSession {
   for (const file of ctx.identityFiles) {
     attempts.push({
       method: `publickey`,
-      next: async () => {
-        const next = await keyAttempt(file);
-        const k = next as { type?: string; key?: Buffer; passphrase?: string } | undefined;
-        if (k?.type === 'publickey' && k.key) lastCredential = () => keySource(k.key as Buffer, k.passphrase, file);
-        return next;
-      },
+      next: () => keyAttempt(file),
     });
   }
 
@@ -224,7 +214,6 @@ export function createAuthSession(ctx: AuthContext): AuthSession {
   return {
     handler,
     lastMethod: () => last,
-    credential: () => (last === 'agent' || last === 'publickey' ? lastCredential?.() : undefined),
     tried: () => [...new Set(triedMethods)],
     failure: () => failure,
     async commit() {

@@ -10,7 +10,6 @@ import { shellCommand } from '../names';
 import { createAuthSession, passphraseSecretKey, passwordSecretKey } from './auth';
 import { SshError } from './errors';
 import { Semaphore } from './semaphore';
-import { createForwardAgent, ForwardAgent } from './forwardAgent';
 import { ssh2 } from './loadSsh2';
 import { KnownHosts } from './hostKeys';
 import { createHostKeyVerifier } from './hostKeyVerifier';
@@ -65,8 +64,6 @@ export interface ConnectionInfo {
   readonly fingerprint: string;
   /** The host key this connection verified (SSH wire format), e.g. to pin it for another client. */
   readonly hostKeyBlob?: Buffer;
-  /** What a channel asking for agent forwarding is lent ("the ssh-agent", "the key file …"), if anything. */
-  readonly lends?: string;
   readonly connectedAt: Date;
   readonly target: SshTarget;
   /** Round trip of the connect, TCP to ready. */
@@ -106,12 +103,6 @@ export interface ExecResult {
   readonly stderr: string;
 }
 
-/** Connections on which agent forwarding was requested once already (see stream()). */
-const forwardingAsked = new WeakSet<Client>();
-
-/** ssh2 honours `agentForward` on exec; its typings leave it out. */
-type ExecOptionsWithAgent = import('ssh2').ExecOptions;
-
 const DEFAULTS = {
   connectTimeoutMs: 15_000,
   keepaliveIntervalMs: 15_000,
@@ -143,11 +134,8 @@ export class UnitConnection extends EventEmitter {
   private sftpPromise: Promise<SFTPWrapper> | undefined;
   private readonly inFlight = new Set<(err: SshError) => void>();
   private readonly channels: Semaphore;
-  /** One agent-forwarding channel at a time (ssh2 keeps one forwarding flag per connection). */
-  private readonly forwarding = new Semaphore(1);
   /** Commands started before their input is known (see ExecOptions.stdin). */
   private readonly waitingForInput: Semaphore | undefined;
-  private forwardAgent: ForwardAgent | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempt = 0;
   private stateValue: ConnectionState = 'idle';
@@ -293,9 +281,8 @@ export class UnitConnection extends EventEmitter {
           c.client.forwardOut('127.0.0.1', 0, next.hostName, next.port, (err, ch) => (err ? reject(new SshError('unreachable', `${jumpLabel}: cannot reach ${next.hostName}:${next.port} from the jump host: ${err.message}`)) : resolve(ch))),
         );
       }
-      const { client, info, agent } = await this.handshake(target, a.label, interactive, sock);
+      const { client, info } = await this.handshake(target, a.label, interactive, sock);
       this.client = client;
-      this.forwardAgent = agent;
       this.jumpClients = jumps;
       this.infoValue = info;
       // Dropbear 2022.83 refuses some of many commands started at once on one connection, or drops
@@ -312,7 +299,7 @@ export class UnitConnection extends EventEmitter {
     }
   }
 
-  private handshake(target: SshTarget, label: string, interactive: boolean, sock?: net.Socket | NodeJS.ReadWriteStream): Promise<{ client: Client; info: ConnectionInfo; agent: ForwardAgent }> {
+  private handshake(target: SshTarget, label: string, interactive: boolean, sock?: net.Socket | NodeJS.ReadWriteStream): Promise<{ client: Client; info: ConnectionInfo }> {
     const opts = this.options;
     const timeoutMs = opts.connectTimeoutMs ?? DEFAULTS.connectTimeoutMs;
     const started = Date.now();
@@ -329,8 +316,6 @@ export class UnitConnection extends EventEmitter {
       // What both sides offered, for a failed negotiation's message (ssh2's debug lines, until agreed).
       const offers = newOffers();
       client.on('handshake', (n: NegotiatedAlgorithms) => (negotiated = n));
-      // Lends nothing until the login succeeded, then what logged in (see forwardAgent.ts).
-      const agent = createForwardAgent();
       let timer: NodeJS.Timeout | undefined;
       let paused = 0;
       const fail = (e: SshError) => {
@@ -404,11 +389,9 @@ export class UnitConnection extends EventEmitter {
         client.removeAllListeners('error');
         client.on('error', (err) => opts.logger.warn(`${label}: ${err.message}`));
         void auth.commit().catch((err: Error) => opts.logger.warn(`${label}: could not store the secret: ${err.message}`));
-        agent.use(auth.credential());
         resolve({
           client,
-          info: { authMethod: auth.lastMethod() ?? 'none', hostKeyType: hostKeys.seen()?.type ?? '?', fingerprint: hostKeys.seen()?.fingerprint ?? '?', hostKeyBlob: hostKeys.seen()?.blob, lends: agent.describe(), connectedAt: new Date(), target, handshakeMs: Date.now() - started, negotiated, serverSoftware },
-          agent,
+          info: { authMethod: auth.lastMethod() ?? 'none', hostKeyType: hostKeys.seen()?.type ?? '?', fingerprint: hostKeys.seen()?.fingerprint ?? '?', hostKeyBlob: hostKeys.seen()?.blob, connectedAt: new Date(), target, handshakeMs: Date.now() - started, negotiated, serverSoftware },
         });
       });
       client.on('error', (err: Error & { level?: string; code?: string }) => {
@@ -438,8 +421,6 @@ export class UnitConnection extends EventEmitter {
         keepaliveCountMax: 3,
         hostVerifier: hostKeys.verify as unknown as ConnectConfig['hostVerifier'],
         authHandler: auth.handler,
-        // Only used for channels that ask for forwarding (stream(..., { forwardAgent: true })).
-        agent,
         // The unit's own settings apply to the unit, not to a jump host on the way.
         algorithms: ssh2Algorithms(mergeOverrides(target.algorithms ?? {}, target.alias === this.address.host ? this.address.algorithms : undefined), preferred) as ConnectConfig['algorithms'],
         debug: (line: string) => {
@@ -577,66 +558,38 @@ export class UnitConnection extends EventEmitter {
    * Starts a long-running command (e.g. a log follower) on its own channel. The channel is closed
    * when the connection drops; `onLost` is told so that the caller can resume after reconnecting.
    */
-  async stream(argv: readonly string[], onLost: (err: SshError) => void, opts: { forwardAgent?: boolean } = {}): Promise<ClientChannel> {
+  async stream(argv: readonly string[], onLost: (err: SshError) => void): Promise<ClientChannel> {
     await this.connect();
-    // With forwarding: this connection's login is lent to this one channel, one channel at a time.
-    const releaseForwarding = opts.forwardAgent ? await this.forwarding.acquire() : () => undefined;
     // The slot first, then the client: the connection may drop while we wait for a slot, and every
     // way out after acquiring gives the slot back (ssh2 throws synchronously when not connected).
-    const releaseSlot = await this.channels.acquire();
-    const release = () => {
-      releaseSlot();
-      releaseForwarding();
-    };
+    const release = await this.channels.acquire();
     const client = this.client;
     if (!client) {
       release();
       throw new SshError('lost', `${this.address.label}: the connection dropped before the command started.`);
     }
-    if (opts.forwardAgent && !this.forwardAgent?.available) {
-      release();
-      throw new SshError('config', `${this.address.label}: this connection logged in by ${this.infoValue?.authMethod ?? 'no method'}, which cannot be lent to the unit (only an ssh-agent or a key file can).`);
-    }
-    // OpenSSH's sshd takes one forwarding request per connection and then offers the agent to every
-    // later session of it; ssh2 answers the unit's agent requests only while its flag is set. So the
-    // first forwarding channel asks, later ones only set the flag, and the flag is cleared whenever
-    // the forwarding channel closes: the credential is lent while that channel is open, never after.
-    const fwd = client as unknown as { _agentFwdEnabled: boolean };
-    const ask = opts.forwardAgent === true && !forwardingAsked.has(client);
-    if (opts.forwardAgent) {
-      forwardingAsked.add(client);
-      fwd._agentFwdEnabled = !ask;
-    }
     return new Promise((resolve, reject) => {
-      const started = (fn: () => void) => {
-        try {
-          fn();
-        } catch (e) {
-          if (opts.forwardAgent) fwd._agentFwdEnabled = false;
-          release();
-          reject(new SshError('lost', `${this.address.label}: the connection dropped before the command started: ${(e as Error).message}`));
-        }
-      };
-      const exec = (cb: (err: Error | undefined, ch: ClientChannel) => void) =>
-        opts.forwardAgent ? client.exec(shellCommand(argv), { agentForward: ask } as ExecOptionsWithAgent, cb) : client.exec(shellCommand(argv), cb);
-      started(() => exec((err, ch) => {
-        if (opts.forwardAgent && (err || !ch)) fwd._agentFwdEnabled = false;
-        if (err) {
-          release();
-          return reject(new SshError('protocol', `${this.address.label}: cannot run a command: ${err.message}`));
-        }
-        const lost = (e: SshError) => {
-          ch.close();
-          onLost(e);
-        };
-        this.inFlight.add(lost);
-        ch.on('close', () => {
-          if (opts.forwardAgent) fwd._agentFwdEnabled = false;
-          this.inFlight.delete(lost);
-          release();
+      try {
+        client.exec(shellCommand(argv), (err, ch) => {
+          if (err) {
+            release();
+            return reject(new SshError('protocol', `${this.address.label}: cannot run a command: ${err.message}`));
+          }
+          const lost = (e: SshError) => {
+            ch.close();
+            onLost(e);
+          };
+          this.inFlight.add(lost);
+          ch.on('close', () => {
+            this.inFlight.delete(lost);
+            release();
+          });
+          resolve(ch);
         });
-        resolve(ch);
-      }));
+      } catch (e) {
+        release();
+        reject(new SshError('lost', `${this.address.label}: the connection dropped before the command started: ${(e as Error).message}`));
+      }
     });
   }
 

@@ -1,5 +1,5 @@
 // At most `limit` holders at a time, the others wait in order: how many channels one SSH
-// connection opens at once (sshd refuses more than its MaxSessions), and one agent forwarding at a time.
+// connection opens at once (sshd refuses more than its MaxSessions).
 export class Semaphore {
   private active = 0;
   private readonly waiting: (() => void)[] = [];

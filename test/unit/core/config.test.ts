@@ -29,8 +29,9 @@ describe('core/config', () => {
     assert.strictEqual(s.knownHostsFile, '/x/known_hosts');
   });
 
-  it('transfer defaults to relay; direct/auto and a unit\'s haHost/haPort are read; anything else is refused by name', () => {
-    assert.strictEqual(parseSettings([cluster()]).clusters[0].transfer, 'relay');
+  it('transfer defaults to auto; relay/direct and a unit\'s haHost/haPort are read; anything else is refused by name', () => {
+    assert.strictEqual(parseSettings([cluster()]).clusters[0].transfer, 'auto');
+    assert.strictEqual(parseSettings([cluster({ transfer: 'relay' })]).clusters[0].transfer, 'relay');
     const c = parseSettings([cluster({ transfer: 'auto', units: [unit({ haHost: '10.1.1.1', haPort: 2222 }), unit({ name: 'fw-b', role: 'secondary', host: '127.0.0.3' })] })]).clusters[0];
     assert.strictEqual(c.transfer, 'auto');
     assert.deepStrictEqual([c.primary.haHost, c.primary.haPort, c.secondary.haHost], ['10.1.1.1', 2222, undefined]);
@@ -85,6 +86,14 @@ describe('core/config', () => {
     assert.ok(errs.some((e) => e.includes('field "logFile"')));
     assert.ok(errs.some((e) => e.includes('field "units[0].identityFile"')));
     assert.ok(parseSettings([cluster()], 'relative/kh').errors.some((e) => e.setting === 'mailgwHa.knownHostsFile'));
+  });
+
+  it("refuses a logFile outside the box's log folder: no other file may prove deliveries", () => {
+    for (const logFile of ['/tmp/srv_box1_mailgw.log', '/var/phion/spool/mgw/box1_mailgw/input/x.log', '/var/phion/logsx/a.log']) {
+      const errs = errorsOf([cluster({ logFile })]).join('\n');
+      assert.match(errs, /field "logFile"\): must be a file in the box's log folder \/var\/phion\/logs\//, logFile);
+    }
+    assert.strictEqual(parseSettings([cluster({ logFile: '/var/phion/logs/srv_box1_mailgw_mailgw.log' })]).clusters[0].logFile, '/var/phion/logs/srv_box1_mailgw_mailgw.log');
   });
 
   it('expands ~/ in key paths with the given home', () => {

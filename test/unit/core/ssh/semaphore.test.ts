@@ -1,5 +1,4 @@
-// One SSH connection never opens more channels than sshd allows (MaxSessions) and never lends the
-// agent to two channels at once: at most `limit` holders, waiters served in the order they came,
+// One SSH connection never opens more channels than sshd allows (MaxSessions): at most `limit` holders, waiters served in the order they came,
 // and a release called twice gives back one slot only.
 import * as assert from 'assert';
 import { Semaphore } from '../../../../src/core/ssh/semaphore';
