@@ -34,15 +34,31 @@ export interface DirectTarget {
 /** Told before a transfer key is authorized and once it is removed again (the journal). */
 export type KeyJournal = (phase: 'adding' | 'removed', keyId: string) => void;
 
+/**
+ * `"transfer": "auto"`: the first stream tries an empty archive first; if that (or authorizing the
+ * key) fails, this batch and every later one relay, and `onRelay` is told why once.
+ */
+export interface AutoFallback {
+  reached: boolean;
+  relayed?: string;
+  readonly onRelay: (why: string) => void;
+}
+
 /** A direct target for one run: its keys are named after the run and journaled. */
 export interface DirectRoute extends DirectTarget {
   readonly runId: string;
   readonly journal?: KeyJournal;
+  readonly auto?: AutoFallback;
 }
+
+/** The secondary could not get an empty archive through to the primary: nothing of the batch was sent. */
+export class DirectUnreachable extends RecoveryError {}
 
 export interface DirectOptions {
   readonly cancellation?: Cancellation;
   readonly onFlowing?: () => void;
+  /** Send an empty archive first (DirectUnreachable if it cannot get through). */
+  readonly probe?: boolean;
 }
 
 const HOST = /^[A-Za-z0-9_.:[\]%-]{1,253}$/;
@@ -57,7 +73,8 @@ function knownName(host: string, port: number): string {
 
 // $1 source folder, $2 host, $3 port, $4 user, $5 staging folder on the primary, $6 known_hosts
 // line, $7 local address to connect from (or empty), $8-$11 a key exchange, host key algorithm,
-// cipher and MAC to add to what ssh offers (each may be empty); stdin: the transfer's private key (up to its
+// cipher and MAC to add to what ssh offers (each may be empty), $12 "probe": first an empty archive
+// (exit 200 if that cannot get through: nothing was sent); stdin: the transfer's private key (up to its
 // END line), then the file names. Prints "S" once the stream starts. Exit: 0 sent and unpacked, 4 no
 // ssh client or no key, 255 ssh could not connect or log in (or was cut), 5 tar on the secondary
 // failed, other: the primary's tar failed. The key is written only into a private temporary
@@ -71,15 +88,22 @@ trap 'rm -rf -- "$d"' EXIT HUP INT TERM
 k=0
 while IFS= read -r l; do printf '%s\\n' "$l" >> "$d/key"; case $l in "-----END OPENSSH PRIVATE KEY-----") k=1; break ;; esac; done
 [ "$k" = 1 ] || { echo "no transfer key on the input" >&2; exit 4; }
+[ "$(head -n 1 "$d/key")" = "-----BEGIN OPENSSH PRIVATE KEY-----" ] || { echo "the transfer key arrived damaged ($(wc -c < "$d/key") bytes, first line $(head -n 1 "$d/key" | wc -c) bytes)" >&2; exit 4; }
 printf '%s\\n' "$6" > "$d/known_hosts"
 unset SSH_AUTH_SOCK
-echo S
-{ ( ${TAR_CREATE_NAMED} ); echo $? > "$d/tar.rc"; } | ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes \\
+to_primary() {
+  ssh -F /dev/null -o BatchMode=yes -o StrictHostKeyChecking=yes \\
   -o UserKnownHostsFile="$d/known_hosts" -o GlobalKnownHostsFile=/dev/null -o CheckHostIP=no \\
   -o IdentityFile="$d/key" -o IdentitiesOnly=yes -o IdentityAgent=none -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no \\
   -o HostbasedAuthentication=no -o ForwardAgent=no -o ClearAllForwardings=yes -o ControlPath=none -o ConnectTimeout=15 \\
-  -o ServerAliveInterval=15 -o ServerAliveCountMax=3 \${8:+-o "KexAlgorithms=+$8"} \${9:+-o "HostKeyAlgorithms=+$9"} \\
-  \${10:+-o "Ciphers=+\${10}"} \${11:+-o "MACs=+\${11}"} \${7:+-b "$7"} -p "$3" -l "$4" -- "$2" tar -xf - -C "$5"
+  -o ServerAliveInterval=15 -o ServerAliveCountMax=3 \${A8:+-o "KexAlgorithms=+$A8"} \${A9:+-o "HostKeyAlgorithms=+$A9"} \\
+  \${A10:+-o "Ciphers=+$A10"} \${A11:+-o "MACs=+$A11"} \${A7:+-b "$A7"} -p "$A3" -l "$A4" -- "$A2" tar -xf - -C "$A5"
+}
+A2=$2; A3=$3; A4=$4; A5=$5; A7=$7; A8=$8; A9=$9; A10=\${10}; A11=\${11}
+# probe: an empty archive first; if that cannot get through, nothing was sent (exit 200).
+if [ "\${12}" = probe ]; then head -c 10240 /dev/zero | to_primary || exit 200; fi
+echo S
+{ ( ${TAR_CREATE_NAMED} ); echo $? > "$d/tar.rc"; } | to_primary
 rc=$?
 [ "$rc" = 0 ] || exit "$rc"
 t=$(cat "$d/tar.rc" 2>/dev/null)
@@ -96,6 +120,7 @@ function describeFailure(source: UnitConnection, target: DirectTarget, code: num
   const err = stderr.trim().split('\n').slice(-3).join('; ').slice(0, 300);
   const where = `${target.username}@${knownName(target.host, target.port)}`;
   if (code === 4) return `${source.address.label}: cannot send directly: ${err}`;
+  if (code === 200) return `${source.address.label}: cannot reach the primary at ${where} from the secondary (${err}). Set the primary's "haHost"/"haPort" to where the secondary reaches it, or "transfer": "relay".`;
   if (code === 5) return `${source.address.label}: ${err}`;
   if (code === 255) return `${source.address.label}: cannot reach the primary at ${where} from the secondary (${err}). Set the primary's "haHost"/"haPort" to where the secondary reaches it, or "transfer": "relay".`;
   return `${source.address.label}: sending to the primary at ${where} failed (exit ${code ?? 'none: the stream was cut'}): ${err}`;
@@ -119,7 +144,7 @@ export function sendDirect(source: UnitConnection, target: DirectTarget, key: Tr
   checkTarget(target, stageDir);
   if (!isSafeAbsolutePath(srcDir)) return Promise.reject(new RecoveryError(`refusing unsafe folder ${JSON.stringify(srcDir)}`));
   const al = target.algorithms ?? {};
-  const args = [srcDir, target.host, String(target.port), target.username, stageDir, `${knownName(target.host, target.port)} ${target.hostKey}`, target.from ?? '', al.kex ?? '', al.hostKey ?? '', al.cipher ?? '', al.mac ?? ''];
+  const args = [srcDir, target.host, String(target.port), target.username, stageDir, `${knownName(target.host, target.port)} ${target.hostKey}`, target.from ?? '', al.kex ?? '', al.hostKey ?? '', al.cipher ?? '', al.mac ?? '', opts.probe ? 'probe' : ''];
   return new Promise<void>((resolve, reject) => {
     let settled = false;
     let ch: ClientChannel | undefined;
@@ -156,7 +181,7 @@ export function sendDirect(source: UnitConnection, target: DirectTarget, key: Tr
           if (stderr.length < 8192) stderr += b.toString('utf8');
         });
         c.on('exit', (x: number | null) => (code = x));
-        c.on('close', () => (code === 0 ? settle() : settle(new RecoveryError(describeFailure(source, target, code, stderr)))));
+        c.on('close', () => (code === 0 ? settle() : settle(new (code === 200 ? DirectUnreachable : RecoveryError)(describeFailure(source, target, code, stderr)))));
         // The key first (the script stops reading it at its END line), then the names.
         c.end(`${key.privateKey.trim()}\n${names.map((n) => `${n}\n`).join('')}`);
       })
@@ -222,16 +247,6 @@ export async function withTransferKey<T>(primary: UnitConnection, route: DirectR
   }
   await lease.release();
   return result;
-}
-
-/** Whether the secondary can send to the primary directly: an empty stream end to end, with the run's key. */
-export async function probeDirect(source: UnitConnection, lease: KeyLease, route: DirectRoute, srcDir: string, stageDir: string): Promise<{ ok: true } | { ok: false; why: string }> {
-  try {
-    await sendDirect(source, route, await lease.get(), srcDir, stageDir, []);
-    return { ok: true };
-  } catch (e) {
-    return { ok: false, why: (e as Error).message };
-  }
 }
 
 /** The local address the secondary reaches `host` from (its route's "src"), if it can say. */

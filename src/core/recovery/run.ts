@@ -27,7 +27,7 @@ import { lookOnPrimary, mailKey, verdictWhy } from './proof';
 import { hashFiles, logMark, placeStaged, probeTools, RecoveryError, removeFiles, removeMails, removeStage } from './remote';
 import { canUseTar, copyBatches, copyMails, makeStage } from './transfer';
 import type { FaultPoint, RecoveryOptions, RecoveryPhase, RecoveryReport } from './runContract';
-import { chooseTransfer, DirectRoute, KeyLease, probeDirect, sourceAddress, TransferChoice } from './direct';
+import { chooseTransfer, DirectRoute, KeyLease, sourceAddress, TransferChoice } from './direct';
 import { DuplicateCandidate, removeProvedDuplicates } from './duplicates';
 import { finishInterruptedRun } from './resume';
 import { revokeKey } from './transferKey';
@@ -251,6 +251,8 @@ class Run implements RunContext {
       }
 
       this.progress('plan', `planning: listing ${this.cluster.secondary.key} and ${this.cluster.primary.key}`);
+      // Where the secondary sends from toward the primary (the transfer key's from=), found while the plan is made.
+      const sourceFrom = this.cluster.transfer !== 'relay' && !this.cluster.secondary.haHost ? sourceAddress(this.secondary, this.cluster.primary.haHost ?? this.primary.info?.target.hostName ?? '') : Promise.resolve(undefined);
       const resolving = this.opts.resolveHeld;
       void this.tools();
       // The held list is read while the plan lists both units; it is needed only to leave those out.
@@ -290,8 +292,7 @@ class Run implements RunContext {
         warnings: [...plan.warnings],
       };
       r.heldForDecision = plan.held.length;
-      // Where the secondary sends from toward the primary: the transfer key's from= (direct only).
-      const from = move.length && this.cluster.transfer !== 'relay' && !this.cluster.secondary.haHost ? await sourceAddress(this.secondary, this.cluster.primary.haHost ?? this.primary.info?.target.hostName ?? '') : undefined;
+      const from = move.length ? await sourceFrom : undefined;
       this.transfer = move.length ? chooseTransfer(this.cluster, this.secondary, this.primary, from) : undefined;
       if (this.transfer) r.transfer = { path: this.transfer.path, why: this.transfer.why };
       for (const w of plan.warnings) this.log.warn(`recovery ${this.cluster.name}: ${w}`);
@@ -394,31 +395,27 @@ class Run implements RunContext {
 
   // ---- copy, verify, place ------------------------------------------------------------------
 
-  /** The direct path's target if this run sends unit to unit (auto: once an empty stream got through). */
+  /** The direct path's route and keys if this run sends unit to unit (auto: relays what cannot). */
   private async directTarget(useTar: boolean, stage: string, runId: string, journal: Journal): Promise<{ route: DirectRoute; keys: KeyLease } | undefined> {
     const t = this.transfer;
     if (!t || t.path !== 'direct' || !t.target) return undefined;
-    const route: DirectRoute = { ...t.target, runId, journal: (phase, id) => journal.append({ t: 'key', phase, id, at: new Date().toISOString() }) };
-    const keys = new KeyLease(this.primary, route, stage);
     const r = this.report;
+    const relay = (why: string) => {
+      if (t.mode === 'direct') throw new RecoveryError(`cluster "${this.cluster.name}": "transfer" is "direct" but ${why}. Nothing was copied. Set "transfer" to "auto" or "relay", or fix that.`);
+      r.transfer = { path: 'relay', why: `relay: ${why}` };
+      r.method = 'tar';
+      this.log.warn(`recovery ${this.cluster.name}: ${r.transfer.why}`);
+      return undefined;
+    };
     if (this.opts.forceSftp) {
       r.transfer = { path: 'relay', why: 'relay over SFTP (forced for a test or benchmark)' };
       return undefined;
     }
-    const relay = (why: string) => {
-      if (t.mode === 'direct') throw new RecoveryError(`cluster "${this.cluster.name}": "transfer" is "direct" but ${why}. Nothing was copied. Set "transfer" to "auto" or "relay", or fix that.`);
-      r.transfer = { path: 'relay', why: `relay: ${why}` };
-      this.log.warn(`recovery ${this.cluster.name}: ${r.transfer.why}`);
-      return undefined;
-    };
     if (!useTar) return relay('the units lack tar, sha256sum or xargs');
-    if (t.mode === 'auto') {
-      const probe = await probeDirect(this.secondary, keys, route, this.dirs.spool, stage);
-      if (!probe.ok) {
-        await this.releaseKeys(keys);
-        return relay(`the secondary could not send to the primary directly (${probe.why})`);
-      }
-    }
+    // auto: the first stream finds out whether the secondary gets through (an empty archive first).
+    const auto = t.mode === 'auto' ? { reached: false, onRelay: (why: string) => void relay(`the secondary could not send to the primary directly (${why})`) } : undefined;
+    const route: DirectRoute = { ...t.target, runId, journal: (phase, id) => journal.append({ t: 'key', phase, id, at: new Date().toISOString() }), auto };
+    const keys = new KeyLease(this.primary, route, stage);
     this.log.info(`recovery ${this.cluster.name}: direct transfer: ${t.why}`);
     return { route, keys };
   }
@@ -522,8 +519,6 @@ class Run implements RunContext {
     };
     try {
       await Promise.all(Array.from({ length: Math.min(this.opts.copyConcurrency ?? COPY_CONCURRENCY, batches.length) }, () => worker()));
-      // Every stream has ended: the primary forgets the transfer keys now.
-      await this.releaseKeys(directly?.keys);
       if (firstError !== undefined) throw firstError;
     } catch (e) {
       await this.releaseKeys(directly?.keys);
@@ -535,8 +530,10 @@ class Run implements RunContext {
       }
       throw e;
     }
-    // The emptied stage goes while the checks before the signal run (they wait for it).
-    this.stageRemoval = removeStage(this.primary, stage, records.map((m) => m.id));
+    // Every stream has ended: the primary forgets the transfer keys, and the emptied stage goes,
+    // while the checks before the signal run (they wait for both).
+    const releasing = this.releaseKeys(directly?.keys);
+    this.stageRemoval = Promise.all([removeStage(this.primary, stage, records.map((m) => m.id)), releasing]).then(() => undefined);
     this.stageRemoval.catch(() => undefined); // awaited before the signal or at the end
     if (this.opts.cancellation?.isCancellationRequested) {
       await this.stageRemoval;

@@ -7,7 +7,8 @@ import * as crypto from 'crypto';
 import type { ClientChannel } from 'ssh2';
 import type { Cancellation } from '../host';
 import type { UnitConnection } from '../ssh/connection';
-import { DirectRoute, KeyLease, sendDirect, withTransferKey } from './direct';
+import { DirectRoute, DirectUnreachable, KeyLease, sendDirect, withTransferKey } from './direct';
+import { KeyNotAuthorized } from './transferKey';
 import { hashFiles, RecoveryError, TAR_CREATE_NAMED, Tools } from './remote';
 
 /** TAR_CREATE_NAMED in folder $1. */
@@ -72,9 +73,27 @@ async function copyByTar(source: UnitConnection, primary: UnitConnection, stageD
     }
   };
   const direct = opts.direct;
-  const directly = (lease: KeyLease) => send(async (srcDir, names) => sendDirect(source, direct!, await lease.get(), srcDir, stageDir, names, opts));
+  const relay = (srcDir: string, names: string[]) => relayTar(source, primary, srcDir, stageDir, names, opts);
+  // auto: what cannot go unit to unit (the key refused, an empty archive not getting through, so
+  // nothing of it was sent) is relayed, this batch and every later one.
+  const directly = (lease: KeyLease) =>
+    send(async (srcDir, names) => {
+      const auto = direct!.auto;
+      if (auto?.relayed) return relay(srcDir, names);
+      try {
+        const key = await lease.get();
+        await sendDirect(source, direct!, key, srcDir, stageDir, names, { ...opts, probe: auto !== undefined && !auto.reached });
+        if (auto) auto.reached = true;
+      } catch (e) {
+        const unreached = e instanceof DirectUnreachable || e instanceof KeyNotAuthorized;
+        if (!auto || auto.reached || !unreached) throw e;
+        auto.relayed = (e as Error).message;
+        auto.onRelay(auto.relayed);
+        return relay(srcDir, names);
+      }
+    });
   const streams = !direct
-    ? send((srcDir, names) => relayTar(source, primary, srcDir, stageDir, names, opts))
+    ? send(relay)
     : opts.keys
       ? directly(opts.keys)
       : withTransferKey(primary, direct, stageDir, directly);

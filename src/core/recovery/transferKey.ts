@@ -20,6 +20,9 @@ export const KEY_TAG = 'mailgw-ha-transfer';
 /** How long the primary accepts the key: the logins of one transfer start within this. */
 export const KEY_TTL_S = 300;
 
+/** The primary did not take the key (nothing was sent with it). */
+export class KeyNotAuthorized extends RecoveryError {}
+
 export interface TransferKey {
   /** `<run id>-<random>`: names the authorized line. */
   readonly id: string;
@@ -133,7 +136,7 @@ export async function authorizeKey(primary: UnitConnection, key: TransferKey, st
   const file = /^file (\/\S+)$/m.exec(r.stdout.toString('utf8'))?.[1];
   if (r.code === 0 && file) return file;
   const err = r.stderr.trim().split('\n').slice(-2).join('; ').slice(0, 300);
-  throw new RecoveryError(`${primary.address.label}: cannot authorize this transfer's key (exit ${r.code}${err ? `: ${err}` : ''})`);
+  throw new KeyNotAuthorized(`${primary.address.label}: cannot authorize this transfer's key (exit ${r.code}${err ? `: ${err}` : ''})`);
 }
 
 /** Removes `id`'s authorized line (and any expired one of an earlier run) from the primary. */

@@ -136,6 +136,8 @@ export class UnitConnection extends EventEmitter {
   private readonly channels: Semaphore;
   /** Commands started before their input is known (see ExecOptions.stdin). */
   private readonly waitingForInput: Semaphore | undefined;
+  /** Commands may start before their input is known (not with Dropbear's two channels, see connect()). */
+  private earlyStart = true;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private reconnectAttempt = 0;
   private stateValue: ConnectionState = 'idle';
@@ -289,7 +291,10 @@ export class UnitConnection extends EventEmitter {
       // it (mkj/dropbear#321): at most two channels there.
       if (/^dropbear/i.test(info.serverSoftware ?? '')) {
         this.channels.setLimit(DROPBEAR_CHANNELS);
-        this.waitingForInput?.setLimit(DROPBEAR_CHANNELS / 2);
+        // With two channels, one command waiting for its input would leave one channel for
+        // everything else, and two waiting commands whose inputs depend on each other (the primary's
+        // hashing, then the placing) would hold each other up: there, input first, then the command.
+        this.earlyStart = false;
       }
       client.on('close', () => this.onUnexpectedClose(client));
       this.options.logger.info(`${a.label}: connected to ${target.username}@${target.hostName}:${target.port} by ${info.authMethod}; host key ${info.hostKeyType} ${info.fingerprint}; handshake ${info.handshakeMs} ms`);
@@ -473,7 +478,7 @@ export class UnitConnection extends EventEmitter {
     const pending = options.stdin instanceof Promise ? options.stdin : undefined;
     if (!pending) return this.runShell(command, options);
     // With a single channel nothing may wait on it: the input first, then the command.
-    if (!this.waitingForInput) return pending.then((stdin) => this.runShell(command, { ...options, stdin }));
+    if (!this.waitingForInput || !this.earlyStart) return pending.then((stdin) => this.runShell(command, { ...options, stdin }));
     // Commands waiting for their input hold at most half the channels, so that whatever produces
     // the input always finds one: a waiting command can never hold up its own input.
     return this.waitingForInput.acquire().then((release) => {
