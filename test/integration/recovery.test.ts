@@ -156,7 +156,7 @@ describe('recovery (lab)', function () {
         fs.copyFileSync(path.join(src, `${x}.env`), path.join(dst, '11111-22222-33333.env'));
       },
     });
-    assert.strictEqual(r.inserted, 4);
+    assert.strictEqual(r.inserted, 4, `${r.outcome}: ${JSON.stringify(r.errors)}`);
     assert.strictEqual(r.held, 1);
     assert.strictEqual(r.rolledBack, 1);
     assert.match(r.errors.find((e) => e.id === x)!.message, /held for a decision: not inserted: the primary's spool\/11111-22222-33333 has the same content and envelope under another gateway id/);
