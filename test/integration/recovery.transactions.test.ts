@@ -138,8 +138,10 @@ describe('recovery: a mail is one transaction, not a Message-ID (lab)', function
     const m = lab().strand({ mails: 3 });
     const v = m.secondarySpool[1];
     const journal = tempJournal();
-    const first = await runRecovery(journal, { faults: (p) => { if (p === 'after-place') throw new Error('stopped after placing'); } });
+    let placed = false;
+    const first = await runRecovery(journal, { faults: (p) => { if (p === 'after-place') { placed = true; throw new Error('stopped after placing'); } } });
     assert.strictEqual(first.outcome, 'failed');
+    assert.ok(placed, `the first run stopped after placing, not before: ${JSON.stringify(first.errors)}`);
     // Our copy of v leaves input/ without the gateway inserting it; a hostile sender's mail is
     // delivered meanwhile, its Message-ID (logged) saying v was inserted.
     for (const ext of ['body', 'env']) fs.rmSync(path.join(lab().hostPath('primary', 'input'), `${v}.${ext}`));
