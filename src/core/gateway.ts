@@ -45,7 +45,7 @@ echo "signalled $1"`;
 
 export async function findGateway(connection: UnitConnection, cluster: ClusterConfig): Promise<GatewayProcess> {
   const processName = gatewayProcessName(cluster.server, cluster.service);
-  const r = await connection.execScript(FIND_SCRIPT, [processName], { timeoutMs: 15_000 });
+  const r = await connection.execScript(FIND_SCRIPT, [processName], { timeoutMs: 15_000, readOnly: true });
   if (r.code !== 0) throw new Error(`${connection.address.label}: cannot look for the gateway process ${processName} (exit ${r.code}): ${r.stderr.trim()}`);
   const lines = r.stdout.toString('utf8').split('\n');
   const pids = lines

@@ -247,6 +247,25 @@ describe('ssh: connections to the lab units', function () {
     assert.strictEqual((await c.exec(['echo', 'back'])).stdout.toString(), 'back\n');
   });
 
+  it('a read-only command whose connection drops is run again on the new connection; one that changes things is not', async () => {
+    const [a] = labUnits();
+    const c = connection(a, { reconnectDelaysMs: [200, 1000] });
+    await c.connect();
+    // A read: the first run is cut while it sleeps; the second (after the reconnect) prints its marker.
+    const marker = `/root/.mailgw-read-${process.pid}`;
+    const read = c.execScript('if [ -e "$1" ]; then echo second; else : > "$1"; sleep 38; echo first; fi', [marker], { readOnly: true });
+    await remoteSleepRunning('fw-a', 38);
+    assert.ok((await lab().killSshSessions('fw-a')) > 0);
+    const r = await read;
+    assert.strictEqual(r.stdout.toString(), 'second\n', 'run again after the drop, on the new connection');
+    await c.exec(['rm', '-f', marker]);
+    // Not marked read-only: the drop is the caller's to handle.
+    const write = c.exec(['sleep', '39']).then(() => undefined, (e: unknown) => e as SshError);
+    await remoteSleepRunning('fw-a', 39);
+    assert.ok((await lab().killSshSessions('fw-a')) > 0);
+    assert.strictEqual((await write)?.code, 'lost');
+  });
+
   it('reports an unreachable unit and a silent one with clear, bounded errors', async () => {
     const refused = connection({ name: 'gone', host: '127.0.0.1', port: 1 });
     const e1 = await refused.connect().then(() => undefined, (e: unknown) => e as SshError);

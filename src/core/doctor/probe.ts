@@ -103,7 +103,7 @@ export function parseProbe(text: string, file: string, localClockMs: number): Un
 export async function probeUnit(conn: UnitConnection, cluster: ClusterConfig, logFile: string): Promise<UnitProbe> {
   if (!isSafeAbsolutePath(logFile)) throw new Error(`refusing unsafe log file ${JSON.stringify(logFile)}`);
   const sent = Date.now();
-  const r = await conn.execScript(PROBE_SCRIPT, [gatewayDirs(cluster).base, logFile, String(PROBE_LOG_LINES)], { timeoutMs: 60_000, maxStdoutBytes: 2 * 1024 * 1024 });
+  const r = await conn.execScript(PROBE_SCRIPT, [gatewayDirs(cluster).base, logFile, String(PROBE_LOG_LINES)], { timeoutMs: 60_000, maxStdoutBytes: 2 * 1024 * 1024, readOnly: true });
   const back = Date.now();
   // The unit read its clock about in the middle of the round trip.
   const p = parseProbe(r.stdout.toString('utf8'), logFile, (sent + back) / 2);

@@ -90,7 +90,7 @@ export function findLogFile(conn: UnitConnection, cluster: ClusterConfig, opts: 
   const choice = (async () => {
     const dir = path.posix.dirname(cluster.logFile);
     const name = `srv_${gatewayName(cluster.server, cluster.service)}`;
-    const r = await conn.execScript(DISCOVER_SCRIPT, [dir, name, String(TAIL_BYTES)], { timeoutMs: 60_000 });
+    const r = await conn.execScript(DISCOVER_SCRIPT, [dir, name, String(TAIL_BYTES)], { timeoutMs: 60_000, readOnly: true });
     const parsed = parseDiscovery(r.stdout.toString('utf8'));
     if (r.code !== 0 || !parsed.complete) throw new Error(`${conn.address.label}: cannot look for the gateway log ${dir}/${name}*.log (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 2).join('; ')}. Set "logFile" for cluster "${cluster.name}" to name it.`);
     return chooseLog(cluster, parsed.candidates);

@@ -65,7 +65,7 @@ async function readFromStart(connection: UnitConnection, path: string, firstByte
         // its own before the next read (many files are read in a row, 32 at a time).
         void close(sftp, handle);
       }
-    });
+    }, { readOnly: true });
   } catch (err) {
     throw fileError(connection, path, err);
   }
@@ -144,7 +144,7 @@ export async function readFileLimited(connection: UnitConnection, path: string, 
       } finally {
         await close(sftp, handle);
       }
-    });
+    }, { readOnly: true });
   } catch (err) {
     if (err instanceof FileTooLargeError || err instanceof NotRegularError) throw err;
     throw fileError(connection, path, err);

@@ -202,7 +202,7 @@ async function searchOnce(conn: UnitConnection, logFile: string, query: Delivery
     sinceMs = q.sinceMs;
     return `${Math.max(0, Math.floor(q.sinceMs / 1000))}\n` + [...ids, ...messageIds.values()].map((m) => `${m}\n`).join('');
   });
-  const r = await conn.execScript(SEARCH_SCRIPT, [logFile, '-'], { stdin, timeoutMs: 600_000, maxStdoutBytes: 64 * 1024 * 1024 });
+  const r = await conn.execScript(SEARCH_SCRIPT, [logFile, '-'], { stdin, timeoutMs: 600_000, maxStdoutBytes: 64 * 1024 * 1024, readOnly: true });
   if (r.code !== 0) throw new RecoveryError(`${conn.address.label}: searching the logs ${logFile}* failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join('; ')}`);
   const raw = parseSearchOutput(r.stdout.toString('utf8'));
   if (!raw.complete) throw new RecoveryError(`${conn.address.label}: the search of the logs ${logFile}* for deliveries returned an incomplete answer (over 64 MB of matching lines?); nothing was changed. Check the logs and mailgwHa.clusters' logFile.`);

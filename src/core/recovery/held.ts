@@ -60,7 +60,7 @@ function refusedOrFailed(primary: UnitConnection, r: { code: number | null; stdo
 
 /** The held marks on the primary: id → why. */
 export async function readUnitHeld(primary: UnitConnection, cluster: ClusterConfig): Promise<Map<string, string>> {
-  const r = await primary.execScript(READ_UNIT_HELD, [unitHeldDir(cluster), String(UNIT_HELD_MAX)], { timeoutMs: 30_000, maxStdoutBytes: UNIT_HELD_MAX * 1200 });
+  const r = await primary.execScript(READ_UNIT_HELD, [unitHeldDir(cluster), String(UNIT_HELD_MAX)], { timeoutMs: 30_000, maxStdoutBytes: UNIT_HELD_MAX * 1200, readOnly: true });
   if (r.code !== 0) throw refusedOrFailed(primary, r, `cannot read the held marks in ${unitHeldDir(cluster)}`);
   const out = new Map<string, string>();
   for (const line of r.stdout.toString('utf8').split('\n')) {

@@ -35,8 +35,8 @@ function checkDir(dir: string): string {
   return dir;
 }
 
-async function run(conn: UnitConnection, what: string, script: string, args: string[], stdin: string | Promise<string>, timeoutMs = 120_000): Promise<string> {
-  const r = await conn.execScript(script, args, { stdin, timeoutMs });
+async function run(conn: UnitConnection, what: string, script: string, args: string[], stdin: string | Promise<string>, timeoutMs = 120_000, readOnly = false): Promise<string> {
+  const r = await conn.execScript(script, args, { stdin, timeoutMs, readOnly });
   if (r.code !== 0) throw new RecoveryError(`${conn.address.label}: ${what} failed (exit ${r.code}): ${r.stderr.trim().split('\n').slice(0, 3).join('; ')}`);
   return r.stdout.toString('utf8');
 }
@@ -52,7 +52,7 @@ export interface Tools {
 const TOOLS_SCRIPT = `for t in tar sha256sum xargs ln stat; do command -v "$t" >/dev/null 2>&1 && echo "$t"; done; exit 0`;
 
 export async function probeTools(conn: UnitConnection): Promise<Tools & { ln: boolean; stat: boolean }> {
-  const out = new Set((await run(conn, 'looking for tar/sha256sum', TOOLS_SCRIPT, [], '')).split('\n'));
+  const out = new Set((await run(conn, 'looking for tar/sha256sum', TOOLS_SCRIPT, [], '', 120_000, true)).split('\n'));
   return { tar: out.has('tar'), sha256sum: out.has('sha256sum'), xargs: out.has('xargs'), ln: out.has('ln'), stat: out.has('stat') };
 }
 
@@ -191,7 +191,7 @@ export interface LogMark {
 const STAT_SCRIPT = `stat -c '%i %s' -- "$1" 2>/dev/null || echo "- 0"`;
 
 export async function logMark(conn: UnitConnection, logFile: string): Promise<LogMark> {
-  const text = (await run(conn, `reading the size of ${logFile}`, STAT_SCRIPT, [checkDir(logFile)], '')).trim();
+  const text = (await run(conn, `reading the size of ${logFile}`, STAT_SCRIPT, [checkDir(logFile)], '', 120_000, true)).trim();
   const m = /^(\S+) (\d+)$/.exec(text);
   if (!m) throw new RecoveryError(`${conn.address.label}: cannot read the size of ${logFile}: ${text}`);
   return { inode: m[1], size: Number(m[2]) };
@@ -209,7 +209,7 @@ if [ "$(stat -c %i -- "$f" 2>/dev/null)" != "$ino" ] && [ -f "$f" ]; then cat --
 exit 0`;
 
 export async function logSince(conn: UnitConnection, logFile: string, mark: LogMark): Promise<string> {
-  return run(conn, `reading ${logFile}`, LOG_SINCE_SCRIPT, [checkDir(logFile), mark.inode, String(mark.size)], '');
+  return run(conn, `reading ${logFile}`, LOG_SINCE_SCRIPT, [checkDir(logFile), mark.inode, String(mark.size)], '', 120_000, true);
 }
 
 
@@ -301,7 +301,7 @@ export async function readMessageIdResults(conn: UnitConnection, dir: string, id
     while (next < batches.length) {
       const first = next === 0;
       const batch = batches[next++];
-      const r = first && early ? await early : await conn.execScript(HEADERS_SCRIPT, args, { stdin: checkIds(batch), timeoutMs: 120_000 });
+      const r = first && early ? await early : await conn.execScript(HEADERS_SCRIPT, args, { stdin: checkIds(batch), timeoutMs: 120_000, readOnly: true });
       if (r.code === 127 || (r.code !== 0 && /awk/.test(r.stderr))) {
         for (const [id, res] of await readMessageIdsSftp(conn, dir, batch)) out.set(id, res);
         continue;

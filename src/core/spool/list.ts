@@ -180,7 +180,7 @@ const findWorks = new WeakMap<UnitConnection, boolean>();
 
 /** Entries through find; undefined: the folder is missing; null: find cannot do it here (use SFTP). */
 async function readdirFind(connection: UnitConnection, path: string): Promise<RawDirEntry[] | undefined | null> {
-  const r = await connection.execScript(FIND_SCRIPT, [path], { timeoutMs: 120_000 });
+  const r = await connection.execScript(FIND_SCRIPT, [path], { timeoutMs: 120_000, readOnly: true });
   if (r.code === 3) return undefined;
   if (r.code !== 0) return null;
   const out = r.stdout.toString('utf8');
@@ -210,10 +210,12 @@ export async function listFolder(connection: UnitConnection, cluster: ClusterCon
     else findWorks.set(connection, true);
   }
   if (entries === null) {
-    entries = await connection.withSftp((sftp) =>
-      readdirPipelined(sftp, path).catch((err: Error) => {
-        throw new Error(`${connection.address.label}: cannot list ${path}: ${err.message}`);
-      }),
+    entries = await connection.withSftp(
+      (sftp) =>
+        readdirPipelined(sftp, path).catch((err: Error) => {
+          throw new Error(`${connection.address.label}: cannot list ${path}: ${err.message}`);
+        }),
+      { readOnly: true },
     );
   }
   const via = options.method === 'auto' && findWorks.get(connection) ? 'find' : 'sftp';

@@ -94,6 +94,12 @@ export interface ExecOptions {
   readonly cancellation?: Cancellation;
   /** Stop collecting stdout beyond this many bytes (the command still runs to its end). */
   readonly maxStdoutBytes?: number;
+  /**
+   * The command only reads: if the connection drops before it ends, it is run again on the new
+   * connection, twice at most (Dropbear drops connections under load, mkj/dropbear#321; a read run
+   * twice changes nothing).
+   */
+  readonly readOnly?: boolean;
 }
 
 export interface ExecResult {
@@ -463,7 +469,17 @@ export class UnitConnection extends EventEmitter {
 
   /** Runs argv (quoted here; callers never build shell text) and collects its output. */
   exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
-    return this.execShell(shellCommand(argv), options);
+    const command = shellCommand(argv);
+    if (!options.readOnly) return this.execShell(command, options);
+    const attempt = (left: number): Promise<ExecResult> =>
+      this.execShell(command, options).catch(async (e: unknown) => {
+        if (!(e instanceof SshError) || e.code !== 'lost' || left === 0 || this.stateValue === 'closed' || options.cancellation?.isCancellationRequested) throw e;
+        this.options.logger.info(`${this.address.label}: the connection dropped during a read; reading again once it is back`);
+        // Let the dropped connection's close arrive first, so that the read goes to the new one.
+        await new Promise((r) => setTimeout(r, 250));
+        return attempt(left - 1);
+      });
+    return attempt(2);
   }
 
   /**
@@ -523,7 +539,15 @@ export class UnitConnection extends EventEmitter {
               if (options.cancellation?.isCancellationRequested) finish(new SshError('closed', `${label}: cancelled.`));
             }, 100);
           }
-          const start = (attempt: number) => client.exec(command, (err, ch) => {
+          const start = (attempt: number) => {
+            try {
+              exec(attempt);
+            } catch (e) {
+              // ssh2 throws when the connection dropped before its close was seen.
+              finish(new SshError('lost', `${label}: the connection dropped before the command started: ${(e as Error).message}`));
+            }
+          };
+          const exec = (attempt: number) => client.exec(command, (err, ch) => {
             if (err) {
               // The server refused the channel or the command before anything ran: asking again is
               // safe (a busy sshd, Dropbear's concurrent-exec bug); a few times, with a pause.
@@ -605,13 +629,23 @@ export class UnitConnection extends EventEmitter {
       const client = this.client!;
       const label = this.address.label;
       this.sftpPromise = new Promise<SFTPWrapper>((resolve, reject) => {
-        client.sftp((err, sftp) => {
-          if (err) return reject(new SshError('protocol', `${label}: cannot open SFTP: ${err.message}`));
-          sftp.on('close', () => {
-            if (this.client === client) this.sftpPromise = undefined;
-          });
-          resolve(sftp);
-        });
+        // A server that refused to start the subsystem (Dropbear under load) is asked again, as for commands.
+        const open = (attempt: number): void => {
+          try {
+            client.sftp((err, sftp) => {
+              if (err && attempt < EXEC_RETRIES && this.client === client && /Unable to start subsystem|Channel open failure/i.test(err.message)) return void setTimeout(() => open(attempt + 1), 50 * 2 ** attempt);
+              if (err) return reject(new SshError('protocol', `${label}: cannot open SFTP: ${err.message}`));
+              sftp.on('close', () => {
+                if (this.client === client) this.sftpPromise = undefined;
+              });
+              resolve(sftp);
+            });
+          } catch (e) {
+            // ssh2 throws when the connection dropped before its close was seen.
+            reject(new SshError('lost', `${label}: the connection dropped before SFTP started: ${(e as Error).message}`));
+          }
+        };
+        open(0);
       });
       this.sftpPromise.catch(() => {
         this.sftpPromise = undefined;
@@ -624,7 +658,20 @@ export class UnitConnection extends EventEmitter {
    * Runs an SFTP operation; if the connection drops while it runs, it rejects with 'lost' instead
    * of waiting forever for an answer.
    */
-  async withSftp<T>(work: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
+  async withSftp<T>(work: (sftp: SFTPWrapper) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
+    if (!opts.readOnly) return this.sftpOnce(work);
+    // Reads only: after a dropped connection (or a refused subsystem), read again, twice at most.
+    const attempt = (left: number): Promise<T> =>
+      this.sftpOnce(work).catch(async (e: unknown) => {
+        const again = e instanceof SshError && (e.code === 'lost' || /cannot open SFTP/.test(e.message));
+        if (!again || left === 0 || this.stateValue === 'closed') throw e;
+        await new Promise((r) => setTimeout(r, 250));
+        return attempt(left - 1);
+      });
+    return attempt(2);
+  }
+
+  private async sftpOnce<T>(work: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
     const sftp = await this.sftp();
     return new Promise<T>((resolve, reject) => {
       let done = false;
