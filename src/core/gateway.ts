@@ -58,6 +58,9 @@ export async function findGateway(connection: UnitConnection, cluster: ClusterCo
 
 export type SignalMethod = 'pid' | 'kill-by-name';
 
+/** The signal script ran to its end and sent nothing (no single gateway process, or kill refused). */
+export class NotSignalled extends Error {}
+
 export interface SignalResult {
   readonly pid?: number;
   readonly processName: string;
@@ -101,9 +104,10 @@ export async function signalGateway(connection: UnitConnection, cluster: Cluster
   if (!pidsLine) throw new Error(`${label}: cannot look for the gateway process ${processName} (exit ${r.code}): ${r.stderr.trim()}`);
   const found: GatewayProcess = { processName, pids: pidsLine[1].split(' ').filter(Boolean).map(Number) };
   const refused = pidSignalRefusal(found, label);
-  if (refused) throw new Error(refused);
+  if (refused) throw new NotSignalled(refused);
   const pid = found.pids[0];
   const command = `kill -USR2 ${pid}`;
+  if (r.code === 4) throw new NotSignalled(`${label}: "${command}" failed (exit 4): ${r.stderr.trim()}`);
   if (r.code !== 0 || lines[1] !== `signalled ${pid}`) throw new Error(`${label}: "${command}" failed (exit ${r.code}): ${r.stderr.trim()}`);
   return { pid, processName, command };
 }

@@ -136,17 +136,20 @@ describe('recovery faults (lab)', function () {
     await assertExactlyOnce(m);
   });
 
-  it('the gateway stops after the copies are placed: nothing inserted twice once it runs again', async () => {
+  it('the gateway stops after the copies are placed: the copies are taken back, nothing inserted twice once it runs again', async () => {
     const m = lab().strand({ mails: 8, vscan: 2 });
     const journal = tempJournal();
     const r = await runRecovery(journal, { faults: async (p) => (p === 'after-place' ? lab().stopGateway('primary') : undefined) });
     assert.strictEqual(r.outcome, 'failed');
+    // Not signalled: no copy waits in input/ for a gateway start or another signal.
+    assert.deepStrictEqual(fs.readdirSync(lab().hostPath('primary', 'input')).filter((n) => /\.(body|env)$/.test(n)), [], 'no copy left in the primary\'s input/');
+    assert.strictEqual(r.rolledBack, 10);
     const r2 = await runRecovery(journal);
     assert.strictEqual(r2.outcome, 'failed', 'still refused while no gateway runs');
     await lab().startGateway('primary');
     const r3 = await runRecovery(journal);
     assert.strictEqual(r3.outcome, 'done', JSON.stringify(r3.errors));
-    assert.strictEqual(r3.resumed?.finished, 10);
+    assert.strictEqual(r3.inserted, 10);
     await assertExactlyOnce(m);
   });
 
@@ -157,6 +160,12 @@ describe('recovery faults (lab)', function () {
       const r = await runRecovery(journal, { faults: async (p) => (p === point ? lab().takeover() : undefined) });
       assert.strictEqual(r.outcome, 'failed');
       assert.match(r.errors.map((e) => e.message).join('\n'), /not the active unit/);
+      // The check before the signal refused: our copies were taken back, none waits in input/ for
+      // whoever signals the primary next.
+      if (point === 'after-place') {
+        assert.deepStrictEqual(fs.readdirSync(lab().hostPath('primary', 'input')).filter((n) => /\.(body|env)$/.test(n)), [], 'no copy left in the primary\'s input/');
+        assert.strictEqual(r.rolledBack, m.secondarySpool.length + m.secondaryVscan.length);
+      }
       // While active, the secondary delivers what it holds.
       await lab().waitForQuiet();
       await lab().takeback();

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { ClusterConfig } from '../config';
 import { gatewayDirs } from '../config';
-import { signalGateway, SignalResult } from '../gateway';
+import { NotSignalled, signalGateway, SignalResult } from '../gateway';
 import { withFoundLog } from '../log/discover';
 import { pairChecks, recoveryRefusal, spaceCheck, UnitLook, unitChecks } from '../doctor/checks';
 import { lookAtUnit } from '../doctor/doctor';
@@ -557,6 +557,21 @@ class Run implements RunContext {
     this.report.rolledBack += mails.length;
   }
 
+  /**
+   * Removes our placed copies (both files ours by SHA-256) from input/ and journals them rolled
+   * back; a mail whose copy is not wholly there any more keeps its state for the resume to judge.
+   */
+  private async takeBackPlaced(journal: Journal, mails: readonly MailRecord[], why: string): Promise<void> {
+    if (mails.length === 0) return;
+    const names = mails.flatMap((m) => [`${m.id}.body`, `${m.id}.env`]);
+    const hashes = await hashFiles(this.primary, this.dirs.input, names);
+    const whole = mails.filter((m) => hashes.get(`${m.id}.body`) === m.sha?.body && hashes.get(`${m.id}.env`) === m.sha?.env);
+    await removeFiles(this.primary, this.dirs.input, whole.flatMap((m) => [`${m.id}.body`, `${m.id}.env`]));
+    if (whole.length) journal.state(whole.map((m) => m.id), 'rolledback', { message: why });
+    this.report.rolledBack += whole.length;
+    for (const m of whole) this.report.errors.push({ id: m.id, message: `rolled back: ${why}` });
+  }
+
   // ---- signal, confirm, clean up --------------------------------------------------------------
 
   async signalAndConfirm(journal: Journal, mails: MailRecord[], fresh: boolean): Promise<void> {
@@ -599,7 +614,13 @@ class Run implements RunContext {
     // All looked at together (each is a snapshot taken just before the signal; the mark only has to
     // be taken before it).
     const [, , listings, onPrimary, mark] = await Promise.all([
-      checkPair(this.opts.pool, this.cluster),
+      checkPair(this.opts.pool, this.cluster).catch(async (e: unknown) => {
+        // The pair refuses a signal now (takeover, two gateways, the box's control disagreeing):
+        // our copies must not wait in input/ for whoever signals next while their originals are
+        // still on the secondary. Taken back; a copy no longer there is left to the resume.
+        if (e instanceof RecoveryError) await this.takeBackPlaced(journal, mails, `not inserted: ${e.message}`).catch(() => undefined);
+        throw e;
+      }),
       this.stageRemoval,
       Promise.all(folders.map((f) => listFolder(this.secondary, this.cluster, f))),
       // Not input/: our own copies are there. Every log file is searched (time 0).
@@ -649,7 +670,11 @@ class Run implements RunContext {
     journal.append({ t: 'signal', phase: 'before', ids, mark, at: new Date().toISOString() });
     this.opts.onEvent?.({ cluster: this.cluster.name, phase: 'signal', expectedIds: ids });
     go.give();
-    const sig = await signalling;
+    const sig = await signalling.catch(async (e: unknown) => {
+      // Nothing was signalled (no single gateway process to signal): as above.
+      if (e instanceof NotSignalled) await this.takeBackPlaced(journal, toInsert, `not inserted: the gateway was not signalled (${e.message})`).catch(() => undefined);
+      throw e;
+    });
     journal.append({ t: 'signal', phase: 'after', ids, mark, pid: sig.pid, command: sig.command, at: new Date().toISOString() });
     this.progress('signal', `signalled the gateway on ${this.cluster.primary.key} (${sig.pid !== undefined ? `PID ${sig.pid}` : sig.command})`);
     this.lastSteps?.();
