@@ -120,9 +120,9 @@ function describeFailure(source: UnitConnection, target: DirectTarget, code: num
   const err = stderr.trim().split('\n').slice(-3).join('; ').slice(0, 300);
   const where = `${target.username}@${knownName(target.host, target.port)}`;
   if (code === 4) return `${source.address.label}: cannot send directly: ${err}`;
-  if (code === 200) return `${source.address.label}: cannot reach the primary at ${where} from the secondary (${err}). Set the primary's "haHost"/"haPort" to where the secondary reaches it, or "transfer": "relay".`;
   if (code === 5) return `${source.address.label}: ${err}`;
-  if (code === 255) return `${source.address.label}: cannot reach the primary at ${where} from the secondary (${err}). Set the primary's "haHost"/"haPort" to where the secondary reaches it, or "transfer": "relay".`;
+  // 200: the empty archive before the stream did not get through; 255: ssh could not connect or log in.
+  if (code === 200 || code === 255) return `${source.address.label}: cannot reach the primary at ${where} from the secondary (${err}). Set the primary's "haHost"/"haPort" to where the secondary reaches it, or "transfer": "relay".`;
   return `${source.address.label}: sending to the primary at ${where} failed (exit ${code ?? 'none: the stream was cut'}): ${err}`;
 }
 
@@ -137,7 +137,7 @@ export function checkTarget(t: DirectTarget, stageDir: string): void {
 
 /**
  * Sends the named files of `srcDir` on the secondary into `stageDir` on the primary, unit to unit,
- * logging in with `key` (authorized by withTransferKey). Rejects with a RecoveryError saying what
+ * logging in with `key` (authorized by the run's KeyLease). Rejects with a RecoveryError saying what
  * failed (a cut stream included); the caller removes the staging folder as after a failed relay.
  */
 export function sendDirect(source: UnitConnection, target: DirectTarget, key: TransferKey, srcDir: string, stageDir: string, names: readonly string[], opts: DirectOptions = {}): Promise<void> {
@@ -233,20 +233,6 @@ export class KeyLease {
     }
     if (first) throw first;
   }
-}
-
-/** Runs `fn` with a lease of its own, released when `fn` has ended however it ended (its error wins). */
-export async function withTransferKey<T>(primary: UnitConnection, route: DirectRoute, stageDir: string, fn: (lease: KeyLease) => Promise<T>): Promise<T> {
-  const lease = new KeyLease(primary, route, stageDir);
-  let result: T;
-  try {
-    result = await fn(lease);
-  } catch (e) {
-    await lease.release().catch(() => undefined); // a key left is removed by the next run; it expires anyway
-    throw e;
-  }
-  await lease.release();
-  return result;
 }
 
 /** The local address the secondary reaches `host` from (its route's "src"), if it can say. */

@@ -459,8 +459,7 @@ class Run implements RunContext {
         {
           cancellation: { get isCancellationRequested() { return self.aborted !== undefined || firstError !== undefined || !!self.opts.cancellation?.isCancellationRequested; } },
           onFlowing: () => void this.fault('mid-copy').catch((e: Error) => (this.aborted = e)),
-          direct,
-          keys: directly?.keys,
+          direct: directly,
         },
       ).catch((e: Error) => {
         throw this.aborted ?? e;

@@ -7,7 +7,7 @@ import * as crypto from 'crypto';
 import type { ClientChannel } from 'ssh2';
 import type { Cancellation } from '../host';
 import type { UnitConnection } from '../ssh/connection';
-import { DirectRoute, DirectUnreachable, KeyLease, sendDirect, withTransferKey } from './direct';
+import { DirectRoute, DirectUnreachable, KeyLease, sendDirect } from './direct';
 import { KeyNotAuthorized } from './transferKey';
 import { hashFiles, RecoveryError, TAR_CREATE_NAMED, Tools } from './remote';
 
@@ -36,10 +36,8 @@ export interface CopyOptions {
   readonly onFlowing?: () => void;
   readonly onProgress?: (doneMails: number) => void;
   readonly sftpInFlight?: number;
-  /** Send straight from the secondary to the primary (tar on both, `ssh` on the secondary). */
-  readonly direct?: DirectRoute;
-  /** The run's transfer keys (direct); without it the copy authorizes and removes its own. */
-  readonly keys?: KeyLease;
+  /** Send straight from the secondary to the primary (tar on both, `ssh` on the secondary), with the run's transfer keys. */
+  readonly direct?: { readonly route: DirectRoute; readonly keys: KeyLease };
 }
 
 export async function makeStage(primary: UnitConnection, stageDir: string): Promise<void> {
@@ -72,31 +70,25 @@ async function copyByTar(source: UnitConnection, primary: UnitConnection, stageD
       opts.onProgress?.(done);
     }
   };
-  const direct = opts.direct;
   const relay = (srcDir: string, names: string[]) => relayTar(source, primary, srcDir, stageDir, names, opts);
+  const direct = opts.direct;
   // auto: what cannot go unit to unit (the key refused, an empty archive not getting through, so
   // nothing of it was sent) is relayed, this batch and every later one.
-  const directly = (lease: KeyLease) =>
-    send(async (srcDir, names) => {
-      const auto = direct!.auto;
-      if (auto?.relayed) return relay(srcDir, names);
-      try {
-        const key = await lease.get();
-        await sendDirect(source, direct!, key, srcDir, stageDir, names, { ...opts, probe: auto !== undefined && !auto.reached });
-        if (auto) auto.reached = true;
-      } catch (e) {
-        const unreached = e instanceof DirectUnreachable || e instanceof KeyNotAuthorized;
-        if (!auto || auto.reached || !unreached) throw e;
-        auto.relayed = (e as Error).message;
-        auto.onRelay(auto.relayed);
-        return relay(srcDir, names);
-      }
-    });
-  const streams = !direct
-    ? send(relay)
-    : opts.keys
-      ? directly(opts.keys)
-      : withTransferKey(primary, direct, stageDir, directly);
+  const unitToUnit = async (route: DirectRoute, keys: KeyLease, srcDir: string, names: string[]) => {
+    const auto = route.auto;
+    if (auto?.relayed) return relay(srcDir, names);
+    try {
+      await sendDirect(source, route, await keys.get(), srcDir, stageDir, names, { ...opts, probe: auto !== undefined && !auto.reached });
+      if (auto) auto.reached = true;
+    } catch (e) {
+      const unreached = e instanceof DirectUnreachable || e instanceof KeyNotAuthorized;
+      if (!auto || auto.reached || !unreached) throw e;
+      auto.relayed = (e as Error).message;
+      auto.onRelay(auto.relayed);
+      return relay(srcDir, names);
+    }
+  };
+  const streams = send(direct ? (srcDir, names) => unitToUnit(direct.route, direct.keys, srcDir, names) : relay);
   // The copies' hashing is started with the streams and hashes once they have ended.
   const dstHashing = hashFiles(primary, stageDir, items.flatMap((i) => [`${i.id}.body`, `${i.id}.env`]), { after: streams });
   dstHashing.catch(() => undefined); // the streams' error is the one reported

@@ -117,8 +117,10 @@ const DEFAULTS = {
   execTimeoutMs: 60_000,
 };
 
-/** How many times a command the server refused to start is asked again. */
+/** How many times a command (or SFTP) the server refused to start is asked again. */
 const EXEC_RETRIES = 4;
+/** The pause before asking again: 50, 100, 200, 400 ms. */
+const retryDelayMs = (attempt: number) => 50 * 2 ** attempt;
 /** Channels at once on a connection to Dropbear (see connect()). */
 export const DROPBEAR_CHANNELS = 2;
 
@@ -471,11 +473,19 @@ export class UnitConnection extends EventEmitter {
   exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const command = shellCommand(argv);
     if (!options.readOnly) return this.execShell(command, options);
-    const attempt = (left: number): Promise<ExecResult> =>
-      this.execShell(command, options).catch(async (e: unknown) => {
-        if (!(e instanceof SshError) || e.code !== 'lost' || left === 0 || this.stateValue === 'closed' || options.cancellation?.isCancellationRequested) throw e;
-        this.options.logger.info(`${this.address.label}: the connection dropped during a read; reading again once it is back`);
-        // Let the dropped connection's close arrive first, so that the read goes to the new one.
+    return this.readAgain(() => this.execShell(command, options), (e) => e.code === 'lost' && !options.cancellation?.isCancellationRequested);
+  }
+
+  /**
+   * Runs a read; if it fails in a way `again` accepts (a dropped connection), runs it again, twice
+   * at most, after a pause that lets the dropped connection's close arrive first (so that the read
+   * goes to the new one). A read run twice changes nothing.
+   */
+  private readAgain<T>(read: () => Promise<T>, again: (e: SshError) => boolean): Promise<T> {
+    const attempt = (left: number): Promise<T> =>
+      read().catch(async (e: unknown) => {
+        if (!(e instanceof SshError) || !again(e) || left === 0 || this.stateValue === 'closed') throw e;
+        this.options.logger.info(`${this.address.label}: a read was cut (${e.code}); reading again`);
         await new Promise((r) => setTimeout(r, 250));
         return attempt(left - 1);
       });
@@ -551,7 +561,7 @@ export class UnitConnection extends EventEmitter {
             if (err) {
               // The server refused the channel or the command before anything ran: asking again is
               // safe (a busy sshd, Dropbear's concurrent-exec bug); a few times, with a pause.
-              if (!done && attempt < EXEC_RETRIES && /Unable to exec|Channel open failure/i.test(err.message)) return void setTimeout(() => !done && start(attempt + 1), 50 * 2 ** attempt);
+              if (!done && attempt < EXEC_RETRIES && /Unable to exec|Channel open failure/i.test(err.message)) return void setTimeout(() => !done && start(attempt + 1), retryDelayMs(attempt));
               return finish(new SshError('protocol', `${label}: cannot run a command: ${err.message}`));
             }
             channel = ch;
@@ -633,7 +643,7 @@ export class UnitConnection extends EventEmitter {
         const open = (attempt: number): void => {
           try {
             client.sftp((err, sftp) => {
-              if (err && attempt < EXEC_RETRIES && this.client === client && /Unable to start subsystem|Channel open failure/i.test(err.message)) return void setTimeout(() => open(attempt + 1), 50 * 2 ** attempt);
+              if (err && attempt < EXEC_RETRIES && this.client === client && /Unable to start subsystem|Channel open failure/i.test(err.message)) return void setTimeout(() => open(attempt + 1), retryDelayMs(attempt));
               if (err) return reject(new SshError('protocol', `${label}: cannot open SFTP: ${err.message}`));
               sftp.on('close', () => {
                 if (this.client === client) this.sftpPromise = undefined;
@@ -660,15 +670,8 @@ export class UnitConnection extends EventEmitter {
    */
   async withSftp<T>(work: (sftp: SFTPWrapper) => Promise<T>, opts: { readOnly?: boolean } = {}): Promise<T> {
     if (!opts.readOnly) return this.sftpOnce(work);
-    // Reads only: after a dropped connection (or a refused subsystem), read again, twice at most.
-    const attempt = (left: number): Promise<T> =>
-      this.sftpOnce(work).catch(async (e: unknown) => {
-        const again = e instanceof SshError && (e.code === 'lost' || /cannot open SFTP/.test(e.message));
-        if (!again || left === 0 || this.stateValue === 'closed') throw e;
-        await new Promise((r) => setTimeout(r, 250));
-        return attempt(left - 1);
-      });
-    return attempt(2);
+    // Reads only: again after a dropped connection or a subsystem the server would not start.
+    return this.readAgain(() => this.sftpOnce(work), (e) => e.code === 'lost' || /cannot open SFTP/.test(e.message));
   }
 
   private async sftpOnce<T>(work: (sftp: SFTPWrapper) => Promise<T>): Promise<T> {
