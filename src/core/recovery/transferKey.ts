@@ -70,10 +70,22 @@ swept() {
 }`;
 
 // One writer of root's keys files at a time (other runs, other clusters on the same box): a lock
-// folder beside them, waited for up to 30 s, removed on exit.
+// folder beside them holding the writer's PID, waited for up to 30 s, removed on exit. A lock whose
+// writer is gone (killed with its session: no trap ran) or older than a minute (a writer holds it
+// for well under a second) is taken over, so a crash never blocks later transfers.
 const LOCK = `lk="$HOME/.ssh/.mailgw-ha-keys.lock"; n=0
-until mkdir -- "$lk" 2>/dev/null; do n=$((n + 1)); [ "$n" -le 30 ] || { echo "root's keys files are busy (another run holds $lk)" >&2; exit 7; }; sleep 1; done
-trap 'rmdir -- "$lk" 2>/dev/null' EXIT HUP INT TERM`;
+stale() {
+  p=$(cat -- "$lk/pid" 2>/dev/null)
+  if [ -n "$p" ]; then kill -0 "$p" 2>/dev/null && return 1; return 0; fi
+  m=$(stat -c %Y -- "$lk" 2>/dev/null) || return 1
+  [ $(( $(date +%s) - m )) -gt 60 ]
+}
+until mkdir -- "$lk" 2>/dev/null; do
+  if stale; then rm -f -- "$lk/pid"; rmdir -- "$lk" 2>/dev/null; continue; fi
+  n=$((n + 1)); [ "$n" -le 30 ] || { echo "root's keys files are busy (another run holds $lk)" >&2; exit 7; }; sleep 1
+done
+echo $$ > "$lk/pid"
+trap 'rm -f -- "$lk/pid"; rmdir -- "$lk" 2>/dev/null' EXIT HUP INT TERM`;
 
 // Which of root's authorized keys files sshd reads ($1 address the login comes from): from
 // `sshd -T` where it answers (root), else OpenSSH's default. The box manages authorized_keys itself

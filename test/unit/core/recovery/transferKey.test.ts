@@ -88,6 +88,36 @@ describe('core/recovery/transferKey', () => {
     assert.deepStrictEqual(lines('authorized_keys'), ['ssh-ed25519 AAAAadmin admin']);
   });
 
+  it("a lock a killed writer left (its PID gone, or a minute old without one) is taken over, not waited for; a live writer's is waited for", async function () {
+    this.timeout(20_000);
+    fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
+    const lock = path.join(home, '.ssh', '.mailgw-ha-keys.lock');
+    const dead = spawn('true');
+    await new Promise((r) => dead.on('close', r));
+    fs.mkdirSync(lock);
+    fs.writeFileSync(path.join(lock, 'pid'), `${dead.pid}\n`);
+    const t0 = Date.now();
+    const key = makeTransferKey('20261208-010000-abcdef');
+    await authorizeKey(localUnit(home), key, stage, undefined);
+    assert.ok(Date.now() - t0 < 5_000, `taken over at once (${Date.now() - t0} ms)`);
+    assert.ok(!fs.existsSync(lock), 'the lock is gone after the writer ended');
+    fs.mkdirSync(lock);
+    const old = new Date(Date.now() - 120_000);
+    fs.utimesSync(lock, old, old);
+    await revokeKey(localUnit(home), key.id);
+    assert.deepStrictEqual(lines(), []);
+    assert.ok(!fs.existsSync(lock));
+    // A live writer's lock (this process): waited for, then refused as busy, nothing written.
+    fs.mkdirSync(lock);
+    fs.writeFileSync(path.join(lock, 'pid'), `${process.pid}\n`);
+    const waiting = authorizeKey(localUnit(home), makeTransferKey('20261208-010000-abcdef'), stage, undefined);
+    const early = await Promise.race([waiting.then(() => 'done', () => 'failed'), new Promise((r) => setTimeout(() => r('waiting'), 2_000))]);
+    assert.strictEqual(early, 'waiting', 'a live lock is waited for');
+    fs.rmSync(lock, { recursive: true });
+    await waiting;
+    assert.strictEqual(lines().length, 1, 'written once the lock was free');
+  });
+
   it('refuses a symlinked keys file or .ssh, a stage that is not there, an unsafe stage or address', async () => {
     fs.mkdirSync(path.join(home, '.ssh'), { mode: 0o700 });
     const target = path.join(home, 'elsewhere');
